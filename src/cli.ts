@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The `swarm` command line: parses arguments (commander) and hands each command to src/commands/.
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { controlCommand } from './commands/control.js';
+import { EXIT, resumeCommand, runCommand } from './commands/session.js';
+import { statusCommand } from './commands/status.js';
+import { Worker } from './worker/worker.js';
+import type { Output } from './presenter/console.js';
+
+const stdout: Output = { write: (t) => void process.stdout.write(t), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR };
+const stderr: Output = { write: (t) => void process.stderr.write(t), color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR };
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+const program = new Command()
+  .name('swarm')
+  .description('fileswarm: run a DAG of coding tasks on a pool of subprocess workers, recorded in a run directory.')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride((e) => {
+    // Usage errors exit 2, like every other "could not start".
+    process.exit(e.exitCode === 0 ? 0 : EXIT.cannotStart);
+  });
+
+program
+  .command('run')
+  .description('run the plan of a config; prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 130 stopped (resumable)')
+  .argument('<config>', 'swarm.yaml')
+  .argument('[goal]', 'what the run is for (recorded in run.json)')
+  .option('--plan <file>', 'take the tasks from this YAML or JSON plan instead of the config\'s tasks:')
+  .option('--run-dir <dir>', 'create the run directory here (default: <repo>/.swarm/runs/<run-id>)')
+  .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
+  .addOption(new Option('--mode <mode>', 'scheduling mode (overrides the config)').choices(['eager', 'waves'] as const))
+  .action(async (config, goal, opts) => {
+    process.exitCode = await runCommand(config, { ...opts, ...(goal ? { goal } : {}) }, stdout, stderr);
+  });
+
+program
+  .command('resume')
+  .description('continue an interrupted run from its run directory alone')
+  .argument('<run-dir>', 'the run directory')
+  .option('--retry-failed', 'also run failed, cancelled and skipped tasks again')
+  .action(async (runDir, opts) => {
+    process.exitCode = await resumeCommand(runDir, opts, stdout, stderr);
+  });
+
+program
+  .command('status')
+  .description("show a run's phase, task counts and each task's state; says when its coordinator is dead")
+  .argument('<run-dir>', 'the run directory')
+  .option('--json', 'print JSON (with --follow: then one JSON event per line)')
+  .option('--follow', 'keep printing events until the run finishes or its coordinator stops')
+  .action(async (runDir, opts) => {
+    process.exitCode = await statusCommand(runDir, opts, stdout, stderr);
+  });
+
+program
+  .command('control')
+  .description('ask the running coordinator to pause, resume, cancel-task, retry-task or stop-run')
+  .argument('<run-dir>', 'the run directory')
+  .argument('<action>', 'pause | resume | cancel-task | retry-task | stop-run')
+  .argument('[task]', 'task id, for cancel-task and retry-task')
+  .option('--wait <ms>', 'wait up to this long for the coordinator to apply it', positiveInt)
+  .action(async (runDir, action, task, opts) => {
+    process.exitCode = await controlCommand(runDir, action, task, opts, stdout, stderr);
+  });
+
+program
+  .command('worker', { hidden: true })
+  .description('internal: a worker process (docs/protocol.md)')
+  .requiredOption('--run-dir <dir>', 'the run directory')
+  .requiredOption('--id <id>', 'worker id')
+  .requiredOption('--coordinator <session>', 'session id of the coordinator that started it')
+  .action(async (opts) => {
+    await new Worker({ runDir: opts.runDir, id: opts.id, coordinator: opts.coordinator }).run();
+    process.exit(0);
+  });
+
+await program.parseAsync();

@@ -1,0 +1,203 @@
+// `swarm run` and `swarm resume`: create or open a run directory, take the lock, run a
+// coordinator session with the terminal presenter, and map how it ended to an exit code.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ulid } from 'ulid';
+import { loadConfig, loadPlan } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { formatIssue, type InputIssue } from '../config/source.js';
+import { Coordinator } from '../coordinator/coordinator.js';
+import { EventLog } from '../coordinator/event-log.js';
+import { LocalLauncher } from '../coordinator/launcher.js';
+import type { ResolvedPlan } from '../coordinator/plan.js';
+import { acquireRunLock } from '../coordinator/run-lock.js';
+import { writeJsonAtomicSync } from '../protocol/files.js';
+import { truncateTornTail } from '../protocol/jsonl.js';
+import { RunPaths } from '../protocol/paths.js';
+import { loadRun, NotARunError } from '../protocol/run-reader.js';
+import { PROTOCOL_VERSION, type PlanJson, type RunJson } from '../protocol/schemas.js';
+import { initialState } from '../protocol/state.js';
+import { ConsolePresenter, type Output } from '../presenter/console.js';
+import { fileLogger } from '../util/logger.js';
+
+/** Exit codes of `swarm run` and `swarm resume` (the README lists them). */
+export const EXIT = {
+  /** Every task succeeded. */
+  succeeded: 0,
+  /** Some task failed, was skipped or was cancelled. */
+  failed: 1,
+  /** The run could not start: bad config, bad plan, lock held, not a run directory. */
+  cannotStart: 2,
+  /** Stopped before finishing (Ctrl-C, stop-run, SIGTERM): `swarm resume` continues it. */
+  stopped: 130,
+} as const;
+
+/** Options of `swarm run`. */
+export interface RunOptions {
+  plan?: string;
+  runDir?: string;
+  workers?: number;
+  mode?: 'eager' | 'waves';
+  goal?: string;
+}
+
+/** Options of `swarm resume`. */
+export interface ResumeOptions {
+  retryFailed?: boolean;
+}
+
+/** Prints input issues to stderr; returns the exit code for "could not start". */
+function refuse(err: Output, issues: InputIssue[] | string): number {
+  const lines = typeof issues === 'string' ? [issues] : issues.map(formatIssue);
+  for (const l of lines) err.write(`swarm: ${l}\n`);
+  return EXIT.cannotStart;
+}
+
+/** The target directory: `run.repo` (relative to the config file), else the git repository of the cwd, else the cwd. */
+function resolveRepo(configFile: string, config: Config): string {
+  if (config.run.repo !== undefined) return path.resolve(path.dirname(configFile), config.run.repo);
+  const git = spawnSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' });
+  return git.status === 0 ? git.stdout.trim() : process.cwd();
+}
+
+/** Checks that every task's `cwd` exists under the repository. */
+function checkCwds(plan: ResolvedPlan, repo: string, configFile: string): InputIssue[] {
+  const issues: InputIssue[] = [];
+  for (const t of plan.tasks) {
+    if (t.cwd === null) continue;
+    const dir = path.resolve(repo, t.cwd);
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+      issues.push({ file: configFile, field: `task ${t.id}: cwd`, message: `directory ${dir} does not exist` });
+    }
+  }
+  return issues;
+}
+
+/** `swarm run <config>`: validates everything, then creates the run directory and runs it. */
+export async function runCommand(configFile: string, options: RunOptions, out: Output, err: Output): Promise<number> {
+  const loaded = loadConfig(configFile);
+  if (!loaded.ok) return refuse(err, loaded.error);
+  const config = loaded.value.config;
+  if (options.workers !== undefined) config.workers = options.workers;
+  if (options.mode !== undefined) config.scheduling.mode = options.mode;
+  const plan = loadPlan(loaded.value, options.plan);
+  if (!plan.ok) return refuse(err, plan.error);
+  const repo = resolveRepo(configFile, config);
+  const cwdIssues = checkCwds(plan.value, repo, options.plan ?? configFile);
+  if (cwdIssues.length > 0) return refuse(err, cwdIssues);
+
+  const id = ulid();
+  const root = options.runDir ? path.resolve(options.runDir) : path.resolve(repo, config.run.dir, id);
+  if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
+    return refuse(err, `${root}: the run directory already exists and is not empty (use \`swarm resume ${root}\` to continue a run)`);
+  }
+  const paths = new RunPaths(root);
+  fs.mkdirSync(paths.root, { recursive: true });
+  const lock = await acquireRunLock(paths, () => {});
+  if (!lock.ok) return refuse(err, `${root}: ${lock.error.message}`);
+
+  const { tasks: _tasks, ...configSnapshot } = config;
+  const planJson: PlanJson = { protocol: PROTOCOL_VERSION, ...plan.value };
+  const runJson: RunJson = {
+    protocol: PROTOCOL_VERSION,
+    id,
+    goal: options.goal ?? config.goal ?? null,
+    created_at: new Date().toISOString(),
+    config_file: path.resolve(configFile),
+    config: configSnapshot as Record<string, unknown>,
+    repo,
+    base_commit: null,
+    integration_branch: null,
+  };
+  // plan.json before run.json: a directory with run.json always has its plan.
+  writeJsonAtomicSync(paths.planJson, planJson);
+  writeJsonAtomicSync(paths.runJson, runJson);
+  out.write(`run ${id}\nrun directory: ${paths.root}\n`);
+  return session(paths, runJson, planJson, 'run', {}, lock.value, out);
+}
+
+/** `swarm resume <run-dir>`: continues a run from its directory alone. */
+export async function resumeCommand(runDir: string, options: ResumeOptions, out: Output, err: Output): Promise<number> {
+  const paths = new RunPaths(runDir);
+  if (!fs.existsSync(paths.runJson)) return refuse(err, new NotARunError(paths.root, 'no run.json').message);
+  const lock = await acquireRunLock(paths, () => {});
+  if (!lock.ok) return refuse(err, `${paths.root}: ${lock.error.message}`);
+  let snapshot;
+  try {
+    truncateTornTail(paths.eventsJsonl);
+    snapshot = loadRun(paths.root);
+  } catch (e) {
+    await lock.value.release();
+    return refuse(err, (e as Error).message);
+  }
+  if (!snapshot.plan) {
+    await lock.value.release();
+    return refuse(err, `${paths.planJson}: missing; the run never started`);
+  }
+  const { state } = snapshot;
+  if (state.phase === 'finished' && !options.retryFailed) {
+    await lock.value.release();
+    out.write(`run ${snapshot.run.id} already finished: ${state.outcome}${state.outcome === 'failed' ? ` (use \`swarm resume --retry-failed ${paths.root}\` to run failed tasks again)` : ''}\n`);
+    return state.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
+  }
+  out.write(`resuming run ${snapshot.run.id}\nrun directory: ${paths.root}\n`);
+  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false }, lock.value, out);
+}
+
+async function session(
+  paths: RunPaths,
+  run: RunJson,
+  plan: PlanJson,
+  command: 'run' | 'resume',
+  resume: { state?: ReturnType<typeof initialState>; retryFailed?: boolean },
+  lock: { release(): Promise<void> },
+  out: Output,
+): Promise<number> {
+  const logger = fileLogger(paths.coordinatorLog, { role: 'coordinator' });
+  const log = new EventLog(paths, resume.state ?? initialState());
+  const presenter = new ConsolePresenter(out);
+  log.listen(presenter.onEvent);
+  const coordinator = new Coordinator({
+    paths,
+    run,
+    plan,
+    log,
+    logger,
+    launcher: new LocalLauncher(),
+    notices: presenter,
+    command,
+    retryFailed: resume.retryFailed ?? false,
+  });
+  let interrupts = 0;
+  const onInterrupt = (): void => {
+    interrupts++;
+    if (interrupts >= 3) {
+      logger.warn('third interrupt: exiting at once');
+      process.exit(EXIT.stopped);
+    }
+    coordinator.interrupt();
+  };
+  const onTerm = (): void => {
+    // SIGTERM asks for a prompt exit: cancel running attempts, as a double Ctrl-C does.
+    coordinator.interrupt();
+    coordinator.interrupt();
+  };
+  process.on('SIGINT', onInterrupt);
+  process.on('SIGTERM', onTerm);
+  logger.info({ command, run: run.id, session: coordinator.session }, 'coordinator starting');
+  try {
+    const exit = await coordinator.run();
+    logger.info({ exit }, 'coordinator exiting');
+    if (exit.kind === 'finished') {
+      out.write(`run directory: ${paths.root}\n`);
+      return exit.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
+    }
+    out.write(`stopped (${exit.why}); continue with: swarm resume ${paths.root}\n`);
+    return EXIT.stopped;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onTerm);
+    await lock.release();
+  }
+}

@@ -1,0 +1,38 @@
+// Every default of swarm.yaml, in one place. The README's reference and swarm.schema.json are made
+// from the schema that uses these.
+
+export const DEFAULTS = {
+  /** Where run directories are created, relative to the repository root. */
+  runDir: '.swarm/runs',
+  /** Number of worker processes, which is the number of attempts run at once. */
+  workers: 4,
+  /** `eager` (critical-path-first list scheduling) or `waves` (strict level barriers). */
+  mode: 'eager',
+  /** Extra attempts after a failed one (a `worker-lost` attempt does not count). */
+  retries: 0,
+  /** First retry waits this long; each further retry waits twice as long as the one before. */
+  backoff: '1s',
+  /** Longest wait between attempts. */
+  backoffMax: '30s',
+  /** Time limit of one attempt. */
+  timeout: '30m',
+  /** Time between SIGTERM and SIGKILL when an attempt's process group is stopped. */
+  killGrace: '5s',
+  /** How often workers and the coordinator refresh their heartbeat. */
+  heartbeat: '1s',
+  /** A worker whose heartbeat is older than this is considered dead. */
+  staleAfter: '15s',
+  /** Relative duration of a task without an `estimate`, for critical-path priority. */
+  estimate: 1,
+} as const;
+
+/** Limits on plans, checked by the one plan validator (DESIGN §4). */
+export const PLAN_LIMITS = {
+  maxTasks: 20_000,
+  maxDepsPerTask: 1_000,
+  maxDescriptionChars: 65_536,
+  maxCommandChars: 65_536,
+} as const;
+
+/** `worker-lost` attempts of one task retried at most this many times (they do not use `retries`). */
+export const MAX_LOST_ATTEMPTS = 3;

@@ -1,0 +1,26 @@
+// Durations in swarm.yaml: a number of seconds, or a string such as "500ms", "90s", "5m", "1h".
+import ms from 'ms';
+import { z } from 'zod';
+
+/** Parses a duration to milliseconds; returns undefined when the text is not a duration. */
+export function parseDuration(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  const out = ms(value.trim() as ms.StringValue);
+  return typeof out === 'number' && Number.isFinite(out) && out >= 0 ? Math.round(out) : undefined;
+}
+
+/** Zod type of a duration field: accepts seconds or a string, outputs milliseconds. */
+export const Duration = z
+  .union([z.number(), z.string()])
+  .transform((value, ctx) => {
+    const out = parseDuration(value);
+    if (out === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration: a number of seconds or a string like "90s", "5m", "1h", got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return out;
+  })
+  .meta({ description: 'A duration: a number of seconds, or a string like "500ms", "90s", "5m", "1h".' });

@@ -1,0 +1,60 @@
+// Loading swarm.yaml and plan files into validated values, or located issues (exit 2).
+import type { z } from 'zod';
+import { validatePlan, type ResolvedPlan } from '../coordinator/plan.js';
+import { err, ok, type Result } from '../util/result.js';
+import { ConfigSchema, PlanFileSchema, type Config, type TaskSpec } from './schema.js';
+import { SourceDocument, type FieldPath, type InputIssue } from './source.js';
+import { zodIssues } from './zod-issues.js';
+
+/** A config file after parsing and schema validation. */
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+  doc: SourceDocument;
+}
+
+/** Reads and validates swarm.yaml. Issues name file, line, column and field. */
+export function loadConfig(file: string): Result<LoadedConfig, InputIssue[]> {
+  const read = SourceDocument.read(file);
+  if ('issues' in read) return err(read.issues);
+  const parsed = parseWith(read.doc, ConfigSchema);
+  if (!parsed.ok) return parsed;
+  return ok({ file, config: parsed.value, doc: read.doc });
+}
+
+function parseWith<S extends z.ZodType>(doc: SourceDocument, schema: S): Result<z.output<S>, InputIssue[]> {
+  const data = doc.toJS();
+  if (data === null || data === undefined) return err([doc.issue([], 'the file is empty')]);
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) return err(zodIssues(doc, schema, parsed.error.issues));
+  return ok(parsed.data);
+}
+
+/**
+ * Resolves the plan of a run: tasks from `--plan FILE` if given, else from the config's `tasks:`.
+ * Both go through the one validator; its issues are located in the file the tasks came from.
+ */
+export function loadPlan(loaded: LoadedConfig, planFile: string | undefined): Result<ResolvedPlan, InputIssue[]> {
+  let tasks: TaskSpec[];
+  let doc: SourceDocument;
+  let prefix: FieldPath;
+  if (planFile !== undefined) {
+    const read = SourceDocument.read(planFile);
+    if ('issues' in read) return err(read.issues);
+    const parsed = parseWith(read.doc, PlanFileSchema);
+    if (!parsed.ok) return parsed;
+    doc = read.doc;
+    tasks = Array.isArray(parsed.value) ? parsed.value : parsed.value.tasks;
+    prefix = Array.isArray(parsed.value) ? [] : ['tasks'];
+  } else {
+    if (loaded.config.tasks === undefined) {
+      return err([loaded.doc.issue([], 'no tasks: add a `tasks:` list, or pass `--plan FILE`')]);
+    }
+    doc = loaded.doc;
+    tasks = loaded.config.tasks;
+    prefix = ['tasks'];
+  }
+  const plan = validatePlan(tasks, loaded.config);
+  if (!plan.ok) return err(plan.error.map((i) => doc.issue([...prefix, ...i.path], i.message)));
+  return plan;
+}

@@ -1,0 +1,95 @@
+// The zod schema of swarm.yaml and of plan files. Defaults come from ./defaults.ts.
+import { z } from 'zod';
+import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
+import { Duration } from './duration.js';
+
+/** Task ids become paths in the run directory, so they are slugs: no `/`, no `..`, no upper case. */
+export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+export const TaskId = z
+  .string()
+  .regex(TASK_ID_PATTERN, {
+    message: 'a task id is 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit',
+  })
+  .meta({ description: 'Task id: 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit.' });
+
+export const RoleName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,63}$/, { message: 'a role name is 1-64 characters of a-z, 0-9, "_" and "-", starting with a letter' });
+
+/** Backends that run attempts. Only `command` exists in this version. */
+export const BackendName = z.enum(['command']);
+export type BackendName = z.infer<typeof BackendName>;
+
+const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });
+
+/** One task of a plan, as written by a user (DESIGN §4). */
+export const TaskSpec = z
+  .strictObject({
+    id: TaskId,
+    title: z.string().max(200).optional().meta({ description: 'One line for humans; defaults to the id.' }),
+    description: z.string().max(PLAN_LIMITS.maxDescriptionChars).optional().meta({ description: 'The instructions.' }),
+    deps: z.array(TaskId).max(PLAN_LIMITS.maxDepsPerTask).default([]).meta({ description: 'Ids of tasks that must succeed first.' }),
+    role: RoleName.optional().meta({ description: 'A key of `roles:`. A task with `run:` and no role is a command task.' }),
+    run: z.string().min(1).max(PLAN_LIMITS.maxCommandChars).optional().meta({ description: 'Shell command of a command task (run with /bin/sh -c).' }),
+    cwd: z.string().optional().meta({ description: 'Working directory, relative to the repository root.' }),
+    env: Env.optional(),
+    files: z.array(z.string()).optional().meta({ description: 'Paths the task expects to touch.' }),
+    verify: z.string().optional().meta({ description: 'Shell command that must pass after the task (used with git isolation).' }),
+    estimate: z.number().positive().optional().meta({ description: `Relative duration for critical-path priority (default ${DEFAULTS.estimate}).` }),
+    timeout: Duration.optional(),
+    retries: z.number().int().min(0).max(20).optional().meta({ description: 'Extra attempts after a failure; overrides the role and scheduling defaults.' }),
+  })
+  .meta({ description: 'A task of the DAG.' });
+export type TaskSpec = z.output<typeof TaskSpec>;
+
+/** A role: which backend runs a task, and its limits. */
+export const RoleSpec = z.strictObject({
+  backend: BackendName,
+  timeout: Duration.optional(),
+  retries: z.number().int().min(0).max(20).optional(),
+  env: Env.optional(),
+});
+export type RoleSpec = z.output<typeof RoleSpec>;
+
+/** The whole swarm.yaml. */
+export const ConfigSchema = z
+  .strictObject({
+    version: z.literal(1).meta({ description: 'Config format version: 1.' }),
+    goal: z.string().optional().meta({ description: 'Default goal, when the command line gives none.' }),
+    run: z
+      .strictObject({
+        dir: z.string().default(DEFAULTS.runDir).meta({ description: 'Where run directories are made, relative to the repository.' }),
+        repo: z.string().optional().meta({ description: 'Target repository (relative to this file); default: the git repository containing the current directory, else the current directory.' }),
+      })
+      .prefault({}),
+    workers: z.number().int().min(1).max(256).default(DEFAULTS.workers).meta({ description: 'Worker processes: attempts run at once.' }),
+    scheduling: z
+      .strictObject({
+        mode: z.enum(['eager', 'waves']).default(DEFAULTS.mode),
+        retries: z.number().int().min(0).max(20).default(DEFAULTS.retries),
+        backoff: Duration.prefault(DEFAULTS.backoff),
+        backoff_max: Duration.prefault(DEFAULTS.backoffMax),
+        timeout: Duration.prefault(DEFAULTS.timeout),
+        kill_grace: Duration.prefault(DEFAULTS.killGrace),
+      })
+      .prefault({}),
+    liveness: z
+      .strictObject({
+        heartbeat: Duration.prefault(DEFAULTS.heartbeat),
+        stale_after: Duration.prefault(DEFAULTS.staleAfter),
+      })
+      .prefault({}),
+    roles: z.record(RoleName, RoleSpec).default({}),
+    tasks: z.array(TaskSpec).optional().meta({ description: 'The plan, when written by hand.' }),
+  })
+  .meta({ title: 'swarm.yaml', description: 'fileswarm configuration.' });
+
+/** swarm.yaml after parsing: defaults filled in, durations in milliseconds. */
+export type Config = z.output<typeof ConfigSchema>;
+
+/** A plan file (`--plan`): `{tasks: [...]}` or a bare list of tasks. */
+export const PlanFileSchema = z.union([
+  z.strictObject({ version: z.literal(1).optional(), goal: z.string().optional(), tasks: z.array(TaskSpec) }),
+  z.array(TaskSpec),
+]);

@@ -1,0 +1,113 @@
+// YAML/JSON source documents that keep line:column, and errors that name the place they are about.
+import fs from 'node:fs';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document } from 'yaml';
+
+/** One problem with user input, located: `file:line:col: field: message`. */
+export interface InputIssue {
+  /** The file (as the user named it), or a description such as "command line". */
+  file: string;
+  /** 1-based line and column, when known. */
+  line?: number;
+  col?: number;
+  /** Field path, such as `tasks[2].deps[0]`; empty for the whole document. */
+  field: string;
+  message: string;
+}
+
+/** Formats an issue as one line: `swarm.yaml:12:5: tasks[2].deps[0]: unknown task "x"`. */
+export function formatIssue(issue: InputIssue): string {
+  const place = issue.line !== undefined ? `${issue.file}:${issue.line}:${issue.col ?? 1}` : issue.file;
+  return issue.field ? `${place}: ${issue.field}: ${issue.message}` : `${place}: ${issue.message}`;
+}
+
+/** A path into a document: object keys and array indexes. */
+export type FieldPath = ReadonlyArray<string | number | symbol>;
+
+/** Renders a path as `tasks[2].deps[0]`. */
+export function formatPath(path: FieldPath): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+/** A parsed YAML (or JSON, a subset) file that can locate paths in its text. */
+export class SourceDocument {
+  readonly #doc: Document.Parsed;
+  readonly #lines: LineCounter;
+
+  private constructor(readonly file: string, doc: Document.Parsed, lines: LineCounter) {
+    this.#doc = doc;
+    this.#lines = lines;
+  }
+
+  /**
+   * Reads and parses `file`. Returns the document, or issues for an unreadable file or broken
+   * YAML (each with line:col from the parser).
+   */
+  static read(file: string): { doc: SourceDocument } | { issues: InputIssue[] } {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
+      return { issues: [{ file, field: '', message: `cannot read: ${why}` }] };
+    }
+    return SourceDocument.parse(file, text);
+  }
+
+  /** Parses `text` as the content of `file` (see {@link read}). */
+  static parse(file: string, text: string): { doc: SourceDocument } | { issues: InputIssue[] } {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      return {
+        issues: doc.errors.map((e) => ({
+          file,
+          line: e.linePos?.[0].line,
+          col: e.linePos?.[0].col,
+          field: '',
+          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+        })),
+      };
+    }
+    return { doc: new SourceDocument(file, doc, lines) };
+  }
+
+  /** The document as plain data. */
+  toJS(): unknown {
+    return this.#doc.toJS();
+  }
+
+  /**
+   * Locates a field: the node at `path`, or with `key`, the key of that name in the map at `path`.
+   * Falls back to the nearest existing ancestor (a missing field is reported at its parent).
+   */
+  locate(path: FieldPath, key?: string): { line?: number; col?: number } {
+    const keys = path.filter((k): k is string | number => typeof k !== 'symbol');
+    for (let n = keys.length; n >= 0; n--) {
+      const node = n === 0 ? this.#doc.contents : this.#doc.getIn(keys.slice(0, n), true);
+      if (!node || typeof node !== 'object') continue;
+      let target: unknown = node;
+      if (key !== undefined && n === keys.length && isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
+        if (pair && isScalar(pair.key)) target = pair.key;
+      }
+      const range = (target as { range?: [number, number, number] }).range;
+      if (range) {
+        const pos = this.#lines.linePos(range[0]);
+        return { line: pos.line, col: pos.col };
+      }
+    }
+    return {};
+  }
+
+  /** Makes an issue about `path` (or a key of the map at `path`) in this document. */
+  issue(path: FieldPath, message: string, key?: string): InputIssue {
+    const field = formatPath(key === undefined ? path : [...path, key]);
+    return { file: this.file, ...this.locate(path, key), field, message };
+  }
+}

@@ -1,0 +1,611 @@
+// The coordinator: turns the plan and the run directory into dispatches, and workers' results
+// into events. It is the only writer of events.jsonl, state.json and coordinator.json.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { ulid } from 'ulid';
+import type { Config } from '../config/schema.js';
+import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
+import type { RunPaths } from '../protocol/paths.js';
+import {
+  AttemptStatusSchema,
+  ResultSchema,
+  type Assignment,
+  type AttemptReason,
+  type CoordinatorJson,
+  type PlanJson,
+  type PreviousAttempt,
+  type ResolvedTask,
+  type Result,
+  type RunJson,
+} from '../protocol/schemas.js';
+import { TERMINAL, isFreeRetry, type RunState } from '../protocol/state.js';
+import { HOST, killGroup, pidAlive } from '../util/process.js';
+import { unreachable } from '../util/unreachable.js';
+import { DirectoryWatcher } from '../util/watch.js';
+import { archiveRequest, pendingRequests } from './control.js';
+import type { EventLog } from './event-log.js';
+import { descendants } from './graph.js';
+import type { Launcher } from './launcher.js';
+import { ReadyQueue, backoffMs, waveBarrier, type SchedTask } from './scheduler.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** How a coordinator session ended. */
+export type CoordinatorExit =
+  /** Every task is terminal; `outcome` says whether all succeeded. */
+  | { kind: 'finished'; outcome: 'succeeded' | 'failed' }
+  /** Ctrl-C or stop-run: dispatch stopped and running attempts drained or were cancelled; resumable. */
+  | { kind: 'stopped'; why: 'interrupt' | 'stop-run' };
+
+/** Messages for the user that are not events (the presenter prints them). */
+export interface Notices {
+  notice(text: string): void;
+}
+
+/** Everything a coordinator session needs. */
+export interface CoordinatorOptions {
+  paths: RunPaths;
+  run: RunJson;
+  plan: PlanJson;
+  /** The events so far (empty for a new run), replayed into `log.state`. */
+  log: EventLog;
+  logger: Logger;
+  launcher: Launcher;
+  notices: Notices;
+  command: 'run' | 'resume';
+  /** Resume only: put failed, cancelled and skipped tasks back to pending. */
+  retryFailed?: boolean;
+}
+
+/** An attempt in flight, as the coordinator tracks it. */
+interface InFlight {
+  task: string;
+  attempt: number;
+  worker: string;
+  /** Set when a cancel was sent: the result is then expected to be `cancelled`. */
+  cancelSent?: 'cancel-requested' | 'interrupted';
+  cancelSentAt?: number;
+}
+
+/**
+ * Points where the coordinator kills itself with SIGKILL when $SWARM_TEST_CRASH_AT names them:
+ * the crash tests use them to stop at exact moments no outside signal could hit reliably.
+ */
+type CrashPoint = 'after-plan' | 'after-assign' | 'after-result';
+
+export class Coordinator {
+  readonly #o: CoordinatorOptions;
+  readonly #config: Config;
+  readonly #tasks: Map<string, ResolvedTask & { index: number }>;
+  readonly #dependents: Map<string, string[]>;
+  readonly #unfinishedPerWave: number[];
+  readonly #ready = new ReadyQueue();
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #session = ulid();
+  readonly #startedAt = new Date().toISOString();
+  #pool!: WorkerPool;
+  #watcher!: DirectoryWatcher;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #backoffTimer: NodeJS.Timeout | undefined;
+  #backoffAt: number | undefined;
+  #lastReap = 0;
+  #workerExited = false;
+  #interrupts = 0;
+  #wake: () => void = () => {};
+  #stopAfterDrain: 'interrupt' | 'stop-run' | undefined;
+
+  constructor(options: CoordinatorOptions) {
+    this.#o = options;
+    this.#config = options.run.config as unknown as Config;
+    this.#tasks = new Map(options.plan.tasks.map((t, index) => [t.id, { ...t, index }]));
+    this.#dependents = new Map(options.plan.tasks.map((t) => [t.id, []]));
+    for (const t of options.plan.tasks) for (const d of t.deps) this.#dependents.get(d)!.push(t.id);
+    this.#unfinishedPerWave = new Array<number>(options.plan.waves).fill(0);
+  }
+
+  get #state(): RunState {
+    return this.#o.log.state;
+  }
+
+  /** The coordinator's session id (a ULID), which its workers carry. */
+  get session(): string {
+    return this.#session;
+  }
+
+  /** Ctrl-C: the first stops dispatch and drains; the second cancels running attempts. */
+  interrupt(): void {
+    this.#interrupts++;
+    if (this.#interrupts === 1) {
+      if (this.#state.phase !== 'finished' && this.#state.phase !== 'stopping') this.#o.log.append({ type: 'run.paused', reason: 'interrupt' });
+      this.#stopAfterDrain ??= 'interrupt';
+      if (this.#inFlight.size > 0) {
+        this.#o.notices.notice(`stopping: waiting for ${this.#inFlight.size} running attempt(s) to finish; press Ctrl-C again to cancel them`);
+      }
+    } else if (this.#interrupts === 2) {
+      this.#o.notices.notice(`cancelling ${this.#inFlight.size} running attempt(s)`);
+      for (const f of this.#inFlight.values()) this.#sendCancel(f, 'interrupted');
+    }
+    this.#wake();
+  }
+
+  /** Runs the session until the run finishes or stops. */
+  async run(): Promise<CoordinatorExit> {
+    const { paths, logger } = this.#o;
+    for (const dir of [paths.controlDir, paths.workersDir, paths.tasksDir, paths.logsDir]) fs.mkdirSync(dir, { recursive: true });
+    this.#writeCoordinatorJson();
+    this.#heartbeat = setInterval(() => this.#writeCoordinatorJson(), this.#config.liveness.heartbeat);
+    this.#watcher = new DirectoryWatcher([paths.controlDir], () => this.#wake(), 1000);
+    this.#pool = new WorkerPool(paths, this.#o.launcher, this.#session, logger, () => {
+      this.#workerExited = true;
+      this.#wake();
+    });
+
+    if (this.#state.last_seq === 0) this.#startEvents();
+    else this.#resumeEvents();
+    this.#rebuildQueues();
+    if (this.#o.command === 'resume') this.#reconcile();
+    for (const t of this.#tasks.values()) this.#settle(t.id);
+    this.#crashPoint('after-plan');
+    this.#pool.start(this.#config.workers);
+
+    let exit: CoordinatorExit | undefined;
+    while (!exit) {
+      const woken = new Promise<void>((r) => (this.#wake = r));
+      exit = this.#tick();
+      if (exit) break;
+      await woken;
+    }
+    await this.#shutdown();
+    return exit;
+  }
+
+  /** Events of a new run: run.started, plan.created, and the first ready tasks. */
+  #startEvents(): void {
+    const { run, plan, log } = this.#o;
+    log.append({ type: 'run.started', run_id: run.id, goal: run.goal, pid: process.pid, host: HOST });
+    log.append({ type: 'plan.created', tasks: plan.tasks.map((t) => t.id), waves: plan.waves, critical_path: plan.critical_path });
+  }
+
+  /** Events of a resumed run: run.resumed, the plan if a crash came before it, resets for --retry-failed. */
+  #resumeEvents(): void {
+    const { log, plan } = this.#o;
+    log.append({ type: 'run.resumed', pid: process.pid, host: HOST, retry_failed: Boolean(this.#o.retryFailed) });
+    if (Object.keys(this.#state.tasks).length === 0) {
+      // The crash came between run.started and plan.created.
+      log.append({ type: 'plan.created', tasks: plan.tasks.map((t) => t.id), waves: plan.waves, critical_path: plan.critical_path });
+    }
+    if (this.#o.retryFailed) {
+      for (const [id, t] of Object.entries(this.#state.tasks)) if (t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped') log.append({ type: 'task.reset', task: id });
+    }
+  }
+
+  /**
+   * Resume (DESIGN §5): reconcile attempts that were in flight when the last coordinator died.
+   * An attempt with result.json is finished from it (never run again); one whose worker is alive
+   * is adopted; any other is `worker-lost` (its process group killed if it survived) and retried.
+   */
+  #reconcile(): void {
+    const { paths, logger } = this.#o;
+    for (const [id, t] of Object.entries(this.#state.tasks)) {
+      if (t.state !== 'running') continue;
+      if (!t.current) {
+        // attempt.finished was recorded, the task's next event was not.
+        this.#decide(id);
+        continue;
+      }
+      const { attempt, worker } = t.current;
+      const result = this.#readResult(id, attempt);
+      if (result) {
+        this.#finishAttempt({ task: id, attempt, worker }, result);
+        continue;
+      }
+      const info = WorkerPool.info(paths, worker);
+      const alive = info !== undefined && (info.host === HOST ? pidAlive(info.pid) : Date.now() - Date.parse(info.heartbeat_at) < this.#config.liveness.stale_after);
+      const hasAssignment = fs.existsSync(paths.attempt(id, attempt).assignment);
+      if (alive && hasAssignment) {
+        logger.info({ task: id, attempt, worker }, 'adopting an attempt whose worker is alive');
+        this.#pool.adopt(worker, { task: id, attempt });
+        this.#track({ task: id, attempt, worker });
+      } else {
+        logger.warn({ task: id, attempt, worker }, 'attempt lost with its worker');
+        void this.#killAttemptGroup(id, attempt);
+        this.#lose({ task: id, attempt, worker }, hasAssignment ? 'its worker died before writing a result' : 'its assignment was never delivered');
+      }
+    }
+  }
+
+  /** Rebuilds the ready queue and the unfinished-task count of each wave from the state. */
+  #rebuildQueues(): void {
+    for (const t of this.#tasks.values()) {
+      const s = this.#state.tasks[t.id]!;
+      if (!TERMINAL.has(s.state)) this.#unfinishedPerWave[t.wave]!++;
+      if (s.state === 'ready') this.#ready.add(t, s.not_before ? Date.parse(s.not_before) : 0);
+    }
+  }
+
+  /** Moves a pending task to ready (all deps succeeded) or skipped (a dep will never succeed). */
+  #settle(id: string): void {
+    const s = this.#state.tasks[id]!;
+    if (s.state !== 'pending') return;
+    const task = this.#tasks.get(id)!;
+    let allSucceeded = true;
+    for (const d of task.deps) {
+      const ds = this.#state.tasks[d]!.state;
+      if (ds === 'failed' || ds === 'skipped' || ds === 'cancelled') {
+        this.#skipFrom(d, [id]);
+        return;
+      }
+      if (ds !== 'succeeded') allSucceeded = false;
+    }
+    if (allSucceeded) {
+      this.#o.log.append({ type: 'task.ready', task: id, not_before: null });
+      this.#ready.add(task);
+    }
+  }
+
+  /** One pass over everything that may have changed. Returns how the session ends, once it does. */
+  #tick(): CoordinatorExit | undefined {
+    this.#collectResults();
+    this.#applyControl();
+    this.#reapWorkers();
+    this.#enforceCancelDeadlines();
+    this.#dispatch();
+    return this.#checkEnd();
+  }
+
+  /** Reads result.json (and status.json for attempt.started) of every attempt in flight. */
+  #collectResults(): void {
+    for (const f of [...this.#inFlight.values()]) {
+      const result = this.#readResult(f.task, f.attempt);
+      if (result) {
+        this.#crashPoint('after-result');
+        this.#finishAttempt(f, result);
+        continue;
+      }
+      const s = this.#state.tasks[f.task]!;
+      if (s.current && s.current.started_at === null) {
+        let status;
+        try {
+          status = readJsonFile(this.#o.paths.attempt(f.task, f.attempt).status, AttemptStatusSchema);
+        } catch {
+          status = undefined;
+        }
+        if (status) this.#o.log.append({ type: 'attempt.started', task: f.task, attempt: f.attempt, worker: f.worker });
+      }
+    }
+  }
+
+  #readResult(task: string, attempt: number): Result | undefined {
+    try {
+      return readJsonFile(this.#o.paths.attempt(task, attempt).result, ResultSchema);
+    } catch (e) {
+      this.#o.logger.error({ err: e, task, attempt }, 'unreadable result.json; treating the attempt as failed');
+      return undefined;
+    }
+  }
+
+  /** Records a finished attempt and decides what happens to its task. */
+  #finishAttempt(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, result: Result): void {
+    const s = this.#state.tasks[f.task]!;
+    if (s.current === null || s.current.attempt !== f.attempt) return; // already recorded
+    if (s.current.started_at === null) this.#o.log.append({ type: 'attempt.started', task: f.task, attempt: f.attempt, worker: f.worker });
+    this.#o.log.append({
+      type: 'attempt.finished',
+      task: f.task,
+      attempt: f.attempt,
+      outcome: result.outcome,
+      reason: result.reason,
+      exit_code: result.exit_code,
+      duration_ms: result.duration_ms,
+      summary: result.summary,
+    });
+    this.#untrack(f.task, f.attempt, f.worker);
+    this.#decide(f.task);
+  }
+
+  /** Records an attempt lost with its worker (no result.json) and decides what happens next. */
+  #lose(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, why: string): void {
+    this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: `worker ${f.worker} lost: ${why}` });
+    this.#untrack(f.task, f.attempt, f.worker);
+    this.#decide(f.task);
+  }
+
+  /**
+   * After an attempt: succeed the task, cancel it, retry it (after a backoff), or fail it and skip
+   * its dependents.
+   */
+  #decide(id: string): void {
+    const { log } = this.#o;
+    const s = this.#state.tasks[id]!;
+    const last = s.last!;
+    const task = this.#tasks.get(id)!;
+    if (last.outcome === 'succeeded') {
+      log.append({ type: 'task.succeeded', task: id });
+      this.#terminal(id);
+      for (const c of this.#dependents.get(id)!) this.#settle(c);
+    } else if (last.reason === 'cancel-requested') {
+      log.append({ type: 'task.cancelled', task: id });
+      this.#terminal(id);
+      this.#skipFrom(id, descendants(id, this.#dependents));
+    } else if (isFreeRetry(last.reason, s.lost)) {
+      log.append({ type: 'task.ready', task: id, not_before: null });
+      this.#ready.add(task);
+    } else if (s.failures <= task.retries) {
+      const wait = backoffMs(s.failures, this.#config.scheduling.backoff, this.#config.scheduling.backoff_max);
+      const at = Date.now() + wait;
+      log.append({ type: 'task.ready', task: id, not_before: new Date(at).toISOString() });
+      this.#ready.add(task, at);
+    } else {
+      log.append({ type: 'task.failed', task: id, reason: last.reason });
+      this.#terminal(id);
+      this.#skipFrom(id, descendants(id, this.#dependents));
+    }
+  }
+
+  /** Skips the pending tasks among `ids` because `because` will never succeed. */
+  #skipFrom(because: string, ids: string[]): void {
+    for (const c of ids) {
+      if (this.#state.tasks[c]!.state !== 'pending') continue;
+      this.#o.log.append({ type: 'task.skipped', task: c, because });
+      this.#terminal(c);
+      // Its own dependents are skipped for the same root cause.
+      this.#skipFrom(because, this.#dependents.get(c)!);
+    }
+  }
+
+  #terminal(id: string): void {
+    this.#unfinishedPerWave[this.#tasks.get(id)!.wave]!--;
+  }
+
+  /** Starts ready tasks on idle workers, best upward rank first, within the wave barrier. */
+  #dispatch(): void {
+    if (this.#state.phase !== 'running') return;
+    const idle = this.#pool.idle();
+    const slots = Math.min(idle.length, this.#config.workers - this.#inFlight.size);
+    if (slots <= 0) return;
+    const now = Date.now();
+    const { tasks, wakeAt } = this.#ready.take(slots, now, waveBarrier(this.#config.scheduling.mode, this.#unfinishedPerWave));
+    tasks.forEach((t, i) => this.#assign(t, idle[i]!.id));
+    if (wakeAt !== undefined && wakeAt !== this.#backoffAt) {
+      clearTimeout(this.#backoffTimer);
+      this.#backoffAt = wakeAt;
+      this.#backoffTimer = setTimeout(() => {
+        this.#backoffAt = undefined;
+        this.#wake();
+      }, Math.max(0, wakeAt - now));
+    }
+  }
+
+  /** Assigns the next attempt of a task to a worker: event, assignment.json, inbox message. */
+  #assign(t: SchedTask, worker: string): void {
+    const { paths, log, run } = this.#o;
+    const task = this.#tasks.get(t.id)!;
+    const attempt = this.#state.tasks[t.id]!.attempts + 1;
+    // The event comes first: a crash after it leaves an attempt that resume finds undelivered.
+    log.append({ type: 'attempt.assigned', task: t.id, attempt, worker, recovered: false });
+    this.#crashPoint('after-assign');
+    const files = paths.attempt(t.id, attempt);
+    fs.mkdirSync(files.dir, { recursive: true });
+    const workspace = task.cwd ? path.resolve(run.repo, task.cwd) : run.repo;
+    const assignment: Assignment = {
+      protocol: 1,
+      run_id: run.id,
+      task,
+      attempt,
+      worker,
+      assigned_at: new Date().toISOString(),
+      workspace,
+      base_commit: run.base_commit,
+      timeout_ms: task.timeout_ms,
+      kill_grace_ms: this.#config.scheduling.kill_grace,
+      env: { ...task.env, SWARM_RUN_DIR: paths.root, SWARM_TASK_ID: t.id, SWARM_ATTEMPT: String(attempt) },
+      previous: this.#previousAttempts(t.id, attempt),
+      dependencies: task.deps.map((d) => ({ id: d, summary: this.#state.tasks[d]!.last?.summary ?? null })),
+    };
+    // Drop the index the coordinator added for ordering: the assignment carries the plan's task.
+    delete (assignment.task as Partial<typeof task>).index;
+    writeJsonAtomicSync(files.assignment, assignment);
+    this.#pool.assign(worker, { task: t.id, attempt });
+    this.#pool.send(worker, { kind: 'assign', task: t.id, attempt });
+    this.#track({ task: t.id, attempt, worker });
+  }
+
+  /** What earlier attempts ended with (exit code, last stderr lines), for the next attempt. */
+  #previousAttempts(id: string, next: number): PreviousAttempt[] {
+    const out: PreviousAttempt[] = [];
+    for (let n = Math.max(1, next - 3); n < next; n++) {
+      const r = this.#readResult(id, n);
+      if (r) out.push({ attempt: n, outcome: r.outcome, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail });
+      else out.push({ attempt: n, outcome: 'failed', reason: 'worker-lost', exit_code: null, stderr_tail: [] });
+    }
+    return out;
+  }
+
+  #track(f: InFlight): void {
+    this.#inFlight.set(`${f.task}/${f.attempt}`, f);
+    this.#watcher.add(this.#o.paths.attemptDir(f.task, f.attempt));
+  }
+
+  #untrack(task: string, attempt: number, worker: string): void {
+    if (!this.#inFlight.delete(`${task}/${attempt}`)) return;
+    this.#watcher.remove(this.#o.paths.attemptDir(task, attempt));
+    this.#pool.release(worker);
+  }
+
+  #sendCancel(f: InFlight, reason: 'cancel-requested' | 'interrupted'): void {
+    if (f.cancelSent === 'interrupted') return;
+    f.cancelSent = reason;
+    f.cancelSentAt = Date.now();
+    this.#pool.send(f.worker, { kind: 'cancel', task: f.task, attempt: f.attempt, reason });
+  }
+
+  /**
+   * A worker that does not answer a cancel within the kill grace + 5 s is hung: kill the
+   * attempt's process group from here and record the attempt cancelled.
+   */
+  #enforceCancelDeadlines(): void {
+    const limit = this.#config.scheduling.kill_grace + 5000;
+    for (const f of [...this.#inFlight.values()]) {
+      if (!f.cancelSent || Date.now() - f.cancelSentAt! < limit) continue;
+      void this.#killAttemptGroup(f.task, f.attempt);
+      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; its process group was killed` });
+      this.#untrack(f.task, f.attempt, f.worker);
+      this.#decide(f.task);
+    }
+  }
+
+  /** Kills the process group recorded in an attempt's status.json, if it is on this host. */
+  async #killAttemptGroup(task: string, attempt: number): Promise<void> {
+    let status;
+    try {
+      status = readJsonFile(this.#o.paths.attempt(task, attempt).status, AttemptStatusSchema);
+    } catch {
+      return;
+    }
+    if (status?.pgid && status.host === HOST) await killGroup(status.pgid, this.#config.scheduling.kill_grace);
+  }
+
+  /** Finds dead workers (every heartbeat interval, or at once when a process exits). */
+  #reapWorkers(): void {
+    const now = Date.now();
+    if (now - this.#lastReap < Math.min(1000, this.#config.liveness.heartbeat) && !this.#workerExited) return;
+    this.#lastReap = now;
+    this.#workerExited = false;
+    const replace = this.#state.phase !== 'finished' && this.#stopAfterDrain === undefined;
+    for (const lost of this.#pool.reap(this.#config.liveness.stale_after, replace, now)) {
+      if (!lost.attempt) continue;
+      const f = this.#inFlight.get(`${lost.attempt.task}/${lost.attempt.attempt}`);
+      if (!f) continue;
+      const result = this.#readResult(f.task, f.attempt);
+      if (result) this.#finishAttempt(f, result);
+      else {
+        void this.#killAttemptGroup(f.task, f.attempt);
+        this.#lose(f, lost.why);
+      }
+    }
+  }
+
+  /** Applies control requests in id order; each becomes a `control.applied` event. */
+  #applyControl(): void {
+    const { paths, log, logger } = this.#o;
+    for (const p of pendingRequests(paths)) {
+      if ('malformed' in p) {
+        logger.warn({ request: p.id, why: p.malformed }, 'malformed control request archived');
+        this.#o.notices.notice(`ignored malformed control request ${p.id}: ${p.malformed}`);
+        archiveRequest(paths, p.id);
+        continue;
+      }
+      const { action, task = null, by } = p.request;
+      const { accepted, message } = this.#control(action, task);
+      log.append({ type: 'control.applied', request: p.id, action, task, by, accepted, message });
+      archiveRequest(paths, p.id);
+    }
+  }
+
+  #control(action: 'pause' | 'resume' | 'cancel-task' | 'retry-task' | 'stop-run', id: string | null): { accepted: boolean; message: string } {
+    const { log } = this.#o;
+    const phase = this.#state.phase;
+    switch (action) {
+      case 'pause':
+        if (phase !== 'running') return { accepted: false, message: `the run is ${phase}, not running` };
+        log.append({ type: 'run.paused', reason: 'control' });
+        return { accepted: true, message: 'dispatch paused; running attempts go on' };
+      case 'resume':
+        if (phase !== 'paused') return { accepted: false, message: `the run is ${phase}, not paused` };
+        log.append({ type: 'run.unpaused' });
+        return { accepted: true, message: 'dispatch resumed' };
+      case 'stop-run':
+        if (this.#stopAfterDrain) return { accepted: false, message: 'the run is already stopping' };
+        log.append({ type: 'run.paused', reason: 'stop-run' });
+        this.#stopAfterDrain = 'stop-run';
+        return { accepted: true, message: `stopping after ${this.#inFlight.size} running attempt(s) finish` };
+      case 'cancel-task':
+      case 'retry-task': {
+        if (id === null) return { accepted: false, message: `${action} needs a task id` };
+        const s = this.#state.tasks[id];
+        if (!s) return { accepted: false, message: `unknown task "${id}"` };
+        return action === 'cancel-task' ? this.#cancelTask(id) : this.#retryTask(id);
+      }
+      default:
+        return unreachable(action, 'control action');
+    }
+  }
+
+  #cancelTask(id: string): { accepted: boolean; message: string } {
+    const s = this.#state.tasks[id]!;
+    switch (s.state) {
+      case 'running': {
+        const f = this.#inFlight.get(`${id}/${s.current?.attempt}`);
+        if (f) this.#sendCancel(f, 'cancel-requested');
+        return { accepted: true, message: `cancelling attempt ${s.current?.attempt} of ${id}` };
+      }
+      case 'pending':
+      case 'ready':
+        this.#ready.remove(id);
+        this.#o.log.append({ type: 'task.cancelled', task: id });
+        this.#terminal(id);
+        this.#skipFrom(id, descendants(id, this.#dependents));
+        return { accepted: true, message: `cancelled ${id}` };
+      case 'succeeded':
+      case 'failed':
+      case 'skipped':
+      case 'cancelled':
+        return { accepted: false, message: `${id} is already ${s.state}` };
+      default:
+        return unreachable(s.state, 'task state');
+    }
+  }
+
+  #retryTask(id: string): { accepted: boolean; message: string } {
+    const s = this.#state.tasks[id]!;
+    if (s.state === 'skipped') return { accepted: false, message: `${id} was skipped because ${s.skipped_because} did not succeed: retry that task` };
+    if (s.state !== 'failed' && s.state !== 'cancelled') return { accepted: false, message: `${id} is ${s.state}; only failed or cancelled tasks can be retried` };
+    const reset = [id, ...descendants(id, this.#dependents).filter((c) => this.#state.tasks[c]!.state === 'skipped')];
+    for (const r of reset) {
+      this.#o.log.append({ type: 'task.reset', task: r });
+      this.#unfinishedPerWave[this.#tasks.get(r)!.wave]!++;
+    }
+    for (const r of reset) this.#settle(r);
+    return { accepted: true, message: `retrying ${id}${reset.length > 1 ? ` and ${reset.length - 1} skipped dependent(s)` : ''}` };
+  }
+
+  /** The session ends when every task is terminal, or when stopping and nothing runs. */
+  #checkEnd(): CoordinatorExit | undefined {
+    if (this.#inFlight.size > 0) return undefined;
+    if (this.#stopAfterDrain) return { kind: 'stopped', why: this.#stopAfterDrain };
+    const c = this.#state.counts;
+    if (c.pending + c.ready + c.running > 0) return undefined;
+    const outcome = c.failed + c.skipped + c.cancelled === 0 ? 'succeeded' : 'failed';
+    if (this.#state.phase !== 'finished') this.#o.log.append({ type: 'run.finished', outcome });
+    return { kind: 'finished', outcome };
+  }
+
+  #writeCoordinatorJson(stopped = false): void {
+    const info: CoordinatorJson = {
+      session: this.#session,
+      pid: process.pid,
+      host: HOST,
+      command: this.#o.command,
+      started_at: this.#startedAt,
+      heartbeat_at: new Date().toISOString(),
+      ...(stopped ? { stopped_at: new Date().toISOString() } : {}),
+    };
+    writeJsonAtomicSync(this.#o.paths.coordinatorJson, info);
+  }
+
+  async #shutdown(): Promise<void> {
+    clearTimeout(this.#backoffTimer);
+    await this.#watcher.close();
+    await this.#pool.shutdown(this.#config.scheduling.kill_grace + 2000);
+    clearInterval(this.#heartbeat);
+    await this.#o.log.close();
+    this.#writeCoordinatorJson(true);
+  }
+
+  #crashPoint(point: CrashPoint): void {
+    if (process.env.SWARM_TEST_CRASH_AT === point) {
+      this.#o.logger.warn({ point }, 'SWARM_TEST_CRASH_AT: killing myself');
+      process.kill(process.pid, 'SIGKILL');
+    }
+  }
+}

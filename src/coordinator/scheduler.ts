@@ -1,0 +1,103 @@
+// Scheduling policy, pure: which ready tasks to start when worker slots are free.
+// Eager list scheduling by upward rank (critical-path first), or strict waves (DESIGN §5).
+
+/** What the policy needs to know about a task. */
+export interface SchedTask {
+  id: string;
+  /** Position in the plan: ties of rank go to the earlier task. */
+  index: number;
+  /** Upward rank: larger runs first. */
+  rank: number;
+  /** DAG depth, for `waves` mode. */
+  wave: number;
+}
+
+export type SchedulingMode = 'eager' | 'waves';
+
+/**
+ * The ready queue: tasks whose dependencies succeeded, ordered by upward rank (descending), then
+ * plan order. A task may carry `notBefore` (ms since epoch) while it waits out a retry backoff.
+ */
+export class ReadyQueue {
+  // Sorted: best first. Binary-search insertion keeps `take` a scan from the front.
+  readonly #items: { task: SchedTask; notBefore: number }[] = [];
+  readonly #ids = new Set<string>();
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  /** Adds a ready task (no-op if already queued). */
+  add(task: SchedTask, notBefore = 0): void {
+    if (this.#ids.has(task.id)) return;
+    let lo = 0;
+    let hi = this.#items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (before(this.#items[mid]!.task, task)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.#items.splice(lo, 0, { task, notBefore });
+    this.#ids.add(task.id);
+  }
+
+  /** Removes a task (cancelled while ready). */
+  remove(id: string): void {
+    if (!this.#ids.delete(id)) return;
+    this.#items.splice(this.#items.findIndex((i) => i.task.id === id), 1);
+  }
+
+  /**
+   * Takes up to `slots` tasks to start now, best first, skipping tasks in backoff and, with
+   * `maxWave`, tasks of a later wave. Returns the tasks taken and the earliest `notBefore` among
+   * the tasks left waiting for their backoff (to set a timer), or undefined.
+   */
+  take(slots: number, now: number, maxWave = Infinity): { tasks: SchedTask[]; wakeAt: number | undefined } {
+    const tasks: SchedTask[] = [];
+    let wakeAt: number | undefined;
+    for (let i = 0; i < this.#items.length && tasks.length < slots; ) {
+      const item = this.#items[i]!;
+      if (item.task.wave > maxWave) { i++; continue; }
+      if (item.notBefore > now) {
+        wakeAt = wakeAt === undefined ? item.notBefore : Math.min(wakeAt, item.notBefore);
+        i++;
+        continue;
+      }
+      tasks.push(item.task);
+      this.#items.splice(i, 1);
+      this.#ids.delete(item.task.id);
+    }
+    if (tasks.length === slots) {
+      // Slots are full: still report the earliest backoff so the caller can sleep until then.
+      for (const item of this.#items) if (item.notBefore > now) wakeAt = Math.min(wakeAt ?? Infinity, item.notBefore);
+    }
+    return { tasks, wakeAt };
+  }
+}
+
+/** Queue order: higher upward rank first, then plan order. */
+function before(a: SchedTask, b: SchedTask): boolean {
+  return a.rank > b.rank || (a.rank === b.rank && a.index < b.index);
+}
+
+/**
+ * Wave barrier for `waves` mode: tasks may start only in the lowest wave that still has a task
+ * that is not terminal. `eager` has no barrier.
+ * @param unfinishedPerWave number of non-terminal tasks in each wave (index = wave).
+ */
+export function waveBarrier(mode: SchedulingMode, unfinishedPerWave: readonly number[]): number {
+  if (mode === 'eager') return Infinity;
+  const w = unfinishedPerWave.findIndex((n) => n > 0);
+  return w === -1 ? Infinity : w;
+}
+
+/**
+ * Delay before retry number `failures` (1 = first retry): `initialMs · 2^(failures-1)`, at most `maxMs`.
+ */
+export function backoffMs(failures: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.max(0, failures - 1));
+}

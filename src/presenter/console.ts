@@ -1,0 +1,77 @@
+// The terminal presenter: turns events into lines on stdout. Core code prints nothing itself.
+import prettyMs from 'pretty-ms';
+import type { SwarmEvent } from '../protocol/events.js';
+import type { RunState } from '../protocol/state.js';
+
+/** Where presenter output goes, and whether it may use colour. */
+export interface Output {
+  write(text: string): void;
+  color: boolean;
+}
+
+const paint = (on: boolean, code: number, text: string): string => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+/** Prints one line per interesting event: starts, finishes, retries, skips, control, the end. */
+export class ConsolePresenter {
+  readonly #out: Output;
+  readonly #started = Date.now();
+
+  constructor(out: Output) {
+    this.#out = out;
+  }
+
+  /** A line that is not an event (where the run is, what Ctrl-C does). */
+  notice(text: string): void {
+    this.#line(paint(this.#out.color, 2, text));
+  }
+
+  /** Event listener: prints the event if it is one a person wants to see scroll by. */
+  onEvent = (e: SwarmEvent, state: RunState): void => {
+    const c = this.#out.color;
+    const n = state.counts;
+    const done = n.succeeded + n.failed + n.skipped + n.cancelled;
+    const total = Object.keys(state.tasks).length;
+    const progress = paint(c, 2, `[${done}/${total}]`);
+    switch (e.type) {
+      case 'attempt.assigned':
+        this.#line(`${progress} ${paint(c, 36, '▶')} ${e.task}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''} on ${e.worker}`);
+        break;
+      case 'attempt.finished':
+        if (e.outcome !== 'succeeded') {
+          this.#line(`${progress} ${paint(c, 31, '✗')} ${e.task} attempt ${e.attempt}: ${e.summary}`);
+        }
+        break;
+      case 'task.succeeded': {
+        const last = state.tasks[e.task]?.last;
+        this.#line(`${progress} ${paint(c, 32, '✓')} ${e.task}${last?.duration_ms != null ? paint(c, 2, ` ${prettyMs(last.duration_ms)}`) : ''}`);
+        break;
+      }
+      case 'task.ready':
+        if (e.not_before) this.#line(`${progress} ${paint(c, 33, '↻')} ${e.task} retries in ${prettyMs(Math.max(0, Date.parse(e.not_before) - Date.parse(e.at)))}`);
+        break;
+      case 'task.failed':
+        this.#line(`${progress} ${paint(c, 31, '✗')} ${e.task} failed (${e.reason})`);
+        break;
+      case 'task.skipped':
+        this.#line(`${progress} ${paint(c, 33, '–')} ${e.task} skipped: ${e.because} did not succeed`);
+        break;
+      case 'task.cancelled':
+        this.#line(`${progress} ${paint(c, 33, '⊘')} ${e.task} cancelled`);
+        break;
+      case 'control.applied':
+        this.#line(`${paint(c, 35, 'control')} ${e.action}${e.task ? ` ${e.task}` : ''} by ${e.by}: ${e.accepted ? '' : 'rejected: '}${e.message}`);
+        break;
+      case 'run.finished':
+        this.#line(
+          `${e.outcome === 'succeeded' ? paint(c, 32, 'succeeded') : paint(c, 31, 'failed')}: ${n.succeeded} succeeded, ${n.failed} failed, ${n.skipped} skipped, ${n.cancelled} cancelled in ${prettyMs(Date.now() - this.#started)}`,
+        );
+        break;
+      default:
+        break;
+    }
+  };
+
+  #line(text: string): void {
+    this.#out.write(text + '\n');
+  }
+}

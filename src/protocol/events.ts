@@ -1,0 +1,56 @@
+// The run's event log (events.jsonl): one JSON object per line, `seq` from 1 without gaps.
+import { z } from 'zod';
+import { AttemptOutcome, AttemptReason, ControlAction } from './schemas.js';
+
+const Iso = z.string();
+const Id = z.string();
+const base = { seq: z.number().int().min(1), at: Iso };
+
+/** Every event type, each a small object tagged by `type`. docs/protocol.md explains each. */
+export const EventSchema = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('run.started'), run_id: z.string(), goal: z.string().nullable(), pid: z.number().int(), host: z.string() }),
+  z.object({ ...base, type: z.literal('plan.created'), tasks: z.array(Id), waves: z.number().int(), critical_path: z.array(Id) }),
+  z.object({ ...base, type: z.literal('run.resumed'), pid: z.number().int(), host: z.string(), retry_failed: z.boolean() }),
+  /** The task may start (its dependencies succeeded); `not_before` delays a retry (backoff). */
+  z.object({ ...base, type: z.literal('task.ready'), task: Id, not_before: Iso.nullable() }),
+  z.object({ ...base, type: z.literal('attempt.assigned'), task: Id, attempt: z.number().int(), worker: z.string(), recovered: z.boolean() }),
+  z.object({ ...base, type: z.literal('attempt.started'), task: Id, attempt: z.number().int(), worker: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('attempt.finished'),
+    task: Id,
+    attempt: z.number().int(),
+    outcome: AttemptOutcome,
+    reason: AttemptReason,
+    exit_code: z.number().int().nullable(),
+    duration_ms: z.number().int().nullable(),
+    summary: z.string(),
+  }),
+  z.object({ ...base, type: z.literal('task.succeeded'), task: Id }),
+  z.object({ ...base, type: z.literal('task.failed'), task: Id, reason: AttemptReason }),
+  /** A dependency failed or was cancelled, so this task will not run. */
+  z.object({ ...base, type: z.literal('task.skipped'), task: Id, because: Id }),
+  z.object({ ...base, type: z.literal('task.cancelled'), task: Id }),
+  /** retry-task: a finished task (and its skipped dependents) goes back to pending. */
+  z.object({ ...base, type: z.literal('task.reset'), task: Id }),
+  z.object({
+    ...base,
+    type: z.literal('control.applied'),
+    request: z.string(),
+    action: ControlAction,
+    task: Id.nullable(),
+    by: z.string(),
+    accepted: z.boolean(),
+    message: z.string(),
+  }),
+  /** Dispatch stopped: `control` (pause request) keeps the coordinator running; `interrupt` (Ctrl-C) and `stop-run` drain and exit. */
+  z.object({ ...base, type: z.literal('run.paused'), reason: z.enum(['control', 'interrupt', 'stop-run']) }),
+  /** Dispatch resumed after a pause request. */
+  z.object({ ...base, type: z.literal('run.unpaused') }),
+  z.object({ ...base, type: z.literal('run.finished'), outcome: z.enum(['succeeded', 'failed']) }),
+]);
+export type SwarmEvent = z.infer<typeof EventSchema>;
+export type EventType = SwarmEvent['type'];
+
+/** An event before the log gives it `seq` and `at`. */
+export type NewEvent = SwarmEvent extends infer E ? (E extends SwarmEvent ? Omit<E, 'seq' | 'at'> : never) : never;

@@ -1,0 +1,61 @@
+// Reading and writing the run directory's JSON files: atomic replacement, schema-checked reads.
+import fs from 'node:fs';
+import writeFileAtomic from 'write-file-atomic';
+import type { z } from 'zod';
+
+/**
+ * Writes `value` as JSON to `file` atomically: temp file in the same directory, fsync, rename
+ * (write-file-atomic). Readers see the old or the new content, never a mix.
+ */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Writes `text` to `file` atomically (see {@link writeJsonAtomic}). */
+export async function writeTextAtomic(file: string, text: string): Promise<void> {
+  await writeFileAtomic(file, text);
+}
+
+/** Synchronous form of {@link writeJsonAtomic}, for the few places that must not yield. */
+export function writeJsonAtomicSync(file: string, value: unknown): void {
+  writeFileAtomic.sync(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A file that exists but does not hold what its schema says. */
+export class ProtocolFileError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'ProtocolFileError';
+  }
+}
+
+/**
+ * Reads and validates a JSON file. Returns undefined if the file does not exist.
+ * @throws ProtocolFileError if it exists but is not valid JSON or does not match `schema`.
+ */
+export function readJsonFile<S extends z.ZodType>(file: string, schema: S): z.output<S> | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new ProtocolFileError(file, `not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ProtocolFileError(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** True if `file` exists (any type). */
+export function exists(file: string): boolean {
+  return fs.existsSync(file);
+}

@@ -1,0 +1,69 @@
+// Every path into a run directory is built here and nowhere else (docs/protocol.md lists them).
+import path from 'node:path';
+
+/** Run-directory layout, protocol version 1. All methods return absolute paths. */
+export class RunPaths {
+  readonly root: string;
+
+  /** @param root the run directory (made absolute). */
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  get runJson(): string { return path.join(this.root, 'run.json'); }
+  get planJson(): string { return path.join(this.root, 'plan.json'); }
+  get eventsJsonl(): string { return path.join(this.root, 'events.jsonl'); }
+  get stateJson(): string { return path.join(this.root, 'state.json'); }
+  get coordinatorJson(): string { return path.join(this.root, 'coordinator.json'); }
+  /** The run lock: a directory created atomically by the one live coordinator. */
+  get lock(): string { return path.join(this.root, 'lock'); }
+  get controlDir(): string { return path.join(this.root, 'control'); }
+  get controlDoneDir(): string { return path.join(this.root, 'control', 'done'); }
+  controlRequest(id: string): string { return path.join(this.controlDir, `${id}.json`); }
+  controlDone(id: string): string { return path.join(this.controlDoneDir, `${id}.json`); }
+  get logsDir(): string { return path.join(this.root, 'logs'); }
+  get coordinatorLog(): string { return path.join(this.logsDir, 'coordinator.log'); }
+  workerLog(workerId: string): string { return path.join(this.logsDir, `worker-${workerId}.log`); }
+
+  get workersDir(): string { return path.join(this.root, 'workers'); }
+  workerDir(workerId: string): string { return path.join(this.workersDir, workerId); }
+  workerJson(workerId: string): string { return path.join(this.workerDir(workerId), 'worker.json'); }
+  /** Maildir inbox of a worker: files are written in tmp/, renamed into new/, claimed into cur/. */
+  inbox(workerId: string): { tmp: string; new: string; cur: string } {
+    const dir = path.join(this.workerDir(workerId), 'inbox');
+    return { tmp: path.join(dir, 'tmp'), new: path.join(dir, 'new'), cur: path.join(dir, 'cur') };
+  }
+
+  get tasksDir(): string { return path.join(this.root, 'tasks'); }
+  taskDir(taskId: string): string { return path.join(this.tasksDir, taskId); }
+  /** Attempt directories are numbered from 1: tasks/<task-id>/<n>/. */
+  attemptDir(taskId: string, attempt: number): string { return path.join(this.taskDir(taskId), String(attempt)); }
+  attempt(taskId: string, attempt: number): AttemptPaths {
+    const dir = this.attemptDir(taskId, attempt);
+    return {
+      dir,
+      assignment: path.join(dir, 'assignment.json'),
+      prompt: path.join(dir, 'prompt.md'),
+      status: path.join(dir, 'status.json'),
+      events: path.join(dir, 'events.jsonl'),
+      stdout: path.join(dir, 'stdout.log'),
+      stderr: path.join(dir, 'stderr.log'),
+      result: path.join(dir, 'result.json'),
+    };
+  }
+}
+
+/** The files of one attempt, all inside tasks/<task-id>/<n>/. */
+export interface AttemptPaths {
+  dir: string;
+  assignment: string;
+  prompt: string;
+  status: string;
+  events: string;
+  stdout: string;
+  stderr: string;
+  result: string;
+}
+
+/** Name of the file that marks an attempt finished (its commit point). */
+export const RESULT_FILE = 'result.json';

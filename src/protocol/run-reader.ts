@@ -1,0 +1,68 @@
+// Reads a run directory as a whole: for `swarm status`, resume and (later) the dashboard.
+import { ProtocolFileError, readJsonFile } from './files.js';
+import { EventSchema, type SwarmEvent } from './events.js';
+import { readJsonl } from './jsonl.js';
+import { RunPaths } from './paths.js';
+import { CoordinatorJsonSchema, PlanJsonSchema, RunJsonSchema, type CoordinatorJson, type PlanJson, type RunJson } from './schemas.js';
+import { applyEvent, initialState, StateSchema, type RunState } from './state.js';
+import { HOST, pidAlive } from '../util/process.js';
+
+/** Everything known about a run from its directory. */
+export interface RunSnapshot {
+  paths: RunPaths;
+  run: RunJson;
+  plan: PlanJson | undefined;
+  state: RunState;
+  /** Byte offset in events.jsonl just after the last event applied (tail from here). */
+  eventsOffset: number;
+  coordinator: CoordinatorJson | undefined;
+  liveness: CoordinatorLiveness;
+}
+
+/** Whether the run's coordinator is running: `alive`, `stopped` (exited normally), `dead` (crashed), `unknown` (another host, stale heartbeat). */
+export type CoordinatorLiveness = 'alive' | 'stopped' | 'dead' | 'unknown' | 'none';
+
+/** A directory that is not a readable run directory. */
+export class NotARunError extends Error {
+  constructor(readonly dir: string, why: string) {
+    super(`${dir}: not a run directory (${why})`);
+    this.name = 'NotARunError';
+  }
+}
+
+/** Parses and validates events from JSONL records. @throws ProtocolFileError on a malformed event. */
+export function parseEvents(file: string, records: unknown[]): SwarmEvent[] {
+  return records.map((r) => {
+    const parsed = EventSchema.safeParse(r);
+    if (!parsed.success) throw new ProtocolFileError(file, `bad event ${JSON.stringify(r).slice(0, 200)}: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+  });
+}
+
+/**
+ * Loads a run directory: run.json, plan.json, then the state, rebuilt by replaying events.jsonl
+ * (with `fromSnapshot`, starting from state.json and applying only later events).
+ * @throws NotARunError if run.json is missing; ProtocolFileError if a file is malformed.
+ */
+export function loadRun(dir: string, options: { fromSnapshot?: boolean; staleAfterMs?: number } = {}): RunSnapshot {
+  const paths = new RunPaths(dir);
+  const run = readJsonFile(paths.runJson, RunJsonSchema);
+  if (!run) throw new NotARunError(paths.root, 'no run.json');
+  const plan = readJsonFile(paths.planJson, PlanJsonSchema);
+  let state = initialState();
+  if (options.fromSnapshot) state = readJsonFile(paths.stateJson, StateSchema) ?? state;
+  // state.json is a throttled snapshot: it may lag the log, never lead it. Apply what follows.
+  const chunk = readJsonl(paths.eventsJsonl);
+  const events = parseEvents(paths.eventsJsonl, chunk.records);
+  for (const e of events) if (e.seq > state.last_seq) applyEvent(state, e);
+  const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
+  return { paths, run, plan, state, eventsOffset: chunk.offset, coordinator, liveness: coordinatorLiveness(coordinator, options.staleAfterMs ?? 15_000) };
+}
+
+/** Judges a coordinator's liveness from coordinator.json: its pid on this host, else its heartbeat. */
+export function coordinatorLiveness(c: CoordinatorJson | undefined, staleAfterMs: number, now = Date.now()): CoordinatorLiveness {
+  if (!c) return 'none';
+  if (c.stopped_at) return 'stopped';
+  if (c.host === HOST) return pidAlive(c.pid) ? 'alive' : 'dead';
+  return now - Date.parse(c.heartbeat_at) < staleAfterMs ? 'alive' : 'unknown';
+}

@@ -1,0 +1,206 @@
+// Zod schemas of every file in a run directory (protocol version 1). docs/protocol.md describes
+// them for people who write tools against a run directory; this file is the authority.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+
+const Iso = z.string().meta({ description: 'ISO-8601 timestamp (UTC).' });
+const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+
+/** A task of plan.json: a validated plan task with defaults applied. */
+export const ResolvedTaskSchema = z.object({
+  id: Id,
+  title: z.string(),
+  description: z.string(),
+  deps: z.array(Id),
+  role: z.string().nullable(),
+  backend: z.enum(['command']),
+  run: z.string().nullable(),
+  cwd: z.string().nullable(),
+  env: z.record(z.string(), z.string()),
+  files: z.array(z.string()),
+  verify: z.string().nullable(),
+  estimate: z.number(),
+  timeout_ms: z.number().int(),
+  retries: z.number().int(),
+  wave: z.number().int(),
+  rank: z.number(),
+});
+export type ResolvedTask = z.infer<typeof ResolvedTaskSchema>;
+
+/** plan.json: written once by the coordinator. */
+export const PlanJsonSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  tasks: z.array(ResolvedTaskSchema),
+  critical_path: z.array(Id),
+  waves: z.number().int(),
+});
+export type PlanJson = z.infer<typeof PlanJsonSchema>;
+
+/** run.json: written once by the coordinator; `config` is the full resolved config snapshot. */
+export const RunJsonSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  id: z.string(),
+  goal: z.string().nullable(),
+  created_at: Iso,
+  /** Absolute path of the config file the run started from (informational: resume does not read it). */
+  config_file: z.string().nullable(),
+  /** swarm.yaml after validation, defaults applied, durations in ms, without `tasks` (see plan.json). */
+  config: z.record(z.string(), z.unknown()),
+  /** Absolute path of the target directory; command tasks run here (or in their `cwd`). */
+  repo: z.string(),
+  /** Git facts: null until git isolation is in use. */
+  base_commit: z.string().nullable(),
+  integration_branch: z.string().nullable(),
+});
+export type RunJson = z.infer<typeof RunJsonSchema>;
+
+/** coordinator.json: replaced by the live coordinator about every heartbeat. */
+export const CoordinatorJsonSchema = z.object({
+  /** Unique id of this coordinator process (a ULID). */
+  session: z.string(),
+  pid: z.number().int(),
+  host: z.string(),
+  command: z.enum(['run', 'resume']),
+  started_at: Iso,
+  heartbeat_at: Iso,
+  /** Set when the coordinator exits normally; absent while it runs or after a crash. */
+  stopped_at: Iso.optional(),
+});
+export type CoordinatorJson = z.infer<typeof CoordinatorJsonSchema>;
+
+/** Control actions, applied by the coordinator in the order of their ids. */
+export const ControlAction = z.enum(['pause', 'resume', 'cancel-task', 'retry-task', 'stop-run']);
+export type ControlAction = z.infer<typeof ControlAction>;
+
+/** control/<ulid>.json: created by anyone (CLI, dashboard); moved to control/done/ once applied. */
+export const ControlRequestSchema = z.object({
+  action: ControlAction,
+  task: Id.optional(),
+  /** Who asked, for the record: "cli", "dashboard", a user name. */
+  by: z.string(),
+  at: Iso,
+});
+export type ControlRequest = z.infer<typeof ControlRequestSchema>;
+
+/** workers/<id>/worker.json: replaced by the worker at every heartbeat and state change. */
+export const WorkerJsonSchema = z.object({
+  id: z.string(),
+  pid: z.number().int(),
+  host: z.string(),
+  started_at: Iso,
+  heartbeat_at: Iso,
+  state: z.enum(['idle', 'busy', 'stopping']),
+  current: z.object({ task: Id, attempt: z.number().int() }).nullable(),
+  /** The coordinator session that started this worker. */
+  coordinator: z.string(),
+});
+export type WorkerJson = z.infer<typeof WorkerJsonSchema>;
+
+/** A message in a worker's maildir inbox (workers/<id>/inbox/new/<ulid>.json). */
+export const InboxMessageSchema = z.discriminatedUnion('kind', [
+  /** Run the attempt whose assignment.json is at tasks/<task>/<attempt>/. */
+  z.object({ kind: z.literal('assign'), task: Id, attempt: z.number().int() }),
+  /** Stop this attempt's process group and record it cancelled with `reason`. */
+  z.object({ kind: z.literal('cancel'), task: Id, attempt: z.number().int(), reason: z.enum(['cancel-requested', 'interrupted']) }),
+  /** Finish the current attempt (if any) and exit. */
+  z.object({ kind: z.literal('stop') }),
+]);
+export type InboxMessage = z.infer<typeof InboxMessageSchema>;
+
+/** What an earlier attempt of the same task ended with, passed to the next attempt. */
+export const PreviousAttemptSchema = z.object({
+  attempt: z.number().int(),
+  outcome: z.string(),
+  reason: z.string().nullable(),
+  exit_code: z.number().int().nullable(),
+  /** Last lines of the attempt's stderr. */
+  stderr_tail: z.array(z.string()),
+});
+export type PreviousAttempt = z.infer<typeof PreviousAttemptSchema>;
+
+/** tasks/<task>/<n>/assignment.json: written once by the coordinator before the inbox message. */
+export const AssignmentSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  run_id: z.string(),
+  task: ResolvedTaskSchema,
+  attempt: z.number().int().min(1),
+  worker: z.string(),
+  assigned_at: Iso,
+  /** Absolute directory the backend runs in. */
+  workspace: z.string(),
+  base_commit: z.string().nullable(),
+  /** Time limit of the attempt, counted from when the worker starts it, ms. */
+  timeout_ms: z.number().int(),
+  /** SIGTERM → SIGKILL grace when the attempt's process group is stopped, ms. */
+  kill_grace_ms: z.number().int(),
+  /** Environment added for the backend (SWARM_RUN_DIR, SWARM_TASK_ID, SWARM_ATTEMPT and the task's env). */
+  env: z.record(z.string(), z.string()),
+  /** Earlier attempts of this task, oldest first. */
+  previous: z.array(PreviousAttemptSchema),
+  /** Succeeded dependencies and their summaries. */
+  dependencies: z.array(z.object({ id: Id, summary: z.string().nullable() })),
+});
+export type Assignment = z.infer<typeof AssignmentSchema>;
+
+/** tasks/<task>/<n>/status.json: replaced by the worker while the attempt runs. */
+export const AttemptStatusSchema = z.object({
+  state: z.enum(['starting', 'running', 'stopping', 'finished']),
+  worker: z.string(),
+  host: z.string(),
+  /** Process group id of the backend's processes (kill -pgid stops them all), once spawned. */
+  pgid: z.number().int().nullable(),
+  started_at: Iso,
+  heartbeat_at: Iso,
+  /** Agent turn number, for agent backends. */
+  turn: z.number().int().nullable(),
+  /** Last thing the backend did: an output line, a tool call. */
+  activity: z.string().nullable(),
+  usage: z.null(),
+});
+export type AttemptStatus = z.infer<typeof AttemptStatusSchema>;
+
+/** Outcome of an attempt. */
+export const AttemptOutcome = z.enum(['succeeded', 'failed', 'cancelled', 'timed-out']);
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
+/**
+ * Why an attempt ended as it did (a tag, like wireit's failure reasons):
+ * - `exit-zero` / `exit-non-zero`: the command exited with that status;
+ * - `killed-by-signal`: the command died of a signal nobody in fileswarm sent;
+ * - `spawn-failed`: the command could not be started (cwd missing, shell missing);
+ * - `timed-out`: it ran past the task's timeout and its process group was stopped;
+ * - `cancel-requested`: a control request cancelled the task;
+ * - `interrupted`: Ctrl-C twice: cancelled, and run again on resume;
+ * - `worker-lost`: written by the coordinator only (in events), when a worker died without a result.
+ */
+export const AttemptReason = z.enum([
+  'exit-zero', 'exit-non-zero', 'killed-by-signal', 'spawn-failed', 'timed-out', 'cancel-requested', 'interrupted', 'worker-lost',
+]);
+export type AttemptReason = z.infer<typeof AttemptReason>;
+
+/** tasks/<task>/<n>/result.json: written once by the worker, fsynced: THE commit point of an attempt. */
+export const ResultSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  task: Id,
+  attempt: z.number().int(),
+  worker: z.string(),
+  outcome: AttemptOutcome,
+  reason: AttemptReason,
+  /** One line for humans. */
+  summary: z.string(),
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  started_at: Iso,
+  finished_at: Iso,
+  duration_ms: z.number().int(),
+  stderr_tail: z.array(z.string()),
+  /** Agent backends only. */
+  usage: z.null(),
+  cost_usd: z.number().nullable(),
+  /** Git isolation only. */
+  commit: z.string().nullable(),
+  files_changed: z.array(z.string()).nullable(),
+  verify: z.null(),
+});
+export type Result = z.infer<typeof ResultSchema>;

@@ -1,0 +1,221 @@
+// state.json: the snapshot derived from events.jsonl by a pure reducer. Replaying the log from
+// seq 1 rebuilds it exactly (a test asserts this).
+import { z } from 'zod';
+import { MAX_LOST_ATTEMPTS } from '../config/defaults.js';
+import { unreachable } from '../util/unreachable.js';
+import type { SwarmEvent } from './events.js';
+import { AttemptOutcome, AttemptReason, PROTOCOL_VERSION } from './schemas.js';
+
+/**
+ * Task states. `ready` may carry `not_before` (a retry waiting out its backoff).
+ *
+ *   pending ──task.ready──▶ ready ──attempt.assigned──▶ running ──task.succeeded──▶ succeeded
+ *      │                     ▲  │                          │    ──task.failed─────▶ failed
+ *      │                     │  └──task.cancelled──┐        │    ──task.cancelled──▶ cancelled
+ *      │                     └──task.ready (retry)─┼────────┘
+ *      └──task.skipped──▶ skipped                  ▼
+ *                                              cancelled
+ *   failed | skipped | cancelled ──task.reset──▶ pending
+ */
+export const TaskStateName = z.enum(['pending', 'ready', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']);
+export type TaskStateName = z.infer<typeof TaskStateName>;
+
+/** Terminal task states: nothing more happens to the task unless it is reset. */
+export const TERMINAL: ReadonlySet<TaskStateName> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+const TaskSnapshot = z.object({
+  state: TaskStateName,
+  /** Number of attempts assigned so far (the highest attempt number). */
+  attempts: z.number().int(),
+  /** Failed attempts that count against `retries` (not worker-lost, not interrupted). */
+  failures: z.number().int(),
+  /** Attempts lost with their worker. */
+  lost: z.number().int(),
+  /** The attempt in flight, if any. */
+  current: z.object({ attempt: z.number().int(), worker: z.string(), assigned_at: z.string(), started_at: z.string().nullable() }).nullable(),
+  /** While ready after a failure: not to be dispatched before this time. */
+  not_before: z.string().nullable(),
+  /** First attempt's assignment, and when the task reached a terminal state. */
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  /** The last finished attempt. */
+  last: z
+    .object({ attempt: z.number().int(), outcome: AttemptOutcome, reason: AttemptReason, exit_code: z.number().int().nullable(), duration_ms: z.number().int().nullable(), summary: z.string() })
+    .nullable(),
+  /** For skipped tasks: the dependency that failed. */
+  skipped_because: z.string().nullable(),
+});
+export type TaskSnapshot = z.infer<typeof TaskSnapshot>;
+
+/**
+ * Run phases.
+ * - `running`: dispatching ready tasks.
+ * - `paused`: a pause request stopped dispatch; running attempts go on.
+ * - `stopping`: Ctrl-C or stop-run: no dispatch; the coordinator exits once attempts drain.
+ * - `finished`: every task is terminal; `outcome` says how it went.
+ */
+export const RunPhase = z.enum(['starting', 'running', 'paused', 'stopping', 'finished']);
+export type RunPhase = z.infer<typeof RunPhase>;
+
+export const StateSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  run_id: z.string().nullable(),
+  last_seq: z.number().int(),
+  phase: RunPhase,
+  outcome: z.enum(['succeeded', 'failed']).nullable(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  /** Times a coordinator resumed this run. */
+  resumes: z.number().int(),
+  tasks: z.record(z.string(), TaskSnapshot),
+  counts: z.record(TaskStateName, z.number().int()),
+});
+export type RunState = z.infer<typeof StateSchema>;
+
+/** The state before any event. */
+export function initialState(): RunState {
+  return {
+    protocol: PROTOCOL_VERSION,
+    run_id: null,
+    last_seq: 0,
+    phase: 'starting',
+    outcome: null,
+    started_at: null,
+    finished_at: null,
+    resumes: 0,
+    tasks: {},
+    counts: { pending: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+  };
+}
+
+/** Whether a finished attempt uses up one of the task's retries. */
+export function countsAsFailure(outcome: AttemptOutcome, reason: AttemptReason): boolean {
+  return (outcome === 'failed' || outcome === 'timed-out') && reason !== 'worker-lost';
+}
+
+/** Whether a task whose last attempt ended like this may be dispatched again without using a retry. */
+export function isFreeRetry(reason: AttemptReason, lost: number): boolean {
+  return reason === 'interrupted' || (reason === 'worker-lost' && lost < MAX_LOST_ATTEMPTS);
+}
+
+/**
+ * Applies one event to the state, in place, and returns it.
+ * @throws Error if `event.seq` is not `last_seq + 1` (the log has a gap) or an event names an
+ *   unknown task: both are broken invariants of the protocol, not user errors.
+ */
+export function applyEvent(state: RunState, event: SwarmEvent): RunState {
+  if (event.seq !== state.last_seq + 1) throw new Error(`event log gap: expected seq ${state.last_seq + 1}, got ${event.seq}`);
+  state.last_seq = event.seq;
+  const task = (id: string): TaskSnapshot => {
+    const t = state.tasks[id];
+    if (!t) throw new Error(`event ${event.seq} (${event.type}) names unknown task "${id}"`);
+    return t;
+  };
+  const move = (t: TaskSnapshot, to: TaskStateName): void => {
+    state.counts[t.state]--;
+    state.counts[to]++;
+    t.state = to;
+  };
+  switch (event.type) {
+    case 'run.started':
+      state.run_id = event.run_id;
+      state.started_at = event.at;
+      state.phase = 'running';
+      break;
+    case 'plan.created':
+      for (const id of event.tasks) {
+        state.tasks[id] = {
+          state: 'pending', attempts: 0, failures: 0, lost: 0, current: null, not_before: null,
+          started_at: null, finished_at: null, last: null, skipped_because: null,
+        };
+        state.counts.pending++;
+      }
+      break;
+    case 'run.resumed':
+      state.resumes++;
+      state.phase = 'running';
+      state.outcome = null;
+      state.finished_at = null;
+      break;
+    case 'task.ready': {
+      const t = task(event.task);
+      t.not_before = event.not_before;
+      move(t, 'ready');
+      break;
+    }
+    case 'attempt.assigned': {
+      const t = task(event.task);
+      t.attempts = event.attempt;
+      t.current = { attempt: event.attempt, worker: event.worker, assigned_at: event.at, started_at: null };
+      t.not_before = null;
+      t.started_at ??= event.at;
+      move(t, 'running');
+      break;
+    }
+    case 'attempt.started': {
+      const t = task(event.task);
+      if (t.current?.attempt === event.attempt) t.current.started_at = event.at;
+      break;
+    }
+    case 'attempt.finished': {
+      const t = task(event.task);
+      if (t.current?.attempt === event.attempt) t.current = null;
+      const { attempt, outcome, reason, exit_code, duration_ms, summary } = event;
+      t.last = { attempt, outcome, reason, exit_code, duration_ms, summary };
+      if (countsAsFailure(outcome, reason)) t.failures++;
+      if (reason === 'worker-lost') t.lost++;
+      break;
+    }
+    case 'task.succeeded':
+    case 'task.failed':
+    case 'task.cancelled': {
+      const t = task(event.task);
+      t.current = null;
+      t.not_before = null;
+      t.finished_at = event.at;
+      move(t, event.type === 'task.succeeded' ? 'succeeded' : event.type === 'task.failed' ? 'failed' : 'cancelled');
+      break;
+    }
+    case 'task.skipped': {
+      const t = task(event.task);
+      t.skipped_because = event.because;
+      t.finished_at = event.at;
+      move(t, 'skipped');
+      break;
+    }
+    case 'task.reset': {
+      const t = task(event.task);
+      t.failures = 0;
+      t.lost = 0;
+      t.finished_at = null;
+      t.skipped_because = null;
+      t.not_before = null;
+      move(t, 'pending');
+      if (state.phase === 'finished') state.phase = 'running';
+      break;
+    }
+    case 'control.applied':
+      break;
+    case 'run.paused':
+      state.phase = event.reason === 'control' ? 'paused' : 'stopping';
+      break;
+    case 'run.unpaused':
+      state.phase = 'running';
+      break;
+    case 'run.finished':
+      state.phase = 'finished';
+      state.outcome = event.outcome;
+      state.finished_at = event.at;
+      break;
+    default:
+      unreachable(event, 'event');
+  }
+  return state;
+}
+
+/** Replays events from seq 1 into a fresh state. */
+export function replay(events: Iterable<SwarmEvent>): RunState {
+  const state = initialState();
+  for (const e of events) applyEvent(state, e);
+  return state;
+}

@@ -1,0 +1,77 @@
+// Facts about processes by pid, for liveness checks of coordinators and workers on this host.
+import fs from 'node:fs';
+import os from 'node:os';
+
+/** The host name recorded beside pids, so a pid is only interpreted on the host that owns it. */
+export const HOST = os.hostname();
+
+/** True if a process with this pid exists (signal 0 probes without sending). EPERM means it exists. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True if any live (non-zombie) process of the process group `pgid` exists. On Linux this reads
+ * `/proc/<pid>/stat`, because `kill(-pgid, 0)` also counts zombies, which linger where PID 1 does
+ * not reap orphans (some containers); elsewhere it falls back to `kill(-pgid, 0)`.
+ */
+export function groupAlive(pgid: number): boolean {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Format: pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+  }
+  return false;
+}
+
+/** Sends `signal` to every process of group `pgid`; returns false if the group is already gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops a whole process group: SIGTERM, then SIGKILL after `graceMs` if anything is left.
+ * Resolves once no process of the group remains (polled every 20 ms), or after a further 5 s.
+ * Groups are used because `sh -c` does not forward signals to its children (the reason every
+ * command runs as a process-group leader: spawned with `detached: true`).
+ */
+export async function killGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  const termDeadline = Date.now() + graceMs;
+  while (groupAlive(pgid) && Date.now() < termDeadline) await sleep(20);
+  if (!groupAlive(pgid)) return;
+  signalGroup(pgid, 'SIGKILL');
+  const killDeadline = Date.now() + 5000;
+  while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(20);
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,146 @@
+// Runs one attempt in a worker: prompt.md, status.json heartbeats, the backend, then result.json.
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { readJsonFile, writeJsonAtomic, writeJsonAtomicSync } from '../protocol/files.js';
+import type { AttemptPaths } from '../protocol/paths.js';
+import { AssignmentSchema, PROTOCOL_VERSION, type Assignment, type AttemptStatus, type Result } from '../protocol/schemas.js';
+import { HOST } from '../util/process.js';
+import type { AttemptEvent, Backend, BackendOutcome, StopReason } from './backends/backend.js';
+import { CommandBackend } from './backends/command.js';
+
+/** Backends by name. Agent backends are added here. */
+const BACKENDS: Record<Assignment['task']['backend'], () => Backend> = {
+  command: () => new CommandBackend(),
+};
+
+/** Lines of stderr kept in result.json and passed to the next attempt. */
+const STDERR_TAIL_LINES = 20;
+
+/** An attempt being run by this worker. */
+export class RunningAttempt {
+  readonly #controller = new AbortController();
+  readonly #paths: AttemptPaths;
+  readonly #workerId: string;
+  readonly #log: Logger;
+  #status: AttemptStatus | undefined;
+  #timeout: NodeJS.Timeout | undefined;
+  /** Settles when result.json is written. */
+  readonly done: Promise<Result | undefined>;
+
+  constructor(paths: AttemptPaths, workerId: string, log: Logger) {
+    this.#paths = paths;
+    this.#workerId = workerId;
+    this.#log = log;
+    this.done = this.#run();
+  }
+
+  /** Stops the attempt (its backend kills its process group); the result says why. */
+  stop(reason: StopReason): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  /** Refreshes status.json's heartbeat (and its activity line). */
+  heartbeat(): void {
+    if (!this.#status || this.#status.state === 'finished') return;
+    this.#status.heartbeat_at = new Date().toISOString();
+    this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
+    void writeJsonAtomic(this.#paths.status, this.#status).catch((e: unknown) => this.#log.warn({ err: e }, 'status.json write failed'));
+  }
+
+  async #run(): Promise<Result | undefined> {
+    const assignment = readJsonFile(this.#paths.assignment, AssignmentSchema);
+    if (!assignment) {
+      this.#log.error({ dir: this.#paths.dir }, 'assignment.json missing; attempt not run');
+      return undefined;
+    }
+    if (fs.existsSync(this.#paths.result)) {
+      this.#log.warn({ dir: this.#paths.dir }, 'result.json already exists; attempt not run again');
+      return undefined;
+    }
+    const started = new Date();
+    const now = started.toISOString();
+    this.#status = { state: 'starting', worker: this.#workerId, host: HOST, pgid: null, started_at: now, heartbeat_at: now, turn: null, activity: null, usage: null };
+    writeJsonAtomicSync(this.#paths.status, this.#status);
+    fs.writeFileSync(this.#paths.prompt, promptOf(assignment));
+    const events = fs.openSync(this.#paths.events, 'a');
+    const emit = (e: AttemptEvent): void => {
+      fs.writeSync(events, JSON.stringify({ at: new Date().toISOString(), ...e }) + '\n');
+    };
+    this.#timeout = setTimeout(() => this.stop('timed-out'), assignment.timeout_ms);
+    let outcome: BackendOutcome;
+    try {
+      outcome = await BACKENDS[assignment.task.backend]().run({
+        assignment,
+        paths: this.#paths,
+        signal: this.#controller.signal,
+        env: { ...process.env, ...assignment.env },
+        onSpawn: (pgid) => {
+          this.#status = { ...this.#status!, state: 'running', pgid };
+          writeJsonAtomicSync(this.#paths.status, this.#status);
+        },
+        emit,
+        log: this.#log,
+      });
+    } catch (e) {
+      // A backend that throws has a bug; the attempt still gets a result so the run can go on.
+      this.#log.error({ err: e }, 'backend threw');
+      outcome = { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: `backend error: ${(e as Error).message}` };
+    } finally {
+      clearTimeout(this.#timeout);
+      fs.closeSync(events);
+    }
+    const finished = new Date();
+    const result: Result = {
+      protocol: PROTOCOL_VERSION,
+      task: assignment.task.id,
+      attempt: assignment.attempt,
+      worker: this.#workerId,
+      ...outcome,
+      started_at: now,
+      finished_at: finished.toISOString(),
+      duration_ms: finished.getTime() - started.getTime(),
+      stderr_tail: tailLines(this.#paths.stderr, STDERR_TAIL_LINES),
+      usage: null,
+      cost_usd: null,
+      commit: null,
+      files_changed: null,
+      verify: null,
+    };
+    // The commit point: once result.json exists, this attempt is never run again.
+    writeJsonAtomicSync(this.#paths.result, result);
+    this.#status = { ...this.#status, state: 'finished', heartbeat_at: result.finished_at };
+    writeJsonAtomicSync(this.#paths.status, this.#status);
+    this.#log.info({ task: result.task, attempt: result.attempt, outcome: result.outcome, reason: result.reason, ms: result.duration_ms }, 'attempt finished');
+    return result;
+  }
+}
+
+/** The prompt of a command attempt: the command itself (agent backends write their real prompt). */
+function promptOf(a: Assignment): string {
+  return `# ${a.task.title}\n\nCommand (attempt ${a.attempt}), run with /bin/sh -c in ${a.workspace}:\n\n\`\`\`sh\n${a.task.run ?? ''}\n\`\`\`\n`;
+}
+
+/** Last `n` lines of a text file (reads at most the last 64 KiB). */
+export function tailLines(file: string, n: number): string[] {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const len = Math.min(size, 65536);
+      const buf = Buffer.alloc(len);
+      fs.readSync(fd, buf, 0, len, size - len);
+      const lines = buf.toString('utf8').split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      return lines.slice(-n);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return [];
+  }
+}
+
+function lastLine(file: string): string | undefined {
+  const line = tailLines(file, 1)[0]?.trim();
+  return line ? line.slice(0, 300) : undefined;
+}

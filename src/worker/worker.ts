@@ -1,0 +1,149 @@
+// The worker process (`swarm worker`): claims assignments from its maildir inbox, runs them one at
+// a time, heartbeats worker.json, and exits when told to stop or when its coordinator is gone
+// (after finishing the attempt in hand, so no paid-for work is thrown away).
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
+import { claim, listNew, type Maildir } from '../protocol/maildir.js';
+import { RunPaths } from '../protocol/paths.js';
+import { coordinatorLiveness } from '../protocol/run-reader.js';
+import { CoordinatorJsonSchema, RunJsonSchema, type InboxMessage, type WorkerJson } from '../protocol/schemas.js';
+import { HOST } from '../util/process.js';
+import { fileLogger } from '../util/logger.js';
+import { DirectoryWatcher } from '../util/watch.js';
+import { RunningAttempt } from './attempt.js';
+
+/** Options of `swarm worker`. */
+export interface WorkerOptions {
+  runDir: string;
+  id: string;
+  /** Session id of the coordinator that started this worker. */
+  coordinator: string;
+}
+
+/**
+ * Worker states: idle ──assign──▶ busy ──result written──▶ idle; any ──stop / coordinator gone──▶
+ * stopping ──(current attempt done)──▶ exit.
+ */
+export class Worker {
+  readonly #paths: RunPaths;
+  readonly #id: string;
+  readonly #coordinator: string;
+  readonly #inbox: Maildir;
+  readonly #log: Logger;
+  readonly #heartbeatMs: number;
+  readonly #staleAfterMs: number;
+  #info: WorkerJson;
+  #current: { task: string; attempt: number; run: RunningAttempt } | undefined;
+  #stopping = false;
+  #watcher: DirectoryWatcher | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #exit!: () => void;
+  readonly #exited = new Promise<void>((r) => (this.#exit = r));
+
+  constructor(options: WorkerOptions) {
+    this.#paths = new RunPaths(options.runDir);
+    this.#id = options.id;
+    this.#coordinator = options.coordinator;
+    this.#inbox = this.#paths.inbox(options.id);
+    this.#log = fileLogger(this.#paths.workerLog(options.id), { worker: options.id });
+    const run = readJsonFile(this.#paths.runJson, RunJsonSchema);
+    if (!run) throw new Error(`${this.#paths.runJson}: missing`);
+    const liveness = run.config.liveness as { heartbeat: number; stale_after: number };
+    this.#heartbeatMs = liveness.heartbeat;
+    this.#staleAfterMs = liveness.stale_after;
+    const now = new Date().toISOString();
+    this.#info = { id: this.#id, pid: process.pid, host: HOST, started_at: now, heartbeat_at: now, state: 'idle', current: null, coordinator: this.#coordinator };
+  }
+
+  /** Runs until stopped. Resolves when the worker has exited its loop. */
+  async run(): Promise<void> {
+    fs.mkdirSync(this.#paths.workerDir(this.#id), { recursive: true });
+    this.#writeInfo();
+    this.#log.info({ pid: process.pid, coordinator: this.#coordinator }, 'worker started');
+    this.#watcher = new DirectoryWatcher([this.#inbox.new], () => this.#poll(), Math.min(1000, this.#heartbeatMs));
+    this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
+    process.on('SIGTERM', () => this.#stop('SIGTERM'));
+    this.#poll();
+    await this.#exited;
+    clearInterval(this.#heartbeat);
+    await this.#watcher.close();
+    this.#log.info('worker exiting');
+  }
+
+  #writeInfo(): void {
+    this.#info.heartbeat_at = new Date().toISOString();
+    this.#info.state = this.#stopping ? 'stopping' : this.#current ? 'busy' : 'idle';
+    this.#info.current = this.#current ? { task: this.#current.task, attempt: this.#current.attempt } : null;
+    writeJsonAtomicSync(this.#paths.workerJson(this.#id), this.#info);
+  }
+
+  #beat(): void {
+    this.#writeInfo();
+    this.#current?.run.heartbeat();
+    if (!this.#stopping && !this.#coordinatorAlive()) this.#stop('coordinator gone');
+  }
+
+  /** True while the coordinator that started this worker is the live one. */
+  #coordinatorAlive(): boolean {
+    let c;
+    try {
+      c = readJsonFile(this.#paths.coordinatorJson, CoordinatorJsonSchema);
+    } catch {
+      return true; // unreadable for a moment: judge at the next beat
+    }
+    if (!c || c.session !== this.#coordinator) return false;
+    return coordinatorLiveness(c, this.#staleAfterMs) === 'alive';
+  }
+
+  #stop(why: string): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#log.info({ why, busy: Boolean(this.#current) }, 'stopping after the current attempt');
+    this.#writeInfo();
+    if (!this.#current) this.#exit();
+  }
+
+  /** Handles inbox messages: cancels and stops any time, an assignment only when idle. */
+  #poll(): void {
+    const { messages, bad } = listNew(this.#inbox);
+    for (const name of bad) this.#log.warn({ name }, 'ignoring a malformed inbox message');
+    for (const { name, message } of messages) {
+      if (message.kind === 'assign' && (this.#current || this.#stopping)) continue;
+      if (!claim(this.#inbox, name)) continue;
+      this.#handle(message);
+    }
+  }
+
+  #handle(message: InboxMessage): void {
+    switch (message.kind) {
+      case 'assign':
+        this.#start(message.task, message.attempt);
+        break;
+      case 'cancel':
+        if (this.#current?.task === message.task && this.#current.attempt === message.attempt) {
+          this.#log.info({ task: message.task, attempt: message.attempt, reason: message.reason }, 'cancelling');
+          this.#current.run.stop(message.reason);
+        }
+        break;
+      case 'stop':
+        this.#stop('stop message');
+        break;
+    }
+  }
+
+  #start(task: string, attempt: number): void {
+    const run = new RunningAttempt(this.#paths.attempt(task, attempt), this.#id, this.#log);
+    this.#current = { task, attempt, run };
+    this.#writeInfo();
+    this.#log.info({ task, attempt }, 'attempt claimed');
+    void run.done
+      .catch((e: unknown) => this.#log.error({ err: e, task, attempt }, 'attempt crashed'))
+      .finally(() => {
+        this.#current = undefined;
+        this.#writeInfo();
+        if (this.#stopping) this.#exit();
+        else this.#poll();
+      });
+  }
+}
