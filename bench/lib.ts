@@ -1,0 +1,421 @@
+// Shared helpers of the benchmarks: seeded random DAGs, running `swarm run` as a child process
+// (wall time, peak RSS from /proc), reading a run directory's events, and small statistics.
+// Every benchmark compares against a reference measured in the same process run, because the
+// machine is shared and noisy: absolute numbers drift, ratios much less.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled CLI (`dist/src/cli.js`), next to this file's compiled form (`dist/bench/lib.js`). */
+export const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+/** Where raw results go: `bench/out/` in the source tree (git-ignored). */
+export const OUT_DIR = fileURLToPath(new URL('../../bench/out/', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** One number a benchmark reports, with its target if it has one. */
+export interface Metric {
+  name: string;
+  value: number;
+  unit: string;
+  /** The goal, if any: `value` must be `<=` it (all our targets are upper bounds). */
+  target?: number;
+  /** Undefined when there is no target. */
+  met?: boolean;
+}
+
+/** What a benchmark returns: headline metrics, notes for the reader, and everything raw. */
+export interface BenchResult {
+  name: string;
+  description: string;
+  params: Record<string, unknown>;
+  metrics: Metric[];
+  notes: string[];
+  raw: unknown;
+  elapsedMs: number;
+}
+
+/** Options every benchmark takes. */
+export interface BenchOptions {
+  /** Fewer and smaller runs, for development; final numbers must not use it. */
+  quick: boolean;
+  /** Keep temporary directories (run directories, Makefiles) for inspection. */
+  keep: boolean;
+  /** Progress lines (stderr). */
+  log: (line: string) => void;
+}
+
+export function metric(name: string, value: number, unit: string, target?: number): Metric {
+  return target === undefined ? { name, value, unit } : { name, value, unit, target, met: value <= target };
+}
+
+/** Parses the common flags: `--quick`, `--keep`. */
+export function parseOptions(argv: readonly string[] = process.argv.slice(2)): BenchOptions {
+  return {
+    quick: argv.includes('--quick'),
+    keep: argv.includes('--keep'),
+    log: (line) => void process.stderr.write(`${line}\n`),
+  };
+}
+
+/** True when the module at `metaUrl` is the script node was started with. */
+export function isMain(metaUrl: string): boolean {
+  const argv1 = process.argv[1];
+  return argv1 !== undefined && path.resolve(argv1) === fileURLToPath(metaUrl);
+}
+
+/** Formats metrics as an aligned text table. */
+export function formatTable(results: readonly BenchResult[]): string {
+  const rows: string[][] = [['benchmark', 'metric', 'value', 'target', 'met']];
+  for (const r of results) {
+    for (const m of r.metrics) {
+      rows.push([
+        r.name,
+        m.name,
+        `${fmt(m.value)} ${m.unit}`.trim(),
+        m.target === undefined ? '' : `<= ${fmt(m.target)} ${m.unit}`.trim(),
+        m.met === undefined ? '' : m.met ? 'yes' : 'NO',
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const a = Math.abs(n);
+  return a >= 100 ? n.toFixed(0) : a >= 10 ? n.toFixed(1) : n.toFixed(2);
+}
+
+/** Runs one benchmark as a script: prints its table and notes, writes its raw JSON. */
+export async function runStandalone(name: string, bench: (o: BenchOptions) => Promise<BenchResult>): Promise<void> {
+  const options = parseOptions();
+  const result = await bench(options);
+  process.stdout.write(`${formatTable([result])}\n`);
+  for (const n of result.notes) process.stdout.write(`  - ${n}\n`);
+  const file = writeResults(name, { machine: machineInfo(), quick: options.quick, results: [result] });
+  process.stdout.write(`raw results: ${file}\n`);
+}
+
+/** Writes `data` as `bench/out/<name>-<timestamp>.json` and returns the path. */
+export function writeResults(name: string, data: unknown): string {
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = path.join(OUT_DIR, `${name}-${stamp}.json`);
+  fs.writeFileSync(file, JSON.stringify(data, null, 2) + '\n');
+  return file;
+}
+
+/** The machine, as the README reports it. */
+export function machineInfo(): Record<string, unknown> {
+  const cpu = /model name\s*:\s*(.*)/.exec(safeRead('/proc/cpuinfo'))?.[1] ?? os.cpus()[0]?.model ?? 'unknown';
+  const free = spawnSync('free', ['-g'], { encoding: 'utf8' });
+  return {
+    nproc: os.availableParallelism(),
+    cpu,
+    memTotalGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    free: free.status === 0 ? free.stdout.trim() : null,
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    loadavg: os.loadavg(),
+    date: new Date().toISOString(),
+  };
+}
+
+function safeRead(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics
+
+export function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Percentile by linear interpolation between closest ranks (p in 0..100). */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = ((s.length - 1) * p) / 100;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+export function median(xs: readonly number[]): number {
+  return percentile(xs, 50);
+}
+
+export function max(xs: readonly number[]): number {
+  return xs.reduce((a, b) => Math.max(a, b), -Infinity);
+}
+
+export function min(xs: readonly number[]): number {
+  return xs.reduce((a, b) => Math.min(a, b), Infinity);
+}
+
+export function round(n: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random DAGs
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same DAGs on every machine. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randInt(r: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(r() * (hi - lo + 1));
+}
+
+/** A task of a generated DAG. Dependencies always come earlier in the list, so it is acyclic. */
+export interface DagTask {
+  id: string;
+  deps: string[];
+}
+
+/**
+ * A random DAG of `n` tasks: task i depends on 0..maxDeps distinct earlier tasks, chosen among
+ * the `window` tasks before it (a window keeps the DAG deep, as real plans are; a dependency on
+ * any earlier task would make it shallow and wide). About `rootShare` of tasks have no deps.
+ */
+export function randomDag(n: number, seed: number, options: { maxDeps?: number; window?: number; rootShare?: number } = {}): DagTask[] {
+  const { maxDeps = 3, window = 50, rootShare = 0.05 } = options;
+  const r = rng(seed);
+  const width = String(n - 1).length;
+  const id = (i: number): string => `t${String(i).padStart(width, '0')}`;
+  const tasks: DagTask[] = [];
+  for (let i = 0; i < n; i++) {
+    const deps = new Set<string>();
+    if (i > 0 && r() >= rootShare) {
+      const k = randInt(r, 1, maxDeps);
+      const lo = Math.max(0, i - window);
+      for (let j = 0; j < k; j++) deps.add(id(randInt(r, lo, i - 1)));
+    }
+    tasks.push({ id: id(i), deps: [...deps] });
+  }
+  return tasks;
+}
+
+/** Depth (number of waves), edges, and the widest wave of a DAG in dependency order. */
+export function dagShape(tasks: readonly DagTask[]): { tasks: number; edges: number; waves: number; widestWave: number } {
+  const wave = new Map<string, number>();
+  const perWave: number[] = [];
+  let edges = 0;
+  for (const t of tasks) {
+    let w = 0;
+    for (const d of t.deps) w = Math.max(w, wave.get(d)! + 1);
+    wave.set(t.id, w);
+    perWave[w] = (perWave[w] ?? 0) + 1;
+    edges += t.deps.length;
+  }
+  return { tasks: tasks.length, edges, waves: perWave.length, widestWave: max(perWave) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configs and run directories
+
+/** A task as written into a config. */
+export interface ConfigTask {
+  id: string;
+  deps: string[];
+  run: string;
+  estimate?: number;
+}
+
+/**
+ * Writes a swarm config. JSON is valid YAML, and the config loader parses YAML, so the file is
+ * JSON (faster to write and unambiguous to quote).
+ */
+export function writeConfig(file: string, config: { workers: number; mode?: 'eager' | 'waves'; tasks: readonly ConfigTask[] }): void {
+  const body = {
+    version: 1,
+    workers: config.workers,
+    scheduling: { mode: config.mode ?? 'eager' },
+    tasks: config.tasks.map((t) => ({ id: t.id, deps: t.deps, run: t.run, ...(t.estimate === undefined ? {} : { estimate: t.estimate }) })),
+  };
+  fs.writeFileSync(file, JSON.stringify(body, null, 1) + '\n');
+}
+
+/** A fresh temporary directory for one benchmark. */
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `fileswarm-bench-${prefix}-`));
+}
+
+export function removeDir(dir: string, options: BenchOptions): void {
+  if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** One event of events.jsonl, as far as the benchmarks care. */
+export interface RunEvent {
+  seq: number;
+  at: string;
+  type: string;
+  task?: string;
+  attempt?: number;
+  [k: string]: unknown;
+}
+
+/** Reads events.jsonl of a run directory (skips a torn last line). */
+export function readEvents(runDir: string): RunEvent[] {
+  const text = fs.readFileSync(path.join(runDir, 'events.jsonl'), 'utf8');
+  const out: RunEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as RunEvent);
+    } catch {
+      // torn last line
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+/** How a timed child process ended. */
+export interface Timed {
+  wallMs: number;
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** With `pollRss`: the last VmHWM (peak RSS) read from /proc/<pid>/status, in KiB. */
+  peakRssKiB?: number;
+  /** With `pollRss`: [ms since start, VmRSS KiB] samples. */
+  rssSamples?: [number, number][];
+  /** True if it was killed for running longer than `timeoutMs`. */
+  timedOut: boolean;
+}
+
+/**
+ * Runs a command and times it from spawn to exit (hrtime). stdout/stderr are captured (keep them
+ * small: the benchmarks pass commands whose output is a few lines, or `quietStdout`).
+ */
+export function timed(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; pollRss?: number; timeoutMs?: number; quietStdout?: boolean } = {},
+): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', options.quietStdout ? 'ignore' : 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < 1 << 20) stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < 1 << 20) stderr += d;
+    });
+    let peak: number | undefined;
+    const samples: [number, number][] = [];
+    let poller: NodeJS.Timeout | undefined;
+    const sample = (): void => {
+      const status = safeRead(`/proc/${child.pid}/status`);
+      const hwm = /VmHWM:\s*(\d+) kB/.exec(status)?.[1];
+      const rss = /VmRSS:\s*(\d+) kB/.exec(status)?.[1];
+      if (hwm !== undefined) peak = Math.max(peak ?? 0, Number(hwm));
+      if (rss !== undefined) samples.push([Number(process.hrtime.bigint() - start) / 1e6, Number(rss)]);
+    };
+    if (options.pollRss !== undefined && child.pid !== undefined) {
+      sample();
+      poller = setInterval(sample, options.pollRss);
+    }
+    let timedOut = false;
+    const killer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            sample();
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+          }, options.timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+      clearInterval(poller);
+      clearTimeout(killer);
+      const done = (): void =>
+        resolve({
+          wallMs,
+          code,
+          signal,
+          stdout,
+          stderr,
+          timedOut,
+          ...(options.pollRss !== undefined ? { peakRssKiB: peak ?? NaN, rssSamples: samples } : {}),
+        });
+      // Let the pipes drain ('exit' may come before the last data).
+      if (child.stdout || child.stderr) child.on('close', done);
+      else done();
+    });
+  });
+}
+
+/** Options of one `swarm run`. */
+export interface SwarmRunOptions {
+  config: string;
+  runDir: string;
+  cwd: string;
+  workers?: number;
+  mode?: 'eager' | 'waves';
+  pollRss?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `node dist/src/cli.js run <config> --run-dir D` and times it. Its stdout (one line per
+ * event) goes to /dev/null, as a terminal would not slow it much either. Throws if it did not
+ * exit 0 (unless it timed out, which the caller reports).
+ */
+export async function swarmRun(o: SwarmRunOptions): Promise<Timed> {
+  const args = [CLI, 'run', o.config, '--run-dir', o.runDir];
+  if (o.workers !== undefined) args.push('--workers', String(o.workers));
+  if (o.mode !== undefined) args.push('--mode', o.mode);
+  const t = await timed(process.execPath, args, {
+    cwd: o.cwd,
+    env: { ...process.env, NO_COLOR: '1' },
+    quietStdout: true,
+    ...(o.pollRss !== undefined ? { pollRss: o.pollRss } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+  });
+  if (t.code !== 0 && !t.timedOut) throw new Error(`swarm run ${o.config} exited ${t.code ?? t.signal}: ${t.stderr.slice(-2000)}`);
+  return t;
+}
+
+/** Ensures `dist/src/cli.js` exists (the benchmarks run the compiled CLI). */
+export function requireBuild(): void {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+}
+
+/** Milliseconds since the epoch of an ISO timestamp in an event. */
+export function ms(iso: string): number {
+  return Date.parse(iso);
+}
