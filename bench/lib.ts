@@ -8,8 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled CLI (`dist/src/cli.js`), next to this file's compiled form (`dist/bench/lib.js`). */
-export const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+/** The compiled sources (`dist/src/`), next to this file's compiled form (`dist/bench/lib.js`). */
+const DIST_SRC = fileURLToPath(new URL('../src/', import.meta.url));
+/** The repository root (for its node_modules and package.json). */
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The CLI the benchmarks run: a snapshot of `dist/src/cli.js` (see {@link requireBuild}). */
+export let CLI = path.join(DIST_SRC, 'cli.js');
 
 /** Where raw results go: `bench/out/` in the source tree (git-ignored). */
 export const OUT_DIR = fileURLToPath(new URL('../../bench/out/', import.meta.url));
@@ -410,9 +415,51 @@ export async function swarmRun(o: SwarmRunOptions): Promise<Timed> {
   return t;
 }
 
-/** Ensures `dist/src/cli.js` exists (the benchmarks run the compiled CLI). */
+let snapshotDir: string | undefined;
+
+/**
+ * Ensures `dist/src/cli.js` exists and points {@link CLI} at a private copy of `dist/src/`, taken
+ * once per process. Someone else may rebuild `dist/` while a benchmark runs (tsc rewrites every
+ * file), and a worker process starting mid-rebuild would load a half-written module and die.
+ * The copy lives in a temporary directory with a symlink to the repository's node_modules.
+ */
 export function requireBuild(): void {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  if (snapshotDir !== undefined) return;
+  if (!fs.existsSync(path.join(DIST_SRC, 'cli.js'))) throw new Error(`${DIST_SRC}cli.js is missing: run \`npm run build\` first`);
+  for (let tries = 0; ; tries++) {
+    const before = newestMtime(DIST_SRC);
+    // A build in progress writes files within a few seconds; wait until dist/ has been quiet for 3 s.
+    if (Date.now() - before < 3000 && tries < 60) {
+      sleepSync(1000);
+      continue;
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fileswarm-bench-dist-'));
+    fs.cpSync(DIST_SRC, path.join(dir, 'src'), { recursive: true });
+    if (newestMtime(DIST_SRC) !== before && tries < 60) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
+    const check = spawnSync(process.execPath, [path.join(dir, 'src', 'cli.js'), '--version'], { encoding: 'utf8' });
+    if (check.status !== 0) throw new Error(`the snapshot of dist/src does not start: ${check.stderr}`);
+    snapshotDir = dir;
+    CLI = path.join(dir, 'src', 'cli.js');
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    return;
+  }
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, fs.statSync(path.join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+function sleepSync(msec: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msec);
 }
 
 /** Milliseconds since the epoch of an ISO timestamp in an event. */

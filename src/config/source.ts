@@ -62,7 +62,7 @@ export class SourceDocument {
   /** Parses `text` as the content of `file` (see {@link read}). */
   static parse(file: string, text: string): { doc: SourceDocument } | { issues: InputIssue[] } {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
       return {
         issues: doc.errors.map((e) => ({
@@ -70,7 +70,7 @@ export class SourceDocument {
           line: e.linePos?.[0].line,
           col: e.linePos?.[0].col,
           field: '',
-          message: `invalid YAML: ${e.message.split('\n')[0]}`,
+          message: `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
         })),
       };
     }

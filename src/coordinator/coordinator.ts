@@ -11,7 +11,6 @@ import {
   AttemptStatusSchema,
   ResultSchema,
   type Assignment,
-  type AttemptReason,
   type CoordinatorJson,
   type PlanJson,
   type PreviousAttempt,

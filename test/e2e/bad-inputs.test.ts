@@ -1,0 +1,454 @@
+// Bad inputs through the real CLI: each must exit 2 with a located message (`file:line:col: field:
+// message`) and leave the world exactly as it was: no run directory, no .swarm/, nothing touched.
+// Line and column numbers below were counted by hand from the YAML/JSON written by each case.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeWorld, runCli, type World } from '../helpers.js';
+
+/** One bad input. */
+interface Case {
+  /** Read as "swarm refuses <name>". */
+  name: string;
+  /** Files written into the world before running (path → text). */
+  files?: Record<string, string>;
+  /** Directories created in the world before running (may hold files given in `files`). */
+  dirs?: string[];
+  /** Arguments of `swarm`, run in the world's directory. */
+  args: string[];
+  /**
+   * Where stderr must say the problem is: `file:line:col` or just `file` for whole-file problems.
+   * `<world>` stands for the world's directory. Null for command-line usage errors.
+   */
+  where: string | null;
+  /** The field path printed after the place (empty or absent: none). */
+  field?: string;
+  /** What the message must contain or match. */
+  message?: string | RegExp;
+}
+
+const OK_TASKS = 'tasks:\n  - id: a\n    run: "true"\n';
+const OK_CONFIG = `version: 1\n${OK_TASKS}`;
+
+const cases: Case[] = [
+  // ── YAML that does not parse ────────────────────────────────────────────────────────────────
+  {
+    name: 'broken YAML (a task key indented one space too little)',
+    files: {
+      'swarm.yaml': [
+        'version: 1', //   1
+        'tasks:', //       2
+        '  - id: a', //    3
+        '   run: "true"', // 4  ← one space short of "id"
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:4:1',
+    message: /^invalid YAML: /,
+  },
+  {
+    name: 'broken YAML (a flow list whose bracket is never closed)',
+    files: {
+      'swarm.yaml': [
+        'version: 1', //                     1
+        'tasks: [{id: a, run: "true"}', //   2  ← no "]"
+        'workers: 2', //                     3  ← the parser notices here
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:1',
+    message: /^invalid YAML: .*end with a \]/,
+  },
+  {
+    name: 'a duplicate YAML key',
+    files: { 'swarm.yaml': 'version: 1\nworkers: 2\nworkers: 3\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:1',
+    message: /^invalid YAML: Map keys must be unique/,
+  },
+
+  // ── Config schema ───────────────────────────────────────────────────────────────────────────
+  {
+    name: 'an unknown top-level key, suggesting the nearest one',
+    files: { 'swarm.yaml': `version: 1\nworker: 2\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:2:1',
+    field: 'worker',
+    message: 'unknown key "worker" (did you mean "workers"?)',
+  },
+  {
+    name: 'an unknown task key `dep:`, suggesting `deps`',
+    files: {
+      'swarm.yaml': [
+        'version: 1', //    1
+        'tasks:', //        2
+        '  - id: a', //     3
+        '    run: "true"', // 4
+        '  - id: b', //     5
+        '    run: "true"', // 6
+        '    dep: [a]', //  7  ← key at column 5
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:7:5',
+    field: 'tasks[1].dep',
+    message: 'unknown key "dep" (did you mean "deps"?)',
+  },
+  {
+    name: 'a string where a number is expected (`workers: "many"`)',
+    files: { 'swarm.yaml': `version: 1\nworkers: "many"\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:2:10',
+    field: 'workers',
+    message: /expected number/,
+  },
+  {
+    name: 'zero workers in the config',
+    files: { 'swarm.yaml': `version: 1\nworkers: 0\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:2:10',
+    field: 'workers',
+    message: />=\s*1/,
+  },
+  {
+    name: 'a config without `version`',
+    files: { 'swarm.yaml': `workers: 2\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    // A missing field is reported at its parent: the document, which starts at 1:1.
+    where: 'swarm.yaml:1:1',
+    field: 'version',
+  },
+  {
+    name: 'version 2',
+    files: { 'swarm.yaml': `version: 2\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:1:10',
+    field: 'version',
+    message: 'expected one of 1',
+  },
+  {
+    name: 'a duration that is not one (`timeout: soon`)',
+    files: { 'swarm.yaml': `version: 1\nscheduling:\n  timeout: soon\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:12',
+    field: 'scheduling.timeout',
+    message: /expected a duration.*got "soon"/,
+  },
+  {
+    name: 'an empty duration (`timeout: ""`)',
+    files: { 'swarm.yaml': `version: 1\nscheduling:\n  timeout: ""\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:12',
+    field: 'scheduling.timeout',
+    message: /expected a duration/,
+  },
+  {
+    name: 'an unknown scheduling mode',
+    files: { 'swarm.yaml': `version: 1\nscheduling:\n  mode: fast\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:9',
+    field: 'scheduling.mode',
+    message: 'expected one of "eager", "waves"',
+  },
+
+  // ── The plan in swarm.yaml ──────────────────────────────────────────────────────────────────
+  {
+    name: 'a cycle of three tasks, naming it a → b → c → a',
+    files: {
+      'swarm.yaml': [
+        'version: 1', //     1
+        'tasks:', //         2
+        '  - id: a', //      3
+        '    run: "true"', // 4
+        '    deps: [b]', //  5  ← "[" at column 11
+        '  - id: b', //      6
+        '    run: "true"', // 7
+        '    deps: [c]', //  8
+        '  - id: c', //      9
+        '    run: "true"', // 10
+        '    deps: [a]', //  11
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:11',
+    field: 'tasks[0].deps',
+    message: 'dependency cycle: a → b → c → a',
+  },
+  {
+    name: 'a task that depends on itself',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n    deps: [a]\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:12',
+    field: 'tasks[0].deps[0]',
+    message: 'task "a" depends on itself',
+  },
+  {
+    name: 'an unknown dependency, suggesting the nearest task id',
+    files: {
+      'swarm.yaml': [
+        'version: 1', //        1
+        'tasks:', //            2
+        '  - id: build', //     3
+        '    run: "true"', //   4
+        '  - id: test', //      5
+        '    run: "true"', //   6
+        '    deps: [biuld]', // 7  ← "biuld" at column 12
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:7:12',
+    field: 'tasks[1].deps[0]',
+    message: 'unknown task "biuld" (did you mean "build"?)',
+  },
+  {
+    name: 'a duplicate task id',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n  - id: a\n    run: "false"\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:9',
+    field: 'tasks[1].id',
+    message: 'duplicate task id "a" (first used by tasks[0])',
+  },
+  ...['../x', 'a/b', 'Build', ''].map(
+    (id): Case => ({
+      name: `the task id ${JSON.stringify(id)}`,
+      files: { 'swarm.yaml': `version: 1\ntasks:\n  - id: ${JSON.stringify(id)}\n    run: "true"\n` },
+      args: ['run', 'swarm.yaml'],
+      where: 'swarm.yaml:3:9',
+      field: 'tasks[0].id',
+      message: 'a task id is 1-64 characters of a-z, 0-9 and "-"',
+    }),
+  ),
+  {
+    name: 'an empty task list',
+    files: { 'swarm.yaml': 'version: 1\ntasks: []\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:2:8',
+    field: 'tasks',
+    message: 'the plan has no tasks',
+  },
+  {
+    name: 'a config without tasks when no --plan is given',
+    files: { 'swarm.yaml': 'version: 1\nworkers: 2\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:1:1',
+    message: 'no tasks: add a `tasks:` list, or pass `--plan FILE`',
+  },
+  {
+    name: 'a task with neither `run:` nor `role:`',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    title: nothing to run\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:5',
+    field: 'tasks[0]',
+    message: 'a task needs `run:` (a shell command) or a `role:`',
+  },
+  {
+    name: 'an unknown role, suggesting the nearest one',
+    files: {
+      'swarm.yaml': [
+        'version: 1', //          1
+        'roles:', //              2
+        '  coder:', //            3
+        '    backend: command', // 4
+        'tasks:', //              5
+        '  - id: a', //           6
+        '    role: codr', //      7  ← "codr" at column 11
+        '    run: "true"', //     8
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:7:11',
+    field: 'tasks[0].role',
+    message: 'unknown role "codr" (did you mean "coder"?)',
+  },
+  {
+    name: 'a task whose cwd does not exist',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n    cwd: nowhere\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:10',
+    field: 'tasks[0].cwd',
+    message: /nowhere.*does not exist/,
+  },
+
+  // ── The config file itself ──────────────────────────────────────────────────────────────────
+  {
+    name: 'a config file that does not exist',
+    args: ['run', 'missing.yaml'],
+    where: 'missing.yaml',
+    message: 'cannot read: no such file',
+  },
+  {
+    name: 'a config path that is a directory',
+    dirs: ['conf.d'],
+    args: ['run', 'conf.d'],
+    where: 'conf.d',
+    message: 'cannot read: is a directory, not a file',
+  },
+  {
+    name: 'an empty config file',
+    files: { 'swarm.yaml': '' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml',
+    message: 'the file is empty',
+  },
+
+  // ── --plan files ────────────────────────────────────────────────────────────────────────────
+  {
+    name: 'a JSON plan file with an unknown dependency, located in the JSON',
+    files: {
+      'swarm.yaml': 'version: 1\n',
+      'plan.json': [
+        '{', //                                                  1
+        '  "tasks": [', //                                       2
+        '    {"id": "a", "run": "true"},', //                    3
+        '    {"id": "b", "run": "true", "deps": ["aa"]}', //     4  ← "aa" at column 41
+        '  ]', //                                                5
+        '}', //                                                  6
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml', '--plan', 'plan.json', '--run-dir', 'out'],
+    where: 'plan.json:4:41',
+    field: 'tasks[1].deps[0]',
+    message: 'unknown task "aa" (did you mean "a"?)',
+  },
+  {
+    name: 'a JSON plan list with an unknown task key, suggesting the nearest one',
+    files: {
+      'swarm.yaml': 'version: 1\n',
+      'plan.json': [
+        '[', //                                              1
+        '  {"id": "a", "run": "true", "dpes": []}', //       2  ← "dpes" at column 30
+        ']', //                                              3
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml', '--plan', 'plan.json'],
+    where: 'plan.json:2:30',
+    field: '[0].dpes',
+    message: 'unknown key "dpes" (did you mean "deps"?)',
+  },
+  {
+    name: 'a JSON plan file with a syntax error (a missing comma)',
+    files: {
+      'swarm.yaml': 'version: 1\n',
+      'plan.json': [
+        '{', //                                       1
+        '  "tasks": [', //                            2
+        '    {"id": "a" "run": "true"}', //           3  ← "run" at column 16, after a missing comma
+        '  ]', //                                     4
+        '}', //                                       5
+      ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml', '--plan', 'plan.json', '--run-dir', 'out'],
+    where: 'plan.json:3:16',
+    message: /^invalid YAML: /,
+  },
+  {
+    name: 'a plan file that does not exist',
+    files: { 'swarm.yaml': 'version: 1\n' },
+    args: ['run', 'swarm.yaml', '--plan', 'nope.json', '--run-dir', 'out'],
+    where: 'nope.json',
+    message: 'cannot read: no such file',
+  },
+
+  // ── Command line ────────────────────────────────────────────────────────────────────────────
+  {
+    name: '--workers 0 on the command line',
+    files: { 'swarm.yaml': OK_CONFIG },
+    args: ['run', 'swarm.yaml', '--workers', '0'],
+    where: null,
+    message: /--workers.*'0' is invalid/,
+  },
+  {
+    name: '--mode fast on the command line',
+    files: { 'swarm.yaml': OK_CONFIG },
+    args: ['run', 'swarm.yaml', '--mode', 'fast'],
+    where: null,
+    message: /--mode.*'fast' is invalid.*eager, waves/,
+  },
+
+  // ── Run directories ─────────────────────────────────────────────────────────────────────────
+  {
+    name: '`swarm resume` of a directory that is not a run',
+    dirs: ['notrun'],
+    files: { 'notrun/notes.txt': 'mine\n' },
+    args: ['resume', 'notrun'],
+    where: '<world>/notrun',
+    message: 'not a run directory',
+  },
+  {
+    name: '`swarm status` of a directory that does not exist',
+    args: ['status', 'gone'],
+    where: '<world>/gone',
+    message: 'not a run directory',
+  },
+  {
+    name: '`swarm run` into a --run-dir that exists and is not empty',
+    files: { 'swarm.yaml': OK_CONFIG, 'taken/keep.txt': 'precious\n' },
+    args: ['run', 'swarm.yaml', '--run-dir', 'taken'],
+    where: '<world>/taken',
+    message: 'the run directory already exists and is not empty',
+  },
+  {
+    name: '`swarm run` into a --run-dir that is a file',
+    files: { 'swarm.yaml': OK_CONFIG, 'taken.txt': 'precious\n' },
+    args: ['run', 'swarm.yaml', '--run-dir', 'taken.txt'],
+    where: '<world>/taken.txt',
+  },
+];
+
+/** Every file and directory under `dir` with file contents, to prove nothing was written. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const name = path.join(rel, entry.name);
+      if (entry.isDirectory()) {
+        out[`${name}/`] = '<dir>';
+        walk(name);
+      } else out[name] = fs.readFileSync(path.join(dir, name), 'utf8');
+    }
+  };
+  walk('');
+  return out;
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('swarm refuses bad input with exit 2, a located message, and no writes', () => {
+  let world: World;
+  beforeEach(() => {
+    world = makeWorld('swarm-bad-input-');
+  });
+  afterEach(() => world.cleanup());
+
+  it('has at least 22 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(22);
+  });
+
+  it.each(cases.map((c) => [c.name, c] as const))('refuses %s', async (_name, c) => {
+    for (const d of c.dirs ?? []) fs.mkdirSync(world.path(d), { recursive: true });
+    for (const [name, text] of Object.entries(c.files ?? {})) world.write(name, text);
+    const before = snapshot(world.dir);
+
+    const result = await runCli(c.args, { cwd: world.dir });
+
+    expect(result.code, `stderr: ${result.stderr}`).toBe(2);
+    expect(result.stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace
+    if (c.where !== null) {
+      const where = c.where.replace('<world>', world.dir);
+      const prefix = `swarm: ${where}: ${c.field ? `${c.field}: ` : ''}`;
+      const line = result.stderr.split('\n').find((l) => l.startsWith(prefix));
+      expect(line, `no line starts with ${JSON.stringify(prefix)} in stderr:\n${result.stderr}`).toBeDefined();
+      if (typeof c.message === 'string') expect(line!.slice(prefix.length)).toContain(c.message);
+      else if (c.message) expect(line!.slice(prefix.length)).toMatch(c.message);
+      // A whole-file problem carries no line:col; a located one carries exactly the one expected.
+      expect(line!.slice(`swarm: ${where}`.length)).not.toMatch(/^:\d/);
+    } else if (c.message !== undefined) {
+      expect(result.stderr).toMatch(typeof c.message === 'string' ? new RegExp(escape(c.message)) : c.message);
+    }
+
+    expect(result.stdout).not.toContain('run directory:');
+    expect(fs.existsSync(world.path('.swarm'))).toBe(false);
+    expect(fs.existsSync(world.path('out'))).toBe(false);
+    expect(snapshot(world.dir)).toEqual(before);
+  });
+});
