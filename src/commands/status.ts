@@ -109,7 +109,7 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
   out.write(options.json ? JSON.stringify(report, null, options.follow ? 0 : 2) + '\n' : formatStatus(report));
   if (!options.follow) return 0;
 
-  const presenter = new ConsolePresenter(out);
+  const presenter = new ConsolePresenter(out, snap.state.started_at ? Date.parse(snap.state.started_at) : Date.now());
   let offset = snap.eventsOffset;
   const state = snap.state;
   return new Promise<number>((resolve) => {

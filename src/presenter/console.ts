@@ -14,10 +14,12 @@ const paint = (on: boolean, code: number, text: string): string => (on ? `\u001b
 /** Prints one line per interesting event: starts, finishes, retries, skips, control, the end. */
 export class ConsolePresenter {
   readonly #out: Output;
-  readonly #started = Date.now();
+  readonly #started: number;
 
-  constructor(out: Output) {
+  /** @param startedAt when the run started (ms since epoch), for the elapsed time at the end. */
+  constructor(out: Output, startedAt = Date.now()) {
     this.#out = out;
+    this.#started = startedAt;
   }
 
   /** A line that is not an event (where the run is, what Ctrl-C does). */
