@@ -10,7 +10,6 @@ import { formatIssue, type InputIssue } from '../config/source.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
 import { LocalLauncher } from '../coordinator/launcher.js';
-import type { ResolvedPlan } from '../coordinator/plan.js';
 import { acquireRunLock } from '../coordinator/run-lock.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import { truncateTornTail } from '../protocol/jsonl.js';
@@ -61,19 +60,6 @@ function resolveRepo(configFile: string, config: Config): string {
   return git.status === 0 ? git.stdout.trim() : process.cwd();
 }
 
-/** Checks that every task's `cwd` exists under the repository. */
-function checkCwds(plan: ResolvedPlan, repo: string, configFile: string): InputIssue[] {
-  const issues: InputIssue[] = [];
-  for (const t of plan.tasks) {
-    if (t.cwd === null) continue;
-    const dir = path.resolve(repo, t.cwd);
-    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-      issues.push({ file: configFile, field: `task ${t.id}: cwd`, message: `directory ${dir} does not exist` });
-    }
-  }
-  return issues;
-}
-
 /** `swarm run <config>`: validates everything, then creates the run directory and runs it. */
 export async function runCommand(configFile: string, options: RunOptions, out: Output, err: Output): Promise<number> {
   const loaded = loadConfig(configFile);
@@ -81,14 +67,15 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   const config = loaded.value.config;
   if (options.workers !== undefined) config.workers = options.workers;
   if (options.mode !== undefined) config.scheduling.mode = options.mode;
-  const plan = loadPlan(loaded.value, options.plan);
-  if (!plan.ok) return refuse(err, plan.error);
   const repo = resolveRepo(configFile, config);
-  const cwdIssues = checkCwds(plan.value, repo, options.plan ?? configFile);
-  if (cwdIssues.length > 0) return refuse(err, cwdIssues);
+  const plan = loadPlan(loaded.value, options.plan, repo);
+  if (!plan.ok) return refuse(err, plan.error);
 
   const id = ulid();
   const root = options.runDir ? path.resolve(options.runDir) : path.resolve(repo, config.run.dir, id);
+  if (fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
+    return refuse(err, `${root}: --run-dir names a file, not a directory`);
+  }
   if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
     return refuse(err, `${root}: the run directory already exists and is not empty (use \`swarm resume ${root}\` to continue a run)`);
   }

@@ -34,5 +34,5 @@ export const PLAN_LIMITS = {
   maxCommandChars: 65_536,
 } as const;
 
-/** `worker-lost` attempts of one task retried at most this many times (they do not use `retries`). */
+/** A task whose worker dies is run again this many times at most (without using its `retries`); the next loss fails it. */
 export const MAX_LOST_ATTEMPTS = 3;

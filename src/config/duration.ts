@@ -5,7 +5,13 @@ import { z } from 'zod';
 /** Parses a duration to milliseconds; returns undefined when the text is not a duration. */
 export function parseDuration(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
-  const out = ms(value.trim() as ms.StringValue);
+  if (value.trim() === '') return undefined;
+  let out: number | undefined;
+  try {
+    out = ms(value.trim() as ms.StringValue);
+  } catch {
+    return undefined; // ms throws on some malformed strings
+  }
   return typeof out === 'number' && Number.isFinite(out) && out >= 0 ? Math.round(out) : undefined;
 }
 

@@ -1,4 +1,6 @@
 // Loading swarm.yaml and plan files into validated values, or located issues (exit 2).
+import fs from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
 import { validatePlan, type ResolvedPlan } from '../coordinator/plan.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -33,8 +35,9 @@ function parseWith<S extends z.ZodType>(doc: SourceDocument, schema: S): Result<
 /**
  * Resolves the plan of a run: tasks from `--plan FILE` if given, else from the config's `tasks:`.
  * Both go through the one validator; its issues are located in the file the tasks came from.
+ * With `repo`, also checks that every task's `cwd` is a directory under it.
  */
-export function loadPlan(loaded: LoadedConfig, planFile: string | undefined): Result<ResolvedPlan, InputIssue[]> {
+export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, repo?: string): Result<ResolvedPlan, InputIssue[]> {
   let tasks: TaskSpec[];
   let doc: SourceDocument;
   let prefix: FieldPath;
@@ -56,5 +59,14 @@ export function loadPlan(loaded: LoadedConfig, planFile: string | undefined): Re
   }
   const plan = validatePlan(tasks, loaded.config);
   if (!plan.ok) return err(plan.error.map((i) => doc.issue([...prefix, ...i.path], i.message)));
+  if (repo !== undefined) {
+    const issues: InputIssue[] = [];
+    plan.value.tasks.forEach((t, i) => {
+      if (t.cwd === null) return;
+      const dir = path.resolve(repo, t.cwd);
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) issues.push(doc.issue([...prefix, i, 'cwd'], `directory ${dir} does not exist`));
+    });
+    if (issues.length > 0) return err(issues);
+  }
   return plan;
 }

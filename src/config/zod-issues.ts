@@ -12,11 +12,12 @@ export function suggest(name: string, known: readonly string[]): string | undefi
 
 /** Maps zod issues of `doc`'s data to input issues. `schema` is used to list known keys. */
 export function zodIssues(doc: SourceDocument, schema: z.ZodType, issues: readonly z.core.$ZodIssue[], prefix: FieldPath = []): InputIssue[] {
+  const data = doc.toJS();
   const out: InputIssue[] = [];
   for (const issue of issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      const known = knownKeysAt(schema, issue.path);
+      const known = knownKeysAt(schema, path);
       for (const key of issue.keys) {
         const near = suggest(key, known);
         const hint = near ? ` (did you mean "${near}"?)` : known.length ? ` (known keys: ${known.join(', ')})` : '';
@@ -29,7 +30,7 @@ export function zodIssues(doc: SourceDocument, schema: z.ZodType, issues: readon
       if (best) out.push(...zodIssues(doc, schema, best, path));
       else out.push(doc.issue(path, issue.message));
     } else {
-      out.push(doc.issue(path, describe(issue, doc, path)));
+      out.push(doc.issue(path, describe(issue, isMissing(data, path))));
     }
   }
   return out;
@@ -37,11 +38,23 @@ export function zodIssues(doc: SourceDocument, schema: z.ZodType, issues: readon
 
 const depth = (issues: readonly z.core.$ZodIssue[]): number => Math.max(...issues.map((i) => i.path.length));
 
-function describe(issue: z.core.$ZodIssue, _doc: SourceDocument, _path: FieldPath): string {
-  if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) return `required field is missing (expected ${issue.expected})`;
-  if (issue.code === 'invalid_value' && issue.values.length > 0) {
-    return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+/** True if the data has nothing at `path` (a required field that is absent). */
+function isMissing(data: unknown, path: FieldPath): boolean {
+  let at: unknown = data;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return true;
+    at = (at as Record<string | number, unknown>)[key as string | number];
   }
+  return at === undefined;
+}
+
+function describe(issue: z.core.$ZodIssue, missing: boolean): string {
+  const expected =
+    issue.code === 'invalid_type' ? issue.expected
+    : issue.code === 'invalid_value' && issue.values.length > 0 ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+    : undefined;
+  if (missing) return `required field is missing${expected ? ` (expected ${expected})` : ''}`;
+  if (issue.code === 'invalid_value' && expected) return `expected ${expected}`;
   return issue.message;
 }
 
@@ -50,19 +63,24 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): st
   let node: z.core.$ZodType | undefined = unwrap(schema as unknown as z.core.$ZodType);
   for (const key of path) {
     if (!node) return [];
-    const def = node._zod.def as unknown as Record<string, unknown> & { type: string };
-    if (def.type === 'object') node = (def.shape as Record<string, z.core.$ZodType>)[String(key)];
-    else if (def.type === 'array') node = def.element as z.core.$ZodType;
-    else if (def.type === 'record') node = def.valueType as z.core.$ZodType;
-    else if (def.type === 'union') node = (def.options as z.core.$ZodType[]).find((o) => unwrap(o)._zod.def.type === (typeof key === 'number' ? 'array' : 'object'));
+    node = branchFor(node, typeof key === 'number' ? 'array' : 'object');
+    const def = node?._zod.def as unknown as (Record<string, unknown> & { type: string }) | undefined;
+    if (def?.type === 'object') node = (def.shape as Record<string, z.core.$ZodType>)[String(key)];
+    else if (def?.type === 'array') node = def.element as z.core.$ZodType;
+    else if (def?.type === 'record') node = def.valueType as z.core.$ZodType;
     else return [];
     node = node && unwrap(node);
   }
-  if (node?._zod.def.type === 'union') {
-    node = (node._zod.def as unknown as { options: z.core.$ZodType[] }).options.map(unwrap).find((o) => o._zod.def.type === 'object');
-  }
+  if (node) node = branchFor(node, 'object');
   const def = node?._zod.def as unknown as { type: string; shape?: Record<string, unknown> } | undefined;
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : [];
+}
+
+/** For a union, the option of the given kind (object or array); other schemas as they are. */
+function branchFor(node: z.core.$ZodType, kind: 'object' | 'array'): z.core.$ZodType | undefined {
+  if (node._zod.def.type !== 'union') return node;
+  const options = (node._zod.def as unknown as { options: z.core.$ZodType[] }).options.map(unwrap);
+  return options.find((o) => o._zod.def.type === kind) ?? options.find((o) => o._zod.def.type === 'record');
 }
 
 function unwrap(node: z.core.$ZodType): z.core.$ZodType {

@@ -18,7 +18,8 @@ import {
   type Result,
   type RunJson,
 } from '../protocol/schemas.js';
-import { TERMINAL, isFreeRetry, type RunState } from '../protocol/state.js';
+import { MAX_LOST_ATTEMPTS } from '../config/defaults.js';
+import { TERMINAL, type RunState } from '../protocol/state.js';
 import { HOST, killGroup, pidAlive } from '../util/process.js';
 import { unreachable } from '../util/unreachable.js';
 import { DirectoryWatcher } from '../util/watch.js';
@@ -326,10 +327,11 @@ export class Coordinator {
       log.append({ type: 'task.cancelled', task: id });
       this.#terminal(id);
       this.#skipFrom(id, descendants(id, this.#dependents));
-    } else if (isFreeRetry(last.reason, s.lost)) {
+    } else if (last.reason === 'interrupted' || (last.reason === 'worker-lost' && s.lost <= MAX_LOST_ATTEMPTS)) {
+      // Not the task's fault: run it again at once, without using one of its retries.
       log.append({ type: 'task.ready', task: id, not_before: null });
       this.#ready.add(task);
-    } else if (s.failures <= task.retries) {
+    } else if (last.reason !== 'worker-lost' && s.failures <= task.retries) {
       const wait = backoffMs(s.failures, this.#config.scheduling.backoff, this.#config.scheduling.backoff_max);
       const at = Date.now() + wait;
       log.append({ type: 'task.ready', task: id, not_before: new Date(at).toISOString() });

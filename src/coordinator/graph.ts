@@ -57,8 +57,9 @@ function cycleWithin(component: Set<string>, deps: Map<string, readonly string[]
   const seen = new Map([[start, 0]]);
   let at = start;
   for (;;) {
-    // In a strongly connected component every node has a dependency inside it.
-    const next = (deps.get(at) ?? []).find((d) => component.has(d))!;
+    // In a strongly connected component of 2+ tasks every task has a dependency inside it other
+    // than itself (self-dependencies are reported separately).
+    const next = (deps.get(at) ?? []).find((d) => d !== at && component.has(d))!;
     const index = seen.get(next);
     if (index !== undefined) return [...path.slice(index), next];
     seen.set(next, path.length);

@@ -1,7 +1,6 @@
 // state.json: the snapshot derived from events.jsonl by a pure reducer. Replaying the log from
 // seq 1 rebuilds it exactly (a test asserts this).
 import { z } from 'zod';
-import { MAX_LOST_ATTEMPTS } from '../config/defaults.js';
 import { unreachable } from '../util/unreachable.js';
 import type { SwarmEvent } from './events.js';
 import { AttemptOutcome, AttemptReason, PROTOCOL_VERSION } from './schemas.js';
@@ -91,11 +90,6 @@ export function initialState(): RunState {
 /** Whether a finished attempt uses up one of the task's retries. */
 export function countsAsFailure(outcome: AttemptOutcome, reason: AttemptReason): boolean {
   return (outcome === 'failed' || outcome === 'timed-out') && reason !== 'worker-lost';
-}
-
-/** Whether a task whose last attempt ended like this may be dispatched again without using a retry. */
-export function isFreeRetry(reason: AttemptReason, lost: number): boolean {
-  return reason === 'interrupted' || (reason === 'worker-lost' && lost < MAX_LOST_ATTEMPTS);
 }
 
 /**
