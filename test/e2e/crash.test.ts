@@ -144,6 +144,17 @@ describe('worker failures', () => {
     expect(events.find((e) => e.type === 'attempt.finished' && e.attempt === 1)).toMatchObject({ reason: 'worker-lost' });
     expect(linesOf(world.path('slow.log'))).toEqual(['start 1', 'start 2', 'done 2']);
   });
+
+  it('fails a task that keeps killing its worker after a bounded number of reruns', async () => {
+    world = makeWorld();
+    // The shell's parent is the worker process: this command kills its own worker every time.
+    world.write('swarm.yaml', { version: 1, workers: 1, tasks: [{ id: 'killer', run: 'kill -9 $PPID; sleep 5' }, { id: 'fine', run: 'true' }] });
+    const res = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    expect(res.code).toBe(1);
+    const state = readJson<{ tasks: Record<string, { state: string; attempts: number; lost: number; failures: number }> }>(world.path('run/state.json'));
+    expect(state.tasks.killer).toMatchObject({ state: 'failed', attempts: 4, lost: 4, failures: 0 });
+    expect(state.tasks.fine!.state).toBe('succeeded');
+  });
 });
 
 describe('the run lock', () => {
