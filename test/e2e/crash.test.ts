@@ -56,6 +56,7 @@ describe('kill -9 of the coordinator, then swarm resume', () => {
     const status = await runCli(['status', 'run'], { cwd: world.dir });
     expect(status.stdout).toContain('coordinator DEAD');
     expect(status.stdout).toContain(`swarm resume ${world.path('run')}`);
+    fs.rmSync(world.path('swarm.yaml')); // resume needs only the run directory
     await resume(world);
     expectEffectsOnce(world);
   });
