@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `swarm` command line: parses arguments (commander) and hands each command to src/commands/.
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { cleanCommand } from './commands/clean.js';
 import { controlCommand } from './commands/control.js';
 import { EXIT, resumeCommand, runCommand } from './commands/session.js';
 import { statusCommand } from './commands/status.js';
@@ -67,6 +68,15 @@ program
   .option('--wait <ms>', 'wait up to this long for the coordinator to apply it', positiveInt)
   .action(async (runDir, action, task, opts) => {
     process.exitCode = await controlCommand(runDir, action, task, opts, stdout, stderr);
+  });
+
+program
+  .command('clean')
+  .description("remove the worktrees a run kept (failed attempts), and the refs/swarm/ refs of deleted runs; never the integration branches")
+  .argument('[run-dir]', 'the run directory (without: only prune refs of deleted runs in this repository)')
+  .option('--force', 'also remove worktrees that have uncommitted changes')
+  .action((runDir, opts) => {
+    process.exitCode = cleanCommand(runDir, opts, stdout, stderr);
   });
 
 program

@@ -1,6 +1,5 @@
 // `swarm run` and `swarm resume`: create or open a run directory, take the lock, run a
 // coordinator session with the terminal presenter, and map how it ended to an exit code.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
@@ -16,7 +15,8 @@ import { truncateTornTail } from '../protocol/jsonl.js';
 import { RunPaths } from '../protocol/paths.js';
 import { loadRun, NotARunError } from '../protocol/run-reader.js';
 import { PROTOCOL_VERSION, type PlanJson, type RunJson } from '../protocol/schemas.js';
-import { initialState } from '../protocol/state.js';
+import { initialState, type RunState } from '../protocol/state.js';
+import { checkGitVersion, diffStat, prepareGitRun, repoTopLevel, type GitRun } from '../git/repo.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { fileLogger } from '../util/logger.js';
 
@@ -53,11 +53,14 @@ function refuse(err: Output, issues: InputIssue[] | string): number {
   return EXIT.cannotStart;
 }
 
-/** The target directory: `run.repo` (relative to the config file), else the git repository of the cwd, else the cwd. */
-function resolveRepo(configFile: string, config: Config): string {
-  if (config.run.repo !== undefined) return path.resolve(path.dirname(configFile), config.run.repo);
-  const git = spawnSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' });
-  return git.status === 0 ? git.stdout.trim() : process.cwd();
+/**
+ * The target directory: `run.repo` (relative to the config file), else the current directory;
+ * either way the top level of the git repository that contains it, if there is one.
+ */
+function resolveRepo(configFile: string, config: Config): { dir: string; git: boolean } {
+  const dir = config.run.repo !== undefined ? path.resolve(path.dirname(configFile), config.run.repo) : process.cwd();
+  const top = repoTopLevel(dir);
+  return top ? { dir: top, git: true } : { dir, git: false };
 }
 
 /** `swarm run <config>`: validates everything, then creates the run directory and runs it. */
@@ -67,9 +70,16 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   const config = loaded.value.config;
   if (options.workers !== undefined) config.workers = options.workers;
   if (options.mode !== undefined) config.scheduling.mode = options.mode;
-  const repo = resolveRepo(configFile, config);
+  const target = resolveRepo(configFile, config);
+  const repo = target.dir;
   const plan = loadPlan(loaded.value, options.plan, repo);
   if (!plan.ok) return refuse(err, plan.error);
+  const isolate = config.git.isolation === 'worktree' && target.git;
+  if (config.git.required && !target.git) return refuse(err, `${repo} is not a git repository, and git.required is true`);
+  if (isolate) {
+    const version = checkGitVersion();
+    if (!version.ok) return refuse(err, version.error);
+  }
 
   const id = ulid();
   const root = options.runDir ? path.resolve(options.runDir) : path.resolve(repo, config.run.dir, id);
@@ -80,9 +90,24 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     return refuse(err, `${root}: the run directory already exists and is not empty (use \`swarm resume ${root}\` to continue a run)`);
   }
   const paths = new RunPaths(root);
+  const created = !fs.existsSync(root);
   fs.mkdirSync(paths.root, { recursive: true });
   const lock = await acquireRunLock(paths, () => {});
   if (!lock.ok) return refuse(err, `${root}: ${lock.error.message}`);
+
+  let git: GitRun | undefined;
+  if (isolate) {
+    const prepared = prepareGitRun(repo, id, { base: config.git.base, includeUncommitted: config.git.include_uncommitted });
+    if (!prepared.ok) {
+      await lock.value.release();
+      if (created) fs.rmSync(paths.root, { recursive: true, force: true }); // nothing but the lock was written
+      return refuse(err, prepared.error);
+    }
+    git = prepared.value.git;
+    for (const w of prepared.value.warnings) err.write(`swarm: warning: ${w}\n`);
+  } else if (config.git.isolation === 'worktree') {
+    err.write(`swarm: warning: ${repo} is not a git repository: tasks run in place, without worktrees (set git.isolation: none to silence this)\n`);
+  }
 
   const { tasks: _tasks, ...configSnapshot } = config;
   const planJson: PlanJson = { protocol: PROTOCOL_VERSION, ...plan.value };
@@ -94,8 +119,8 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     config_file: path.resolve(configFile),
     config: configSnapshot as Record<string, unknown>,
     repo,
-    base_commit: null,
-    integration_branch: null,
+    base_commit: git?.base ?? null,
+    integration_branch: git?.branch ?? null,
   };
   // plan.json before run.json: a directory with run.json always has its plan.
   writeJsonAtomicSync(paths.planJson, planJson);
@@ -130,6 +155,18 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
   }
   out.write(`resuming run ${snapshot.run.id}\nrun directory: ${paths.root}\n`);
   return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false }, lock.value, out);
+}
+
+/** Where the merged work is and how to take it (git isolation), for the end of a run and status. */
+export function integrationSummary(repo: string, git: RunState['git']): string {
+  if (!git) return '';
+  const { branch, base, tip } = git;
+  if (tip === base) return `integration branch ${branch}: no changes from ${base.slice(0, 12)}\n`;
+  return (
+    `integration branch ${branch} (${base.slice(0, 12)} → ${tip.slice(0, 12)}):\n` +
+    diffStat(repo, base, tip) +
+    `\ntake it with:  git merge ${branch}    or look first:  git switch ${branch}\n`
+  );
 }
 
 async function session(
@@ -177,6 +214,7 @@ async function session(
     const exit = await coordinator.run();
     logger.info({ exit }, 'coordinator exiting');
     if (exit.kind === 'finished') {
+      out.write(integrationSummary(run.repo, log.state.git));
       out.write(`run directory: ${paths.root}\n`);
       return exit.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
     }

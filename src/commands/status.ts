@@ -9,7 +9,7 @@ import type { SwarmEvent } from '../protocol/events.js';
 import { applyEvent } from '../protocol/state.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { DirectoryWatcher } from '../util/watch.js';
-import { EXIT } from './session.js';
+import { EXIT, integrationSummary } from './session.js';
 
 /** A coordinator on another host whose heartbeat is older than this is taken as gone. */
 const STALE_AFTER_MS = 15_000;
@@ -37,6 +37,8 @@ export interface StatusReport {
   resume_command: string | null;
   counts: Record<string, number>;
   total: number;
+  /** Git isolation: the integration branch, where it started, its tip now. */
+  git: { branch: string; base: string; tip: string } | null;
   tasks: TaskStatus[];
 }
 
@@ -63,12 +65,16 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
     resume_command: gone && state.phase !== 'finished' ? `swarm resume ${snap.paths.root}` : null,
     counts: { ...state.counts },
     total: tasks.length,
+    git: state.git,
     tasks,
   };
 }
 
-/** Renders the report as text for a terminal or a CI log. */
-export function formatStatus(r: StatusReport): string {
+/**
+ * Renders the report as text for a terminal or a CI log.
+ * @param integration the integration-branch summary (git isolation), or ''.
+ */
+export function formatStatus(r: StatusReport, integration = ''): string {
   const lines: string[] = [];
   lines.push(`run ${r.run.id}${r.run.goal ? `: ${r.run.goal}` : ''}`);
   lines.push(`directory: ${r.run.dir}`);
@@ -84,6 +90,7 @@ export function formatStatus(r: StatusReport): string {
   lines.push(
     `tasks: ${done}/${r.total} done · ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped, ${c.cancelled} cancelled, ${c.running} running, ${c.ready} ready, ${c.pending} pending`,
   );
+  if (integration) lines.push(integration.trimEnd());
   if (r.resume_command) lines.push(`the run is not finished and no coordinator is running it; continue with:\n  ${r.resume_command}`);
   lines.push('');
   const width = Math.max(4, ...r.tasks.map((t) => t.id.length));
@@ -106,7 +113,7 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
     return EXIT.cannotStart;
   }
   const report = statusReport(snap);
-  out.write(options.json ? JSON.stringify(report, null, options.follow ? 0 : 2) + '\n' : formatStatus(report));
+  out.write(options.json ? JSON.stringify(report, null, options.follow ? 0 : 2) + '\n' : formatStatus(report, integrationSummary(snap.run.repo, snap.state.git)));
   if (!options.follow) return 0;
 
   const presenter = new ConsolePresenter(out, snap.state.started_at ? Date.parse(snap.state.started_at) : Date.now());

@@ -22,9 +22,16 @@ export const DEFAULTS = {
   heartbeat: '1s',
   /** A worker whose heartbeat is older than this is considered dead. */
   staleAfter: '15s',
+  /** `worktree`: each attempt runs in its own git worktree and is merged; `none`: in place. */
+  isolation: 'worktree',
+  /** What a merge conflict does: `retry` the task on the new integration tip, or `fail` it. */
+  onConflict: 'retry',
   /** Relative duration of a task without an `estimate`, for critical-path priority. */
   estimate: 1,
 } as const;
+
+/** A task whose merge conflicts is run again on the new tip at most this many times (`merge.on_conflict: retry`). */
+export const MAX_CONFLICT_RETRIES = 3;
 
 /** Limits on plans, checked by the one plan validator (DESIGN §4). */
 export const PLAN_LIMITS = {

@@ -80,6 +80,21 @@ export const ConfigSchema = z
         stale_after: Duration.prefault(DEFAULTS.staleAfter),
       })
       .prefault({}),
+    git: z
+      .strictObject({
+        isolation: z.enum(['worktree', 'none']).default(DEFAULTS.isolation).meta({
+          description: 'worktree: every attempt runs in its own git worktree at the integration tip and its commit is merged into the integration branch swarm/<run-id>; none: tasks run in place in the repository.',
+        }),
+        required: z.boolean().default(false).meta({ description: 'Refuse to run when the target is not a git repository.' }),
+        base: z.string().optional().meta({ description: 'Commit-ish the run starts from (default: HEAD).' }),
+        include_uncommitted: z.boolean().default(false).meta({ description: 'Start from a snapshot of your uncommitted changes (git stash create; your tree is not touched).' }),
+      })
+      .prefault({}),
+    merge: z
+      .strictObject({
+        on_conflict: z.enum(['retry', 'fail']).default(DEFAULTS.onConflict).meta({ description: 'retry: run the task again on the new integration tip, with the conflicting files and its previous diff; fail: fail the task.' }),
+      })
+      .prefault({}),
     roles: z.record(RoleName, RoleSpec).default({}),
     tasks: z.array(TaskSpec).optional().meta({ description: 'The plan, when written by hand.' }),
   })

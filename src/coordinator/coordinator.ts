@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import type { RunPaths } from '../protocol/paths.js';
 import {
+  AssignmentSchema,
   AttemptStatusSchema,
   ResultSchema,
   type Assignment,
@@ -18,7 +19,10 @@ import {
   type Result,
   type RunJson,
 } from '../protocol/schemas.js';
-import { MAX_LOST_ATTEMPTS } from '../config/defaults.js';
+import { MAX_CONFLICT_RETRIES, MAX_LOST_ATTEMPTS } from '../config/defaults.js';
+import { gitSync } from '../git/git.js';
+import { attemptDiff, mergeIntoBranch } from '../git/merge.js';
+import { removeWorktree } from '../git/worktree.js';
 import { TERMINAL, type RunState } from '../protocol/state.js';
 import { HOST, killGroup, pidAlive } from '../util/process.js';
 import { unreachable } from '../util/unreachable.js';
@@ -71,7 +75,7 @@ interface InFlight {
  * Points where the coordinator kills itself with SIGKILL when $SWARM_TEST_CRASH_AT names them:
  * the crash tests use them to stop at exact moments no outside signal could hit reliably.
  */
-type CrashPoint = 'after-plan' | 'after-assign' | 'after-result';
+type CrashPoint = 'after-plan' | 'after-assign' | 'after-result' | 'before-merge';
 
 export class Coordinator {
   readonly #o: CoordinatorOptions;
@@ -162,7 +166,7 @@ export class Coordinator {
   /** Events of a new run: run.started, plan.created, and the first ready tasks. */
   #startEvents(): void {
     const { run, plan, log } = this.#o;
-    log.append({ type: 'run.started', run_id: run.id, goal: run.goal, pid: process.pid, host: HOST });
+    log.append({ type: 'run.started', run_id: run.id, goal: run.goal, pid: process.pid, host: HOST, base_commit: run.base_commit, integration_branch: run.integration_branch });
     log.append({ type: 'plan.created', tasks: plan.tasks.map((t) => t.id), waves: plan.waves, critical_path: plan.critical_path });
   }
 
@@ -320,6 +324,18 @@ export class Coordinator {
     const last = s.last!;
     const task = this.#tasks.get(id)!;
     if (last.outcome === 'succeeded') {
+      const merge = this.#merge(id, last.attempt);
+      if (merge === 'conflicted') {
+        if (this.#config.merge.on_conflict === 'retry' && s.conflicts <= MAX_CONFLICT_RETRIES) {
+          log.append({ type: 'task.ready', task: id, not_before: null });
+          this.#ready.add(task);
+        } else {
+          log.append({ type: 'task.failed', task: id, reason: 'merge-conflict' });
+          this.#terminal(id);
+          this.#skipFrom(id, descendants(id, this.#dependents));
+        }
+        return;
+      }
       log.append({ type: 'task.succeeded', task: id });
       this.#terminal(id);
       for (const c of this.#dependents.get(id)!) this.#settle(c);
@@ -340,6 +356,47 @@ export class Coordinator {
       log.append({ type: 'task.failed', task: id, reason: last.reason });
       this.#terminal(id);
       this.#skipFrom(id, descendants(id, this.#dependents));
+    }
+  }
+
+  /**
+   * Git isolation: merges a succeeded attempt's commit into the integration branch (one merge at
+   * a time: the coordinator is the only process that moves the branch) and records the outcome.
+   * Returns 'merged' also when there is nothing to merge (no git, or the attempt changed nothing).
+   */
+  #merge(id: string, attempt: number): 'merged' | 'conflicted' {
+    const { run, log, logger } = this.#o;
+    if (!run.integration_branch) return 'merged';
+    const result = this.#readResult(id, attempt);
+    const worktree = this.#worktreeOf(id, attempt);
+    if (!result?.commit) {
+      void this.#removeWorktree(worktree);
+      return 'merged';
+    }
+    this.#crashPoint('before-merge');
+    const outcome = mergeIntoBranch(run.repo, run.integration_branch, result.commit, `swarm ${run.id}: merge ${id} (attempt ${attempt})`);
+    if (outcome.kind === 'conflicted') {
+      logger.warn({ task: id, attempt, files: outcome.files }, 'merge conflict');
+      log.append({ type: 'merge.conflicted', task: id, attempt, commit: result.commit, tip: outcome.tip, files: outcome.files });
+      return 'conflicted';
+    }
+    log.append({ type: 'merge.succeeded', task: id, attempt, commit: result.commit, tip: outcome.tip, files: outcome.files });
+    void this.#removeWorktree(worktree);
+    return 'merged';
+  }
+
+  /** The worktree of an attempt: <repo>/.swarm/worktrees/<run-id>/<task>-<n>. */
+  #worktreeOf(id: string, attempt: number): string {
+    return path.join(this.#o.run.repo, '.swarm', 'worktrees', this.#o.run.id, `${id}-${attempt}`);
+  }
+
+  /** Removes a merged attempt's worktree in the background; its commit stays reachable by its ref. */
+  async #removeWorktree(worktree: string): Promise<void> {
+    if (!fs.existsSync(worktree)) return;
+    try {
+      await removeWorktree(this.#o.run.repo, worktree);
+    } catch (e) {
+      this.#o.logger.warn({ err: e, worktree }, 'could not remove a merged worktree');
     }
   }
 
@@ -365,7 +422,16 @@ export class Coordinator {
     const slots = Math.min(idle.length, this.#config.workers - this.#inFlight.size);
     if (slots <= 0) return;
     const now = Date.now();
-    const { tasks, wakeAt } = this.#ready.take(slots, now, waveBarrier(this.#config.scheduling.mode, this.#unfinishedPerWave));
+    // Tasks that declare the same `files` are not run at the same time (they would conflict).
+    const busy = new Set<string>();
+    for (const f of this.#inFlight.values()) for (const file of this.#tasks.get(f.task)!.files) busy.add(file);
+    const canStart = (t: SchedTask): boolean => {
+      const files = this.#tasks.get(t.id)!.files;
+      if (files.some((file) => busy.has(file))) return false;
+      for (const file of files) busy.add(file);
+      return true;
+    };
+    const { tasks, wakeAt } = this.#ready.take(slots, now, waveBarrier(this.#config.scheduling.mode, this.#unfinishedPerWave), canStart);
     tasks.forEach((t, i) => this.#assign(t, idle[i]!.id));
     if (wakeAt !== undefined && wakeAt !== this.#backoffAt) {
       clearTimeout(this.#backoffTimer);
@@ -387,7 +453,18 @@ export class Coordinator {
     this.#crashPoint('after-assign');
     const files = paths.attempt(t.id, attempt);
     fs.mkdirSync(files.dir, { recursive: true });
-    const workspace = task.cwd ? path.resolve(run.repo, task.cwd) : run.repo;
+    const git = run.integration_branch
+      ? {
+          repo: run.repo,
+          worktree: this.#worktreeOf(t.id, attempt),
+          ref: `refs/swarm/${run.id}/${t.id}/${attempt}`,
+          message: `swarm ${run.id}: ${t.id} (attempt ${attempt})\n\n${task.title}`,
+        }
+      : null;
+    const root = git?.worktree ?? run.repo;
+    const workspace = task.cwd ? path.resolve(root, task.cwd) : root;
+    // A task starts from the integration branch as it is now: it sees its dependencies' merged work.
+    const base = run.integration_branch ? gitSync(run.repo, ['rev-parse', `refs/heads/${run.integration_branch}`]) : null;
     const assignment: Assignment = {
       protocol: 1,
       run_id: run.id,
@@ -396,12 +473,14 @@ export class Coordinator {
       worker,
       assigned_at: new Date().toISOString(),
       workspace,
-      base_commit: run.base_commit,
+      base_commit: base,
       timeout_ms: task.timeout_ms,
       kill_grace_ms: this.#config.scheduling.kill_grace,
       env: { ...task.env, SWARM_RUN_DIR: paths.root, SWARM_TASK_ID: t.id, SWARM_ATTEMPT: String(attempt) },
       previous: this.#previousAttempts(t.id, attempt),
       dependencies: task.deps.map((d) => ({ id: d, summary: this.#state.tasks[d]!.last?.summary ?? null })),
+      git,
+      conflict: this.#conflictContext(t.id),
     };
     // Drop the index the coordinator added for ordering: the assignment carries the plan's task.
     delete (assignment.task as Partial<typeof task>).index;
@@ -409,6 +488,22 @@ export class Coordinator {
     this.#pool.assign(worker, { task: t.id, attempt });
     this.#pool.send(worker, { kind: 'assign', task: t.id, attempt });
     this.#track({ task: t.id, attempt, worker });
+  }
+
+  /** For a task whose last merge conflicted: the files, and the diff of the attempt that conflicted. */
+  #conflictContext(id: string): Assignment['conflict'] {
+    const c = this.#state.tasks[id]!.last_conflict;
+    if (!c) return null;
+    const { paths, run } = this.#o;
+    const commit = this.#readResult(id, c.attempt)?.commit;
+    let base: string | null | undefined;
+    try {
+      base = readJsonFile(paths.attempt(id, c.attempt).assignment, AssignmentSchema)?.base_commit;
+    } catch {
+      base = undefined;
+    }
+    const diff = commit && base ? attemptDiff(run.repo, base, commit) : '';
+    return { attempt: c.attempt, files: c.files, diff };
   }
 
   /** What earlier attempts ended with (exit code, last stderr lines), for the next attempt. */

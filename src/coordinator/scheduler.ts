@@ -53,15 +53,16 @@ export class ReadyQueue {
 
   /**
    * Takes up to `slots` tasks to start now, best first, skipping tasks in backoff and, with
-   * `maxWave`, tasks of a later wave. Returns the tasks taken and the earliest `notBefore` among
+   * `maxWave`, tasks of a later wave, and tasks `canStart` refuses (it is asked about each
+   * candidate in queue order, and a task it accepts is taken). Returns the tasks taken and the earliest `notBefore` among
    * the tasks left waiting for their backoff (to set a timer), or undefined.
    */
-  take(slots: number, now: number, maxWave = Infinity): { tasks: SchedTask[]; wakeAt: number | undefined } {
+  take(slots: number, now: number, maxWave = Infinity, canStart: (task: SchedTask) => boolean = () => true): { tasks: SchedTask[]; wakeAt: number | undefined } {
     const tasks: SchedTask[] = [];
     let wakeAt: number | undefined;
     for (let i = 0; i < this.#items.length && tasks.length < slots; ) {
       const item = this.#items[i]!;
-      if (item.task.wave > maxWave) { i++; continue; }
+      if (item.task.wave > maxWave || (item.notBefore <= now && !canStart(item.task))) { i++; continue; }
       if (item.notBefore > now) {
         wakeAt = wakeAt === undefined ? item.notBefore : Math.min(wakeAt, item.notBefore);
         i++;

@@ -8,7 +8,7 @@ const base = { seq: z.number().int().min(1), at: Iso };
 
 /** Every event type, each a small object tagged by `type`. docs/protocol.md explains each. */
 export const EventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('run.started'), run_id: z.string(), goal: z.string().nullable(), pid: z.number().int(), host: z.string() }),
+  z.object({ ...base, type: z.literal('run.started'), run_id: z.string(), goal: z.string().nullable(), pid: z.number().int(), host: z.string(), base_commit: z.string().nullable(), integration_branch: z.string().nullable() }),
   z.object({ ...base, type: z.literal('plan.created'), tasks: z.array(Id), waves: z.number().int(), critical_path: z.array(Id) }),
   z.object({ ...base, type: z.literal('run.resumed'), pid: z.number().int(), host: z.string(), retry_failed: z.boolean() }),
   /** The task may start (its dependencies succeeded); `not_before` delays a retry (backoff). */
@@ -26,6 +26,10 @@ export const EventSchema = z.discriminatedUnion('type', [
     duration_ms: z.number().int().nullable(),
     summary: z.string(),
   }),
+  /** The attempt's commit was merged into the integration branch; `tip` is the branch's new commit. */
+  z.object({ ...base, type: z.literal('merge.succeeded'), task: Id, attempt: z.number().int(), commit: z.string(), tip: z.string(), files: z.array(z.string()) }),
+  /** The attempt's commit conflicts with the integration branch at `tip`; the branch is unchanged. */
+  z.object({ ...base, type: z.literal('merge.conflicted'), task: Id, attempt: z.number().int(), commit: z.string(), tip: z.string(), files: z.array(z.string()) }),
   z.object({ ...base, type: z.literal('task.succeeded'), task: Id }),
   z.object({ ...base, type: z.literal('task.failed'), task: Id, reason: AttemptReason }),
   /** A dependency failed or was cancelled, so this task will not run. */

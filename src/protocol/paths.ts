@@ -48,6 +48,7 @@ export class RunPaths {
       events: path.join(dir, 'events.jsonl'),
       stdout: path.join(dir, 'stdout.log'),
       stderr: path.join(dir, 'stderr.log'),
+      verify: path.join(dir, 'verify.log'),
       result: path.join(dir, 'result.json'),
     };
   }
@@ -62,6 +63,8 @@ export interface AttemptPaths {
   events: string;
   stdout: string;
   stderr: string;
+  /** Output of the task's verify command. */
+  verify: string;
   result: string;
 }
 

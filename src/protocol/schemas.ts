@@ -140,6 +140,21 @@ export const AssignmentSchema = z.object({
   previous: z.array(PreviousAttemptSchema),
   /** Succeeded dependencies and their summaries. */
   dependencies: z.array(z.object({ id: Id, summary: z.string().nullable() })),
+  /** Git isolation: the worktree to create at `base_commit` and the ref that keeps the attempt's commit; null: run in place. */
+  git: z
+    .object({
+      /** Top level of the repository. */
+      repo: z.string(),
+      /** Worktree path: <repo>/.swarm/worktrees/<run-id>/<task>-<n>. */
+      worktree: z.string(),
+      /** refs/swarm/<run-id>/<task>/<n>. */
+      ref: z.string(),
+      /** Commit message of the attempt's work. */
+      message: z.string(),
+    })
+    .nullable(),
+  /** Set when the previous attempt's merge conflicted: the files, and that attempt's diff (truncated). */
+  conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()), diff: z.string() }).nullable(),
 });
 export type Assignment = z.infer<typeof AssignmentSchema>;
 
@@ -172,10 +187,14 @@ export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
  * - `timed-out`: it ran past the task's timeout and its process group was stopped;
  * - `cancel-requested`: a control request cancelled the task;
  * - `interrupted`: Ctrl-C twice: cancelled, and run again on resume;
- * - `worker-lost`: written by the coordinator only (in events), when a worker died without a result.
+ * - `worker-lost`: written by the coordinator only (in events), when a worker died without a result;
+ * - `verify-failed`: the command succeeded but the task's `verify` command did not;
+ * - `workspace-failed`: the attempt's git worktree could not be created or its work not committed;
+ * - `merge-conflict`: used by `task.failed` only, when the attempt's commit conflicted (merge.on_conflict: fail, or too many conflicts).
  */
 export const AttemptReason = z.enum([
   'exit-zero', 'exit-non-zero', 'killed-by-signal', 'spawn-failed', 'timed-out', 'cancel-requested', 'interrupted', 'worker-lost',
+  'verify-failed', 'workspace-failed', 'merge-conflict',
 ]);
 export type AttemptReason = z.infer<typeof AttemptReason>;
 
@@ -198,9 +217,11 @@ export const ResultSchema = z.object({
   /** Agent backends only. */
   usage: z.null(),
   cost_usd: z.number().nullable(),
-  /** Git isolation only. */
+  /** Git isolation only: the commit of everything in the worktree (any outcome), null if nothing changed. */
   commit: z.string().nullable(),
+  /** Files the commit changes, relative to the repository root. */
   files_changed: z.array(z.string()).nullable(),
-  verify: z.null(),
+  /** The task's verify command, run in the workspace after the backend succeeded. */
+  verify: z.object({ command: z.string(), exit_code: z.number().int().nullable(), output_tail: z.array(z.string()) }).nullable(),
 });
 export type Result = z.infer<typeof ResultSchema>;

@@ -43,6 +43,12 @@ const TaskSnapshot = z.object({
     .nullable(),
   /** For skipped tasks: the dependency that failed. */
   skipped_because: z.string().nullable(),
+  /** Merge conflicts of this task's attempts (git isolation). */
+  conflicts: z.number().int(),
+  /** The commit of the task's work that was merged into the integration branch (git isolation). */
+  merged_commit: z.string().nullable(),
+  /** The last merge conflict, until a merge of the task succeeds: passed to the next attempt. */
+  last_conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()) }).nullable(),
 });
 export type TaskSnapshot = z.infer<typeof TaskSnapshot>;
 
@@ -66,6 +72,8 @@ export const StateSchema = z.object({
   finished_at: z.string().nullable(),
   /** Times a coordinator resumed this run. */
   resumes: z.number().int(),
+  /** Git isolation: the integration branch, the commit it started at, and its tip now; null without git. */
+  git: z.object({ branch: z.string(), base: z.string(), tip: z.string() }).nullable(),
   tasks: z.record(z.string(), TaskSnapshot),
   counts: z.record(TaskStateName, z.number().int()),
 });
@@ -82,6 +90,7 @@ export function initialState(): RunState {
     started_at: null,
     finished_at: null,
     resumes: 0,
+    git: null,
     tasks: {},
     counts: { pending: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
   };
@@ -114,13 +123,14 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'run.started':
       state.run_id = event.run_id;
       state.started_at = event.at;
+      if (event.integration_branch && event.base_commit) state.git = { branch: event.integration_branch, base: event.base_commit, tip: event.base_commit };
       state.phase = 'running';
       break;
     case 'plan.created':
       for (const id of event.tasks) {
         state.tasks[id] = {
           state: 'pending', attempts: 0, failures: 0, lost: 0, current: null, not_before: null,
-          started_at: null, finished_at: null, last: null, skipped_because: null,
+          started_at: null, finished_at: null, last: null, skipped_because: null, conflicts: 0, merged_commit: null, last_conflict: null,
         };
         state.counts.pending++;
       }
@@ -160,6 +170,15 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       if (reason === 'worker-lost') t.lost++;
       break;
     }
+    case 'merge.succeeded':
+      task(event.task).merged_commit = event.commit;
+      task(event.task).last_conflict = null;
+      if (state.git) state.git.tip = event.tip;
+      break;
+    case 'merge.conflicted':
+      task(event.task).conflicts++;
+      task(event.task).last_conflict = { attempt: event.attempt, files: event.files };
+      break;
     case 'task.succeeded':
     case 'task.failed':
     case 'task.cancelled': {
@@ -181,6 +200,8 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       const t = task(event.task);
       t.failures = 0;
       t.lost = 0;
+      t.conflicts = 0;
+      t.last_conflict = null;
       t.finished_at = null;
       t.skipped_because = null;
       t.not_before = null;

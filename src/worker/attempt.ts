@@ -7,6 +7,8 @@ import { AssignmentSchema, PROTOCOL_VERSION, type Assignment, type AttemptStatus
 import { HOST } from '../util/process.js';
 import type { AttemptEvent, Backend, BackendOutcome, StopReason } from './backends/backend.js';
 import { CommandBackend } from './backends/command.js';
+import { runShell } from './shell.js';
+import { commitWorktree, createWorktree, type AttemptCommit } from '../git/worktree.js';
 
 /** Backends by name. Agent backends are added here. */
 const BACKENDS: Record<Assignment['task']['backend'], () => Backend> = {
@@ -68,23 +70,30 @@ export class RunningAttempt {
     };
     this.#timeout = setTimeout(() => this.stop('timed-out'), assignment.timeout_ms);
     let outcome: BackendOutcome;
+    let verify: Result['verify'] = null;
+    let work: AttemptCommit | undefined;
     try {
-      outcome = await BACKENDS[assignment.task.backend]().run({
-        assignment,
-        paths: this.#paths,
-        signal: this.#controller.signal,
-        env: { ...process.env, ...assignment.env },
-        onSpawn: (pgid) => {
-          this.#status = { ...this.#status!, state: 'running', pgid };
-          writeJsonAtomicSync(this.#paths.status, this.#status);
-        },
-        emit,
-        log: this.#log,
-      });
-    } catch (e) {
-      // A backend that throws has a bug; the attempt still gets a result so the run can go on.
-      this.#log.error({ err: e }, 'backend threw');
-      outcome = { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: `backend error: ${(e as Error).message}` };
+      const workspace = await this.#prepareWorkspace(assignment);
+      if (workspace) {
+        outcome = workspace;
+      } else {
+        outcome = await this.#runBackend(assignment, emit);
+        if (outcome.outcome === 'succeeded' && assignment.task.verify) {
+          verify = await this.#verify(assignment, assignment.task.verify);
+          if (verify.exit_code !== 0) {
+            outcome = { ...outcome, outcome: 'failed', reason: 'verify-failed', summary: `verify \`${assignment.task.verify}\` failed${verify.exit_code === null ? '' : ` with exit code ${verify.exit_code}`}` };
+          }
+        }
+      }
+      // Every attempt's work is committed and kept by its ref, whatever the outcome: no work is lost.
+      if (assignment.git && fs.existsSync(assignment.git.worktree)) {
+        try {
+          work = await commitWorktree(assignment.git.repo, assignment.git.worktree, assignment.base_commit!, assignment.git.ref, assignment.git.message);
+        } catch (e) {
+          this.#log.error({ err: e }, 'committing the worktree failed');
+          if (outcome.outcome === 'succeeded') outcome = { ...outcome, outcome: 'failed', reason: 'workspace-failed', summary: `could not commit the work: ${(e as Error).message}` };
+        }
+      }
     } finally {
       clearTimeout(this.#timeout);
       fs.closeSync(events);
@@ -102,9 +111,9 @@ export class RunningAttempt {
       stderr_tail: tailLines(this.#paths.stderr, STDERR_TAIL_LINES),
       usage: null,
       cost_usd: null,
-      commit: null,
-      files_changed: null,
-      verify: null,
+      commit: work?.commit ?? null,
+      files_changed: assignment.git ? (work?.files ?? []) : null,
+      verify,
     };
     // The commit point: once result.json exists, this attempt is never run again.
     writeJsonAtomicSync(this.#paths.result, result);
@@ -112,6 +121,56 @@ export class RunningAttempt {
     writeJsonAtomicSync(this.#paths.status, this.#status);
     this.#log.info({ task: result.task, attempt: result.attempt, outcome: result.outcome, reason: result.reason, ms: result.duration_ms }, 'attempt finished');
     return result;
+  }
+
+  /** Creates the attempt's worktree (git isolation). Returns a failed outcome if it cannot. */
+  async #prepareWorkspace(a: Assignment): Promise<BackendOutcome | undefined> {
+    if (!a.git) return undefined;
+    try {
+      await createWorktree(a.git.repo, a.git.worktree, a.base_commit!);
+      return undefined;
+    } catch (e) {
+      this.#log.error({ err: e }, 'worktree creation failed');
+      return { outcome: 'failed', reason: 'workspace-failed', exit_code: null, signal: null, summary: `could not create the worktree: ${(e as Error).message}` };
+    }
+  }
+
+  async #runBackend(a: Assignment, emit: (e: AttemptEvent) => void): Promise<BackendOutcome> {
+    try {
+      return await BACKENDS[a.task.backend]().run({
+        assignment: a,
+        paths: this.#paths,
+        signal: this.#controller.signal,
+        env: { ...process.env, ...a.env },
+        onSpawn: (pgid) => this.#spawned(pgid),
+        emit,
+        log: this.#log,
+      });
+    } catch (e) {
+      // A backend that throws has a bug; the attempt still gets a result so the run can go on.
+      this.#log.error({ err: e }, 'backend threw');
+      return { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: `backend error: ${(e as Error).message}` };
+    }
+  }
+
+  /** Runs the task's verify command in the workspace; its output goes to verify.log. */
+  async #verify(a: Assignment, command: string): Promise<NonNullable<Result['verify']>> {
+    const exit = await runShell({
+      command,
+      cwd: a.workspace,
+      env: { ...process.env, ...a.env },
+      stdout: this.#paths.verify,
+      stderr: this.#paths.verify,
+      signal: this.#controller.signal,
+      killGraceMs: a.kill_grace_ms,
+      onSpawn: (pgid) => this.#spawned(pgid),
+    });
+    return { command, exit_code: exit.kind === 'exited' ? exit.exitCode : null, output_tail: tailLines(this.#paths.verify, STDERR_TAIL_LINES) };
+  }
+
+  #spawned(pgid: number): void {
+    this.#status = { ...this.#status!, state: 'running', pgid };
+    writeJsonAtomicSync(this.#paths.status, this.#status);
   }
 }
 

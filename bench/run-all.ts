@@ -1,0 +1,63 @@
+// Runs every benchmark in turn, prints a summary table and each one's notes, and writes the raw
+// results to bench/out/all-<timestamp>.json. `npm run bench` builds first, then runs this.
+//   node dist/bench/run-all.js [--quick] [--keep] [--only make-j8,makespan,...] [--scale-limit-min N]
+import { spawnSync } from 'node:child_process';
+import { dispatchLatency } from './dispatch-latency.js';
+import { formatTable, machineInfo, parseOptions, requireBuild, writeResults, type BenchOptions, type BenchResult } from './lib.js';
+import { makeJ8 } from './make-j8.js';
+import { makespan } from './makespan.js';
+import { scale } from './scale.js';
+
+const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
+  ['make-j8', makeJ8],
+  ['dispatch-latency', dispatchLatency],
+  ['makespan', makespan],
+  ['scale', scale],
+];
+
+function gitInfo(): Record<string, string | null> {
+  const git = (...args: string[]): string | null => {
+    const r = spawnSync('git', args, { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  return { head: git('rev-parse', 'HEAD'), dirty: git('status', '--short', '--', 'src') };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',')) : undefined;
+  const selected = BENCHMARKS.filter(([name]) => !only || only.has(name));
+  requireBuild();
+  const machine = machineInfo();
+  options.log(`fileswarm benchmarks${options.quick ? ' (--quick: NOT final numbers)' : ''}: ${selected.map(([n]) => n).join(', ')}`);
+  options.log(`machine: ${String(machine.nproc)} cpus (${String(machine.cpu)}), node ${String(machine.node)}, load ${(machine.loadavg as number[]).map((l) => l.toFixed(2)).join(' ')}`);
+
+  const results: BenchResult[] = [];
+  const failures: { name: string; error: string }[] = [];
+  for (const [name, bench] of selected) {
+    const t = Date.now();
+    options.log(`\n== ${name}`);
+    try {
+      const r = await bench(options);
+      results.push(r);
+      options.log(`== ${name}: done in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+    } catch (e) {
+      failures.push({ name, error: (e as Error).stack ?? String(e) });
+      options.log(`== ${name}: FAILED: ${(e as Error).message}`);
+    }
+  }
+
+  const out = process.stdout;
+  out.write(`\n${formatTable(results)}\n`);
+  for (const r of results) {
+    out.write(`\n${r.name}: ${r.description}\n`);
+    for (const n of r.notes) out.write(`  - ${n}\n`);
+  }
+  for (const f of failures) out.write(`\n${f.name} FAILED:\n${f.error}\n`);
+  const file = writeResults('all', { machine, git: gitInfo(), quick: options.quick, loadavgAfter: machineInfo().loadavg, results, failures });
+  out.write(`\nraw results: ${file}\n`);
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+await main();

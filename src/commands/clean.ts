@@ -1,0 +1,97 @@
+// `swarm clean [run-dir] [--force]`: removes the worktrees fileswarm kept (failed and unmerged
+// attempts), and the refs/swarm/<run-id>/... refs of runs whose run directory was deleted.
+// A worktree with uncommitted changes is kept unless --force. Integration branches are never
+// deleted: they hold the results.
+import fs from 'node:fs';
+import path from 'node:path';
+import { gitSync, gitTrySync } from '../git/git.js';
+import { repoTopLevel } from '../git/repo.js';
+import { readJsonFile } from '../protocol/files.js';
+import { RunPaths } from '../protocol/paths.js';
+import { coordinatorLiveness } from '../protocol/run-reader.js';
+import { CoordinatorJsonSchema, RunJsonSchema } from '../protocol/schemas.js';
+import type { Output } from '../presenter/console.js';
+import { EXIT } from './session.js';
+
+/** Worktree paths git knows of under `dir`. */
+function worktreesUnder(repo: string, dir: string): string[] {
+  const list = gitSync(repo, ['worktree', 'list', '--porcelain']);
+  return list
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice('worktree '.length))
+    .filter((p) => p.startsWith(dir + path.sep));
+}
+
+/** Removes one worktree unless it has uncommitted changes (then only with `force`). Returns a line for the user. */
+function removeWorktree(repo: string, worktree: string, force: boolean): { removed: boolean; line: string } {
+  const status = gitTrySync(worktree, ['status', '--porcelain']);
+  const dirty = status.exitCode !== 0 || status.stdout !== '';
+  if (dirty && !force) return { removed: false, line: `kept ${worktree}: it has uncommitted changes (use --force to delete them)` };
+  gitSync(repo, ['worktree', 'remove', '--force', worktree]);
+  return { removed: true, line: `removed ${worktree}${dirty ? ' (with its uncommitted changes)' : ''}` };
+}
+
+/** Run ids that have refs under refs/swarm/. */
+function runIdsWithRefs(repo: string): string[] {
+  const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', 'refs/swarm/']).split('\n').filter(Boolean);
+  return [...new Set(refs.map((r) => r.split('/')[2]!))];
+}
+
+/**
+ * Cleans one run's kept worktrees (with `runDir`), then prunes refs and worktrees of runs whose
+ * run directory no longer exists in the runs directory.
+ * @returns exit code: 0, 1 if something was kept, 2 if it could not start.
+ */
+export function cleanCommand(runDir: string | undefined, options: { force?: boolean }, out: Output, err: Output): number {
+  let repo: string | undefined;
+  let runsDir: string;
+  let kept = 0;
+  if (runDir !== undefined) {
+    const paths = new RunPaths(runDir);
+    const run = readJsonFile(paths.runJson, RunJsonSchema);
+    if (!run) {
+      err.write(`swarm: ${paths.root}: not a run directory (no run.json)\n`);
+      return EXIT.cannotStart;
+    }
+    const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
+    if (coordinatorLiveness(coordinator, 15_000) === 'alive') {
+      err.write(`swarm: ${paths.root}: the run is still being coordinated (pid ${coordinator?.pid}); clean it after it stops\n`);
+      return EXIT.cannotStart;
+    }
+    if (!run.integration_branch) {
+      out.write(`run ${run.id} ran without git isolation: nothing to clean\n`);
+      return 0;
+    }
+    repo = run.repo;
+    runsDir = path.dirname(paths.root);
+    for (const wt of worktreesUnder(repo, path.join(repo, '.swarm', 'worktrees', run.id))) {
+      const r = removeWorktree(repo, wt, options.force ?? false);
+      if (!r.removed) kept++;
+      out.write(r.line + '\n');
+    }
+  } else {
+    repo = repoTopLevel(process.cwd());
+    if (!repo) {
+      err.write(`swarm: ${process.cwd()} is not in a git repository; give the run directory to clean\n`);
+      return EXIT.cannotStart;
+    }
+    runsDir = path.join(repo, '.swarm', 'runs');
+  }
+  for (const id of runIdsWithRefs(repo)) {
+    if (fs.existsSync(path.join(runsDir, id))) continue;
+    let keptHere = 0;
+    for (const wt of worktreesUnder(repo, path.join(repo, '.swarm', 'worktrees', id))) {
+      const r = removeWorktree(repo, wt, options.force ?? false);
+      if (!r.removed) keptHere++;
+      out.write(r.line + '\n');
+    }
+    kept += keptHere;
+    if (keptHere > 0) continue; // its refs keep the commits of what was kept
+    const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', `refs/swarm/${id}/`]).split('\n').filter(Boolean);
+    for (const ref of refs) gitSync(repo, ['update-ref', '-d', ref]);
+    out.write(`pruned ${refs.length} ref(s) of deleted run ${id} (its branch swarm/${id} is kept, if it exists)\n`);
+  }
+  gitTrySync(repo, ['worktree', 'prune']);
+  return kept > 0 ? 1 : 0;
+}
