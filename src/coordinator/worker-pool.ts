@@ -32,6 +32,9 @@ export interface LostWorker {
   why: string;
 }
 
+/** A launched worker that has not written worker.json after this long is taken as dead. */
+const NEVER_REPORTED_MS = 30_000;
+
 /** Starts, tracks and replaces the workers of one coordinator session. */
 export class WorkerPool {
   readonly #paths: RunPaths;
@@ -133,7 +136,8 @@ export class WorkerPool {
         const info = this.#readInfo(w.id);
         if (info && info.host === HOST && !pidAlive(info.pid)) why = 'process gone';
         else if (info && now - Date.parse(info.heartbeat_at) > staleAfterMs) why = `heartbeat stale for ${Math.round((now - Date.parse(info.heartbeat_at)) / 1000)} s`;
-        else if (!info && now - w.startedAt > staleAfterMs) why = 'never reported (no worker.json)';
+        // A process that is starting on a loaded machine may take seconds before its first heartbeat.
+        else if (!info && now - w.startedAt > Math.max(staleAfterMs, NEVER_REPORTED_MS)) why = 'never reported (no worker.json)';
       }
       if (!why) continue;
       w.state = 'gone';

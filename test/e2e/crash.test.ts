@@ -128,8 +128,9 @@ describe('worker failures', () => {
     world.write('swarm.yaml', {
       version: 1,
       workers: 1,
-      liveness: { heartbeat: 0.2, stale_after: 1 },
-      tasks: [{ id: 'slow', run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; sleep 3; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log` }],
+      liveness: { heartbeat: 0.2, stale_after: 1.5 },
+      // Attempt 1 runs long enough to be stopped mid-way whatever the machine's load; attempt 2 is quick.
+      tasks: [{ id: 'slow', run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; [ $SWARM_ATTEMPT = 1 ] && sleep 10; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log` }],
     });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => linesOf(world.path('slow.log')).includes('start 1'), 20_000, 'attempt 1 to start');

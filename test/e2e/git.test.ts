@@ -62,6 +62,9 @@ function swarmConfig(w: World, config: Record<string, unknown>): string {
   return w.write('swarm.yaml', { version: 1, run: { repo: 'repo' }, ...config });
 }
 
+/** Shell that waits until task `first` has finished (and, a moment later, merged), whatever the machine's load. */
+const afterFirst = 'until [ -f "$SWARM_RUN_DIR/tasks/first/1/result.json" ]; do sleep 0.05; done; sleep 0.3';
+
 type Ev = { type: string; task?: string; attempt?: number; files?: string[]; reason?: string };
 const eventsOf = (runDir: string): Ev[] => readJsonlFile<Ev>(path.join(runDir, 'events.jsonl'));
 const runDirOf = (stdout: string): string => /run directory: (.*)/.exec(stdout)![1]!;
@@ -119,7 +122,7 @@ describe('git isolation', () => {
       tasks: [
         // Both rewrite line "two" from the base; the slower one conflicts and rebuilds its change on the new tip.
         { id: 'first', run: `sed -i 's/^two$/two-first/' shared.txt` },
-        { id: 'second', run: `sleep 0.5; sed -i 's/^two\\(.*\\)$/two\\1-second/' shared.txt`, files: [] },
+        { id: 'second', run: `${afterFirst}; sed -i 's/^two\\(.*\\)$/two\\1-second/' shared.txt` },
       ],
     });
     const res = await runCli(['run', 'swarm.yaml'], { cwd: world.dir });
@@ -142,7 +145,7 @@ describe('git isolation', () => {
       merge: { on_conflict: 'fail' },
       tasks: [
         { id: 'first', run: `sed -i 's/^two$/two-first/' shared.txt` },
-        { id: 'second', run: `sleep 0.5; sed -i 's/^two$/two-second/' shared.txt` },
+        { id: 'second', run: `${afterFirst}; sed -i 's/^two$/two-second/' shared.txt` },
         { id: 'after-second', deps: ['second'], run: 'true' },
       ],
     });

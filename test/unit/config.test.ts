@@ -91,6 +91,8 @@ describe('defaults', () => {
         kill_grace: parseDuration(DEFAULTS.killGrace),
       },
       liveness: { heartbeat: parseDuration(DEFAULTS.heartbeat), stale_after: parseDuration(DEFAULTS.staleAfter) },
+      git: { isolation: DEFAULTS.isolation, required: false, include_uncommitted: false },
+      merge: { on_conflict: DEFAULTS.onConflict },
       roles: {},
     });
   });
