@@ -51,6 +51,9 @@ export class ConsolePresenter {
       case 'task.ready':
         if (e.not_before) this.#line(`${progress} ${paint(c, 33, '↻')} ${e.task} retries in ${prettyMs(Math.max(0, Date.parse(e.not_before) - Date.parse(e.at)))}`);
         break;
+      case 'merge.conflicted':
+        this.#line(`${progress} ${paint(c, 33, '⚠')} ${e.task} attempt ${e.attempt}: merge conflict in ${e.files.join(', ') || '(unknown files)'}`);
+        break;
       case 'task.failed':
         this.#line(`${progress} ${paint(c, 31, '✗')} ${e.task} failed (${e.reason})`);
         break;
