@@ -55,7 +55,8 @@ export function cleanCommand(runDir: string | undefined, options: { force?: bool
       return EXIT.cannotStart;
     }
     const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
-    if (coordinatorLiveness(coordinator, 15_000) === 'alive') {
+    const staleAfterMs = (run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
+    if (coordinatorLiveness(coordinator, staleAfterMs) === 'alive') {
       err.write(`swarm: ${paths.root}: the run is still being coordinated (pid ${coordinator?.pid}); clean it after it stops\n`);
       return EXIT.cannotStart;
     }

@@ -9,7 +9,7 @@ import { formatIssue, type InputIssue } from '../config/source.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
 import { LocalLauncher } from '../coordinator/launcher.js';
-import { acquireRunLock } from '../coordinator/run-lock.js';
+import { acquireRunLock, type RunLock } from '../coordinator/run-lock.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import { truncateTornTail } from '../protocol/jsonl.js';
 import { RunPaths } from '../protocol/paths.js';
@@ -92,14 +92,14 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   const paths = new RunPaths(root);
   const created = !fs.existsSync(root);
   fs.mkdirSync(paths.root, { recursive: true });
-  const lock = await acquireRunLock(paths, () => {});
+  const lock = await acquireRunLock(paths);
   if (!lock.ok) return refuse(err, `${root}: ${lock.error.message}`);
 
   let git: GitRun | undefined;
   if (isolate) {
     const prepared = prepareGitRun(repo, id, { base: config.git.base, includeUncommitted: config.git.include_uncommitted });
     if (!prepared.ok) {
-      await lock.value.release();
+      lock.value.release();
       if (created) fs.rmSync(paths.root, { recursive: true, force: true }); // nothing but the lock was written
       return refuse(err, prepared.error);
     }
@@ -133,28 +133,28 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
 export async function resumeCommand(runDir: string, options: ResumeOptions, out: Output, err: Output): Promise<number> {
   const paths = new RunPaths(runDir);
   if (!fs.existsSync(paths.runJson)) return refuse(err, new NotARunError(paths.root, 'no run.json').message);
-  const lock = await acquireRunLock(paths, () => {});
+  const lock = await acquireRunLock(paths);
   if (!lock.ok) return refuse(err, `${paths.root}: ${lock.error.message}`);
   let snapshot;
   try {
     truncateTornTail(paths.eventsJsonl);
     snapshot = loadRun(paths.root);
   } catch (e) {
-    await lock.value.release();
+    lock.value.release();
     return refuse(err, (e as Error).message);
   }
   if (!snapshot.plan) {
-    await lock.value.release();
+    lock.value.release();
     return refuse(err, `${paths.planJson}: missing; the run never started`);
   }
   const { state } = snapshot;
   if (state.phase === 'finished' && !options.retryFailed) {
-    await lock.value.release();
+    lock.value.release();
     out.write(`run ${snapshot.run.id} already finished: ${state.outcome}${state.outcome === 'failed' ? ` (use \`swarm resume --retry-failed ${paths.root}\` to run failed tasks again)` : ''}\n`);
     return state.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
   }
   out.write(`resuming run ${snapshot.run.id}\nrun directory: ${paths.root}\n`);
-  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false }, lock.value, out);
+  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests }, lock.value, out);
 }
 
 /** Where the merged work is and how to take it (git isolation), for the end of a run and status. */
@@ -174,8 +174,8 @@ async function session(
   run: RunJson,
   plan: PlanJson,
   command: 'run' | 'resume',
-  resume: { state?: ReturnType<typeof initialState>; retryFailed?: boolean },
-  lock: { release(): Promise<void> },
+  resume: { state?: RunState; retryFailed?: boolean; appliedRequests?: ReadonlySet<string> },
+  lock: RunLock,
   out: Output,
 ): Promise<number> {
   const logger = fileLogger(paths.coordinatorLog, { role: 'coordinator' });
@@ -192,6 +192,7 @@ async function session(
     notices: presenter,
     command,
     retryFailed: resume.retryFailed ?? false,
+    appliedRequests: resume.appliedRequests ?? new Set(),
   });
   let interrupts = 0;
   const onInterrupt = (): void => {
@@ -223,6 +224,6 @@ async function session(
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onTerm);
-    await lock.release();
+    lock.release();
   }
 }

@@ -11,9 +11,6 @@ import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { EXIT, integrationSummary } from './session.js';
 
-/** A coordinator on another host whose heartbeat is older than this is taken as gone. */
-const STALE_AFTER_MS = 15_000;
-
 /** One task's line of the status, as `--json` prints it. */
 export interface TaskStatus {
   id: string;
@@ -118,14 +115,14 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
 
   const presenter = new ConsolePresenter(out, snap.state.started_at ? Date.parse(snap.state.started_at) : Date.now());
   let offset = snap.eventsOffset;
+  const staleAfterMs = (snap.run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
   const state = snap.state;
   return new Promise<number>((resolve) => {
     const check = (): void => {
       const chunk = readJsonl(snap.paths.eventsJsonl, offset);
       offset = chunk.offset;
       for (const e of parseEvents(snap.paths.eventsJsonl, chunk.records) as SwarmEvent[]) {
-        if (e.seq <= state.last_seq) continue;
-        applyEvent(state, e);
+        applyEvent(state, e); // throws on a gap or a repeated seq: a corrupt log is reported, not hidden
         if (options.json) out.write(JSON.stringify(e) + '\n');
         else presenter.onEvent(e, state);
       }
@@ -135,7 +132,7 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
       } catch {
         return; // being replaced: look again at the next change
       }
-      const alive = coordinatorLiveness(coordinator, STALE_AFTER_MS) === 'alive';
+      const alive = coordinatorLiveness(coordinator, staleAfterMs) === 'alive';
       if (state.phase === 'finished' || !alive) {
         void watcher.close();
         if (!options.json && state.phase !== 'finished') out.write(`coordinator is not running; continue with: swarm resume ${snap.paths.root}\n`);

@@ -20,19 +20,27 @@ import {
   type RunJson,
 } from '../protocol/schemas.js';
 import { MAX_CONFLICT_RETRIES, MAX_LOST_ATTEMPTS } from '../config/defaults.js';
-import { gitSync } from '../git/git.js';
+import { gitTrySync } from '../git/git.js';
 import { attemptDiff, mergeIntoBranch } from '../git/merge.js';
 import { removeWorktree } from '../git/worktree.js';
 import { TERMINAL, type RunState } from '../protocol/state.js';
-import { HOST, killGroup, pidAlive } from '../util/process.js';
+import { HOST, killByEnvMarker, pidAlive, signalGroup } from '../util/process.js';
 import { unreachable } from '../util/unreachable.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { archiveRequest, pendingRequests } from './control.js';
+import { revoke } from '../protocol/maildir.js';
 import type { EventLog } from './event-log.js';
 import { descendants } from './graph.js';
 import type { Launcher } from './launcher.js';
 import { ReadyQueue, backoffMs, waveBarrier, type SchedTask } from './scheduler.js';
 import { WorkerPool } from './worker-pool.js';
+
+/**
+ * Environment variable that marks every process of an attempt with `<run-id>/<task>/<n>`, so the
+ * coordinator can find and kill them when their worker is lost.
+ */
+export const ATTEMPT_MARKER = 'SWARM_ATTEMPT_KEY';
+const attemptKey = (run: string, task: string, attempt: number): string => `${run}/${task}/${attempt}`;
 
 /** How a coordinator session ended. */
 export type CoordinatorExit =
@@ -59,6 +67,8 @@ export interface CoordinatorOptions {
   command: 'run' | 'resume';
   /** Resume only: put failed, cancelled and skipped tasks back to pending. */
   retryFailed?: boolean;
+  /** Resume only: control requests the log says were applied already. */
+  appliedRequests?: ReadonlySet<string>;
 }
 
 /** An attempt in flight, as the coordinator tracks it. */
@@ -197,25 +207,33 @@ export class Coordinator {
         this.#decide(id);
         continue;
       }
-      const { attempt, worker } = t.current;
-      const result = this.#readResult(id, attempt);
-      if (result) {
-        this.#finishAttempt({ task: id, attempt, worker }, result);
+      const f = { task: id, attempt: t.current.attempt, worker: t.current.worker };
+      if (this.#settleFromResult(f)) continue;
+      const info = WorkerPool.info(paths, f.worker);
+      const alive = info !== undefined && (info.host === HOST ? pidAlive(info.pid) : Date.now() - Date.parse(info.heartbeat_at) < this.#config.liveness.stale_after);
+      // An assignment still unclaimed is taken back (atomically), whatever the worker's state:
+      // a worker still starting up would otherwise claim it after we gave up on it.
+      if (this.#revokeAssignment(f)) {
+        // Never started: not the task's fault, so it is run again like an interrupted attempt.
+        this.#o.log.append({ type: 'attempt.finished', task: id, attempt: f.attempt, outcome: 'cancelled', reason: 'interrupted', exit_code: null, duration_ms: null, summary: `taken back from worker ${f.worker} before it started` });
+        this.#decide(id);
         continue;
       }
-      const info = WorkerPool.info(paths, worker);
-      const alive = info !== undefined && (info.host === HOST ? pidAlive(info.pid) : Date.now() - Date.parse(info.heartbeat_at) < this.#config.liveness.stale_after);
-      const hasAssignment = fs.existsSync(paths.attempt(id, attempt).assignment);
-      if (alive && hasAssignment) {
-        logger.info({ task: id, attempt, worker }, 'adopting an attempt whose worker is alive');
-        this.#pool.adopt(worker, { task: id, attempt });
-        this.#track({ task: id, attempt, worker });
-      } else {
-        logger.warn({ task: id, attempt, worker }, 'attempt lost with its worker');
-        void this.#killAttemptGroup(id, attempt);
-        this.#lose({ task: id, attempt, worker }, hasAssignment ? 'its worker died before writing a result' : 'its assignment was never delivered');
+      if (alive) {
+        logger.info(f, 'adopting an attempt whose worker is alive');
+        this.#pool.adopt(f.worker, { task: id, attempt: f.attempt });
+        this.#track(f);
+        continue;
       }
+      logger.warn(f, 'attempt lost with its worker');
+      this.#killAttemptGroup(id, f.attempt);
+      this.#lose(f, 'its worker died before writing a result');
     }
+  }
+
+  /** Takes an attempt's assignment back from its worker's inbox if the worker has not claimed it. */
+  #revokeAssignment(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>): boolean {
+    return revoke(this.#o.paths.inbox(f.worker), (m) => m.kind === 'assign' && m.task === f.task && m.attempt === f.attempt);
   }
 
   /** Rebuilds the ready queue and the unfinished-task count of each wave from the state. */
@@ -236,7 +254,7 @@ export class Coordinator {
     for (const d of task.deps) {
       const ds = this.#state.tasks[d]!.state;
       if (ds === 'failed' || ds === 'skipped' || ds === 'cancelled') {
-        this.#skipFrom(d, [id]);
+        this.#skipFrom(ds === 'skipped' ? this.#state.tasks[d]!.skipped_because! : d, [id]);
         return;
       }
       if (ds !== 'succeeded') allSucceeded = false;
@@ -260,12 +278,7 @@ export class Coordinator {
   /** Reads result.json (and status.json for attempt.started) of every attempt in flight. */
   #collectResults(): void {
     for (const f of [...this.#inFlight.values()]) {
-      const result = this.#readResult(f.task, f.attempt);
-      if (result) {
-        this.#crashPoint('after-result');
-        this.#finishAttempt(f, result);
-        continue;
-      }
+      if (this.#settleFromResult(f)) continue;
       const s = this.#state.tasks[f.task]!;
       if (s.current && s.current.started_at === null) {
         let status;
@@ -279,13 +292,33 @@ export class Coordinator {
     }
   }
 
+  /** An attempt's result.json, or undefined if it is missing or unreadable (see #settleFromResult). */
   #readResult(task: string, attempt: number): Result | undefined {
     try {
       return readJsonFile(this.#o.paths.attempt(task, attempt).result, ResultSchema);
-    } catch (e) {
-      this.#o.logger.error({ err: e, task, attempt }, 'unreadable result.json; treating the attempt as failed');
+    } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Finishes an attempt in flight from its result.json if there is one. A result.json that exists
+   * but does not parse (written by something else than a worker) ends the attempt as lost rather
+   * than leaving it in flight forever. Returns false when there is no result yet.
+   */
+  #settleFromResult(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>): boolean {
+    let result: Result | undefined;
+    try {
+      result = readJsonFile(this.#o.paths.attempt(f.task, f.attempt).result, ResultSchema);
+    } catch (e) {
+      this.#o.logger.error({ err: e, task: f.task, attempt: f.attempt }, 'unreadable result.json');
+      this.#lose(f, `its result.json is unreadable: ${(e as Error).message}`);
+      return true;
+    }
+    if (!result) return false;
+    this.#crashPoint('after-result');
+    this.#finishAttempt(f, result);
+    return true;
   }
 
   /** Records a finished attempt and decides what happens to its task. */
@@ -325,6 +358,12 @@ export class Coordinator {
     const task = this.#tasks.get(id)!;
     if (last.outcome === 'succeeded') {
       const merge = this.#merge(id, last.attempt);
+      if (merge === 'failed') {
+        log.append({ type: 'task.failed', task: id, reason: 'merge-failed' });
+        this.#terminal(id);
+        this.#skipFrom(id, descendants(id, this.#dependents));
+        return;
+      }
       if (merge === 'conflicted') {
         if (this.#config.merge.on_conflict === 'retry' && s.conflicts <= MAX_CONFLICT_RETRIES) {
           log.append({ type: 'task.ready', task: id, not_before: null });
@@ -339,7 +378,7 @@ export class Coordinator {
       log.append({ type: 'task.succeeded', task: id });
       this.#terminal(id);
       for (const c of this.#dependents.get(id)!) this.#settle(c);
-    } else if (last.reason === 'cancel-requested') {
+    } else if (last.reason === 'cancel-requested' || s.cancel_requested) {
       log.append({ type: 'task.cancelled', task: id });
       this.#terminal(id);
       this.#skipFrom(id, descendants(id, this.#dependents));
@@ -364,7 +403,7 @@ export class Coordinator {
    * a time: the coordinator is the only process that moves the branch) and records the outcome.
    * Returns 'merged' also when there is nothing to merge (no git, or the attempt changed nothing).
    */
-  #merge(id: string, attempt: number): 'merged' | 'conflicted' {
+  #merge(id: string, attempt: number): 'merged' | 'conflicted' | 'failed' {
     const { run, log, logger } = this.#o;
     if (!run.integration_branch) return 'merged';
     const result = this.#readResult(id, attempt);
@@ -373,8 +412,18 @@ export class Coordinator {
       void this.#removeWorktree(worktree);
       return 'merged';
     }
+    // Resume after a crash that came after merge.conflicted: do not merge (and count) it again.
+    if (this.#state.tasks[id]!.last_conflict?.attempt === attempt) return 'conflicted';
     this.#crashPoint('before-merge');
-    const outcome = mergeIntoBranch(run.repo, run.integration_branch, result.commit, `swarm ${run.id}: merge ${id} (attempt ${attempt})`);
+    let outcome;
+    try {
+      outcome = mergeIntoBranch(run.repo, run.integration_branch, result.commit, `swarm ${run.id}: merge ${id} (attempt ${attempt})`);
+    } catch (e) {
+      // Not a conflict: the branch or the commit is gone, the repository is broken. Fail the task.
+      logger.error({ err: e, task: id, attempt }, 'merge failed');
+      this.#o.notices.notice(`merge of ${id} failed: ${(e as Error).message}`);
+      return 'failed';
+    }
     if (outcome.kind === 'conflicted') {
       logger.warn({ task: id, attempt, files: outcome.files }, 'merge conflict');
       log.append({ type: 'merge.conflicted', task: id, attempt, commit: result.commit, tip: outcome.tip, files: outcome.files });
@@ -449,7 +498,7 @@ export class Coordinator {
     const task = this.#tasks.get(t.id)!;
     const attempt = this.#state.tasks[t.id]!.attempts + 1;
     // The event comes first: a crash after it leaves an attempt that resume finds undelivered.
-    log.append({ type: 'attempt.assigned', task: t.id, attempt, worker, recovered: false });
+    log.append({ type: 'attempt.assigned', task: t.id, attempt, worker });
     this.#crashPoint('after-assign');
     const files = paths.attempt(t.id, attempt);
     fs.mkdirSync(files.dir, { recursive: true });
@@ -464,7 +513,16 @@ export class Coordinator {
     const root = git?.worktree ?? run.repo;
     const workspace = task.cwd ? path.resolve(root, task.cwd) : root;
     // A task starts from the integration branch as it is now: it sees its dependencies' merged work.
-    const base = run.integration_branch ? gitSync(run.repo, ['rev-parse', `refs/heads/${run.integration_branch}`]) : null;
+    const base = run.integration_branch ? gitTrySync(run.repo, ['rev-parse', '--verify', `refs/heads/${run.integration_branch}`]) : null;
+    if (base && base.exitCode !== 0) {
+      // The integration branch is gone: nothing can be started on it. The attempt fails at once.
+      this.#o.notices.notice(`cannot start ${t.id}: the integration branch ${run.integration_branch} is missing in ${run.repo}`);
+      log.append({ type: 'attempt.finished', task: t.id, attempt, outcome: 'failed', reason: 'workspace-failed', exit_code: null, duration_ms: null, summary: `the integration branch ${run.integration_branch} is missing` });
+      log.append({ type: 'task.failed', task: t.id, reason: 'workspace-failed' });
+      this.#terminal(t.id);
+      this.#skipFrom(t.id, descendants(t.id, this.#dependents));
+      return;
+    }
     const assignment: Assignment = {
       protocol: 1,
       run_id: run.id,
@@ -473,10 +531,10 @@ export class Coordinator {
       worker,
       assigned_at: new Date().toISOString(),
       workspace,
-      base_commit: base,
+      base_commit: base?.stdout ?? null,
       timeout_ms: task.timeout_ms,
       kill_grace_ms: this.#config.scheduling.kill_grace,
-      env: { ...task.env, SWARM_RUN_DIR: paths.root, SWARM_TASK_ID: t.id, SWARM_ATTEMPT: String(attempt) },
+      env: { ...task.env, SWARM_RUN_DIR: paths.root, SWARM_TASK_ID: t.id, SWARM_ATTEMPT: String(attempt), [ATTEMPT_MARKER]: attemptKey(run.id, t.id, attempt) },
       previous: this.#previousAttempts(t.id, attempt),
       dependencies: task.deps.map((d) => ({ id: d, summary: this.#state.tasks[d]!.last?.summary ?? null })),
       git,
@@ -543,22 +601,30 @@ export class Coordinator {
     const limit = this.#config.scheduling.kill_grace + 5000;
     for (const f of [...this.#inFlight.values()]) {
       if (!f.cancelSent || Date.now() - f.cancelSentAt! < limit) continue;
-      void this.#killAttemptGroup(f.task, f.attempt);
+      this.#killAttemptGroup(f.task, f.attempt);
       this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; its process group was killed` });
       this.#untrack(f.task, f.attempt, f.worker);
       this.#decide(f.task);
     }
   }
 
-  /** Kills the process group recorded in an attempt's status.json, if it is on this host. */
-  async #killAttemptGroup(task: string, attempt: number): Promise<void> {
+  /**
+   * Kills (SIGKILL) the process group recorded in an attempt's status.json, if it is on this
+   * host: its worker is dead or hung, so nobody else will, and the task may be dispatched again
+   * right after this.
+   */
+  #killAttemptGroup(task: string, attempt: number): void {
     let status;
     try {
       status = readJsonFile(this.#o.paths.attempt(task, attempt).status, AttemptStatusSchema);
     } catch {
-      return;
+      status = undefined;
     }
-    if (status?.pgid && status.host === HOST) await killGroup(status.pgid, this.#config.scheduling.kill_grace);
+    if (status && status.host !== HOST) return;
+    if (status?.pgid) signalGroup(status.pgid, 'SIGKILL');
+    // The worker may have died between spawning and recording the group: find it by its marker.
+    const killed = killByEnvMarker(ATTEMPT_MARKER, attemptKey(this.#o.run.id, task, attempt));
+    if (killed.length > 0) this.#o.logger.warn({ task, attempt, killed }, 'killed processes of a lost attempt by their marker');
   }
 
   /** Finds dead workers (every heartbeat interval, or at once when a process exits). */
@@ -572,12 +638,11 @@ export class Coordinator {
       if (!lost.attempt) continue;
       const f = this.#inFlight.get(`${lost.attempt.task}/${lost.attempt.attempt}`);
       if (!f) continue;
-      const result = this.#readResult(f.task, f.attempt);
-      if (result) this.#finishAttempt(f, result);
-      else {
-        void this.#killAttemptGroup(f.task, f.attempt);
-        this.#lose(f, lost.why);
-      }
+      if (this.#settleFromResult(f)) continue;
+      // A worker judged dead may only be stopped (SIGSTOP) or slow: make sure it cannot start the
+      // attempt later, and that nothing of the attempt keeps running, before it is retried.
+      if (!this.#revokeAssignment(f)) this.#killAttemptGroup(f.task, f.attempt);
+      this.#lose(f, lost.why);
     }
   }
 
@@ -589,6 +654,10 @@ export class Coordinator {
         logger.warn({ request: p.id, why: p.malformed }, 'malformed control request archived');
         this.#o.notices.notice(`ignored malformed control request ${p.id}: ${p.malformed}`);
         archiveRequest(paths, p.id);
+        continue;
+      }
+      if (this.#o.appliedRequests?.has(p.id)) {
+        archiveRequest(paths, p.id); // applied before a crash, not yet archived: never twice
         continue;
       }
       const { action, task = null, by } = p.request;
@@ -656,7 +725,7 @@ export class Coordinator {
     const s = this.#state.tasks[id]!;
     if (s.state === 'skipped') return { accepted: false, message: `${id} was skipped because ${s.skipped_because} did not succeed: retry that task` };
     if (s.state !== 'failed' && s.state !== 'cancelled') return { accepted: false, message: `${id} is ${s.state}; only failed or cancelled tasks can be retried` };
-    const reset = [id, ...descendants(id, this.#dependents).filter((c) => this.#state.tasks[c]!.state === 'skipped')];
+    const reset = [id, ...descendants(id, this.#dependents).filter((c) => this.#state.tasks[c]!.state === 'skipped' && this.#state.tasks[c]!.skipped_because === id)];
     for (const r of reset) {
       this.#o.log.append({ type: 'task.reset', task: r });
       this.#unfinishedPerWave[this.#tasks.get(r)!.wave]!++;
@@ -668,9 +737,8 @@ export class Coordinator {
   /** The session ends when every task is terminal, or when stopping and nothing runs. */
   #checkEnd(): CoordinatorExit | undefined {
     if (this.#inFlight.size > 0) return undefined;
-    if (this.#stopAfterDrain) return { kind: 'stopped', why: this.#stopAfterDrain };
     const c = this.#state.counts;
-    if (c.pending + c.ready + c.running > 0) return undefined;
+    if (c.pending + c.ready + c.running > 0) return this.#stopAfterDrain ? { kind: 'stopped', why: this.#stopAfterDrain } : undefined;
     const outcome = c.failed + c.skipped + c.cancelled === 0 ? 'succeeded' : 'failed';
     if (this.#state.phase !== 'finished') this.#o.log.append({ type: 'run.finished', outcome });
     return { kind: 'finished', outcome };

@@ -1,59 +1,127 @@
-// The run lock: one live coordinator per run directory (proper-lockfile: an atomically created
-// directory whose mtime the holder refreshes). A lock left by a dead coordinator is taken over.
-import lockfile from 'proper-lockfile';
-import { readJsonFile } from '../protocol/files.js';
+// The run lock (DESIGN §2): one live coordinator per run directory, with stale-lock detection by
+// pid and host. It is a directory made with mkdir (atomic) holding owner.json.
+//
+// Why not proper-lockfile: it judges a lock stale by its mtime, which the holder refreshes from a
+// timer. A coordinator stopped with Ctrl-Z (SIGSTOP) or blocked for a few seconds then loses its
+// lock to a second coordinator while it is still alive, and both write events.jsonl. Liveness by
+// pid (on this host) has no such window, and a dead coordinator's lock is taken over at once.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import type { RunPaths } from '../protocol/paths.js';
-import { CoordinatorJsonSchema, type CoordinatorJson } from '../protocol/schemas.js';
-import { coordinatorLiveness } from '../protocol/run-reader.js';
+import { CoordinatorJsonSchema } from '../protocol/schemas.js';
 import { err, ok, type Result } from '../util/result.js';
-import { sleep } from '../util/process.js';
+import { HOST, pidAlive, processStartTime, sleep } from '../util/process.js';
 
-/** The lock counts as stale when its mtime is this old (the holder refreshes it every STALE_MS / 2). */
-const STALE_MS = 4000;
+/** lock/owner.json: who holds the lock. */
+export const LockOwnerSchema = z.object({
+  pid: z.number().int(),
+  host: z.string(),
+  /** The process's start time (Linux: /proc/<pid>/stat field 22), so a reused pid is not taken for the holder. */
+  pid_start: z.string().nullable(),
+  acquired_at: z.string(),
+});
+type LockOwner = z.infer<typeof LockOwnerSchema>;
 
-/** Why the lock could not be taken: another coordinator is alive (with its coordinator.json). */
+/** A lock directory without owner.json older than this was left by a process that died while taking it. */
+const HALF_MADE_MS = 10_000;
+
+/** Why the lock could not be taken. */
 export interface LockHeld {
   reason: 'lock-held';
-  holder: CoordinatorJson | undefined;
   message: string;
 }
 
 /** A held run lock. */
 export interface RunLock {
-  release(): Promise<void>;
+  release(): void;
 }
 
 /**
- * Takes the run lock. If it is held by a coordinator whose pid is dead on this host (kill -9,
- * a crash), waits for proper-lockfile to judge it stale (≤ 4 s) and takes it over.
- * @param onCompromised called if the lock is lost while held (its directory removed or its
- *   refresh failing for longer than the stale time).
- * @returns the lock, or `lock-held` naming the live holder.
+ * Takes the run lock. A lock whose owner is dead (its pid gone on this host, or, for another host,
+ * no coordinator heartbeat for `staleAfterMs`) is taken over.
+ * @returns the lock, or `lock-held` with a message naming the live holder.
  */
-export async function acquireRunLock(paths: RunPaths, onCompromised: (e: Error) => void): Promise<Result<RunLock, LockHeld>> {
-  const options = { lockfilePath: paths.lock, stale: STALE_MS, realpath: false, onCompromised };
-  const deadline = Date.now() + STALE_MS * 3;
-  for (;;) {
+export async function acquireRunLock(paths: RunPaths, staleAfterMs = 15_000): Promise<Result<RunLock, LockHeld>> {
+  const owner = path.join(paths.lock, 'owner.json');
+  for (let tries = 0; ; tries++) {
     try {
-      const release = await lockfile.lock(paths.root, options);
-      return ok({ release: () => release().catch(() => undefined) });
+      fs.mkdirSync(paths.lock);
+      const me: LockOwner = { pid: process.pid, host: HOST, pid_start: processStartTime(process.pid) ?? null, acquired_at: new Date().toISOString() };
+      writeJsonAtomicSync(owner, me);
+      return ok({ release: () => fs.rmSync(paths.lock, { recursive: true, force: true }) });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    let holder: CoordinatorJson | undefined;
+    const holder = readOwner(owner);
+    const verdict = judge(paths, holder, staleAfterMs);
+    if (verdict === 'alive') {
+      const who = holder ? `pid ${holder.pid} on ${holder.host} (since ${holder.acquired_at})` : 'a process that is starting';
+      if (holder || tries >= 20) return err({ reason: 'lock-held', message: `the run is already being coordinated by ${who}; stop it first, or watch it with \`swarm status --follow\`` });
+      await sleep(100); // owner.json is being written
+      continue;
+    }
+    if (tries >= 20) return err({ reason: 'lock-held', message: `could not take over the stale run lock ${paths.lock}` });
+    takeOver(paths.lock, holder);
+  }
+}
+
+/** Whether the lock's holder is alive or dead. */
+function judge(paths: RunPaths, holder: LockOwner | undefined, staleAfterMs: number): 'alive' | 'dead' {
+  if (!holder) {
+    let age = 0;
     try {
-      holder = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
+      age = Date.now() - fs.statSync(paths.lock).mtimeMs;
     } catch {
-      holder = undefined;
+      return 'dead'; // gone meanwhile: try again
     }
-    if (coordinatorLiveness(holder, STALE_MS) === 'alive') {
-      const who = holder ? `pid ${holder.pid} on ${holder.host}, running \`swarm ${holder.command}\` since ${holder.started_at}` : 'another process';
-      return err({ reason: 'lock-held', holder, message: `the run is already being coordinated by ${who}; stop it first, or watch it with \`swarm status --follow\`` });
+    return age > HALF_MADE_MS ? 'dead' : 'alive';
+  }
+  if (holder.host === HOST) {
+    if (!pidAlive(holder.pid)) return 'dead';
+    const start = processStartTime(holder.pid);
+    return holder.pid_start !== null && start !== undefined && start !== holder.pid_start ? 'dead' : 'alive';
+  }
+  let c;
+  try {
+    c = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
+  } catch {
+    return 'alive';
+  }
+  return c && !c.stopped_at && Date.now() - Date.parse(c.heartbeat_at) < staleAfterMs ? 'alive' : 'dead';
+}
+
+/**
+ * Moves a dead holder's lock aside. Rename is atomic, so of two processes taking over at once one
+ * moves it; if what was moved turns out to be a fresh lock (someone else took over in between),
+ * it is moved back.
+ */
+function takeOver(lock: string, dead: LockOwner | undefined): void {
+  const aside = `${lock}.stale-${ulid()}`;
+  try {
+    fs.renameSync(lock, aside);
+  } catch {
+    return; // someone else moved it: try again
+  }
+  const moved = readOwner(path.join(aside, 'owner.json'));
+  const same = moved?.pid === dead?.pid && moved?.acquired_at === dead?.acquired_at;
+  if (!same) {
+    try {
+      fs.renameSync(aside, lock);
+      return;
+    } catch {
+      // a new lock exists already; the one we moved belonged to a holder that lost the race
     }
-    if (Date.now() >= deadline) {
-      return err({ reason: 'lock-held', holder, message: `the run lock ${paths.lock} is held and was not released within ${(STALE_MS * 3) / 1000} s` });
-    }
-    // Dead or exiting holder: its lock turns stale within STALE_MS; try again shortly.
-    await sleep(250);
+  }
+  fs.rmSync(aside, { recursive: true, force: true });
+}
+
+function readOwner(file: string): LockOwner | undefined {
+  try {
+    return readJsonFile(file, LockOwnerSchema);
+  } catch {
+    return undefined;
   }
 }

@@ -13,7 +13,7 @@ export const EventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('run.resumed'), pid: z.number().int(), host: z.string(), retry_failed: z.boolean() }),
   /** The task may start (its dependencies succeeded); `not_before` delays a retry (backoff). */
   z.object({ ...base, type: z.literal('task.ready'), task: Id, not_before: Iso.nullable() }),
-  z.object({ ...base, type: z.literal('attempt.assigned'), task: Id, attempt: z.number().int(), worker: z.string(), recovered: z.boolean() }),
+  z.object({ ...base, type: z.literal('attempt.assigned'), task: Id, attempt: z.number().int(), worker: z.string() }),
   z.object({ ...base, type: z.literal('attempt.started'), task: Id, attempt: z.number().int(), worker: z.string() }),
   z.object({
     ...base,

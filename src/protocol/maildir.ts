@@ -71,3 +71,15 @@ export function claim(box: Maildir, name: string): boolean {
     throw e;
   }
 }
+
+/**
+ * Takes back an unclaimed message: the first one in new/ that `match` accepts is claimed into cur/
+ * by the caller instead of the worker (used by a resumed coordinator for an assignment an old
+ * worker will never run). Returns true if a message was taken back, false if none was waiting.
+ */
+export function revoke(box: Maildir, match: (m: InboxMessage) => boolean): boolean {
+  for (const { name, message } of listNew(box).messages) {
+    if (match(message) && claim(box, name)) return true;
+  }
+  return false;
+}

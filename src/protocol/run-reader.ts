@@ -16,7 +16,10 @@ export interface RunSnapshot {
   /** Byte offset in events.jsonl just after the last event applied (tail from here). */
   eventsOffset: number;
   coordinator: CoordinatorJson | undefined;
+  /** Judged with the run's `liveness.stale_after` for a coordinator on another host. */
   liveness: CoordinatorLiveness;
+  /** Ids of control requests already applied (a crash may leave one applied but not archived). */
+  appliedRequests: Set<string>;
 }
 
 /** Whether the run's coordinator is running: `alive`, `stopped` (exited normally), `dead` (crashed), `unknown` (another host, stale heartbeat). */
@@ -44,7 +47,7 @@ export function parseEvents(file: string, records: unknown[]): SwarmEvent[] {
  * (with `fromSnapshot`, starting from state.json and applying only later events).
  * @throws NotARunError if run.json is missing; ProtocolFileError if a file is malformed.
  */
-export function loadRun(dir: string, options: { fromSnapshot?: boolean; staleAfterMs?: number } = {}): RunSnapshot {
+export function loadRun(dir: string, options: { fromSnapshot?: boolean } = {}): RunSnapshot {
   const paths = new RunPaths(dir);
   const run = readJsonFile(paths.runJson, RunJsonSchema);
   if (!run) throw new NotARunError(paths.root, 'no run.json');
@@ -56,7 +59,9 @@ export function loadRun(dir: string, options: { fromSnapshot?: boolean; staleAft
   const events = parseEvents(paths.eventsJsonl, chunk.records);
   for (const e of events) if (e.seq > state.last_seq) applyEvent(state, e);
   const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
-  return { paths, run, plan, state, eventsOffset: chunk.offset, coordinator, liveness: coordinatorLiveness(coordinator, options.staleAfterMs ?? 15_000) };
+  const appliedRequests = new Set(events.flatMap((e) => (e.type === 'control.applied' ? [e.request] : [])));
+  const staleAfterMs = (run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
+  return { paths, run, plan, state, eventsOffset: chunk.offset, coordinator, liveness: coordinatorLiveness(coordinator, staleAfterMs), appliedRequests };
 }
 
 /** Judges a coordinator's liveness from coordinator.json: its pid on this host, else its heartbeat. */

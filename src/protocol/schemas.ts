@@ -136,7 +136,7 @@ export const AssignmentSchema = z.object({
   kill_grace_ms: z.number().int(),
   /** Environment added for the backend (SWARM_RUN_DIR, SWARM_TASK_ID, SWARM_ATTEMPT and the task's env). */
   env: z.record(z.string(), z.string()),
-  /** Earlier attempts of this task, oldest first. */
+  /** The last (up to 3) earlier attempts of this task, oldest first. */
   previous: z.array(PreviousAttemptSchema),
   /** Succeeded dependencies and their summaries. */
   dependencies: z.array(z.object({ id: Id, summary: z.string().nullable() })),
@@ -160,7 +160,7 @@ export type Assignment = z.infer<typeof AssignmentSchema>;
 
 /** tasks/<task>/<n>/status.json: replaced by the worker while the attempt runs. */
 export const AttemptStatusSchema = z.object({
-  state: z.enum(['starting', 'running', 'stopping', 'finished']),
+  state: z.enum(['starting', 'running', 'finished']),
   worker: z.string(),
   host: z.string(),
   /** Process group id of the backend's processes (kill -pgid stops them all), once spawned. */
@@ -190,11 +190,12 @@ export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
  * - `worker-lost`: written by the coordinator only (in events), when a worker died without a result;
  * - `verify-failed`: the command succeeded but the task's `verify` command did not;
  * - `workspace-failed`: the attempt's git worktree could not be created or its work not committed;
- * - `merge-conflict`: used by `task.failed` only, when the attempt's commit conflicted (merge.on_conflict: fail, or too many conflicts).
+ * - `merge-conflict`: used by `task.failed` only, when the attempt's commit conflicted (merge.on_conflict: fail, or too many conflicts);
+ * - `merge-failed`: used by `task.failed` only, when git could not merge for another reason (the branch or commit is gone).
  */
 export const AttemptReason = z.enum([
   'exit-zero', 'exit-non-zero', 'killed-by-signal', 'spawn-failed', 'timed-out', 'cancel-requested', 'interrupted', 'worker-lost',
-  'verify-failed', 'workspace-failed', 'merge-conflict',
+  'verify-failed', 'workspace-failed', 'merge-conflict', 'merge-failed',
 ]);
 export type AttemptReason = z.infer<typeof AttemptReason>;
 

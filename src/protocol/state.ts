@@ -47,6 +47,8 @@ const TaskSnapshot = z.object({
   conflicts: z.number().int(),
   /** The commit of the task's work that was merged into the integration branch (git isolation). */
   merged_commit: z.string().nullable(),
+  /** A cancel-task request was accepted: whatever its attempt ends with (but success), the task is cancelled. */
+  cancel_requested: z.boolean(),
   /** The last merge conflict, until a merge of the task succeeds: passed to the next attempt. */
   last_conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()) }).nullable(),
 });
@@ -130,7 +132,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       for (const id of event.tasks) {
         state.tasks[id] = {
           state: 'pending', attempts: 0, failures: 0, lost: 0, current: null, not_before: null,
-          started_at: null, finished_at: null, last: null, skipped_because: null, conflicts: 0, merged_commit: null, last_conflict: null,
+          started_at: null, finished_at: null, last: null, skipped_because: null, conflicts: 0, merged_commit: null, cancel_requested: false, last_conflict: null,
         };
         state.counts.pending++;
       }
@@ -202,6 +204,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       t.lost = 0;
       t.conflicts = 0;
       t.last_conflict = null;
+      t.cancel_requested = false;
       t.finished_at = null;
       t.skipped_because = null;
       t.not_before = null;
@@ -210,6 +213,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       break;
     }
     case 'control.applied':
+      if (event.action === 'cancel-task' && event.accepted && event.task !== null) task(event.task).cancel_requested = true;
       break;
     case 'run.paused':
       state.phase = event.reason === 'control' ? 'paused' : 'stopping';

@@ -16,6 +16,19 @@ export function pidAlive(pid: number): boolean {
 }
 
 /**
+ * The start time of a process (Linux: field 22 of /proc/<pid>/stat, in clock ticks since boot),
+ * which tells a process from a later one that reuses its pid. Undefined where /proc is missing.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * True if any live (non-zombie) process of the process group `pgid` exists. On Linux this reads
  * `/proc/<pid>/stat`, because `kill(-pgid, 0)` also counts zombies, which linger where PID 1 does
  * not reap orphans (some containers); elsewhere it falls back to `kill(-pgid, 0)`.
@@ -71,6 +84,41 @@ export async function killGroup(pgid: number, graceMs: number): Promise<void> {
   signalGroup(pgid, 'SIGKILL');
   const killDeadline = Date.now() + 5000;
   while (groupAlive(pgid) && Date.now() < killDeadline) await sleep(20);
+}
+
+/**
+ * Sends SIGKILL to every process whose environment holds `name=value` (Linux: /proc/<pid>/environ;
+ * elsewhere it finds nothing). Attempts carry such a marker, so their processes can be found even
+ * when the pid of their process group was never recorded (a worker killed right after spawning),
+ * and even if one of them left the group. Returns the pids signalled.
+ */
+export function killByEnvMarker(name: string, value: string): number[] {
+  const needle = Buffer.from(`\0${name}=${value}\0`);
+  const killed: number[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return killed;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let env: Buffer;
+    try {
+      env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${entry}/environ`)]);
+    } catch {
+      continue; // exited, or not ours to read
+    }
+    if (env.includes(needle)) {
+      try {
+        process.kill(Number(entry), 'SIGKILL');
+        killed.push(Number(entry));
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return killed;
 }
 
 /** Resolves after `ms` milliseconds. */

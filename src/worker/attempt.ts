@@ -1,7 +1,7 @@
 // Runs one attempt in a worker: prompt.md, status.json heartbeats, the backend, then result.json.
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import { readJsonFile, writeJsonAtomic, writeJsonAtomicSync } from '../protocol/files.js';
+import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import type { AttemptPaths } from '../protocol/paths.js';
 import { AssignmentSchema, PROTOCOL_VERSION, type Assignment, type AttemptStatus, type Result } from '../protocol/schemas.js';
 import { HOST } from '../util/process.js';
@@ -29,11 +29,22 @@ export class RunningAttempt {
   /** Settles when result.json is written. */
   readonly done: Promise<Result | undefined>;
 
-  constructor(paths: AttemptPaths, workerId: string, log: Logger) {
+  /**
+   * Starts running attempt `attempt` of `task` from its assignment.json. With `stopBefore`, the
+   * attempt is not run: its result says it was stopped for that reason (a cancel that arrived
+   * before the worker claimed the assignment).
+   */
+  constructor(paths: AttemptPaths, task: string, attempt: number, workerId: string, log: Logger, stopBefore?: StopReason) {
     this.#paths = paths;
     this.#workerId = workerId;
     this.#log = log;
-    this.done = this.#run();
+    if (stopBefore) this.#controller.abort(stopBefore);
+    this.done = this.#run().catch((e: unknown) => {
+      // Whatever broke, the attempt gets a result: a coordinator must never wait on it forever.
+      this.#log.error({ err: e, task, attempt }, 'attempt failed before its result was written');
+      if (fs.existsSync(this.#paths.result)) return undefined;
+      return this.#writeResult(task, attempt, { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: `the worker could not run the attempt: ${(e as Error).message}` });
+    });
   }
 
   /** Stops the attempt (its backend kills its process group); the result says why. */
@@ -46,18 +57,20 @@ export class RunningAttempt {
     if (!this.#status || this.#status.state === 'finished') return;
     this.#status.heartbeat_at = new Date().toISOString();
     this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
-    void writeJsonAtomic(this.#paths.status, this.#status).catch((e: unknown) => this.#log.warn({ err: e }, 'status.json write failed'));
+    // Synchronous, so a heartbeat can never land after the final `finished` status.
+    writeJsonAtomicSync(this.#paths.status, this.#status);
   }
 
   async #run(): Promise<Result | undefined> {
-    const assignment = readJsonFile(this.#paths.assignment, AssignmentSchema);
-    if (!assignment) {
-      this.#log.error({ dir: this.#paths.dir }, 'assignment.json missing; attempt not run');
-      return undefined;
-    }
     if (fs.existsSync(this.#paths.result)) {
       this.#log.warn({ dir: this.#paths.dir }, 'result.json already exists; attempt not run again');
       return undefined;
+    }
+    const assignment = readJsonFile(this.#paths.assignment, AssignmentSchema); // throws if invalid
+    if (!assignment) throw new Error(`${this.#paths.assignment} is missing`);
+    if (this.#controller.signal.aborted) {
+      const why = this.#controller.signal.reason as StopReason;
+      return this.#writeResult(assignment.task.id, assignment.attempt, { outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, exit_code: null, signal: null, summary: `stopped before it started (${why})` });
     }
     const started = new Date();
     const now = started.toISOString();
@@ -80,7 +93,11 @@ export class RunningAttempt {
         outcome = await this.#runBackend(assignment, emit);
         if (outcome.outcome === 'succeeded' && assignment.task.verify) {
           verify = await this.#verify(assignment, assignment.task.verify);
-          if (verify.exit_code !== 0) {
+          if (this.#controller.signal.aborted) {
+            // Stopped while verifying: the stop's reason decides, as it would have during the command.
+            const why = this.#controller.signal.reason as StopReason;
+            outcome = { outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, exit_code: null, signal: null, summary: `stopped while verifying (${why})` };
+          } else if (verify.exit_code !== 0) {
             outcome = { ...outcome, outcome: 'failed', reason: 'verify-failed', summary: `verify \`${assignment.task.verify}\` failed${verify.exit_code === null ? '' : ` with exit code ${verify.exit_code}`}` };
           }
         }
@@ -120,6 +137,18 @@ export class RunningAttempt {
     this.#status = { ...this.#status, state: 'finished', heartbeat_at: result.finished_at };
     writeJsonAtomicSync(this.#paths.status, this.#status);
     this.#log.info({ task: result.task, attempt: result.attempt, outcome: result.outcome, reason: result.reason, ms: result.duration_ms }, 'attempt finished');
+    return result;
+  }
+
+  /** Writes a result for an attempt that did not run (or whose run broke), and marks it finished. */
+  #writeResult(task: string, attempt: number, outcome: BackendOutcome): Result {
+    const now = new Date().toISOString();
+    const result: Result = {
+      protocol: PROTOCOL_VERSION, task, attempt, worker: this.#workerId, ...outcome, started_at: now, finished_at: now, duration_ms: 0,
+      stderr_tail: [], usage: null, cost_usd: null, commit: null, files_changed: null, verify: null,
+    };
+    writeJsonAtomicSync(this.#paths.result, result);
+    if (this.#status) writeJsonAtomicSync(this.#paths.status, { ...this.#status, state: 'finished', heartbeat_at: now });
     return result;
   }
 

@@ -36,6 +36,8 @@ export class Worker {
   #info: WorkerJson;
   #current: { task: string; attempt: number; run: RunningAttempt } | undefined;
   #stopping = false;
+  /** Cancels received for attempts not (yet) running here, by "task/attempt". */
+  readonly #cancelledEarly = new Map<string, 'cancel-requested' | 'interrupted'>();
   #watcher: DirectoryWatcher | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #exit!: () => void;
@@ -110,6 +112,11 @@ export class Worker {
     for (const name of bad) this.#log.warn({ name }, 'ignoring a malformed inbox message');
     for (const { name, message } of messages) {
       if (message.kind === 'assign' && (this.#current || this.#stopping)) continue;
+      // Never start work for a coordinator that is gone: a resumed one may have taken it back.
+      if (message.kind === 'assign' && !this.#coordinatorAlive()) {
+        this.#stop('coordinator gone');
+        continue;
+      }
       if (!claim(this.#inbox, name)) continue;
       this.#handle(message);
     }
@@ -121,10 +128,10 @@ export class Worker {
         this.#start(message.task, message.attempt);
         break;
       case 'cancel':
-        if (this.#current?.task === message.task && this.#current.attempt === message.attempt) {
-          this.#log.info({ task: message.task, attempt: message.attempt, reason: message.reason }, 'cancelling');
-          this.#current.run.stop(message.reason);
-        }
+        this.#log.info({ task: message.task, attempt: message.attempt, reason: message.reason }, 'cancel received');
+        if (this.#current?.task === message.task && this.#current.attempt === message.attempt) this.#current.run.stop(message.reason);
+        // A cancel can overtake its assignment (both waiting while the previous attempt ends).
+        else this.#cancelledEarly.set(`${message.task}/${message.attempt}`, message.reason);
         break;
       case 'stop':
         this.#stop('stop message');
@@ -133,7 +140,8 @@ export class Worker {
   }
 
   #start(task: string, attempt: number): void {
-    const run = new RunningAttempt(this.#paths.attempt(task, attempt), this.#id, this.#log);
+    const early = this.#cancelledEarly.get(`${task}/${attempt}`);
+    const run = new RunningAttempt(this.#paths.attempt(task, attempt), task, attempt, this.#id, this.#log, early);
     this.#current = { task, attempt, run };
     this.#writeInfo();
     this.#log.info({ task, attempt }, 'attempt claimed');

@@ -20,16 +20,16 @@ const story: NewEvent[] = [
   { type: 'plan.created', tasks: ['a', 'b', 'c', 'd'], waves: 3, critical_path: ['a', 'b', 'c'] }, // 2
   { type: 'task.ready', task: 'a', not_before: null }, // 3
   { type: 'task.ready', task: 'd', not_before: null }, // 4
-  { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1', recovered: false }, // 5
+  { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' }, // 5
   { type: 'attempt.started', task: 'a', attempt: 1, worker: 'w1' }, // 6
   { type: 'task.cancelled', task: 'd' }, // 7
   { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'succeeded', reason: 'exit-zero', exit_code: 0, duration_ms: 1000, summary: 'ok' }, // 8
   { type: 'task.succeeded', task: 'a' }, // 9
   { type: 'task.ready', task: 'b', not_before: null }, // 10
-  { type: 'attempt.assigned', task: 'b', attempt: 1, worker: 'w2', recovered: false }, // 11
+  { type: 'attempt.assigned', task: 'b', attempt: 1, worker: 'w2' }, // 11
   { type: 'attempt.finished', task: 'b', attempt: 1, outcome: 'failed', reason: 'exit-non-zero', exit_code: 1, duration_ms: 500, summary: 'exit 1' }, // 12
   { type: 'task.ready', task: 'b', not_before: at(20) }, // 13
-  { type: 'attempt.assigned', task: 'b', attempt: 2, worker: 'w1', recovered: false }, // 14
+  { type: 'attempt.assigned', task: 'b', attempt: 2, worker: 'w1' }, // 14
   { type: 'attempt.finished', task: 'b', attempt: 2, outcome: 'failed', reason: 'exit-non-zero', exit_code: 2, duration_ms: 400, summary: 'exit 2' }, // 15
   { type: 'task.failed', task: 'b', reason: 'exit-non-zero' }, // 16
   { type: 'task.skipped', task: 'c', because: 'b' }, // 17
@@ -94,7 +94,7 @@ describe('the state reducer', () => {
       numbered([
         ...story.slice(0, 2),
         { type: 'task.ready', task: 'a', not_before: null },
-        { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1', recovered: false },
+        { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' },
         { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: 'lost' },
       ]),
     );
