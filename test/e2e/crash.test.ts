@@ -160,6 +160,23 @@ describe('worker failures', () => {
 });
 
 describe('the run lock', () => {
+  it('stays with a coordinator that is stopped (Ctrl-Z) but alive', async () => {
+    world = makeWorld();
+    world.write('swarm.yaml', { version: 1, tasks: [{ id: 'wait', run: 'sleep 1' }] });
+    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    await waitFor(() => fs.existsSync(world.path('run/coordinator.json')), 20_000, 'the first coordinator');
+    run.child.kill('SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, 5000)); // longer than any mtime-based staleness would allow
+      const second = await runCli(['resume', 'run'], { cwd: world.dir });
+      expect(second.code).toBe(2);
+      expect(second.stderr).toContain(`already being coordinated by pid ${run.child.pid}`);
+    } finally {
+      run.child.kill('SIGCONT');
+    }
+    expect((await run.done).code).toBe(0);
+  });
+
   it('refuses a second coordinator on a run directory while the first is alive', async () => {
     world = makeWorld();
     world.write('swarm.yaml', { version: 1, tasks: [{ id: 'wait', run: 'sleep 2' }] });
