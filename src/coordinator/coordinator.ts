@@ -19,7 +19,6 @@ import {
   type Result,
   type RunJson,
 } from '../protocol/schemas.js';
-import { MAX_CONFLICT_RETRIES, MAX_LOST_ATTEMPTS } from '../config/defaults.js';
 import { gitTrySync } from '../git/git.js';
 import { attemptDiff, mergeIntoBranch } from '../git/merge.js';
 import { removeWorktree } from '../git/worktree.js';
@@ -32,7 +31,8 @@ import { revoke } from '../protocol/maildir.js';
 import type { EventLog } from './event-log.js';
 import { descendants } from './graph.js';
 import type { Launcher } from './launcher.js';
-import { ReadyQueue, backoffMs, waveBarrier, type SchedTask } from './scheduler.js';
+import { nextStep } from './policy.js';
+import { ReadyQueue, waveBarrier, type SchedTask } from './scheduler.js';
 import { WorkerPool } from './worker-pool.js';
 
 /**
@@ -354,49 +354,37 @@ export class Coordinator {
   #decide(id: string): void {
     const { log } = this.#o;
     const s = this.#state.tasks[id]!;
-    const last = s.last!;
     const task = this.#tasks.get(id)!;
-    if (last.outcome === 'succeeded') {
-      const merge = this.#merge(id, last.attempt);
-      if (merge === 'failed') {
-        log.append({ type: 'task.failed', task: id, reason: 'merge-failed' });
+    const merge = s.last?.outcome === 'succeeded' ? this.#merge(id, s.last.attempt) : undefined;
+    const step = nextStep(s, merge, {
+      retries: task.retries,
+      backoffMs: this.#config.scheduling.backoff,
+      backoffMaxMs: this.#config.scheduling.backoff_max,
+      onConflict: this.#config.merge.on_conflict,
+    });
+    switch (step.kind) {
+      case 'succeed':
+        log.append({ type: 'task.succeeded', task: id });
+        this.#terminal(id);
+        for (const c of this.#dependents.get(id)!) this.#settle(c);
+        break;
+      case 'retry': {
+        const at = step.delayMs > 0 ? Date.now() + step.delayMs : 0;
+        log.append({ type: 'task.ready', task: id, not_before: at ? new Date(at).toISOString() : null });
+        this.#ready.add(task, at);
+        break;
+      }
+      case 'cancel':
+      case 'fail':
+        log.append(step.kind === 'cancel' ? { type: 'task.cancelled', task: id } : { type: 'task.failed', task: id, reason: step.reason });
         this.#terminal(id);
         this.#skipFrom(id, descendants(id, this.#dependents));
-        return;
-      }
-      if (merge === 'conflicted') {
-        if (this.#config.merge.on_conflict === 'retry' && s.conflicts <= MAX_CONFLICT_RETRIES) {
-          log.append({ type: 'task.ready', task: id, not_before: null });
-          this.#ready.add(task);
-        } else {
-          log.append({ type: 'task.failed', task: id, reason: 'merge-conflict' });
-          this.#terminal(id);
-          this.#skipFrom(id, descendants(id, this.#dependents));
-        }
-        return;
-      }
-      log.append({ type: 'task.succeeded', task: id });
-      this.#terminal(id);
-      for (const c of this.#dependents.get(id)!) this.#settle(c);
-    } else if (last.reason === 'cancel-requested' || s.cancel_requested) {
-      log.append({ type: 'task.cancelled', task: id });
-      this.#terminal(id);
-      this.#skipFrom(id, descendants(id, this.#dependents));
-    } else if (last.reason === 'interrupted' || (last.reason === 'worker-lost' && s.lost <= MAX_LOST_ATTEMPTS)) {
-      // Not the task's fault: run it again at once, without using one of its retries.
-      log.append({ type: 'task.ready', task: id, not_before: null });
-      this.#ready.add(task);
-    } else if (last.reason !== 'worker-lost' && s.failures <= task.retries) {
-      const wait = backoffMs(s.failures, this.#config.scheduling.backoff, this.#config.scheduling.backoff_max);
-      const at = Date.now() + wait;
-      log.append({ type: 'task.ready', task: id, not_before: new Date(at).toISOString() });
-      this.#ready.add(task, at);
-    } else {
-      log.append({ type: 'task.failed', task: id, reason: last.reason });
-      this.#terminal(id);
-      this.#skipFrom(id, descendants(id, this.#dependents));
+        break;
+      default:
+        unreachable(step, 'next step');
     }
   }
+
 
   /**
    * Git isolation: merges a succeeded attempt's commit into the integration branch (one merge at
