@@ -10,11 +10,11 @@ import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
 import { LocalLauncher } from '../coordinator/launcher.js';
 import { acquireRunLock, type RunLock } from '../coordinator/run-lock.js';
-import { writeJsonAtomicSync } from '../protocol/files.js';
+import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import { truncateTornTail } from '../protocol/jsonl.js';
 import { RunPaths } from '../protocol/paths.js';
 import { loadRun, NotARunError } from '../protocol/run-reader.js';
-import { PROTOCOL_VERSION, type PlanJson, type RunJson } from '../protocol/schemas.js';
+import { PROTOCOL_VERSION, RunJsonSchema, type PlanJson, type RunJson } from '../protocol/schemas.js';
 import { initialState, type RunState } from '../protocol/state.js';
 import { checkGitVersion, diffStat, prepareGitRun, repoTopLevel, type GitRun } from '../git/repo.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
@@ -132,8 +132,14 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
 /** `swarm resume <run-dir>`: continues a run from its directory alone. */
 export async function resumeCommand(runDir: string, options: ResumeOptions, out: Output, err: Output): Promise<number> {
   const paths = new RunPaths(runDir);
-  if (!fs.existsSync(paths.runJson)) return refuse(err, new NotARunError(paths.root, 'no run.json').message);
-  const lock = await acquireRunLock(paths);
+  let runJson: RunJson | undefined;
+  try {
+    runJson = readJsonFile(paths.runJson, RunJsonSchema);
+  } catch (e) {
+    return refuse(err, (e as Error).message);
+  }
+  if (!runJson) return refuse(err, new NotARunError(paths.root, 'no run.json').message);
+  const lock = await acquireRunLock(paths, (runJson.config as Partial<Config>).liveness?.stale_after);
   if (!lock.ok) return refuse(err, `${paths.root}: ${lock.error.message}`);
   let snapshot;
   try {

@@ -119,6 +119,15 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
   const state = snap.state;
   return new Promise<number>((resolve) => {
     const check = (): void => {
+      try {
+        follow();
+      } catch (e) {
+        void watcher.close();
+        err.write(`swarm: ${(e as Error).message}\n`);
+        resolve(EXIT.cannotStart);
+      }
+    };
+    const follow = (): void => {
       const chunk = readJsonl(snap.paths.eventsJsonl, offset);
       offset = chunk.offset;
       for (const e of parseEvents(snap.paths.eventsJsonl, chunk.records) as SwarmEvent[]) {

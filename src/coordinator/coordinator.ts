@@ -27,7 +27,7 @@ import { HOST, killByEnvMarker, pidAlive, signalGroup } from '../util/process.js
 import { unreachable } from '../util/unreachable.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { archiveRequest, pendingRequests } from './control.js';
-import { revoke } from '../protocol/maildir.js';
+import { listClaimed, revoke } from '../protocol/maildir.js';
 import type { EventLog } from './event-log.js';
 import { descendants } from './graph.js';
 import type { Launcher } from './launcher.js';
@@ -211,24 +211,38 @@ export class Coordinator {
       if (this.#settleFromResult(f)) continue;
       const info = WorkerPool.info(paths, f.worker);
       const alive = info !== undefined && (info.host === HOST ? pidAlive(info.pid) : Date.now() - Date.parse(info.heartbeat_at) < this.#config.liveness.stale_after);
-      // An assignment still unclaimed is taken back (atomically), whatever the worker's state:
-      // a worker still starting up would otherwise claim it after we gave up on it.
-      if (this.#revokeAssignment(f)) {
-        // Never started: not the task's fault, so it is run again like an interrupted attempt.
-        this.#o.log.append({ type: 'attempt.finished', task: id, attempt: f.attempt, outcome: 'cancelled', reason: 'interrupted', exit_code: null, duration_ms: null, summary: `taken back from worker ${f.worker} before it started` });
-        this.#decide(id);
-        continue;
-      }
-      if (alive) {
+      // The worker is running the attempt (or has just claimed it): let it finish, if it is alive.
+      if (alive && (info.current?.task === id && info.current.attempt === f.attempt || this.#claimed(f))) {
         logger.info(f, 'adopting an attempt whose worker is alive');
         this.#pool.adopt(f.worker, { task: id, attempt: f.attempt });
         this.#track(f);
         continue;
       }
-      logger.warn(f, 'attempt lost with its worker');
-      this.#killAttemptGroup(id, f.attempt);
-      this.#lose(f, 'its worker died before writing a result');
+      this.#abandon(f, alive ? 'its worker had not started it' : 'its worker died before writing a result');
     }
+  }
+
+  /** True if the attempt's assignment message is in its worker's cur/ (claimed). */
+  #claimed(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>): boolean {
+    return listClaimed(this.#o.paths.inbox(f.worker)).some(({ message: m }) => m.kind === 'assign' && m.task === f.task && m.attempt === f.attempt);
+  }
+
+  /**
+   * Gives up on an attempt whose worker is dead, hung, or will not run it. If its assignment was
+   * never claimed, it is taken back (so it can never start later) and the attempt ends
+   * `interrupted`: not the task's fault, rerun for free. Otherwise whatever of it runs is killed
+   * and it ends `worker-lost`.
+   */
+  #abandon(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, why: string): void {
+    if (this.#revokeAssignment(f) || !this.#claimed(f)) {
+      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: 'interrupted', exit_code: null, duration_ms: null, summary: `not started by worker ${f.worker}: ${why}` });
+      this.#untrack(f.task, f.attempt, f.worker);
+      this.#decide(f.task);
+      return;
+    }
+    this.#o.logger.warn(f, 'attempt lost with its worker');
+    this.#killAttemptGroup(f.task, f.attempt);
+    this.#lose(f, why);
   }
 
   /** Takes an attempt's assignment back from its worker's inbox if the worker has not claimed it. */
@@ -558,7 +572,7 @@ export class Coordinator {
     for (let n = Math.max(1, next - 3); n < next; n++) {
       const r = this.#readResult(id, n);
       if (r) out.push({ attempt: n, outcome: r.outcome, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail });
-      else out.push({ attempt: n, outcome: 'failed', reason: 'worker-lost', exit_code: null, stderr_tail: [] });
+      else out.push({ attempt: n, outcome: 'no-result', reason: null, exit_code: null, stderr_tail: [] }); // see the attempt.finished event
     }
     return out;
   }
@@ -590,8 +604,9 @@ export class Coordinator {
     for (const f of [...this.#inFlight.values()]) {
       if (!f.cancelSent || Date.now() - f.cancelSentAt! < limit) continue;
       this.#killAttemptGroup(f.task, f.attempt);
-      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; its process group was killed` });
+      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; the attempt's processes were killed` });
       this.#untrack(f.task, f.attempt, f.worker);
+      this.#pool.retire(f.worker, this.#stopAfterDrain === undefined); // a worker that ignores its inbox gets no more work
       this.#decide(f.task);
     }
   }
@@ -629,8 +644,7 @@ export class Coordinator {
       if (this.#settleFromResult(f)) continue;
       // A worker judged dead may only be stopped (SIGSTOP) or slow: make sure it cannot start the
       // attempt later, and that nothing of the attempt keeps running, before it is retried.
-      if (!this.#revokeAssignment(f)) this.#killAttemptGroup(f.task, f.attempt);
-      this.#lose(f, lost.why);
+      this.#abandon(f, lost.why);
     }
   }
 

@@ -41,6 +41,7 @@ export function nextStep(s: TaskSnapshot, merge: MergeResult | undefined, p: Pol
   if (last.outcome === 'succeeded') {
     if (merge === 'failed') return { kind: 'fail', reason: 'merge-failed' };
     if (merge === 'conflicted') {
+      if (s.cancel_requested) return { kind: 'cancel' }; // do not run again what the user cancelled
       return p.onConflict === 'retry' && s.conflicts <= MAX_CONFLICT_RETRIES ? { kind: 'retry', delayMs: 0 } : { kind: 'fail', reason: 'merge-conflict' };
     }
     return { kind: 'succeed' };

@@ -90,7 +90,9 @@ function judge(paths: RunPaths, holder: LockOwner | undefined, staleAfterMs: num
   } catch {
     return 'alive';
   }
-  return c && !c.stopped_at && Date.now() - Date.parse(c.heartbeat_at) < staleAfterMs ? 'alive' : 'dead';
+  // Another host: judge by the coordinator's heartbeat, or by the lock's age until it writes one.
+  const last = c && !c.stopped_at ? Math.max(Date.parse(c.heartbeat_at), Date.parse(holder.acquired_at)) : Date.parse(holder.acquired_at);
+  return Date.now() - last < staleAfterMs ? 'alive' : 'dead';
 }
 
 /**

@@ -120,6 +120,16 @@ export class WorkerPool {
     w.state = w.launched ? 'idle' : 'gone';
   }
 
+  /** Takes a worker out of the pool (it is killed if this session launched it); with `replace`, starts another. */
+  retire(id: string, replace: boolean): void {
+    const w = this.#workers.get(id);
+    if (!w || w.state === 'gone') return;
+    w.state = 'gone';
+    w.launched?.kill();
+    this.#log.warn({ worker: id }, 'worker retired');
+    if (replace && w.launched) this.#launch();
+  }
+
   /**
    * Finds workers that died: launched ones whose process exited, and any whose worker.json
    * heartbeat is older than `staleAfterMs` (or whose pid is gone, on this host). Dead workers are

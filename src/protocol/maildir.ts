@@ -40,9 +40,18 @@ export interface PendingMessage {
 
 /** Lists unclaimed messages in delivery order. Files that are not valid messages are skipped and returned in `bad`. */
 export function listNew(box: Maildir): { messages: PendingMessage[]; bad: string[] } {
+  return listIn(box.new);
+}
+
+/** Lists claimed messages (in cur/), in delivery order. */
+export function listClaimed(box: Maildir): PendingMessage[] {
+  return listIn(box.cur).messages;
+}
+
+function listIn(dir: string): { messages: PendingMessage[]; bad: string[] } {
   let names: string[];
   try {
-    names = fs.readdirSync(box.new).filter((n) => n.endsWith('.json')).sort();
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { messages: [], bad: [] };
     throw e;
@@ -51,7 +60,7 @@ export function listNew(box: Maildir): { messages: PendingMessage[]; bad: string
   const bad: string[] = [];
   for (const name of names) {
     try {
-      const parsed = InboxMessageSchema.safeParse(JSON.parse(fs.readFileSync(path.join(box.new, name), 'utf8')));
+      const parsed = InboxMessageSchema.safeParse(JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')));
       if (parsed.success) messages.push({ name, message: parsed.data });
       else bad.push(name);
     } catch (e) {

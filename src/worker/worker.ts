@@ -81,8 +81,13 @@ export class Worker {
   }
 
   #beat(): void {
-    this.#writeInfo();
-    this.#current?.run.heartbeat();
+    try {
+      this.#writeInfo();
+      this.#current?.run.heartbeat();
+    } catch (e) {
+      // A full disk or a removed directory: say so, and try again at the next beat.
+      this.#log.warn({ err: e }, 'heartbeat write failed');
+    }
     if (!this.#stopping && !this.#coordinatorAlive()) this.#stop('coordinator gone');
   }
 

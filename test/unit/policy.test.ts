@@ -51,6 +51,8 @@ describe('nextStep', () => {
   it('cancels a task whose cancel was requested, even if its attempt was lost instead', () => {
     expect(nextStep(snap('cancelled', 'cancel-requested'), undefined, settings)).toEqual({ kind: 'cancel' });
     expect(nextStep(snap('failed', 'worker-lost', { lost: 1, cancel_requested: true }), undefined, settings)).toEqual({ kind: 'cancel' });
+    // ...or if its merge conflicts: it is not run again.
+    expect(nextStep(snap('succeeded', 'exit-zero', { conflicts: 1, cancel_requested: true }), 'conflicted', settings)).toEqual({ kind: 'cancel' });
     // A success that raced the cancel still counts.
     expect(nextStep(snap('succeeded', 'exit-zero', { cancel_requested: true }), 'merged', settings)).toEqual({ kind: 'succeed' });
   });
