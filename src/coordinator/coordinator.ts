@@ -149,9 +149,16 @@ export class Coordinator {
     this.#writeCoordinatorJson();
     this.#heartbeat = setInterval(() => this.#writeCoordinatorJson(), this.#config.liveness.heartbeat);
     this.#watcher = new DirectoryWatcher([paths.controlDir], () => this.#wake(), 1000);
-    this.#pool = new WorkerPool(paths, this.#o.launcher, this.#session, logger, () => {
-      this.#workerExited = true;
-      this.#wake();
+    // A worker rewrites its worker.json right after each result.json and each claim, so watching
+    // the (few, fixed) worker directories notices every attempt's start and end; the 1 s rescan
+    // is the safety net. (Watching each attempt's directory instead made the watcher's own
+    // bookkeeping grow with every attempt.)
+    this.#pool = new WorkerPool(paths, this.#o.launcher, this.#session, logger, {
+      onWorker: (id) => this.#watcher.add(paths.workerDir(id)),
+      onExit: () => {
+        this.#workerExited = true;
+        this.#wake();
+      },
     });
 
     if (this.#state.last_seq === 0) this.#startEvents();
@@ -579,12 +586,10 @@ export class Coordinator {
 
   #track(f: InFlight): void {
     this.#inFlight.set(`${f.task}/${f.attempt}`, f);
-    this.#watcher.add(this.#o.paths.attemptDir(f.task, f.attempt));
   }
 
   #untrack(task: string, attempt: number, worker: string): void {
     if (!this.#inFlight.delete(`${task}/${attempt}`)) return;
-    this.#watcher.remove(this.#o.paths.attemptDir(task, attempt));
     this.#pool.release(worker);
   }
 

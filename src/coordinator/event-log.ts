@@ -1,7 +1,7 @@
 // The coordinator's side of events.jsonl and state.json: appends gap-free events, keeps the state
 // they derive, snapshots it (throttled), and tells presenters about each event.
 import type { NewEvent, SwarmEvent } from '../protocol/events.js';
-import { writeJsonAtomicSync, writeTextAtomic } from '../protocol/files.js';
+import { writeTextAtomic, writeTextAtomicSync } from '../protocol/files.js';
 import { JsonlWriter } from '../protocol/jsonl.js';
 import type { RunPaths } from '../protocol/paths.js';
 import { applyEvent, type RunState } from '../protocol/state.js';
@@ -51,16 +51,18 @@ export class EventLog {
   #scheduleSnapshot(): void {
     this.#dirty = true;
     if (this.#snapshotTimer || this.#snapshotWriting) return;
+    // Large runs snapshot less often: serializing 10,000 tasks costs tens of ms.
+    const every = Math.max(this.#snapshotEveryMs, Object.keys(this.state.tasks).length / 10);
     this.#snapshotTimer = setTimeout(() => {
       this.#snapshotTimer = undefined;
       void this.#writeSnapshot();
-    }, this.#snapshotEveryMs);
+    }, every);
   }
 
   async #writeSnapshot(): Promise<void> {
     this.#dirty = false;
     // Serialize now: the state keeps changing while the write is in flight.
-    this.#snapshotWriting = writeTextAtomic(this.#paths.stateJson, JSON.stringify(this.state, null, 2) + '\n');
+    this.#snapshotWriting = writeTextAtomic(this.#paths.stateJson, JSON.stringify(this.state) + '\n');
     try {
       await this.#snapshotWriting;
     } finally {
@@ -74,7 +76,7 @@ export class EventLog {
     if (this.#snapshotTimer) clearTimeout(this.#snapshotTimer);
     this.#snapshotTimer = undefined;
     await this.#snapshotWriting;
-    writeJsonAtomicSync(this.#paths.stateJson, this.state);
+    writeTextAtomicSync(this.#paths.stateJson, JSON.stringify(this.state) + '\n');
     this.#writer.close();
   }
 }

@@ -35,6 +35,14 @@ export interface LostWorker {
 /** A launched worker that has not written worker.json after this long is taken as dead. */
 const NEVER_REPORTED_MS = 30_000;
 
+/** What the pool tells its coordinator. */
+export interface PoolHooks {
+  /** A worker (launched or adopted) joined the pool: watch its directory. */
+  onWorker(id: string): void;
+  /** A launched worker process exited: look at once. */
+  onExit(): void;
+}
+
 /** Starts, tracks and replaces the workers of one coordinator session. */
 export class WorkerPool {
   readonly #paths: RunPaths;
@@ -43,17 +51,14 @@ export class WorkerPool {
   readonly #log: Logger;
   readonly #workers = new Map<string, PoolWorker>();
   #nextNumber: number;
-  #onExit: () => void;
+  readonly #hooks: PoolHooks;
 
-  /**
-   * @param onExit called when a worker process exits, so the coordinator wakes up to look.
-   */
-  constructor(paths: RunPaths, launcher: Launcher, session: string, log: Logger, onExit: () => void) {
+  constructor(paths: RunPaths, launcher: Launcher, session: string, log: Logger, hooks: PoolHooks) {
     this.#paths = paths;
     this.#launcher = launcher;
     this.#session = session;
     this.#log = log;
-    this.#onExit = onExit;
+    this.#hooks = hooks;
     // Worker ids are never reused in a run directory: number on from the highest one there.
     let max = 0;
     try {
@@ -78,10 +83,11 @@ export class WorkerPool {
     const launched = this.#launcher.launch({ runDir: this.#paths.root, id, coordinator: this.#session });
     const worker: PoolWorker = { id, state: 'idle', attempt: undefined, launched, startedAt: Date.now() };
     this.#workers.set(id, worker);
+    this.#hooks.onWorker(id);
     void launched.exited.then((how) => {
       this.#log.info({ worker: id, ...how }, 'worker exited');
       worker.exitedHow = how;
-      this.#onExit();
+      this.#hooks.onExit();
     });
     this.#log.info({ worker: id }, 'worker launched');
     return worker;
@@ -93,6 +99,7 @@ export class WorkerPool {
    */
   adopt(id: string, attempt: { task: string; attempt: number }): void {
     this.#workers.set(id, { id, state: 'busy', attempt, launched: undefined, startedAt: Date.now() });
+    this.#hooks.onWorker(id);
   }
 
   /** Idle workers this session launched, in start order. */

@@ -16,6 +16,11 @@ export async function writeTextAtomic(file: string, text: string): Promise<void>
   await writeFileAtomic(file, text);
 }
 
+/** Synchronous form of {@link writeTextAtomic}. */
+export function writeTextAtomicSync(file: string, text: string): void {
+  writeFileAtomic.sync(file, text);
+}
+
 /** Synchronous form of {@link writeJsonAtomic}, for the few places that must not yield. */
 export function writeJsonAtomicSync(file: string, value: unknown): void {
   writeFileAtomic.sync(file, JSON.stringify(value, null, 2) + '\n');

@@ -27,11 +27,6 @@ export class DirectoryWatcher {
     this.#watcher.add(dir);
   }
 
-  /** Stops watching a directory. */
-  remove(dir: string): void {
-    void this.#watcher.unwatch(dir);
-  }
-
   #fire(): void {
     if (this.#pending || this.#closed) return;
     this.#pending = true;
