@@ -421,7 +421,7 @@ let snapshotDir: string | undefined;
  * Ensures `dist/src/cli.js` exists and points {@link CLI} at a private copy of `dist/src/`, taken
  * once per process. Someone else may rebuild `dist/` while a benchmark runs (tsc rewrites every
  * file), and a worker process starting mid-rebuild would load a half-written module and die.
- * The copy lives in a temporary directory with a symlink to the repository's node_modules.
+ * The copy lives in a temporary directory, with its own hard-linked copy of node_modules.
  */
 export function requireBuild(): void {
   if (snapshotDir !== undefined) return;
@@ -439,7 +439,13 @@ export function requireBuild(): void {
       fs.rmSync(dir, { recursive: true, force: true });
       continue;
     }
-    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    // node_modules too: a hard-linked copy (fast, no extra space) survives an `npm install` or
+    // `npm uninstall` run by someone else meanwhile; a symlink is the fallback across devices.
+    const linked = spawnSync('cp', ['-al', path.join(REPO, 'node_modules'), path.join(dir, 'node_modules')]);
+    if (linked.status !== 0) {
+      fs.rmSync(path.join(dir, 'node_modules'), { recursive: true, force: true });
+      fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+    }
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
     const check = spawnSync(process.execPath, [path.join(dir, 'src', 'cli.js'), '--version'], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`the snapshot of dist/src does not start: ${check.stderr}`);
@@ -465,4 +471,23 @@ function sleepSync(msec: number): void {
 /** Milliseconds since the epoch of an ISO timestamp in an event. */
 export function ms(iso: string): number {
   return Date.parse(iso);
+}
+
+/**
+ * For every attempt.finished event of a run (in log order): how long after its result.json was
+ * written (mtime) the coordinator recorded it, in ms. Large values (≈ up to 1 s) mean the
+ * coordinator's periodic rescan found the result, not its file watcher.
+ */
+export function noticeLagsMs(runDir: string, events: readonly RunEvent[] = readEvents(runDir)): number[] {
+  const out: number[] = [];
+  for (const e of events) {
+    if (e.type !== 'attempt.finished' || e.task === undefined || e.attempt === undefined) continue;
+    try {
+      const st = fs.statSync(path.join(runDir, 'tasks', e.task, String(e.attempt), 'result.json'));
+      out.push(ms(e.at) - st.mtimeMs);
+    } catch {
+      // no result.json (worker lost): not a notice
+    }
+  }
+  return out;
 }

@@ -39,7 +39,7 @@ describe('Ctrl-C', () => {
 
   it('twice: kills running attempts, records them cancelled, and resume runs them again', async () => {
     world = makeWorld();
-    world.write('swarm.yaml', slowConfig(world.dir, 30));
+    world.write('swarm.yaml', slowConfig(world.dir, 29.5));
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => linesOf(world.path('trace.log')).length === 2, 20_000, 'two attempts to start');
     run.child.kill('SIGINT');
@@ -51,7 +51,7 @@ describe('Ctrl-C', () => {
       expect(readJson(world.path(`run/tasks/${id}/1/result.json`))).toMatchObject({ outcome: 'cancelled', reason: 'interrupted' });
     }
     expect(linesOf(world.path('trace.log')).filter((l) => l.startsWith('end'))).toEqual([]);
-    expect(processesMatching('sleep 30')).toEqual([]);
+    expect(processesMatching('sleep 29.5')).toEqual([]);
     expect(processesMatching(world.path('run'))).toEqual([]); // no worker left behind
 
     // Resume runs the cancelled attempts again (quickly this time), without using a retry.
