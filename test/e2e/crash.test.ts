@@ -83,7 +83,9 @@ describe('kill -9 of the coordinator, then swarm resume', () => {
     world.write('swarm.yaml', effectsConfig(world.dir, 0.3));
     let res = await (async () => {
       const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
-      await new Promise((r) => setTimeout(r, 900));
+      // However slow the machine, the first crash comes once attempts are running.
+      await waitFor(() => fs.existsSync(world.path('run/events.jsonl')) && readJsonlFile<{ type: string }>(world.path('run/events.jsonl')).some((e) => e.type === 'attempt.assigned'), 20_000, 'a dispatch');
+      await new Promise((r) => setTimeout(r, 200));
       run.child.kill('SIGKILL');
       return run.done;
     })();

@@ -238,13 +238,13 @@ describe('git isolation', () => {
     world = makeWorld();
     makeRepo(world);
     const trace = world.path('trace.log');
-    const run = (id: string): string => `echo "start ${id}" >> ${trace}; sleep 0.3; echo "end ${id}" >> ${trace}; echo ${id} >> shared.txt`;
+    const run = (id: string): string => `echo "start ${id}" >> ${trace}; sleep 1.5; echo "end ${id}" >> ${trace}; echo ${id} >> shared.txt`;
     swarmConfig(world, {
       workers: 3,
       tasks: [
         { id: 'x', files: ['shared.txt'], run: run('x') },
         { id: 'y', files: ['shared.txt'], run: run('y') },
-        { id: 'z', files: ['other.txt'], run: `echo "start z" >> ${trace}; sleep 0.3; echo "end z" >> ${trace}` },
+        { id: 'z', files: ['other.txt'], run: `echo "start z" >> ${trace}; sleep 1.5; echo "end z" >> ${trace}` },
       ],
     });
     const res = await runCli(['run', 'swarm.yaml'], { cwd: world.dir });

@@ -70,7 +70,8 @@ describe('swarm control', () => {
       version: 1,
       workers: 2,
       tasks: [
-        { id: 'first', run: `touch ${world.dir}/first-ran; sleep 0.5` },
+        // Long enough for `swarm control pause` (a new node process) to be applied while it runs.
+        { id: 'first', run: `touch ${world.dir}/first-ran; sleep 3` },
         { id: 'second', deps: ['first'], run: `touch ${world.dir}/second-ran` },
         { id: 'long', run: `sleep 30` },
         { id: 'after-long', deps: ['long'], run: `touch ${world.dir}/after-long-ran` },
@@ -134,7 +135,7 @@ describe('swarm control', () => {
 
   it('stops the run on stop-run, resumably', async () => {
     world = makeWorld();
-    world.write('swarm.yaml', slowConfig(world.dir, 0.5));
+    world.write('swarm.yaml', slowConfig(world.dir, 3));
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => linesOf(world.path('trace.log')).length === 2, 20_000, 'two attempts to start');
     const stop = await runCli(['control', 'run', 'stop-run'], { cwd: world.dir });
@@ -142,6 +143,7 @@ describe('swarm control', () => {
     const res = await run.done;
     expect(res.code).toBe(130);
     expect(linesOf(world.path('trace.log'))).not.toContain('start three');
+    fs.writeFileSync(world.path('quick'), '');
     const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
     expect(resumed.code).toBe(0);
   });
