@@ -33,7 +33,17 @@ export function makeWorld(prefix = 'swarm-test-'): World {
     },
     read: (name) => fs.readFileSync(path.join(dir, name), 'utf8'),
     path: (name) => path.join(dir, name),
-    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => {
+      // A test that failed half-way may leave a coordinator or workers running on this world.
+      for (const pid of processesMatching(dir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 

@@ -126,7 +126,7 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   writeJsonAtomicSync(paths.planJson, planJson);
   writeJsonAtomicSync(paths.runJson, runJson);
   out.write(`run ${id}\nrun directory: ${paths.root}\n`);
-  return session(paths, runJson, planJson, 'run', {}, lock.value, out);
+  return session(paths, runJson, planJson, 'run', {}, lock.value, out, err);
 }
 
 /** `swarm resume <run-dir>`: continues a run from its directory alone. */
@@ -160,7 +160,7 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
     return state.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
   }
   out.write(`resuming run ${snapshot.run.id}\nrun directory: ${paths.root}\n`);
-  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests }, lock.value, out);
+  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests }, lock.value, out, err);
 }
 
 /** Where the merged work is and how to take it (git isolation), for the end of a run and status. */
@@ -183,6 +183,7 @@ async function session(
   resume: { state?: RunState; retryFailed?: boolean; appliedRequests?: ReadonlySet<string> },
   lock: RunLock,
   out: Output,
+  err: Output,
 ): Promise<number> {
   const logger = fileLogger(paths.coordinatorLog, { role: 'coordinator' });
   const log = new EventLog(paths, resume.state ?? initialState());
@@ -224,6 +225,10 @@ async function session(
       out.write(integrationSummary(run.repo, log.state.git));
       out.write(`run directory: ${paths.root}\n`);
       return exit.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
+    }
+    if (exit.kind === 'broken') {
+      err.write(`swarm: ${exit.why}; stopping\n`);
+      return EXIT.failed;
     }
     out.write(`stopped (${exit.why}); continue with: swarm resume ${paths.root}\n`);
     return EXIT.stopped;

@@ -46,6 +46,8 @@ const attemptKey = (run: string, task: string, attempt: number): string => `${ru
 export type CoordinatorExit =
   /** Every task is terminal; `outcome` says whether all succeeded. */
   | { kind: 'finished'; outcome: 'succeeded' | 'failed' }
+  /** The session cannot go on: the run directory was deleted, or workers die as they start. */
+  | { kind: 'broken'; why: string }
   /** Ctrl-C or stop-run: dispatch stopped and running attempts drained or were cancelled; resumable. */
   | { kind: 'stopped'; why: 'interrupt' | 'stop-run' };
 
@@ -147,7 +149,14 @@ export class Coordinator {
     const { paths, logger } = this.#o;
     for (const dir of [paths.controlDir, paths.workersDir, paths.tasksDir, paths.logsDir]) fs.mkdirSync(dir, { recursive: true });
     this.#writeCoordinatorJson();
-    this.#heartbeat = setInterval(() => this.#writeCoordinatorJson(), this.#config.liveness.heartbeat);
+    this.#heartbeat = setInterval(() => {
+      try {
+        this.#writeCoordinatorJson();
+      } catch (e) {
+        this.#o.logger.warn({ err: e }, 'coordinator.json heartbeat failed');
+        this.#wake(); // the next tick finds out whether the run directory is gone
+      }
+    }, this.#config.liveness.heartbeat);
     this.#watcher = new DirectoryWatcher([paths.controlDir], () => this.#wake(), 1000);
     // A worker rewrites its worker.json right after each result.json and each claim, so watching
     // the (few, fixed) worker directories notices every attempt's start and end; the 1 s rescan
@@ -288,6 +297,8 @@ export class Coordinator {
 
   /** One pass over everything that may have changed. Returns how the session ends, once it does. */
   #tick(): CoordinatorExit | undefined {
+    if (!fs.existsSync(this.#o.paths.runJson)) return { kind: 'broken', why: `the run directory ${this.#o.paths.root} was deleted` };
+    if (this.#pool.crashLooping) return { kind: 'broken', why: `workers exit as soon as they start; see ${this.#o.paths.logsDir}/worker-*.log` };
     this.#collectResults();
     this.#applyControl();
     this.#reapWorkers();
@@ -769,8 +780,12 @@ export class Coordinator {
     await this.#watcher.close();
     await this.#pool.shutdown(this.#config.scheduling.kill_grace + 2000);
     clearInterval(this.#heartbeat);
-    await this.#o.log.close();
-    this.#writeCoordinatorJson(true);
+    try {
+      await this.#o.log.close();
+      this.#writeCoordinatorJson(true);
+    } catch (e) {
+      if (fs.existsSync(this.#o.paths.root)) throw e; // else: the run directory was deleted under us
+    }
   }
 
   #crashPoint(point: CrashPoint): void {

@@ -21,8 +21,9 @@ export interface PoolWorker {
   /** Set for workers this coordinator started (not for workers adopted on resume). */
   launched: LaunchedWorker | undefined;
   startedAt: number;
-  /** How its process ended, once it has (launched workers only). */
+  /** How its process ended, once it has (launched workers only), and when (ms since epoch). */
   exitedHow?: { code: number | null; signal: string | null };
+  exitedAt?: number;
 }
 
 /** A worker that died, and the attempt it had (if any). */
@@ -31,6 +32,10 @@ export interface LostWorker {
   attempt: { task: string; attempt: number } | undefined;
   why: string;
 }
+
+/** This many launched workers in a row exiting within CRASH_LOOP_MS of their start is a crash loop. */
+const CRASH_LOOP_EXITS = 5;
+const CRASH_LOOP_MS = 5_000;
 
 /** A launched worker that has not written worker.json after this long is taken as dead. */
 const NEVER_REPORTED_MS = 30_000;
@@ -87,6 +92,7 @@ export class WorkerPool {
     void launched.exited.then((how) => {
       this.#log.info({ worker: id, ...how }, 'worker exited');
       worker.exitedHow = how;
+      worker.exitedAt = Date.now();
       this.#hooks.onExit();
     });
     this.#log.info({ worker: id }, 'worker launched');
@@ -181,6 +187,16 @@ export class WorkerPool {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * True when the last `CRASH_LOOP_EXITS` launched workers all exited within `CRASH_LOOP_MS` of
+   * their start: replacing them again would only spin (a broken install, a deleted run directory).
+   */
+  get crashLooping(): boolean {
+    const launched = [...this.#workers.values()].filter((w) => w.launched);
+    const last = launched.slice(-CRASH_LOOP_EXITS);
+    return last.length === CRASH_LOOP_EXITS && last.every((w) => w.exitedHow !== undefined && (w.exitedAt ?? 0) - w.startedAt < CRASH_LOOP_MS);
   }
 
   /** Number of workers not gone (launched and adopted). */
