@@ -16,7 +16,7 @@ const at = (i: number): string => new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOS
 // A run of a → b → c plus an independent d: a succeeds; b fails once, is retried, fails again;
 // c is skipped because of b; d is cancelled while ready; the run finishes failed.
 const story: NewEvent[] = [
-  { type: 'run.started', run_id: 'run-1', goal: 'test', pid: 100, host: 'h' }, // 1
+  { type: 'run.started', run_id: 'run-1', goal: 'test', pid: 100, host: 'h', base_commit: null, integration_branch: null }, // 1
   { type: 'plan.created', tasks: ['a', 'b', 'c', 'd'], waves: 3, critical_path: ['a', 'b', 'c'] }, // 2
   { type: 'task.ready', task: 'a', not_before: null }, // 3
   { type: 'task.ready', task: 'd', not_before: null }, // 4
