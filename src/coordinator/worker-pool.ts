@@ -199,11 +199,6 @@ export class WorkerPool {
     return last.length === CRASH_LOOP_EXITS && last.every((w) => w.exitedHow !== undefined && (w.exitedAt ?? 0) - w.startedAt < CRASH_LOOP_MS);
   }
 
-  /** Number of workers not gone (launched and adopted). */
-  get live(): number {
-    return [...this.#workers.values()].filter((w) => w.state !== 'gone').length;
-  }
-
   /**
    * Stops every launched worker: a stop message, then SIGTERM after `graceMs`, then SIGKILL.
    * Resolves when all have exited.

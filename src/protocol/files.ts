@@ -59,8 +59,3 @@ export function readJsonFile<S extends z.ZodType>(file: string, schema: S): z.ou
   }
   return parsed.data;
 }
-
-/** True if `file` exists (any type). */
-export function exists(file: string): boolean {
-  return fs.existsSync(file);
-}

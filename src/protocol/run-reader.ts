@@ -4,7 +4,7 @@ import { EventSchema, type SwarmEvent } from './events.js';
 import { readJsonl } from './jsonl.js';
 import { RunPaths } from './paths.js';
 import { CoordinatorJsonSchema, PlanJsonSchema, RunJsonSchema, type CoordinatorJson, type PlanJson, type RunJson } from './schemas.js';
-import { applyEvent, initialState, StateSchema, type RunState } from './state.js';
+import { applyEvent, initialState, type RunState } from './state.js';
 import { HOST, pidAlive } from '../util/process.js';
 
 /** Everything known about a run from its directory. */
@@ -44,20 +44,18 @@ export function parseEvents(file: string, records: unknown[]): SwarmEvent[] {
 
 /**
  * Loads a run directory: run.json, plan.json, then the state, rebuilt by replaying events.jsonl
- * (with `fromSnapshot`, starting from state.json and applying only later events).
+ * from seq 1 (state.json is only a snapshot for readers that want to start faster).
  * @throws NotARunError if run.json is missing; ProtocolFileError if a file is malformed.
  */
-export function loadRun(dir: string, options: { fromSnapshot?: boolean } = {}): RunSnapshot {
+export function loadRun(dir: string): RunSnapshot {
   const paths = new RunPaths(dir);
   const run = readJsonFile(paths.runJson, RunJsonSchema);
   if (!run) throw new NotARunError(paths.root, 'no run.json');
   const plan = readJsonFile(paths.planJson, PlanJsonSchema);
-  let state = initialState();
-  if (options.fromSnapshot) state = readJsonFile(paths.stateJson, StateSchema) ?? state;
-  // state.json is a throttled snapshot: it may lag the log, never lead it. Apply what follows.
+  const state = initialState();
   const chunk = readJsonl(paths.eventsJsonl);
   const events = parseEvents(paths.eventsJsonl, chunk.records);
-  for (const e of events) if (e.seq > state.last_seq) applyEvent(state, e);
+  for (const e of events) applyEvent(state, e);
   const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
   const appliedRequests = new Set(events.flatMap((e) => (e.type === 'control.applied' ? [e.request] : [])));
   const staleAfterMs = (run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
