@@ -17,6 +17,7 @@ import {
   requireBuild,
   round,
   runStandalone,
+  settle,
   swarmRun,
   tempDir,
   timed,
@@ -55,7 +56,7 @@ interface Hop {
   startMs: number;
   /** attempt.assigned → the worker begins the attempt (result.json started_at): inbox delivery, notice, claim. */
   claimMs: number;
-  /** The worker begins the attempt → the command's `date`: status.json, prompt.md, execa spawning /bin/sh. */
+  /** The worker begins the attempt → the command's `date`: status.json, prompt.md, the command backend spawning /bin/sh. */
   spawnMs: number;
 }
 
@@ -109,6 +110,7 @@ export async function dispatchLatency(options: BenchOptions): Promise<BenchResul
   const wallMs: number[] = [];
   for (let k = 0; k < repeats; k++) {
     const runDir = path.join(dir, `run-${k}`);
+    await settle();
     const run = await swarmRun({ config, runDir, cwd: dir });
     wallMs.push(run.wallMs);
     dates.push(await dateCostMs(200));
@@ -148,7 +150,7 @@ export async function dispatchLatency(options: BenchOptions): Promise<BenchResul
       `Measured ${hops.length} dispatches over ${repeats} run(s); per run (date cost subtracted) p50/p99: ${perRun.map((r) => `${r.p50.toFixed(1)}/${r.p99.toFixed(1)}`).join(', ')} ms.`,
       `Each command starts with \`date +%s%N\`; forking date costs ${dates.map((d) => d.medianMs.toFixed(2)).join(', ')} ms (median of 200 pairs, before and after each run), ${dateMs.toFixed(2)} ms subtracted from the corrected figures.`,
       `result.json is written with write-file-atomic (write, fsync, rename): its mtime is set by the write, so the latency includes the fsync and rename of result.json itself.`,
-      `Where the time goes (median / mean, ms; event times have 1 ms resolution): result.json mtime → coordinator records attempt.finished ${m((h) => h.noticeMs)} / ${a((h) => h.noticeMs)}; → attempt.assigned ${m((h) => h.assignMs)} / ${a((h) => h.assignMs)}; → worker begins the attempt (result.json started_at) ${m((h) => h.claimMs)} / ${a((h) => h.claimMs)} (assignment.json and inbox message written, worker notices and claims); → command's date ${m((h) => h.spawnMs)} / ${a((h) => h.spawnMs)} (status.json, prompt.md, events.jsonl, execa spawns /bin/sh, sh forks date).`,
+      `Where the time goes (median / mean, ms; event times have 1 ms resolution): result.json mtime → coordinator records attempt.finished ${m((h) => h.noticeMs)} / ${a((h) => h.noticeMs)}; → attempt.assigned ${m((h) => h.assignMs)} / ${a((h) => h.assignMs)}; → worker begins the attempt (result.json started_at) ${m((h) => h.claimMs)} / ${a((h) => h.claimMs)} (assignment.json and inbox message written, worker notices and claims); → command's date ${m((h) => h.spawnMs)} / ${a((h) => h.spawnMs)} (status.json, prompt.md, events.jsonl, the command backend spawns /bin/sh, sh forks date).`,
       `${slow.length} of ${hops.length} results were noticed more than 100 ms after they were written (the coordinator's 1 s rescan found them, not the watcher).`,
       `Whole runs: ${tasks.length} tasks in ${wallMs.map((w) => (w / 1000).toFixed(1)).join(', ')} s wall.`,
     ],

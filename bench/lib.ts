@@ -103,8 +103,9 @@ export async function runStandalone(name: string, bench: (o: BenchOptions) => Pr
   const result = await bench(options);
   process.stdout.write(`${formatTable([result])}\n`);
   for (const n of result.notes) process.stdout.write(`  - ${n}\n`);
-  const file = writeResults(name, { machine: machineInfo(), quick: options.quick, results: [result] });
+  const file = writeResults(name, { machine: machineInfo(), build: buildInfo, quick: options.quick, results: [result] });
   process.stdout.write(`raw results: ${file}\n`);
+  cleanup();
 }
 
 /** Writes `data` as `bench/out/<name>-<timestamp>.json` and returns the path. */
@@ -267,8 +268,31 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `fileswarm-bench-${prefix}-`));
 }
 
+/**
+ * Lets the machine settle before a timed run: `sync` (so the previous run's dirty pages are not
+ * written back during this one) and a short pause. Used before every measured run, swarm or make.
+ */
+export async function settle(ms = 1000): Promise<void> {
+  spawnSync('sync');
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+const toRemove: string[] = [];
+
+/**
+ * Marks a temporary directory for removal at the end of the whole benchmark process
+ * ({@link cleanup}), not now: on this VM, deleting thousands of files slows the file system for
+ * the next minute or so (5 back-to-back 1000-task runs took 6.2, 8.6, 10.7, 12.2, 12.8 s when each
+ * run directory was deleted before the next, 6.3-7.4 s when they were kept), which would bias
+ * every later repeat against swarm (make writes no files).
+ */
 export function removeDir(dir: string, options: BenchOptions): void {
-  if (!options.keep) fs.rmSync(dir, { recursive: true, force: true });
+  if (!options.keep) toRemove.push(dir);
+}
+
+/** Removes the directories passed to {@link removeDir}. */
+export function cleanup(): void {
+  for (const dir of toRemove.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** One event of events.jsonl, as far as the benchmarks care. */
@@ -393,6 +417,8 @@ export interface SwarmRunOptions {
   mode?: 'eager' | 'waves';
   pollRss?: number;
   timeoutMs?: number;
+  /** Return instead of throwing when it exits non-zero (the caller reports `code`). */
+  allowFailure?: boolean;
 }
 
 /**
@@ -411,11 +437,19 @@ export async function swarmRun(o: SwarmRunOptions): Promise<Timed> {
     ...(o.pollRss !== undefined ? { pollRss: o.pollRss } : {}),
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
   });
-  if (t.code !== 0 && !t.timedOut) throw new Error(`swarm run ${o.config} exited ${t.code ?? t.signal}: ${t.stderr.slice(-2000)}`);
+  if (t.code !== 0 && !t.timedOut && !o.allowFailure) throw new Error(`swarm run ${o.config} exited ${t.code ?? t.signal}: ${t.stderr.slice(-2000)}`);
   return t;
 }
 
 let snapshotDir: string | undefined;
+
+/** What was benchmarked: git HEAD and uncommitted src/ changes when dist/src was copied, and the build's time. */
+export let buildInfo: { head: string | null; dirtySrc: string | null; distBuiltAt: string; snapshotAt: string } | undefined;
+
+function git(...args: string[]): string | null {
+  const r = spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
 
 /**
  * Ensures `dist/src/cli.js` exists and points {@link CLI} at a private copy of `dist/src/`, taken
@@ -451,6 +485,7 @@ export function requireBuild(): void {
     if (check.status !== 0) throw new Error(`the snapshot of dist/src does not start: ${check.stderr}`);
     snapshotDir = dir;
     CLI = path.join(dir, 'src', 'cli.js');
+    buildInfo = { head: git('rev-parse', 'HEAD'), dirtySrc: git('status', '--short', '--', 'src'), distBuiltAt: new Date(before).toISOString(), snapshotAt: new Date().toISOString() };
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     return;
   }

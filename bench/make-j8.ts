@@ -18,6 +18,7 @@ import {
   requireBuild,
   round,
   runStandalone,
+  settle,
   swarmRun,
   tempDir,
   timed,
@@ -54,10 +55,12 @@ export async function makeJ8(options: BenchOptions): Promise<BenchResult> {
   const swarmInnerMs: number[] = [];
   const lags: number[] = [];
   for (let i = 0; i < repeats; i++) {
+    await settle();
     const m = await timed('make', ['-s', '-j8', '-C', dir, 'all'], { cwd: dir });
     if (m.code !== 0) throw new Error(`make failed: ${m.stderr}`);
     makeMs.push(m.wallMs);
     const runDir = path.join(dir, `run-${i}`);
+    await settle();
     const s = await swarmRun({ config, runDir, cwd: dir, workers: WORKERS });
     swarmMs.push(s.wallMs);
     // Inside the run: run.started to run.finished (excludes node start-up and worker shutdown).
@@ -71,6 +74,7 @@ export async function makeJ8(options: BenchOptions): Promise<BenchResult> {
     removeDir(runDir, options);
   }
   // Spawn floor: what `true` alone costs through /bin/sh, as the command backend runs it.
+  await settle();
   const shTrue = await timed('/bin/sh', ['-c', `i=0; while [ $i -lt ${n} ]; do /bin/sh -c true; i=$((i+1)); done`]);
   removeDir(dir, options);
 
@@ -87,7 +91,7 @@ export async function makeJ8(options: BenchOptions): Promise<BenchResult> {
       metric('results noticed > 100 ms late', round((100 * lags.filter((l) => l > 100).length) / lags.length, 1), '%'),
     ],
     notes: [
-      `make runs \`true\` with fork+exec and no shell (a simple recipe); swarm runs \`/bin/sh -c true\` in a new process group via execa, as every command task does.`,
+      `make runs \`true\` with fork+exec and no shell (a simple recipe); swarm's command backend runs \`/bin/sh -c true\` in a new process group, as it does every command task, after the worker has written status.json and prompt.md.`,
       `${n} sequential \`/bin/sh -c true\` cost ${(shTrue.wallMs / n).toFixed(2)} ms each here: the spawn floor is ${shTrue.wallMs.toFixed(0)} ms of the swarm total on one core.`,
       `The coordinator recorded each result ${median(lags).toFixed(0)} ms (median; p90 ${percentile(lags, 90).toFixed(0)} ms) after result.json was written; ${lags.filter((l) => l > 100).length} of ${lags.length} were more than 100 ms late, i.e. found by the 1 s rescan rather than the file watcher.`,
       `swarm wall includes node start-up of the coordinator and 8 workers and their shutdown; run.started→run.finished alone was ${median(swarmInnerMs).toFixed(0)} ms (median).`,

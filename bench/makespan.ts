@@ -23,6 +23,7 @@ import {
   rng,
   round,
   runStandalone,
+  settle,
   swarmRun,
   tempDir,
   type BenchOptions,
@@ -38,17 +39,19 @@ export interface TimedTask extends DagTask {
 }
 
 /** Lower bound of any schedule on `workers` machines: max(critical path, total work / workers). */
-export function lowerBound(tasks: readonly TimedTask[], workers: number): { bound: number; criticalPath: number; work: number } {
-  const finish = new Map<string, number>();
-  let criticalPath = 0;
+export function lowerBound(tasks: readonly TimedTask[], workers: number): { bound: number; criticalPath: number; criticalTasks: number; work: number } {
+  const finish = new Map<string, { ms: number; tasks: number }>();
+  let critical = { ms: 0, tasks: 0 };
   let work = 0;
   for (const t of tasks) {
-    const f = Math.max(0, ...t.deps.map((d) => finish.get(d)!)) + t.ms;
+    let before = { ms: 0, tasks: 0 };
+    for (const d of t.deps) if (finish.get(d)!.ms > before.ms) before = finish.get(d)!;
+    const f = { ms: before.ms + t.ms, tasks: before.tasks + 1 };
     finish.set(t.id, f);
-    criticalPath = Math.max(criticalPath, f);
+    if (f.ms > critical.ms) critical = f;
     work += t.ms;
   }
-  return { bound: Math.max(criticalPath, work / workers), criticalPath, work };
+  return { bound: Math.max(critical.ms, work / workers), criticalPath: critical.ms, criticalTasks: critical.tasks, work };
 }
 
 /**
@@ -119,6 +122,8 @@ interface DagRun {
   tasks: number;
   bound: number;
   criticalPath: number;
+  /** Tasks on the critical path. */
+  criticalTasks: number;
   work: number;
   eager: { makespan: number; fromAssigned: number; ratio: number; simulated: number; wallMs: number };
   waves: { makespan: number; fromAssigned: number; ratio: number; simulated: number; wallMs: number };
@@ -147,11 +152,12 @@ export async function makespan(options: BenchOptions): Promise<BenchResult> {
         tasks: tasks.map((t) => ({ id: t.id, deps: t.deps, run: `sleep ${(t.ms / 1000).toFixed(3)}`, estimate: t.ms })),
       }) + '\n',
     );
-    const result: Partial<DagRun> = { dag: k, tasks: tasks.length, bound: lb.bound, criticalPath: lb.criticalPath, work: lb.work, lateNotices: 0 };
+    const result: Partial<DagRun> = { dag: k, tasks: tasks.length, bound: lb.bound, criticalPath: lb.criticalPath, criticalTasks: lb.criticalTasks, work: lb.work, lateNotices: 0 };
     // Alternate which mode goes first, so drift in machine load does not favour one.
     const modes = (k % 2 === 0 ? ['eager', 'waves'] : ['waves', 'eager']) as ('eager' | 'waves')[];
     for (const mode of modes) {
       const runDir = path.join(dir, `run-${k}-${mode}`);
+      await settle(500);
       const t = await swarmRun({ config, runDir, cwd: dir, mode });
       const m = measuredMakespan(runDir);
       result.lateNotices! += noticeLagsMs(runDir).filter((l) => l > 100).length;
@@ -180,6 +186,7 @@ export async function makespan(options: BenchOptions): Promise<BenchResult> {
   const eagerBelow = runs.filter((r) => r.eager.ratio < r.waves.ratio).length;
   const addedMs = runs.map((r) => r.eager.makespan - r.eager.simulated * r.bound);
   const bootMs = runs.map((r) => r.eager.fromAssigned - r.eager.makespan);
+  const cpBound = runs.filter((r) => r.criticalPath >= r.work / WORKERS);
   return {
     name: 'makespan',
     description: `${count} random DAGs of 20-40 sleep tasks (50-500 ms), ${WORKERS} workers: makespan / max(critical path, work/${WORKERS})`,
@@ -197,9 +204,9 @@ export async function makespan(options: BenchOptions): Promise<BenchResult> {
     notes: [
       `Makespan is measured from the first attempt.started event, so worker process start-up (node, ≈${median(bootMs).toFixed(0)} ms median from the first attempt.assigned) is excluded; measured from attempt.assigned instead, the eager mean ratio would be ${mean(runs.map((r) => r.eager.fromAssigned / r.bound)).toFixed(3)}.`,
       `Measured eager makespans exceed the zero-overhead simulation of the same policy by ${median(addedMs).toFixed(0)} ms median (mean ${mean(addedMs).toFixed(0)} ms) per DAG: that is the system's overhead (dispatch, spawn, result pickup along the critical path), the rest of the gap to 1.0 is the policy and the bound (which is not always achievable).`,
-      `Inside an attempt, the worker's duration_ms (claim → command exit) exceeds the sleep by ${mean(runs.map((r) => r.attemptOverheadMs)).toFixed(1)} ms on average: status.json/prompt.md writes (fsync), execa spawning /bin/sh, then sleep (fork+exec ≈ 2-3 ms).`,
+      `Inside an attempt, the worker's duration_ms (claim → command exit) exceeds the sleep by ${mean(runs.map((r) => r.attemptOverheadMs)).toFixed(1)} ms on average: status.json/prompt.md writes (fsync), the command backend spawning /bin/sh, then sleep (fork+exec ≈ 2-3 ms).`,
       `Results the coordinator recorded more than 100 ms after result.json was written (found by its 1 s rescan, not its watcher): ${runs.reduce((a, r) => a + r.lateNotices, 0)} of ${runs.reduce((a, r) => a + 2 * r.tasks, 0)} attempts, in ${runs.filter((r) => r.lateNotices > 0).length} of ${runs.length} DAGs; each can delay a dependent by up to 1 s.`,
-      `DAGs bounded by the critical path: ${runs.filter((r) => r.criticalPath >= r.work / WORKERS).length} of ${runs.length}; on those any per-hop overhead adds up along the path.`,
+      `DAGs bounded by the critical path: ${cpBound.length} of ${runs.length}; on those the measured eager makespan exceeds the simulated one by ${median(cpBound.map((r) => (r.eager.makespan - r.eager.simulated * r.bound) / r.criticalTasks)).toFixed(1)} ms per task on the critical path (median; ${median(cpBound.map((r) => r.criticalTasks))} tasks on it, median): the cost of one hop (result written → noticed → dependent dispatched → its command spawned), plus the attempt's own overhead.`,
     ],
     raw: runs,
     elapsedMs: Date.now() - began,

@@ -1,9 +1,8 @@
 // Runs every benchmark in turn, prints a summary table and each one's notes, and writes the raw
 // results to bench/out/all-<timestamp>.json. `npm run bench` builds first, then runs this.
 //   node dist/bench/run-all.js [--quick] [--keep] [--only make-j8,makespan,...] [--scale-limit-min N]
-import { spawnSync } from 'node:child_process';
 import { dispatchLatency } from './dispatch-latency.js';
-import { formatTable, machineInfo, parseOptions, requireBuild, writeResults, type BenchOptions, type BenchResult } from './lib.js';
+import { buildInfo, cleanup, formatTable, machineInfo, parseOptions, requireBuild, writeResults, type BenchOptions, type BenchResult } from './lib.js';
 import { makeJ8 } from './make-j8.js';
 import { makespan } from './makespan.js';
 import { scale } from './scale.js';
@@ -15,14 +14,6 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['scale', scale],
 ];
 
-function gitInfo(): Record<string, string | null> {
-  const git = (...args: string[]): string | null => {
-    const r = spawnSync('git', args, { encoding: 'utf8' });
-    return r.status === 0 ? r.stdout.trim() : null;
-  };
-  return { head: git('rev-parse', 'HEAD'), dirty: git('status', '--short', '--', 'src') };
-}
-
 async function main(): Promise<void> {
   const options = parseOptions();
   const onlyAt = process.argv.indexOf('--only');
@@ -31,6 +22,7 @@ async function main(): Promise<void> {
   requireBuild();
   const machine = machineInfo();
   options.log(`fileswarm benchmarks${options.quick ? ' (--quick: NOT final numbers)' : ''}: ${selected.map(([n]) => n).join(', ')}`);
+  options.log(`build: ${buildInfo?.head?.slice(0, 7) ?? '?'}${buildInfo?.dirtySrc ? ' + uncommitted src changes' : ''}, dist built ${buildInfo?.distBuiltAt ?? '?'}`);
   options.log(`machine: ${String(machine.nproc)} cpus (${String(machine.cpu)}), node ${String(machine.node)}, load ${(machine.loadavg as number[]).map((l) => l.toFixed(2)).join(' ')}`);
 
   const results: BenchResult[] = [];
@@ -55,8 +47,9 @@ async function main(): Promise<void> {
     for (const n of r.notes) out.write(`  - ${n}\n`);
   }
   for (const f of failures) out.write(`\n${f.name} FAILED:\n${f.error}\n`);
-  const file = writeResults('all', { machine, git: gitInfo(), quick: options.quick, loadavgAfter: machineInfo().loadavg, results, failures });
+  const file = writeResults('all', { machine, build: buildInfo, quick: options.quick, loadavgAfter: machineInfo().loadavg, results, failures });
   out.write(`\nraw results: ${file}\n`);
+  cleanup();
   if (failures.length > 0) process.exitCode = 1;
 }
 

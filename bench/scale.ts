@@ -20,6 +20,7 @@ import {
   requireBuild,
   round,
   runStandalone,
+  settle,
   swarmRun,
   tempDir,
   timed,
@@ -70,7 +71,8 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
   const limitMs = hardLimitMs();
   options.log(`scale: ${n} tasks (${shape.edges} edges, ${shape.waves} waves), ${WORKERS} workers, stopped after ${limitMs / 60_000} min`);
 
-  const run = await swarmRun({ config, runDir, cwd: dir, workers: WORKERS, pollRss: 200, timeoutMs: limitMs });
+  await settle();
+  const run = await swarmRun({ config, runDir, cwd: dir, workers: WORKERS, pollRss: 200, timeoutMs: limitMs, allowFailure: true });
   const peakMiB = run.peakRssKiB! / 1024;
   // VmRSS samples up to the 10-minute mark (VmHWM is not sampled separately; the max VmRSS seen is close).
   const rssAt10MinMiB = Math.max(...run.rssSamples!.filter(([t]) => t <= REPORT_LIMIT_MS).map(([, kib]) => kib)) / 1024;
@@ -93,6 +95,7 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
   let resumeOutput = '';
   let resumeError: string | undefined;
   if (finished) {
+    await settle();
     for (let i = 0; i < 3; i++) {
       const r = await timed(process.execPath, [CLI, 'resume', runDir], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
       if (r.code !== 0) {
@@ -116,7 +119,9 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
 
   const notes = [
     `${n} tasks, ${shape.edges} dependency edges, ${shape.waves} waves (widest ${shape.widestWave}); events.jsonl ${(eventsBytes / 2 ** 20).toFixed(1)} MiB, ${events.length} events.`,
-    run.timedOut
+    !run.timedOut && !finished
+      ? `The run did NOT finish: swarm run exited ${String(run.code ?? run.signal)} after ${(run.wallMs / 1000).toFixed(0)} s (stopped from outside?) with ${succeeded}/${n} tasks succeeded; the peak RSS is of that part of the run. stderr: ${run.stderr.slice(-500)}`
+      : run.timedOut
       ? `The run did NOT finish within ${limitMs / 60_000} min: ${succeeded}/${n} tasks had succeeded when it was stopped; the peak RSS is of that part of the run, and resume was not timed (a resume would continue the run).`
       : `The run finished (${String(finished?.outcome)}) in ${(run.wallMs / 1000).toFixed(1)} s.`,
     run.wallMs > REPORT_LIMIT_MS
