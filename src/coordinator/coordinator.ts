@@ -562,7 +562,9 @@ export class Coordinator {
     };
     // Drop the index the coordinator added for ordering: the assignment carries the plan's task.
     delete (assignment.task as Partial<typeof task>).index;
-    writeJsonAtomicSync(files.assignment, assignment);
+    // No fsync (it was half of the coordinator's time per dispatch): the rename still makes the
+    // file appear whole, and an assignment lost to a power cut is found undelivered on resume.
+    writeJsonAtomicSync(files.assignment, assignment, { fsync: false });
     this.#pool.assign(worker, { task: t.id, attempt });
     this.#pool.send(worker, { kind: 'assign', task: t.id, attempt });
     this.#track({ task: t.id, attempt, worker });

@@ -32,7 +32,7 @@ export class ConsolePresenter {
     const c = this.#out.color;
     const n = state.counts;
     const done = n.succeeded + n.failed + n.skipped + n.cancelled;
-    const total = Object.keys(state.tasks).length;
+    const total = Object.values(n).reduce((a, b) => a + b, 0); // O(1): counts, not the task map
     const progress = paint(c, 2, `[${done}/${total}]`);
     switch (e.type) {
       case 'attempt.assigned':

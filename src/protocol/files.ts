@@ -22,8 +22,8 @@ export function writeTextAtomicSync(file: string, text: string): void {
 }
 
 /** Synchronous form of {@link writeJsonAtomic}, for the few places that must not yield. */
-export function writeJsonAtomicSync(file: string, value: unknown): void {
-  writeFileAtomic.sync(file, JSON.stringify(value, null, 2) + '\n');
+export function writeJsonAtomicSync(file: string, value: unknown, options: { fsync?: boolean } = {}): void {
+  writeFileAtomic.sync(file, JSON.stringify(value, null, 2) + '\n', { fsync: options.fsync ?? true });
 }
 
 /** A file that exists but does not hold what its schema says. */
