@@ -283,7 +283,7 @@ const toRemove: string[] = [];
  * Marks a temporary directory for removal at the end of the whole benchmark process
  * ({@link cleanup}), not now: on this VM, deleting thousands of files slows the file system for
  * the next minute or so (5 back-to-back 1000-task runs took 6.2, 8.6, 10.7, 12.2, 12.8 s when each
- * run directory was deleted before the next, 6.3-7.4 s when they were kept), which would bias
+ * run directory was deleted before the next; 6.3-7.4 s after the first when they were kept), which would bias
  * every later repeat against swarm (make writes no files).
  */
 export function removeDir(dir: string, options: BenchOptions): void {
@@ -489,6 +489,36 @@ export function requireBuild(): void {
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     return;
   }
+}
+
+/**
+ * Other benchmark runs on this machine right now: processes running from a `fileswarm-bench-dist-*`
+ * snapshot other than ours, or a `dist/bench/` script other than this process. Two suites at once
+ * on 2 cores distort both, so run-all records what it saw.
+ */
+export function otherBenchmarks(): string[] {
+  const seen = new Set<string>();
+  let pids: string[] = [];
+  try {
+    pids = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  // Our own ancestors (npm, the shell of `npm run bench`) mention dist/bench too.
+  const ours = new Set<number>([process.pid]);
+  for (let p = process.ppid; p > 1 && !ours.has(p); ) {
+    ours.add(p);
+    const stat = safeRead(`/proc/${p}/stat`);
+    p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  }
+  for (const pid of pids) {
+    if (ours.has(Number(pid))) continue;
+    const cmd = safeRead(`/proc/${pid}/cmdline`).split('\0').join(' ');
+    const snap = /fileswarm-bench-dist-[A-Za-z0-9]+/.exec(cmd)?.[0];
+    if (snap && (snapshotDir === undefined || !snapshotDir.endsWith(snap))) seen.add(snap);
+    else if (/dist\/bench\/[a-z-]+\.js/.test(cmd)) seen.add(`pid ${pid}: ${cmd.slice(0, 120)}`);
+  }
+  return [...seen];
 }
 
 function newestMtime(dir: string): number {

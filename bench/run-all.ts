@@ -2,7 +2,7 @@
 // results to bench/out/all-<timestamp>.json. `npm run bench` builds first, then runs this.
 //   node dist/bench/run-all.js [--quick] [--keep] [--only make-j8,makespan,...] [--scale-limit-min N]
 import { dispatchLatency } from './dispatch-latency.js';
-import { buildInfo, cleanup, formatTable, machineInfo, parseOptions, requireBuild, writeResults, type BenchOptions, type BenchResult } from './lib.js';
+import { buildInfo, cleanup, formatTable, machineInfo, otherBenchmarks, parseOptions, requireBuild, writeResults, type BenchOptions, type BenchResult } from './lib.js';
 import { makeJ8 } from './make-j8.js';
 import { makespan } from './makespan.js';
 import { scale } from './scale.js';
@@ -25,6 +25,12 @@ async function main(): Promise<void> {
   options.log(`build: ${buildInfo?.head?.slice(0, 7) ?? '?'}${buildInfo?.dirtySrc ? ' + uncommitted src changes' : ''}, dist built ${buildInfo?.distBuiltAt ?? '?'}`);
   options.log(`machine: ${String(machine.nproc)} cpus (${String(machine.cpu)}), node ${String(machine.node)}, load ${(machine.loadavg as number[]).map((l) => l.toFixed(2)).join(' ')}`);
 
+  // Another benchmark suite running at the same time would distort these numbers: look for one
+  // every 5 s and say so in the results.
+  const concurrent = new Set<string>();
+  const look = (): void => otherBenchmarks().forEach((o) => concurrent.add(o));
+  look();
+  const watcher = setInterval(look, 5000);
   const results: BenchResult[] = [];
   const failures: { name: string; error: string }[] = [];
   for (const [name, bench] of selected) {
@@ -40,6 +46,8 @@ async function main(): Promise<void> {
     }
   }
 
+  clearInterval(watcher);
+  look();
   const out = process.stdout;
   out.write(`\n${formatTable(results)}\n`);
   for (const r of results) {
@@ -47,7 +55,8 @@ async function main(): Promise<void> {
     for (const n of r.notes) out.write(`  - ${n}\n`);
   }
   for (const f of failures) out.write(`\n${f.name} FAILED:\n${f.error}\n`);
-  const file = writeResults('all', { machine, build: buildInfo, quick: options.quick, loadavgAfter: machineInfo().loadavg, results, failures });
+  out.write(concurrent.size ? `\nWARNING: other benchmark runs were seen during this one (numbers distorted): ${[...concurrent].join('; ')}\n` : '\nNo other benchmark run was seen during this one.\n');
+  const file = writeResults('all', { machine, build: buildInfo, concurrentBenchmarks: [...concurrent], quick: options.quick, loadavgAfter: machineInfo().loadavg, results, failures });
   out.write(`\nraw results: ${file}\n`);
   cleanup();
   if (failures.length > 0) process.exitCode = 1;
