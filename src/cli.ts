@@ -4,12 +4,19 @@ import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typin
 import { cleanCommand } from './commands/clean.js';
 import { controlCommand } from './commands/control.js';
 import { EXIT, resumeCommand, runCommand } from './commands/session.js';
+import { planCommand } from './commands/plan.js';
 import { statusCommand } from './commands/status.js';
 import { Worker } from './worker/worker.js';
 import type { Output } from './presenter/console.js';
 
 const stdout: Output = { write: (t) => void process.stdout.write(t), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR };
 const stderr: Output = { write: (t) => void process.stderr.write(t), color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR };
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return n;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -29,9 +36,9 @@ const program = new Command()
 
 program
   .command('run')
-  .description('run the plan of a config; prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 130 stopped (resumable)')
+  .description('run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resumable), 130 stopped (resumable)')
   .argument('<config>', 'swarm.yaml')
-  .argument('[goal]', 'what the run is for (recorded in run.json)')
+  .argument('[goal]', 'what the run is for; without tasks in the config, the planner splits it into tasks')
   .option('--plan <file>', 'take the tasks from this YAML or JSON plan instead of the config\'s tasks:')
   .option('--run-dir <dir>', 'create the run directory here (default: <repo>/.swarm/runs/<run-id>)')
   .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
@@ -45,8 +52,20 @@ program
   .description('continue an interrupted run from its run directory alone')
   .argument('<run-dir>', 'the run directory')
   .option('--retry-failed', 'also run failed, cancelled and skipped tasks again')
+  .option('--max-cost-usd <usd>', "set the run's cost cap (raise it to continue a run whose budget is spent)", positiveNumber)
+  .option('--max-tokens <n>', "set the run's token cap", positiveInt)
   .action(async (runDir, opts) => {
     process.exitCode = await resumeCommand(runDir, opts, stdout, stderr);
+  });
+
+program
+  .command('plan')
+  .description('plan a goal with the LLM planner without running it; writes an editable plan for `swarm run --plan`. Exit: 0 planned, 2 no valid plan')
+  .argument('<config>', 'swarm.yaml (its roles, planner and repository)')
+  .argument('[goal]', 'what to plan (default: `goal:` of the config)')
+  .option('-o, --output <file>', 'write the plan to this YAML file (default: print it)')
+  .action(async (config, goal, opts) => {
+    process.exitCode = await planCommand(config, goal, opts, stdout, stderr);
   });
 
 program

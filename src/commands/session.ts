@@ -19,6 +19,9 @@ import { initialState, type RunState } from '../protocol/state.js';
 import { checkGitVersion, diffStat, prepareGitRun, repoTopLevel, type GitRun } from '../git/repo.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { fileLogger } from '../util/logger.js';
+import type { ResolvedPlan } from '../coordinator/plan.js';
+import { totalTokens } from '../protocol/usage.js';
+import { missingKeys, planWithTranscript } from './planning.js';
 
 /** Exit codes of `swarm run` and `swarm resume` (the README lists them). */
 export const EXIT = {
@@ -28,6 +31,8 @@ export const EXIT = {
   failed: 1,
   /** The run could not start: bad config, bad plan, lock held, not a run directory. */
   cannotStart: 2,
+  /** The run budget is spent: `swarm resume --max-cost-usd N` (or --max-tokens) continues it. */
+  budget: 3,
   /** Stopped before finishing (Ctrl-C, stop-run, SIGTERM): `swarm resume` continues it. */
   stopped: 130,
 } as const;
@@ -44,6 +49,9 @@ export interface RunOptions {
 /** Options of `swarm resume`. */
 export interface ResumeOptions {
   retryFailed?: boolean;
+  /** New run caps (raise a spent budget). */
+  maxCostUsd?: number;
+  maxTokens?: number;
 }
 
 /** Prints input issues to stderr; returns the exit code for "could not start". */
@@ -72,8 +80,13 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   if (options.mode !== undefined) config.scheduling.mode = options.mode;
   const target = resolveRepo(configFile, config);
   const repo = target.dir;
-  const plan = loadPlan(loaded.value, options.plan, repo);
-  if (!plan.ok) return refuse(err, plan.error);
+  const goal = options.goal ?? config.goal ?? null;
+  // Plan with the LLM planner when there is a goal and no tasks (DESIGN §4); else validate the tasks.
+  const planning = options.plan === undefined && config.tasks === undefined && goal !== null;
+  const plan = planning ? undefined : loadPlan(loaded.value, options.plan, repo);
+  if (plan && !plan.ok) return refuse(err, plan.error);
+  const keys = missingKeys(config, planning, plan?.value.tasks ?? []);
+  if (keys.length > 0) return refuse(err, keys.join('\nswarm: '));
   const isolate = config.git.isolation === 'worktree' && target.git;
   if (config.git.required && !target.git) return refuse(err, `${repo} is not a git repository, and git.required is true`);
   if (isolate) {
@@ -95,12 +108,29 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   const lock = await acquireRunLock(paths);
   if (!lock.ok) return refuse(err, `${root}: ${lock.error.message}`);
 
+  let resolved: ResolvedPlan;
+  let planner: PlanJson['planner'] = null;
+  if (plan) {
+    resolved = plan.value;
+  } else {
+    out.write(`run ${id}\nrun directory: ${paths.root}\n`);
+    const planned = await planWithTranscript(loaded.value.config, goal!, repo, paths.plannerJson, out);
+    if (!planned.ok) {
+      lock.value.release();
+      // The run directory keeps planner.json (the transcript) and nothing else.
+      return refuse(err, planned.error);
+    }
+    resolved = planned.value.plan;
+    planner = { model: planned.value.transcript.model, requests: planned.value.transcript.turns.length, usage: planned.value.transcript.usage };
+  }
+
   let git: GitRun | undefined;
   if (isolate) {
     const prepared = prepareGitRun(repo, id, { base: config.git.base, includeUncommitted: config.git.include_uncommitted });
     if (!prepared.ok) {
       lock.value.release();
-      if (created) fs.rmSync(paths.root, { recursive: true, force: true }); // nothing but the lock was written
+      // Nothing but the lock (and the planner's transcript) was written.
+      if (created && !planner) fs.rmSync(paths.root, { recursive: true, force: true });
       return refuse(err, prepared.error);
     }
     git = prepared.value.git;
@@ -110,11 +140,11 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   }
 
   const { tasks: _tasks, ...configSnapshot } = config;
-  const planJson: PlanJson = { protocol: PROTOCOL_VERSION, ...plan.value };
+  const planJson: PlanJson = { protocol: PROTOCOL_VERSION, ...resolved, planner };
   const runJson: RunJson = {
     protocol: PROTOCOL_VERSION,
     id,
-    goal: options.goal ?? config.goal ?? null,
+    goal,
     created_at: new Date().toISOString(),
     config_file: path.resolve(configFile),
     config: configSnapshot as Record<string, unknown>,
@@ -125,7 +155,8 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   // plan.json before run.json: a directory with run.json always has its plan.
   writeJsonAtomicSync(paths.planJson, planJson);
   writeJsonAtomicSync(paths.runJson, runJson);
-  out.write(`run ${id}\nrun directory: ${paths.root}\n`);
+  if (!planner) out.write(`run ${id}\nrun directory: ${paths.root}\n`);
+  else out.write(`plan: ${resolved.tasks.length} tasks in ${resolved.waves} wave(s), ${planner.requests} planner request(s), $${planner.usage.cost_usd.toFixed(4)}\n`);
   return session(paths, runJson, planJson, 'run', {}, lock.value, out, err);
 }
 
@@ -160,7 +191,8 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
     return state.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
   }
   out.write(`resuming run ${snapshot.run.id}\nrun directory: ${paths.root}\n`);
-  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests }, lock.value, out, err);
+  const budget = { max_cost_usd: options.maxCostUsd, max_tokens: options.maxTokens };
+  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests, budget }, lock.value, out, err);
 }
 
 /** Where the merged work is and how to take it (git isolation), for the end of a run and status. */
@@ -180,7 +212,7 @@ async function session(
   run: RunJson,
   plan: PlanJson,
   command: 'run' | 'resume',
-  resume: { state?: RunState; retryFailed?: boolean; appliedRequests?: ReadonlySet<string> },
+  resume: { state?: RunState; retryFailed?: boolean; appliedRequests?: ReadonlySet<string>; budget?: { max_cost_usd?: number; max_tokens?: number } },
   lock: RunLock,
   out: Output,
   err: Output,
@@ -200,6 +232,7 @@ async function session(
     command,
     retryFailed: resume.retryFailed ?? false,
     appliedRequests: resume.appliedRequests ?? new Set(),
+    budget: resume.budget,
   });
   let interrupts = 0;
   const onInterrupt = (): void => {
@@ -229,6 +262,14 @@ async function session(
     if (exit.kind === 'broken') {
       err.write(`swarm: ${exit.why}; stopping\n`);
       return EXIT.failed;
+    }
+    if (exit.why === 'budget') {
+      const b = log.state.budget;
+      const spent = log.state.usage;
+      const caps = [b.max_cost_usd !== null ? `$${spent.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null, b.max_tokens !== null ? `${totalTokens(spent)} of ${b.max_tokens} tokens` : null].filter(Boolean).join(', ');
+      const flag = b.max_cost_usd !== null ? `--max-cost-usd ${Math.ceil(Math.max(b.max_cost_usd * 2, b.max_cost_usd + 1))}` : `--max-tokens ${(b.max_tokens ?? 0) * 2}`;
+      out.write(`budget exhausted (${caps} spent); raise the cap and continue with: swarm resume ${flag} ${paths.root}\n`);
+      return EXIT.budget;
     }
     out.write(`stopped (${exit.why}); continue with: swarm resume ${paths.root}\n`);
     return EXIT.stopped;

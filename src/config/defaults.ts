@@ -28,7 +28,31 @@ export const DEFAULTS = {
   onConflict: 'retry',
   /** Relative duration of a task without an `estimate`, for critical-path priority. */
   estimate: 1,
+  /** Model of the planner and of agent roles that name none. */
+  model: 'claude-sonnet-4-5',
+  /** Environment variable that holds the Anthropic API key. */
+  apiKeyEnv: 'ANTHROPIC_API_KEY',
+  /** Model requests (turns) an agent attempt may make. */
+  maxTurns: 50,
+  /** `max_tokens` of each agent response. */
+  maxOutputTokens: 8192,
+  /** Time limit of one `bash` tool call of the built-in agent. */
+  bashTimeout: '2m',
+  /** Retries of a failed model API request (429, 5xx, overloaded), with backoff. */
+  apiRetries: 4,
+  /** `max_tokens` of the planner's response. */
+  plannerMaxTokens: 16000,
+  /** Times the planner may repair a plan that fails validation. */
+  maxRepairs: 2,
+  /** Repository context given to the planner (file tree, README head, manifest), tokens (≈ chars / 4). */
+  plannerContextTokens: 6000,
 } as const;
+
+/** Budget warnings are given when spend crosses these percentages of a cap. */
+export const BUDGET_WARNINGS = [50, 80, 95] as const;
+
+/** Below this much left of a cap, no attempt is dispatched (it could not do useful work). */
+export const MIN_ATTEMPT_BUDGET = { usd: 0.01, tokens: 2000 } as const;
 
 /** A task whose merge conflicts is run again on the new tip at most this many times (`merge.on_conflict: retry`). */
 export const MAX_CONFLICT_RETRIES = 3;

@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { validatePlan, type ResolvedPlan } from '../coordinator/plan.js';
 import { err, ok, type Result } from '../util/result.js';
-import { ConfigSchema, PlanFileSchema, type Config, type TaskSpec } from './schema.js';
+import { modelInfo, KNOWN_MODELS } from '../llm/prices.js';
+import { AGENT_ROLE_KEYS, ConfigSchema, PlanFileSchema, type Config, type TaskSpec } from './schema.js';
 import { SourceDocument, type FieldPath, type InputIssue } from './source.js';
 import { zodIssues } from './zod-issues.js';
 
@@ -21,7 +22,30 @@ export function loadConfig(file: string): Result<LoadedConfig, InputIssue[]> {
   if ('issues' in read) return err(read.issues);
   const parsed = parseWith(read.doc, ConfigSchema);
   if (!parsed.ok) return parsed;
+  const issues = checkModels(read.doc, parsed.value);
+  if (issues.length > 0) return err(issues);
   return ok({ file, config: parsed.value, doc: read.doc });
+}
+
+/**
+ * Checks what the schema cannot: agent keys only on agent roles, and a price for every model
+ * (the table in src/llm/prices.ts, or the role's `price:`), since budgets need costs.
+ */
+function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const unknownModel = (model: string): string =>
+    `unknown model "${model}": the price table knows ${KNOWN_MODELS.join(', ')} (and dated ids of them); give \`price: {input, output}\` (USD per million tokens) for another model`;
+  for (const [name, role] of Object.entries(config.roles)) {
+    if (role.backend === 'command') {
+      for (const key of AGENT_ROLE_KEYS) {
+        if (role[key] !== undefined) issues.push(doc.issue(['roles', name, key], `\`${key}\` is for agent roles (backend: anthropic); role "${name}" uses backend: command`));
+      }
+    } else if (role.model !== undefined && !role.price && !modelInfo(role.model)) {
+      issues.push(doc.issue(['roles', name, 'model'], unknownModel(role.model)));
+    }
+  }
+  if (!config.planner.price && !modelInfo(config.planner.model)) issues.push(doc.issue(['planner', 'model'], unknownModel(config.planner.model)));
+  return issues;
 }
 
 function parseWith<S extends z.ZodType>(doc: SourceDocument, schema: S): Result<z.output<S>, InputIssue[]> {
@@ -51,7 +75,7 @@ export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, rep
     prefix = Array.isArray(parsed.value) ? [] : ['tasks'];
   } else {
     if (loaded.config.tasks === undefined) {
-      return err([loaded.doc.issue([], 'no tasks: add a `tasks:` list, or pass `--plan FILE`')]);
+      return err([loaded.doc.issue([], 'no tasks: add a `tasks:` list, pass `--plan FILE`, or give a goal for the planner (`swarm run <config> "<goal>"`)')]);
     }
     doc = loaded.doc;
     tasks = loaded.config.tasks;

@@ -17,8 +17,8 @@ export const RoleName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,63}$/, { message: 'a role name is 1-64 characters of a-z, 0-9, "_" and "-", starting with a letter' });
 
-/** Backends that run attempts. Only `command` exists in this version. */
-export const BackendName = z.enum(['command']);
+/** Backends that run attempts: `command` (a shell command) and `anthropic` (the built-in agent). */
+export const BackendName = z.enum(['command', 'anthropic']);
 export type BackendName = z.infer<typeof BackendName>;
 
 const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });
@@ -43,14 +43,48 @@ export const TaskSpec = z
   .meta({ description: 'A task of the DAG.' });
 export type TaskSpec = z.output<typeof TaskSpec>;
 
-/** A role: which backend runs a task, and its limits. */
+/** Prices of a model the price table does not know, USD per million tokens. */
+const PriceSpec = z.strictObject({
+  input: z.number().min(0),
+  output: z.number().min(0),
+  cache_read: z.number().min(0).optional().meta({ description: 'Default: input / 10.' }),
+  cache_write: z.number().min(0).optional().meta({ description: 'Default: input × 1.25.' }),
+});
+
+/** Keys that only agent backends (`anthropic`) take. */
+export const AGENT_ROLE_KEYS = ['model', 'max_turns', 'max_output_tokens', 'max_tokens', 'max_cost_usd', 'instructions', 'api_key_env', 'base_url', 'bash_timeout', 'price'] as const;
+
+/** A role: which backend runs a task, and its limits. Agent keys are checked against the backend in load.ts. */
 export const RoleSpec = z.strictObject({
   backend: BackendName,
   timeout: Duration.optional(),
   retries: z.number().int().min(0).max(20).optional(),
   env: Env.optional(),
+  model: z.string().min(1).optional().meta({ description: `anthropic: model id (default ${DEFAULTS.model}).` }),
+  max_turns: z.number().int().min(1).max(10_000).optional().meta({ description: `anthropic: model requests per attempt (default ${DEFAULTS.maxTurns}).` }),
+  max_output_tokens: z.number().int().min(1).max(1_000_000).optional().meta({ description: `anthropic: max_tokens of each response (default ${DEFAULTS.maxOutputTokens}).` }),
+  max_tokens: z.number().int().min(1).optional().meta({ description: 'anthropic: tokens (input + output + cache) per attempt.' }),
+  max_cost_usd: z.number().positive().optional().meta({ description: 'anthropic: cost per attempt, USD.' }),
+  instructions: z.string().optional().meta({ description: 'anthropic: added to the system prompt.' }),
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().meta({ description: `anthropic: environment variable holding the API key (default ${DEFAULTS.apiKeyEnv}).` }),
+  base_url: z.url().optional().meta({ description: 'anthropic: API base URL (default: $ANTHROPIC_BASE_URL, else the SDK default).' }),
+  bash_timeout: Duration.optional().meta({ description: `anthropic: time limit of one bash tool call (default ${DEFAULTS.bashTimeout}).` }),
+  price: PriceSpec.optional().meta({ description: 'anthropic: prices of a model the built-in table does not know.' }),
 });
 export type RoleSpec = z.output<typeof RoleSpec>;
+
+/** The planner: an LLM call that turns the goal into a plan (when the config has no tasks). */
+export const PlannerSpec = z.strictObject({
+  model: z.string().min(1).default(DEFAULTS.model),
+  max_tokens: z.number().int().min(256).max(1_000_000).default(DEFAULTS.plannerMaxTokens).meta({ description: "max_tokens of the planner's response." }),
+  instructions: z.string().optional().meta({ description: 'Added to the planner prompt (conventions, how to split work).' }),
+  max_repairs: z.number().int().min(0).max(10).default(DEFAULTS.maxRepairs).meta({ description: 'Times an invalid plan is sent back with its errors before the run stops.' }),
+  context_tokens: z.number().int().min(0).max(200_000).default(DEFAULTS.plannerContextTokens).meta({ description: 'Repository context (file tree, README head, manifest) given to the planner, tokens.' }),
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default(DEFAULTS.apiKeyEnv),
+  base_url: z.url().optional(),
+  price: PriceSpec.optional(),
+});
+export type PlannerSpec = z.output<typeof PlannerSpec>;
 
 /** The whole swarm.yaml. */
 export const ConfigSchema = z
@@ -96,6 +130,13 @@ export const ConfigSchema = z
       })
       .prefault({}),
     roles: z.record(RoleName, RoleSpec).default({}),
+    planner: PlannerSpec.prefault({}),
+    budget: z
+      .strictObject({
+        max_cost_usd: z.number().positive().optional().meta({ description: 'Run cap, USD: no attempt is dispatched that could cross it.' }),
+        max_tokens: z.number().int().positive().optional().meta({ description: 'Run cap, tokens (input + output + cache).' }),
+      })
+      .prefault({}),
     tasks: z.array(TaskSpec).optional().meta({ description: 'The plan, when written by hand.' }),
   })
   .meta({ title: 'swarm.yaml', description: 'fileswarm configuration.' });

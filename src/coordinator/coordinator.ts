@@ -11,6 +11,7 @@ import {
   AssignmentSchema,
   AttemptStatusSchema,
   ResultSchema,
+  PROTOCOL_VERSION,
   type Assignment,
   type CoordinatorJson,
   type PlanJson,
@@ -32,6 +33,9 @@ import type { EventLog } from './event-log.js';
 import { descendants } from './graph.js';
 import type { Launcher } from './launcher.js';
 import { nextStep } from './policy.js';
+import { agentSpecFor } from './agent-spec.js';
+import { newWarnings, nextAttemptCaps, type Caps, type Spend } from './budget.js';
+import { totalTokens } from '../protocol/usage.js';
 import { ReadyQueue, waveBarrier, type SchedTask } from './scheduler.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -49,7 +53,7 @@ export type CoordinatorExit =
   /** The session cannot go on: the run directory was deleted, or workers die as they start. */
   | { kind: 'broken'; why: string }
   /** Ctrl-C or stop-run: dispatch stopped and running attempts drained or were cancelled; resumable. */
-  | { kind: 'stopped'; why: 'interrupt' | 'stop-run' };
+  | { kind: 'stopped'; why: 'interrupt' | 'stop-run' | 'budget' };
 
 /** Messages for the user that are not events (the presenter prints them). */
 export interface Notices {
@@ -71,6 +75,8 @@ export interface CoordinatorOptions {
   retryFailed?: boolean;
   /** Resume only: control requests the log says were applied already. */
   appliedRequests?: ReadonlySet<string>;
+  /** Resume only: new run caps (`swarm resume --max-cost-usd / --max-tokens`). */
+  budget?: { max_cost_usd?: number; max_tokens?: number };
 }
 
 /** An attempt in flight, as the coordinator tracks it. */
@@ -81,6 +87,8 @@ interface InFlight {
   /** Set when a cancel was sent: the result is then expected to be `cancelled`. */
   cancelSent?: 'cancel-requested' | 'interrupted';
   cancelSentAt?: number;
+  /** Agent attempts: the caps it was given, which the budget counts as spent until it finishes. */
+  reserved?: Spend;
 }
 
 /**
@@ -108,6 +116,9 @@ export class Coordinator {
   #workerExited = false;
   #interrupts = 0;
   #wake: () => void = () => {};
+  #lastBudgetCheck = 0;
+  /** Caps computed for the tasks being dispatched, consumed by #assign. */
+  readonly #caps = new Map<string, { caps: Caps; source: 'role' | 'budget' }>();
   #stopAfterDrain: 'interrupt' | 'stop-run' | undefined;
 
   constructor(options: CoordinatorOptions) {
@@ -192,7 +203,11 @@ export class Coordinator {
   /** Events of a new run: run.started, plan.created, and the first ready tasks. */
   #startEvents(): void {
     const { run, plan, log } = this.#o;
-    log.append({ type: 'run.started', run_id: run.id, goal: run.goal, pid: process.pid, host: HOST, base_commit: run.base_commit, integration_branch: run.integration_branch });
+    const budget = { max_cost_usd: this.#config.budget.max_cost_usd ?? null, max_tokens: this.#config.budget.max_tokens ?? null };
+    log.append({
+      type: 'run.started', run_id: run.id, goal: run.goal, pid: process.pid, host: HOST, base_commit: run.base_commit, integration_branch: run.integration_branch,
+      budget, planner_usage: plan.planner?.usage ?? null,
+    });
     log.append({ type: 'plan.created', tasks: plan.tasks.map((t) => t.id), waves: plan.waves, critical_path: plan.critical_path });
   }
 
@@ -200,6 +215,11 @@ export class Coordinator {
   #resumeEvents(): void {
     const { log, plan } = this.#o;
     log.append({ type: 'run.resumed', pid: process.pid, host: HOST, retry_failed: Boolean(this.#o.retryFailed) });
+    const raise = this.#o.budget;
+    if (raise && (raise.max_cost_usd !== undefined || raise.max_tokens !== undefined)) {
+      const b = this.#state.budget;
+      log.append({ type: 'budget.changed', max_cost_usd: raise.max_cost_usd ?? b.max_cost_usd, max_tokens: raise.max_tokens ?? b.max_tokens });
+    }
     if (Object.keys(this.#state.tasks).length === 0) {
       // The crash came between run.started and plan.created.
       log.append({ type: 'plan.created', tasks: plan.tasks.map((t) => t.id), waves: plan.waves, critical_path: plan.critical_path });
@@ -231,7 +251,7 @@ export class Coordinator {
       if (alive && (info.current?.task === id && info.current.attempt === f.attempt || this.#claimed(f))) {
         logger.info(f, 'adopting an attempt whose worker is alive');
         this.#pool.adopt(f.worker, { task: id, attempt: f.attempt });
-        this.#track(f);
+        this.#track({ ...f, reserved: this.#reservationOf(id, f.attempt) });
         continue;
       }
       this.#abandon(f, alive ? 'its worker had not started it' : 'its worker died before writing a result');
@@ -251,7 +271,7 @@ export class Coordinator {
    */
   #abandon(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, why: string): void {
     if (this.#revokeAssignment(f) || !this.#claimed(f)) {
-      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: 'interrupted', exit_code: null, duration_ms: null, summary: `not started by worker ${f.worker}: ${why}` });
+      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: 'interrupted', exit_code: null, duration_ms: null, summary: `not started by worker ${f.worker}: ${why}`, usage: null });
       this.#untrack(f.task, f.attempt, f.worker);
       this.#decide(f.task);
       return;
@@ -303,6 +323,7 @@ export class Coordinator {
     this.#applyControl();
     this.#reapWorkers();
     this.#enforceCancelDeadlines();
+    this.#checkBudget();
     this.#dispatch();
     return this.#checkEnd();
   }
@@ -367,6 +388,7 @@ export class Coordinator {
       exit_code: result.exit_code,
       duration_ms: result.duration_ms,
       summary: result.summary,
+      usage: result.usage,
     });
     this.#untrack(f.task, f.attempt, f.worker);
     this.#decide(f.task);
@@ -374,7 +396,7 @@ export class Coordinator {
 
   /** Records an attempt lost with its worker (no result.json) and decides what happens next. */
   #lose(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, why: string): void {
-    this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: `worker ${f.worker} lost: ${why}` });
+    this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: `worker ${f.worker} lost: ${why}`, usage: null });
     this.#untrack(f.task, f.attempt, f.worker);
     this.#decide(f.task);
   }
@@ -494,14 +516,34 @@ export class Coordinator {
     // Tasks that declare the same `files` are not run at the same time (they would conflict).
     const busy = new Set<string>();
     for (const f of this.#inFlight.values()) for (const file of this.#tasks.get(f.task)!.files) busy.add(file);
+    const committed = this.#committed();
+    let blocked = false;
     const canStart = (t: SchedTask): boolean => {
-      const files = this.#tasks.get(t.id)!.files;
-      if (files.some((file) => busy.has(file))) return false;
-      for (const file of files) busy.add(file);
+      const task = this.#tasks.get(t.id)!;
+      if (task.files.some((file) => busy.has(file))) return false;
+      if (task.backend === 'anthropic') {
+        // An agent attempt starts only with caps the budget can cover (budget.ts).
+        const role = this.#config.roles[task.role!]!;
+        const caps = nextAttemptCaps(this.#state.budget, committed, slots, { max_cost_usd: role.max_cost_usd ?? null, max_tokens: role.max_tokens ?? null });
+        if (caps.kind === 'exhausted') {
+          blocked = true;
+          return false;
+        }
+        this.#caps.set(t.id, caps);
+        committed.usd += caps.caps.max_cost_usd ?? 0;
+        committed.tokens += caps.caps.max_tokens ?? 0;
+      }
+      for (const file of task.files) busy.add(file);
       return true;
     };
     const { tasks, wakeAt } = this.#ready.take(slots, now, waveBarrier(this.#config.scheduling.mode, this.#unfinishedPerWave), canStart);
     tasks.forEach((t, i) => this.#assign(t, idle[i]!.id));
+    if (blocked && !this.#state.budget.exhausted && ![...this.#inFlight.values()].some((f) => f.reserved)) {
+      // Nothing running can give budget back: the run stops here, resumable with higher caps.
+      const b = this.#state.budget;
+      const spent = this.#state.usage;
+      this.#o.log.append({ type: 'budget.exhausted', cost_usd: spent.cost_usd, tokens: totalTokens(spent), max_cost_usd: b.max_cost_usd, max_tokens: b.max_tokens });
+    }
     if (wakeAt !== undefined && wakeAt !== this.#backoffAt) {
       clearTimeout(this.#backoffTimer);
       this.#backoffAt = wakeAt;
@@ -537,15 +579,20 @@ export class Coordinator {
     if (base && base.exitCode !== 0) {
       // The integration branch is gone: nothing can be started on it. The attempt fails at once.
       this.#o.notices.notice(`cannot start ${t.id}: the integration branch ${run.integration_branch} is missing in ${run.repo}`);
-      log.append({ type: 'attempt.finished', task: t.id, attempt, outcome: 'failed', reason: 'workspace-failed', exit_code: null, duration_ms: null, summary: `the integration branch ${run.integration_branch} is missing` });
+      log.append({ type: 'attempt.finished', task: t.id, attempt, outcome: 'failed', reason: 'workspace-failed', exit_code: null, duration_ms: null, summary: `the integration branch ${run.integration_branch} is missing`, usage: null });
       log.append({ type: 'task.failed', task: t.id, reason: 'workspace-failed' });
       this.#terminal(t.id);
       this.#skipFrom(t.id, descendants(t.id, this.#dependents));
       return;
     }
+    const caps = this.#caps.get(t.id);
+    this.#caps.delete(t.id);
+    const agent = task.backend === 'anthropic' ? agentSpecFor(this.#config.roles[task.role!]!, caps?.caps ?? { max_cost_usd: null, max_tokens: null }, caps?.source ?? 'role') : null;
     const assignment: Assignment = {
-      protocol: 1,
+      protocol: PROTOCOL_VERSION,
       run_id: run.id,
+      goal: run.goal,
+      agent,
       task,
       attempt,
       worker,
@@ -567,7 +614,58 @@ export class Coordinator {
     writeJsonAtomicSync(files.assignment, assignment, { fsync: false });
     this.#pool.assign(worker, { task: t.id, attempt });
     this.#pool.send(worker, { kind: 'assign', task: t.id, attempt });
-    this.#track({ task: t.id, attempt, worker });
+    this.#track({ task: t.id, attempt, worker, reserved: agent ? { usd: agent.max_cost_usd ?? 0, tokens: agent.max_tokens ?? 0 } : undefined });
+  }
+
+  /** What an adopted attempt reserved: the caps in its assignment.json. */
+  #reservationOf(task: string, attempt: number): Spend | undefined {
+    try {
+      const agent = readJsonFile(this.#o.paths.attempt(task, attempt).assignment, AssignmentSchema)?.agent;
+      return agent ? { usd: agent.max_cost_usd ?? 0, tokens: agent.max_tokens ?? 0 } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Spent (planner and finished attempts) plus reserved by running attempts: what the budget cannot give again. */
+  #committed(): Spend {
+    const u = this.#state.usage;
+    const out = { usd: u.cost_usd, tokens: totalTokens(u) };
+    for (const f of this.#inFlight.values()) {
+      out.usd += f.reserved?.usd ?? 0;
+      out.tokens += f.reserved?.tokens ?? 0;
+    }
+    return out;
+  }
+
+  /**
+   * Budget warnings at 50/80/95 % of a cap, counting what running agent attempts have spent so far
+   * (their status.json). Checked at most once a second: it reads a file per running agent attempt.
+   */
+  #checkBudget(): void {
+    const b = this.#state.budget;
+    if (b.max_cost_usd === null && b.max_tokens === null) return;
+    const now = Date.now();
+    if (now - this.#lastBudgetCheck < 1000) return;
+    this.#lastBudgetCheck = now;
+    const u = this.#state.usage;
+    const spent = { usd: u.cost_usd, tokens: totalTokens(u) };
+    for (const f of this.#inFlight.values()) {
+      if (!f.reserved) continue;
+      let live;
+      try {
+        live = readJsonFile(this.#o.paths.attempt(f.task, f.attempt).status, AttemptStatusSchema)?.usage;
+      } catch {
+        live = undefined;
+      }
+      if (live) {
+        spent.usd += live.cost_usd;
+        spent.tokens += totalTokens(live);
+      }
+    }
+    for (const percent of newWarnings(b, spent, b.warned)) {
+      this.#o.log.append({ type: 'budget.warning', percent, cost_usd: Math.round(spent.usd * 1e6) / 1e6, tokens: spent.tokens });
+    }
   }
 
   /** For a task whose last merge conflicted: the files, and the diff of the attempt that conflicted. */
@@ -622,7 +720,7 @@ export class Coordinator {
     for (const f of [...this.#inFlight.values()]) {
       if (!f.cancelSent || Date.now() - f.cancelSentAt! < limit) continue;
       this.#killAttemptGroup(f.task, f.attempt);
-      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; the attempt's processes were killed` });
+      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; the attempt's processes were killed`, usage: null });
       this.#untrack(f.task, f.attempt, f.worker);
       this.#pool.retire(f.worker, this.#stopAfterDrain === undefined); // a worker that ignores its inbox gets no more work
       this.#decide(f.task);
@@ -758,7 +856,10 @@ export class Coordinator {
   #checkEnd(): CoordinatorExit | undefined {
     if (this.#inFlight.size > 0) return undefined;
     const c = this.#state.counts;
-    if (c.pending + c.ready + c.running > 0) return this.#stopAfterDrain ? { kind: 'stopped', why: this.#stopAfterDrain } : undefined;
+    if (c.pending + c.ready + c.running > 0) {
+      if (this.#stopAfterDrain) return { kind: 'stopped', why: this.#stopAfterDrain };
+      return this.#state.budget.exhausted ? { kind: 'stopped', why: 'budget' } : undefined;
+    }
     const outcome = c.failed + c.skipped + c.cancelled === 0 ? 'succeeded' : 'failed';
     if (this.#state.phase !== 'finished') this.#o.log.append({ type: 'run.finished', outcome });
     return { kind: 'finished', outcome };

@@ -63,6 +63,9 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
       const near = suggest(t.role, roleNames);
       const known = roleNames.length ? `known roles: ${roleNames.join(', ')}` : 'the config defines no roles';
       issues.push({ path: [i, 'role'], message: `unknown role "${t.role}"${near ? ` (did you mean "${near}"?)` : ` (${known})`}` });
+    } else if ((t.role === undefined ? 'command' : context.roles[t.role]!.backend) === 'anthropic') {
+      if (t.run !== undefined) issues.push({ path: [i, 'run'], message: `role "${t.role}" is an agent role (backend: anthropic): its tasks take a \`description\`, not \`run:\`` });
+      if (!t.description?.trim()) issues.push({ path: [i, 'description'], message: `task "${t.id}" has an agent role ("${t.role}") and needs a \`description\`: the agent's instructions` });
     } else if (t.run === undefined) {
       const why = t.role === undefined ? 'a task needs `run:` (a shell command) or a `role:`' : `role "${t.role}" uses the command backend, which needs \`run:\``;
       issues.push({ path: [i], message: why });

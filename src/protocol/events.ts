@@ -1,6 +1,6 @@
 // The run's event log (events.jsonl): one JSON object per line, `seq` from 1 without gaps.
 import { z } from 'zod';
-import { AttemptOutcome, AttemptReason, ControlAction } from './schemas.js';
+import { AttemptOutcome, AttemptReason, ControlAction, UsageSchema } from './schemas.js';
 
 const Iso = z.string();
 const Id = z.string();
@@ -8,7 +8,11 @@ const base = { seq: z.number().int().min(1), at: Iso };
 
 /** Every event type, each a small object tagged by `type`. docs/protocol.md explains each. */
 export const EventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('run.started'), run_id: z.string(), goal: z.string().nullable(), pid: z.number().int(), host: z.string(), base_commit: z.string().nullable(), integration_branch: z.string().nullable() }),
+  z.object({ ...base, type: z.literal('run.started'), run_id: z.string(), goal: z.string().nullable(), pid: z.number().int(), host: z.string(), base_commit: z.string().nullable(), integration_branch: z.string().nullable(),
+    /** The run's caps (budget.* of the config); null: no cap. */
+    budget: z.object({ max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable() }),
+    /** What planning the run cost (the planner's model calls); null when the plan was written by hand. */
+    planner_usage: UsageSchema.nullable() }),
   z.object({ ...base, type: z.literal('plan.created'), tasks: z.array(Id), waves: z.number().int(), critical_path: z.array(Id) }),
   z.object({ ...base, type: z.literal('run.resumed'), pid: z.number().int(), host: z.string(), retry_failed: z.boolean() }),
   /** The task may start (its dependencies succeeded); `not_before` delays a retry (backoff). */
@@ -25,6 +29,8 @@ export const EventSchema = z.discriminatedUnion('type', [
     exit_code: z.number().int().nullable(),
     duration_ms: z.number().int().nullable(),
     summary: z.string(),
+    /** Agent backends: what the attempt spent (from result.json); null for commands and lost attempts. */
+    usage: UsageSchema.nullable(),
   }),
   /** The attempt's commit was merged into the integration branch; `tip` is the branch's new commit. */
   z.object({ ...base, type: z.literal('merge.succeeded'), task: Id, attempt: z.number().int(), commit: z.string(), tip: z.string(), files: z.array(z.string()) }),
@@ -51,6 +57,12 @@ export const EventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('run.paused'), reason: z.enum(['control', 'interrupt', 'stop-run']) }),
   /** Dispatch resumed after a pause request. */
   z.object({ ...base, type: z.literal('run.unpaused') }),
+  /** Spend (finished attempts, planner, and running attempts' reported usage) crossed `percent` (50, 80, 95) of a cap. */
+  z.object({ ...base, type: z.literal('budget.warning'), percent: z.number().int(), cost_usd: z.number(), tokens: z.number().int() }),
+  /** No attempt can be dispatched within the caps: dispatch stops; the run ends resumable once attempts drain. */
+  z.object({ ...base, type: z.literal('budget.exhausted'), cost_usd: z.number(), tokens: z.number().int(), max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable() }),
+  /** `swarm resume --max-cost-usd/--max-tokens` changed the caps. */
+  z.object({ ...base, type: z.literal('budget.changed'), max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable() }),
   z.object({ ...base, type: z.literal('run.finished'), outcome: z.enum(['succeeded', 'failed']) }),
 ]);
 export type SwarmEvent = z.infer<typeof EventSchema>;

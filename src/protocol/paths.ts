@@ -21,6 +21,8 @@ export class RunPaths {
   get controlDoneDir(): string { return path.join(this.root, 'control', 'done'); }
   controlRequest(id: string): string { return path.join(this.controlDir, `${id}.json`); }
   controlDone(id: string): string { return path.join(this.controlDoneDir, `${id}.json`); }
+  /** The planner's requests and answers (planned runs), also when planning failed. */
+  get plannerJson(): string { return path.join(this.root, 'planner.json'); }
   get logsDir(): string { return path.join(this.root, 'logs'); }
   get coordinatorLog(): string { return path.join(this.logsDir, 'coordinator.log'); }
   workerLog(workerId: string): string { return path.join(this.logsDir, `worker-${workerId}.log`); }
@@ -49,6 +51,8 @@ export class RunPaths {
       stdout: path.join(dir, 'stdout.log'),
       stderr: path.join(dir, 'stderr.log'),
       verify: path.join(dir, 'verify.log'),
+      transcript: path.join(dir, 'transcript.jsonl'),
+      bash: path.join(dir, 'bash.log'),
       result: path.join(dir, 'result.json'),
     };
   }
@@ -65,6 +69,10 @@ export interface AttemptPaths {
   stderr: string;
   /** Output of the task's verify command. */
   verify: string;
+  /** Agent backends: every message of the conversation, one JSON per line. */
+  transcript: string;
+  /** Agent backends: the bash tool's commands and their output. */
+  bash: string;
   result: string;
 }
 

@@ -2,10 +2,55 @@
 // them for people who write tools against a run directory; this file is the authority.
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const Iso = z.string().meta({ description: 'ISO-8601 timestamp (UTC).' });
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+
+/**
+ * Tokens and money spent on a model: by an agent turn, an attempt, a task, the planner or a run.
+ * Tokens are counts as the Anthropic API reports them (`usage` of a Message): `input_tokens` are
+ * the uncached input, `cache_read_tokens` / `cache_write_tokens` the input read from / written to
+ * the prompt cache. `cost_usd` is priced from src/llm/prices.ts.
+ */
+export const UsageSchema = z.object({
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cache_read_tokens: z.number().int(),
+  cache_write_tokens: z.number().int(),
+  cost_usd: z.number(),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+/** What the built-in agent of an `anthropic` role gets (assignment.json `agent`): the role's model and limits, resolved. */
+export const AgentSpecSchema = z.object({
+  model: z.string(),
+  /** Name of the environment variable holding the API key (the key itself is never written). */
+  api_key_env: z.string(),
+  /** API base URL; null: the SDK's default (ANTHROPIC_BASE_URL, else api.anthropic.com). */
+  base_url: z.string().nullable(),
+  /** Model requests (turns) allowed. */
+  max_turns: z.number().int(),
+  /** `max_tokens` of each model response. */
+  max_output_tokens: z.number().int(),
+  /** Token cap of the attempt (input + output + cache, summed over turns); null: none. */
+  max_tokens: z.number().int().nullable(),
+  /** Cost cap of the attempt, USD; null: none. */
+  max_cost_usd: z.number().nullable(),
+  /** Which cap is the binding one: the role's own, or what remained of the run budget at dispatch. */
+  cap_source: z.enum(['role', 'budget']),
+  /** Time limit of one `bash` tool call, ms. */
+  bash_timeout_ms: z.number().int(),
+  /** The model's context window, tokens; older tool results are compacted as the context nears it. */
+  context_window: z.number().int(),
+  /** Extra system-prompt instructions of the role. */
+  instructions: z.string().nullable(),
+  /** Prices per million tokens, USD. */
+  price: z.object({ input: z.number(), output: z.number(), cache_read: z.number(), cache_write: z.number() }),
+  /** Retries of a failed API request (429, 5xx, overloaded, connection errors). */
+  api_retries: z.number().int(),
+});
+export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 
 /** A task of plan.json: a validated plan task with defaults applied. */
 export const ResolvedTaskSchema = z.object({
@@ -14,7 +59,7 @@ export const ResolvedTaskSchema = z.object({
   description: z.string(),
   deps: z.array(Id),
   role: z.string().nullable(),
-  backend: z.enum(['command']),
+  backend: z.enum(['command', 'anthropic']),
   run: z.string().nullable(),
   cwd: z.string().nullable(),
   env: z.record(z.string(), z.string()),
@@ -34,6 +79,8 @@ export const PlanJsonSchema = z.object({
   tasks: z.array(ResolvedTaskSchema),
   critical_path: z.array(Id),
   waves: z.number().int(),
+  /** Set when the planner made the plan: its model, the requests it took, and what it cost. */
+  planner: z.object({ model: z.string(), requests: z.number().int(), usage: UsageSchema }).nullable(),
 });
 export type PlanJson = z.infer<typeof PlanJsonSchema>;
 
@@ -140,6 +187,10 @@ export const AssignmentSchema = z.object({
   previous: z.array(PreviousAttemptSchema),
   /** Succeeded dependencies and their summaries. */
   dependencies: z.array(z.object({ id: Id, summary: z.string().nullable() })),
+  /** The run's goal (agents see it in their system prompt). */
+  goal: z.string().nullable(),
+  /** Agent backends: the model, limits and price; null for command tasks. */
+  agent: AgentSpecSchema.nullable(),
   /** Git isolation: the worktree to create at `base_commit` and the ref that keeps the attempt's commit; null: run in place. */
   git: z
     .object({
@@ -171,7 +222,8 @@ export const AttemptStatusSchema = z.object({
   turn: z.number().int().nullable(),
   /** Last thing the backend did: an output line, a tool call. */
   activity: z.string().nullable(),
-  usage: z.null(),
+  /** Agent backends: usage so far; null for command tasks. */
+  usage: UsageSchema.nullable(),
 });
 export type AttemptStatus = z.infer<typeof AttemptStatusSchema>;
 
@@ -191,11 +243,17 @@ export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
  * - `verify-failed`: the command succeeded but the task's `verify` command did not;
  * - `workspace-failed`: the attempt's git worktree could not be created or its work not committed;
  * - `merge-conflict`: used by `task.failed` only, when the attempt's commit conflicted (merge.on_conflict: fail, or too many conflicts);
- * - `merge-failed`: used by `task.failed` only, when git could not merge for another reason (the branch or commit is gone).
+ * - `merge-failed`: used by `task.failed` only, when git could not merge for another reason (the branch or commit is gone);
+ * - `finished`: an agent called `finish` (or ended its turn with a final answer);
+ * - `loop-detected`: an agent made the same tool call (name and input) 3 times in a row;
+ * - `max-turns` / `max-cost` / `max-tokens`: an agent reached its role's limit;
+ * - `budget-exhausted`: an agent reached the share of the run budget it was given (does not use a retry);
+ * - `api-error`: the model API kept failing (after retries), or refused the request (bad key, bad request).
  */
 export const AttemptReason = z.enum([
   'exit-zero', 'exit-non-zero', 'killed-by-signal', 'spawn-failed', 'timed-out', 'cancel-requested', 'interrupted', 'worker-lost',
   'verify-failed', 'workspace-failed', 'merge-conflict', 'merge-failed',
+  'finished', 'loop-detected', 'max-turns', 'max-cost', 'max-tokens', 'budget-exhausted', 'api-error',
 ]);
 export type AttemptReason = z.infer<typeof AttemptReason>;
 
@@ -215,9 +273,10 @@ export const ResultSchema = z.object({
   finished_at: Iso,
   duration_ms: z.number().int(),
   stderr_tail: z.array(z.string()),
-  /** Agent backends only. */
-  usage: z.null(),
-  cost_usd: z.number().nullable(),
+  /** Agent backends only: tokens and cost of the whole attempt. */
+  usage: UsageSchema.nullable(),
+  /** Agent backends only: turns (model requests) made. */
+  turns: z.number().int().nullable(),
   /** Git isolation only: the commit of everything in the worktree (any outcome), null if nothing changed. */
   commit: z.string().nullable(),
   /** Files the commit changes, relative to the repository root. */

@@ -3,7 +3,8 @@
 import { z } from 'zod';
 import { unreachable } from '../util/unreachable.js';
 import type { SwarmEvent } from './events.js';
-import { AttemptOutcome, AttemptReason, PROTOCOL_VERSION } from './schemas.js';
+import { AttemptOutcome, AttemptReason, PROTOCOL_VERSION, UsageSchema, type Usage } from './schemas.js';
+import { addUsage, ZERO_USAGE } from './usage.js';
 
 /**
  * Task states. `ready` may carry `not_before` (a retry waiting out its backoff).
@@ -51,6 +52,8 @@ const TaskSnapshot = z.object({
   cancel_requested: z.boolean(),
   /** The last merge conflict, until a merge of the task succeeds: passed to the next attempt. */
   last_conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()) }).nullable(),
+  /** What the task's finished attempts spent (agent backends; zero for commands). */
+  usage: UsageSchema,
 });
 export type TaskSnapshot = z.infer<typeof TaskSnapshot>;
 
@@ -78,6 +81,10 @@ export const StateSchema = z.object({
   git: z.object({ branch: z.string(), base: z.string(), tip: z.string() }).nullable(),
   tasks: z.record(z.string(), TaskSnapshot),
   counts: z.record(TaskStateName, z.number().int()),
+  /** Spent by the planner and every finished attempt. Running attempts' spend is in their status.json. */
+  usage: UsageSchema,
+  /** The run's caps (null: none), whether dispatch stopped on them, and the warnings given (percent). */
+  budget: z.object({ max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable(), exhausted: z.boolean(), warned: z.array(z.number().int()) }),
 });
 export type RunState = z.infer<typeof StateSchema>;
 
@@ -95,12 +102,14 @@ export function initialState(): RunState {
     git: null,
     tasks: {},
     counts: { pending: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+    usage: { ...ZERO_USAGE },
+    budget: { max_cost_usd: null, max_tokens: null, exhausted: false, warned: [] },
   };
 }
 
 /** Whether a finished attempt uses up one of the task's retries. */
 export function countsAsFailure(outcome: AttemptOutcome, reason: AttemptReason): boolean {
-  return (outcome === 'failed' || outcome === 'timed-out') && reason !== 'worker-lost';
+  return (outcome === 'failed' || outcome === 'timed-out') && reason !== 'worker-lost' && reason !== 'budget-exhausted';
 }
 
 /**
@@ -127,18 +136,22 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       state.started_at = event.at;
       if (event.integration_branch && event.base_commit) state.git = { branch: event.integration_branch, base: event.base_commit, tip: event.base_commit };
       state.phase = 'running';
+      state.budget = { ...event.budget, exhausted: false, warned: [] };
+      if (event.planner_usage) state.usage = addUsage(state.usage, event.planner_usage);
       break;
     case 'plan.created':
       for (const id of event.tasks) {
         state.tasks[id] = {
           state: 'pending', attempts: 0, failures: 0, lost: 0, current: null, not_before: null,
           started_at: null, finished_at: null, last: null, skipped_because: null, conflicts: 0, merged_commit: null, cancel_requested: false, last_conflict: null,
+          usage: { ...ZERO_USAGE },
         };
         state.counts.pending++;
       }
       break;
     case 'run.resumed':
       state.resumes++;
+      state.budget.exhausted = false;
       state.phase = 'running';
       state.outcome = null;
       state.finished_at = null;
@@ -170,6 +183,10 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       t.last = { attempt, outcome, reason, exit_code, duration_ms, summary };
       if (countsAsFailure(outcome, reason)) t.failures++;
       if (reason === 'worker-lost') t.lost++;
+      if (event.usage) {
+        t.usage = addUsage(t.usage, event.usage);
+        state.usage = addUsage(state.usage, event.usage);
+      }
       break;
     }
     case 'merge.succeeded':
@@ -220,6 +237,15 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       break;
     case 'run.unpaused':
       state.phase = 'running';
+      break;
+    case 'budget.warning':
+      state.budget.warned.push(event.percent);
+      break;
+    case 'budget.exhausted':
+      state.budget.exhausted = true;
+      break;
+    case 'budget.changed':
+      state.budget = { max_cost_usd: event.max_cost_usd, max_tokens: event.max_tokens, exhausted: false, warned: [] };
       break;
     case 'run.finished':
       state.phase = 'finished';

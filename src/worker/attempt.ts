@@ -6,6 +6,7 @@ import type { AttemptPaths } from '../protocol/paths.js';
 import { AssignmentSchema, PROTOCOL_VERSION, type Assignment, type AttemptStatus, type Result } from '../protocol/schemas.js';
 import { HOST } from '../util/process.js';
 import type { AttemptEvent, Backend, BackendOutcome, StopReason } from './backends/backend.js';
+import { AnthropicBackend } from './backends/anthropic.js';
 import { CommandBackend } from './backends/command.js';
 import { runShell } from './shell.js';
 import { commitWorktree, createWorktree, type AttemptCommit } from '../git/worktree.js';
@@ -13,6 +14,7 @@ import { commitWorktree, createWorktree, type AttemptCommit } from '../git/workt
 /** Backends by name. Agent backends are added here. */
 const BACKENDS: Record<Assignment['task']['backend'], () => Backend> = {
   command: () => new CommandBackend(),
+  anthropic: () => new AnthropicBackend(),
 };
 
 /** Lines of stderr kept in result.json and passed to the next attempt. */
@@ -56,7 +58,7 @@ export class RunningAttempt {
   heartbeat(): void {
     if (!this.#status || this.#status.state === 'finished') return;
     this.#status.heartbeat_at = new Date().toISOString();
-    this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
+    if (this.#status.turn === null) this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
     // Synchronous, so a heartbeat can never land after the final `finished` status.
     writeJsonAtomicSync(this.#paths.status, this.#status);
   }
@@ -78,8 +80,9 @@ export class RunningAttempt {
     writeJsonAtomicSync(this.#paths.status, this.#status);
     fs.writeFileSync(this.#paths.prompt, promptOf(assignment));
     const events = fs.openSync(this.#paths.events, 'a');
+    let seq = 0;
     const emit = (e: AttemptEvent): void => {
-      fs.writeSync(events, JSON.stringify({ at: new Date().toISOString(), ...e }) + '\n');
+      fs.writeSync(events, JSON.stringify({ seq: ++seq, at: new Date().toISOString(), ...e }) + '\n');
     };
     this.#timeout = setTimeout(() => this.stop('timed-out'), assignment.timeout_ms);
     let outcome: BackendOutcome;
@@ -126,8 +129,8 @@ export class RunningAttempt {
       finished_at: finished.toISOString(),
       duration_ms: finished.getTime() - started.getTime(),
       stderr_tail: tailLines(this.#paths.stderr, STDERR_TAIL_LINES),
-      usage: null,
-      cost_usd: null,
+      usage: outcome.usage ?? null,
+      turns: outcome.turns ?? null,
       commit: work?.commit ?? null,
       files_changed: assignment.git ? (work?.files ?? []) : null,
       verify,
@@ -145,7 +148,7 @@ export class RunningAttempt {
     const now = new Date().toISOString();
     const result: Result = {
       protocol: PROTOCOL_VERSION, task, attempt, worker: this.#workerId, ...outcome, started_at: now, finished_at: now, duration_ms: 0,
-      stderr_tail: [], usage: null, cost_usd: null, commit: null, files_changed: null, verify: null,
+      stderr_tail: [], usage: outcome.usage ?? null, turns: outcome.turns ?? null, commit: null, files_changed: null, verify: null,
     };
     writeJsonAtomicSync(this.#paths.result, result);
     if (this.#status) writeJsonAtomicSync(this.#paths.status, { ...this.#status, state: 'finished', heartbeat_at: now });
@@ -173,6 +176,10 @@ export class RunningAttempt {
         env: { ...process.env, ...a.env },
         onSpawn: (pgid) => this.#spawned(pgid),
         emit,
+        progress: (p) => {
+          this.#status = { ...this.#status!, state: 'running', turn: p.turn, activity: p.activity, usage: p.usage, heartbeat_at: new Date().toISOString() };
+          writeJsonAtomicSync(this.#paths.status, this.#status);
+        },
         log: this.#log,
       });
     } catch (e) {

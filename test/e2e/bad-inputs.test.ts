@@ -231,7 +231,7 @@ const cases: Case[] = [
     files: { 'swarm.yaml': 'version: 1\nworkers: 2\n' },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:1:1',
-    message: 'no tasks: add a `tasks:` list, or pass `--plan FILE`',
+    message: 'no tasks: add a `tasks:` list, pass `--plan FILE`, or give a goal for the planner',
   },
   {
     name: 'a task with neither `run:` nor `role:`',

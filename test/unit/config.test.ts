@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { Duration, parseDuration } from '../../src/config/duration.js';
 import { loadConfig, loadPlan, type LoadedConfig } from '../../src/config/load.js';
-import { ConfigSchema } from '../../src/config/schema.js';
+import { AGENT_ROLE_KEYS, ConfigSchema } from '../../src/config/schema.js';
 import { formatIssue, formatPath, SourceDocument, type InputIssue } from '../../src/config/source.js';
 import { knownKeysAt, suggest } from '../../src/config/zod-issues.js';
 import { makeWorld, type World } from '../helpers.js';
@@ -94,6 +94,14 @@ describe('defaults', () => {
       git: { isolation: DEFAULTS.isolation, required: false, include_uncommitted: false },
       merge: { on_conflict: DEFAULTS.onConflict },
       roles: {},
+      planner: {
+        model: DEFAULTS.model,
+        max_tokens: DEFAULTS.plannerMaxTokens,
+        max_repairs: DEFAULTS.maxRepairs,
+        context_tokens: DEFAULTS.plannerContextTokens,
+        api_key_env: DEFAULTS.apiKeyEnv,
+      },
+      budget: {},
     });
   });
 
@@ -218,7 +226,7 @@ describe('suggest and knownKeysAt', () => {
     expect(knownKeysAt(ConfigSchema, [])).toContain('workers');
     expect(knownKeysAt(ConfigSchema, ['scheduling'])).toEqual(['mode', 'retries', 'backoff', 'backoff_max', 'timeout', 'kill_grace']);
     expect(knownKeysAt(ConfigSchema, ['tasks', 0])).toContain('deps');
-    expect(knownKeysAt(ConfigSchema, ['roles', 'coder'])).toEqual(['backend', 'timeout', 'retries', 'env']);
+    expect(knownKeysAt(ConfigSchema, ['roles', 'coder'])).toEqual(['backend', 'timeout', 'retries', 'env', ...AGENT_ROLE_KEYS]);
     expect(knownKeysAt(ConfigSchema, ['workers'])).toEqual([]);
   });
 });

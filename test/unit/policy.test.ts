@@ -12,6 +12,7 @@ function snap(outcome: AttemptOutcome, reason: AttemptReason, counters: Partial<
     state: 'running', attempts: 1, failures: 0, lost: 0, current: null, not_before: null, started_at: null, finished_at: null,
     last: { attempt: 1, outcome, reason, exit_code: null, duration_ms: null, summary: '' },
     skipped_because: null, conflicts: 0, merged_commit: null, cancel_requested: false, last_conflict: null,
+    usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0 },
     ...counters,
   };
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewEvent, SwarmEvent } from '../../src/protocol/events.js';
 import { readJsonl, truncateTornTail } from '../../src/protocol/jsonl.js';
+import type { Usage } from '../../src/protocol/schemas.js';
 import { applyEvent, initialState, replay, StateSchema, type RunState } from '../../src/protocol/state.js';
 import { makeWorld, type World } from '../helpers.js';
 
@@ -11,26 +12,29 @@ function numbered(events: NewEvent[]): SwarmEvent[] {
   return events.map((e, i) => ({ ...e, seq: i + 1, at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString() }) as SwarmEvent);
 }
 
+/** A usage of `usd` dollars and 1000 tokens of each kind. */
+const U = (usd: number): Usage => ({ input_tokens: 1000, output_tokens: 1000, cache_read_tokens: 1000, cache_write_tokens: 1000, cost_usd: usd });
+
 const at = (i: number): string => new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString();
 
 // A run of a → b → c plus an independent d: a succeeds; b fails once, is retried, fails again;
 // c is skipped because of b; d is cancelled while ready; the run finishes failed.
 const story: NewEvent[] = [
-  { type: 'run.started', run_id: 'run-1', goal: 'test', pid: 100, host: 'h', base_commit: null, integration_branch: null }, // 1
+  { type: 'run.started', run_id: 'run-1', goal: 'test', pid: 100, host: 'h', base_commit: null, integration_branch: null, budget: { max_cost_usd: 2, max_tokens: null }, planner_usage: U(0.25) }, // 1
   { type: 'plan.created', tasks: ['a', 'b', 'c', 'd'], waves: 3, critical_path: ['a', 'b', 'c'] }, // 2
   { type: 'task.ready', task: 'a', not_before: null }, // 3
   { type: 'task.ready', task: 'd', not_before: null }, // 4
   { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' }, // 5
   { type: 'attempt.started', task: 'a', attempt: 1, worker: 'w1' }, // 6
   { type: 'task.cancelled', task: 'd' }, // 7
-  { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'succeeded', reason: 'exit-zero', exit_code: 0, duration_ms: 1000, summary: 'ok' }, // 8
+  { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'succeeded', reason: 'exit-zero', exit_code: 0, duration_ms: 1000, summary: 'ok', usage: U(0.5) }, // 8
   { type: 'task.succeeded', task: 'a' }, // 9
   { type: 'task.ready', task: 'b', not_before: null }, // 10
   { type: 'attempt.assigned', task: 'b', attempt: 1, worker: 'w2' }, // 11
-  { type: 'attempt.finished', task: 'b', attempt: 1, outcome: 'failed', reason: 'exit-non-zero', exit_code: 1, duration_ms: 500, summary: 'exit 1' }, // 12
+  { type: 'attempt.finished', task: 'b', attempt: 1, outcome: 'failed', reason: 'exit-non-zero', exit_code: 1, duration_ms: 500, summary: 'exit 1', usage: null }, // 12
   { type: 'task.ready', task: 'b', not_before: at(20) }, // 13
   { type: 'attempt.assigned', task: 'b', attempt: 2, worker: 'w1' }, // 14
-  { type: 'attempt.finished', task: 'b', attempt: 2, outcome: 'failed', reason: 'exit-non-zero', exit_code: 2, duration_ms: 400, summary: 'exit 2' }, // 15
+  { type: 'attempt.finished', task: 'b', attempt: 2, outcome: 'failed', reason: 'exit-non-zero', exit_code: 2, duration_ms: 400, summary: 'exit 2', usage: null }, // 15
   { type: 'task.failed', task: 'b', reason: 'exit-non-zero' }, // 16
   { type: 'task.skipped', task: 'c', because: 'b' }, // 17
   { type: 'run.finished', outcome: 'failed' }, // 18
@@ -79,6 +83,36 @@ describe('the state reducer', () => {
     expect(s.tasks.c).toMatchObject({ state: 'skipped', skipped_because: 'b', attempts: 0 });
   });
 
+  it('sums usage per task and for the run (planner included) and records budget events', () => {
+    const s = replay(numbered(story));
+    expect(s.tasks.a!.usage).toEqual(U(0.5));
+    expect(s.tasks.b!.usage.cost_usd).toBe(0);
+    expect(s.usage).toEqual({ input_tokens: 2000, output_tokens: 2000, cache_read_tokens: 2000, cache_write_tokens: 2000, cost_usd: 0.75 });
+    expect(s.budget).toEqual({ max_cost_usd: 2, max_tokens: null, exhausted: false, warned: [] });
+    const more = replay(
+      numbered([
+        ...story,
+        { type: 'budget.warning', percent: 50, cost_usd: 1, tokens: 10 },
+        { type: 'budget.exhausted', cost_usd: 1.99, tokens: 10, max_cost_usd: 2, max_tokens: null },
+      ]),
+    );
+    expect(more.budget).toEqual({ max_cost_usd: 2, max_tokens: null, exhausted: true, warned: [50] });
+    const raised = replay(numbered([...story, { type: 'budget.exhausted', cost_usd: 2, tokens: 0, max_cost_usd: 2, max_tokens: null }, { type: 'budget.changed', max_cost_usd: 5, max_tokens: 1000 }]));
+    expect(raised.budget).toEqual({ max_cost_usd: 5, max_tokens: 1000, exhausted: false, warned: [] });
+  });
+
+  it('does not count an attempt stopped by the run budget as a failure', () => {
+    const s = replay(
+      numbered([
+        ...story.slice(0, 2),
+        { type: 'task.ready', task: 'a', not_before: null },
+        { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' },
+        { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'failed', reason: 'budget-exhausted', exit_code: null, duration_ms: 5, summary: 'cap', usage: U(1) },
+      ]),
+    );
+    expect(s.tasks.a).toMatchObject({ failures: 0, usage: U(1) });
+  });
+
   it('tracks the attempt in flight and a retry waiting out its backoff', () => {
     const events = numbered(story);
     const running = replay(events.slice(0, 6));
@@ -95,7 +129,7 @@ describe('the state reducer', () => {
         ...story.slice(0, 2),
         { type: 'task.ready', task: 'a', not_before: null },
         { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' },
-        { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: 'lost' },
+        { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: 'lost', usage: null },
       ]),
     );
     expect(s.tasks.a).toMatchObject({ failures: 0, lost: 1 });

@@ -1,15 +1,36 @@
 // The interface every backend implements (DESIGN §6): run one attempt, report how it ended.
 import type { Logger } from 'pino';
 import type { AttemptPaths } from '../../protocol/paths.js';
-import type { Assignment, AttemptOutcome, AttemptReason } from '../../protocol/schemas.js';
+import type { Assignment, AttemptOutcome, AttemptReason, Usage } from '../../protocol/schemas.js';
 
 /** Why an attempt is being stopped early (the AbortSignal's reason). */
 export type StopReason = 'timed-out' | 'cancel-requested' | 'interrupted';
 
-/** A normalized event of an attempt (events.jsonl of the attempt). */
+/**
+ * A normalized event of an attempt (a line of the attempt's events.jsonl, DESIGN §6). `text` is
+ * one line for people; agent events add the structured fields of their type.
+ */
 export interface AttemptEvent {
   type: 'message' | 'tool_call' | 'tool_result' | 'usage' | 'error' | 'log';
   text: string;
+  /** tool_call / tool_result: the tool's name. */
+  name?: string;
+  /** tool_call: the tool's input (long strings cut). */
+  input?: unknown;
+  /** tool_result: the output the model got (cut to 2000 characters here). */
+  output?: string;
+  is_error?: boolean;
+  /** usage: the turn, that turn's usage, and the attempt's total so far. */
+  turn?: number;
+  usage?: Usage;
+  total?: Usage;
+}
+
+/** Progress of an agent, for status.json: the turn, the last thing it did, usage so far. */
+export interface AgentProgress {
+  turn: number;
+  activity: string;
+  usage: Usage;
 }
 
 /** What a backend gets to run an attempt. */
@@ -24,6 +45,8 @@ export interface AttemptContext {
   onSpawn(pgid: number): void;
   /** Records a normalized event. */
   emit(event: AttemptEvent): void;
+  /** Agent backends: reports progress (written to status.json at once). */
+  progress(p: AgentProgress): void;
   log: Logger;
 }
 
@@ -34,6 +57,9 @@ export interface BackendOutcome {
   exit_code: number | null;
   signal: string | null;
   summary: string;
+  /** Agent backends: what the attempt spent, and its turns. */
+  usage?: Usage;
+  turns?: number;
 }
 
 /** A way of running attempts. One module per backend. */

@@ -1,0 +1,56 @@
+// Running the planner for `swarm run <config> "<goal>"` and `swarm plan`: API key checks, Ctrl-C,
+// progress lines, and the transcript written whatever the outcome.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/schema.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { agentRoles, planGoal, type Planned } from '../coordinator/planner.js';
+import { makeClient } from '../llm/client.js';
+import { writeJsonAtomicSync } from '../protocol/files.js';
+import type { ResolvedTask } from '../protocol/schemas.js';
+import type { Output } from '../presenter/console.js';
+import { err, ok, type Result } from '../util/result.js';
+
+/**
+ * The API keys a run needs and the environment lacks, as messages naming the variable and the
+ * config key that names it: the planner's (when planning) and each agent role's that a task uses.
+ */
+export function missingKeys(config: Config, planning: boolean, tasks: readonly ResolvedTask[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const need = new Map<string, string>();
+  if (planning) {
+    need.set(config.planner.api_key_env, 'planner.api_key_env');
+    for (const role of agentRoles(config) ?? []) need.set(config.roles[role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${role}.api_key_env`);
+  }
+  for (const t of tasks) {
+    if (t.backend !== 'anthropic' || t.role === null) continue;
+    need.set(config.roles[t.role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${t.role}.api_key_env`);
+  }
+  return [...need]
+    .filter(([variable]) => !env[variable])
+    .map(([variable, key]) => `the environment variable ${variable} is not set: it holds the Anthropic API key (${key}); keys are never read from the YAML`);
+}
+
+/**
+ * Plans `goal`, printing progress to `out`, and writes the planner's transcript to `transcriptFile`
+ * in every case (planned, invalid, API error, Ctrl-C). Returns the plan, or a message for the user
+ * that lists the last answer's problems and where the transcript is.
+ */
+export async function planWithTranscript(config: Config, goal: string, repo: string, transcriptFile: string, out: Output): Promise<Result<Planned, string>> {
+  const client = makeClient(config.planner);
+  if (!client.ok) return err(client.error);
+  const controller = new AbortController();
+  const onInterrupt = (): void => controller.abort(new Error('interrupted'));
+  process.on('SIGINT', onInterrupt);
+  try {
+    const result = await planGoal({ goal, config, repo, client: client.value, signal: controller.signal, onProgress: (line) => out.write(`${line}\n`) });
+    const transcript = result.ok ? result.value.transcript : result.error.transcript;
+    fs.mkdirSync(path.dirname(transcriptFile), { recursive: true });
+    writeJsonAtomicSync(transcriptFile, transcript);
+    if (result.ok) return result;
+    const problems = result.error.errors.map((e) => `\n  - ${e}`).join('');
+    return err(`${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+}
+

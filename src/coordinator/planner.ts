@@ -1,0 +1,212 @@
+// The planner (DESIGN §4): one LLM conversation that must answer through a `submit_plan` tool whose
+// input schema is generated from the plan's zod schema. Its answer goes through the same validator
+// as a user's plan; errors go back as the tool result and the model repairs, a bounded number of
+// times. Failures are values (the errors and the transcript), never exceptions.
+import type Anthropic from '@anthropic-ai/sdk';
+import { z } from 'zod';
+import { DEFAULTS } from '../config/defaults.js';
+import { TaskId, TaskSpec, type Config, type PlannerSpec } from '../config/schema.js';
+import { costOf, modelInfo, type ModelPrice } from '../llm/prices.js';
+import { ApiFailure, withRetries } from '../llm/retry.js';
+import type { Usage } from '../protocol/schemas.js';
+import { addUsage, ZERO_USAGE } from '../protocol/usage.js';
+import { err, ok, type Result } from '../util/result.js';
+import { validatePlan, type ResolvedPlan } from './plan.js';
+import { repoContext } from './repo-context.js';
+
+/** The task fields a planner writes (agent tasks: no `run`, `cwd` or `env`). */
+function plannedTask(roles: [string, ...string[]]) {
+  return z.strictObject({
+    id: TaskId,
+    title: z.string().min(1).max(200).describe('One line for humans.'),
+    description: z.string().min(1).describe('Complete instructions for the agent that does the task: what to change, where, and how to check it.'),
+    deps: z.array(TaskId).describe('Ids of tasks whose work this task needs (it starts after they succeed and sees their changes).'),
+    role: z.enum(roles).describe('Which agent role does the task.'),
+    files: z.array(z.string()).optional().describe('Paths the task expects to touch; tasks sharing a file never run at once.'),
+    verify: z.string().optional().describe('Shell command that must exit 0 after the task (e.g. the tests it adds).'),
+    estimate: z.number().positive().describe('Relative duration (1 = a small change); longer chains of estimates are started first.'),
+  });
+}
+
+/** The input of submit_plan. */
+function planSchema(roles: [string, ...string[]]) {
+  return z.strictObject({ tasks: z.array(plannedTask(roles)).min(1).describe('The tasks of the plan, a DAG through `deps`.') });
+}
+
+/** A task as the planner wrote it (what `swarm plan` saves). */
+export type PlannedTask = z.infer<ReturnType<typeof plannedTask>>;
+
+const PLANNER_SYSTEM = `You are the planner of fileswarm, which runs several coding agents in parallel on one repository. Each agent works alone in its own git worktree on one task; finished tasks are merged into an integration branch, and a task starts from the merged work of the tasks it depends on.
+
+Split the goal into tasks that form a DAG:
+- A task is a coherent change one agent can make and check alone (typically one feature piece, module or test suite).
+- Make tasks independent where you can, so they run in parallel; add a dependency only when a task needs another's changes.
+- Tasks that would edit the same file at the same time conflict on merge: give such tasks a dependency, or list the file in both tasks' \`files\` so they are serialized.
+- Write each description as complete instructions: the agent sees only its task, the goal and its dependencies' summaries.
+- Give each task an estimate of its relative size, and a verify command when the project has a way to check the work.
+- Use only the roles listed. Ids are lower-case slugs (a-z, 0-9, -).
+
+Answer only by calling submit_plan. If it returns errors, fix them and call it again with the whole corrected plan.`;
+
+/** One request of the planner and what became of its answer. */
+export interface PlannerTurn {
+  request: number;
+  usage: Usage;
+  /** Problems of the answer (empty: accepted). */
+  errors: string[];
+}
+
+/** The planner's record: written to planner.json, also when planning failed. */
+export interface PlannerTranscript {
+  model: string;
+  goal: string;
+  outcome: 'planned' | 'invalid' | 'api-error' | 'interrupted';
+  turns: PlannerTurn[];
+  usage: Usage;
+  /** The conversation (system prompt, then every message). */
+  system: string;
+  messages: Anthropic.Messages.MessageParam[];
+}
+
+/** A plan made by the planner. */
+export interface Planned {
+  tasks: PlannedTask[];
+  plan: ResolvedPlan;
+  transcript: PlannerTranscript;
+}
+
+/** Why planning failed, with what to show the user. */
+export interface PlanningFailure {
+  message: string;
+  errors: string[];
+  transcript: PlannerTranscript;
+}
+
+/** What planGoal needs. */
+export interface PlanRequest {
+  goal: string;
+  config: Config;
+  repo: string;
+  client: Anthropic;
+  signal: AbortSignal;
+  /** Called before each request and after each answer, for progress lines. */
+  onProgress?(line: string): void;
+}
+
+/** The prices of the planner's model (its `price:`, else the table). */
+function plannerPrice(p: PlannerSpec): ModelPrice {
+  if (p.price) return { input: p.price.input, output: p.price.output, cache_read: p.price.cache_read ?? p.price.input / 10, cache_write: p.price.cache_write ?? p.price.input * 1.25 };
+  const info = modelInfo(p.model);
+  if (!info) throw new Error(`planner model "${p.model}" has no price`); // loadConfig refuses this
+  return info.price;
+}
+
+/** Agent roles of a config (the ones a planner may use), or undefined if there are none. */
+export function agentRoles(config: Config): [string, ...string[]] | undefined {
+  const names = Object.entries(config.roles).filter(([, r]) => r.backend === 'anthropic').map(([n]) => n);
+  return names.length > 0 ? (names as [string, ...string[]]) : undefined;
+}
+
+/**
+ * Asks the planner model for a plan of `goal`, validates it like any plan, and sends errors back
+ * for repair up to `planner.max_repairs` times.
+ * @returns the plan, or a failure with the errors of the last answer and the whole transcript.
+ */
+export async function planGoal(req: PlanRequest): Promise<Result<Planned, PlanningFailure>> {
+  const { config, goal } = req;
+  const spec = config.planner;
+  const price = plannerPrice(spec);
+  const roles = agentRoles(config);
+  const transcript: PlannerTranscript = { model: spec.model, goal, outcome: 'invalid', turns: [], usage: { ...ZERO_USAGE }, system: '', messages: [] };
+  if (!roles) return err({ message: 'planning needs an agent role: add one to `roles:` (e.g. `coder: {backend: anthropic}`)', errors: [], transcript });
+
+  const schema = planSchema(roles);
+  const { $schema: _drop, ...inputSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  const tool = { name: 'submit_plan', description: 'Submit the plan: the tasks of a DAG that together reach the goal.', input_schema: { ...inputSchema, type: 'object' as const } };
+  const roleLines = roles.map((n) => {
+    const r = config.roles[n]!;
+    return `- ${n}: model ${r.model ?? DEFAULTS.model}${r.instructions ? `; ${r.instructions.split('\n')[0]}` : ''}`;
+  });
+  transcript.system = spec.instructions ? `${PLANNER_SYSTEM}\n\n${spec.instructions}` : PLANNER_SYSTEM;
+  const context = await repoContext(req.repo, spec.context_tokens);
+  const messages = transcript.messages;
+  messages.push({
+    role: 'user',
+    content: [
+      { type: 'text', text: `# Goal\n${goal}\n\n# Roles\n${roleLines.join('\n')}\n\n# The repository\n${context.text}`, cache_control: { type: 'ephemeral' } },
+    ],
+  });
+
+  let errors: string[] = [];
+  for (let request = 1; request <= 1 + spec.max_repairs; request++) {
+    req.onProgress?.(request === 1 ? `planning with ${spec.model}…` : `plan rejected (${errors.length} problem(s)); repair ${request - 1} of ${spec.max_repairs}…`);
+    let message: Anthropic.Messages.Message;
+    try {
+      message = await withRetries(
+        () =>
+          req.client.messages
+            .stream(
+              { model: spec.model, max_tokens: spec.max_tokens, system: transcript.system, tools: [tool], tool_choice: { type: 'tool', name: 'submit_plan' }, messages },
+              { signal: req.signal },
+            )
+            .finalMessage(),
+        DEFAULTS.apiRetries,
+        req.signal,
+        (n) => req.onProgress?.(`planner request failed (${n.error}); retrying in ${n.delayMs} ms`),
+      );
+    } catch (e) {
+      if (req.signal.aborted) {
+        transcript.outcome = 'interrupted';
+        return err({ message: 'planning was interrupted', errors: [], transcript });
+      }
+      if (e instanceof ApiFailure) {
+        transcript.outcome = 'api-error';
+        return err({ message: `the planner's model request failed: ${e.message}`, errors: [], transcript });
+      }
+      throw e;
+    }
+    const tokens = {
+      input_tokens: message.usage.input_tokens,
+      output_tokens: message.usage.output_tokens,
+      cache_read_tokens: message.usage.cache_read_input_tokens ?? 0,
+      cache_write_tokens: message.usage.cache_creation_input_tokens ?? 0,
+    };
+    const usage: Usage = { ...tokens, cost_usd: costOf(tokens, price) };
+    transcript.usage = addUsage(transcript.usage, usage);
+    messages.push({ role: 'assistant', content: message.content.filter((b) => b.type === 'text' || b.type === 'tool_use') as Anthropic.Messages.ContentBlockParam[] });
+
+    const call = message.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === 'submit_plan');
+    if (!call) {
+      errors = ['the answer did not call submit_plan'];
+      transcript.turns.push({ request, usage, errors });
+      messages.push({ role: 'user', content: [{ type: 'text', text: 'Answer by calling submit_plan with the whole plan.' }] });
+      continue;
+    }
+    const checked = checkPlan(call.input, schema, config);
+    errors = checked.ok ? [] : checked.error;
+    transcript.turns.push({ request, usage, errors });
+    if (checked.ok) {
+      messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: `accepted: ${checked.value.tasks.length} tasks` }] });
+      transcript.outcome = 'planned';
+      return ok({ tasks: checked.value.tasks, plan: checked.value.plan, transcript });
+    }
+    messages.push({
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\nCall submit_plan again with the whole corrected plan.` }],
+    });
+  }
+  transcript.outcome = 'invalid';
+  return err({ message: `the planner gave no valid plan in ${1 + spec.max_repairs} answer(s)`, errors, transcript });
+}
+
+/** Validates a submit_plan input: the schema, then the one plan validator. Issues as `tasks[2].deps[0]: message`. */
+function checkPlan(input: unknown, schema: ReturnType<typeof planSchema>, config: Config): Result<{ tasks: PlannedTask[]; plan: ResolvedPlan }, string[]> {
+  const where = (p: readonly PropertyKey[]): string => p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) return err(parsed.error.issues.map((i) => `${where(i.path) || 'input'}: ${i.message}`));
+  const tasks = parsed.data.tasks;
+  const specs = tasks.map((t) => TaskSpec.parse(t));
+  const plan = validatePlan(specs, config);
+  if (!plan.ok) return err(plan.error.map((i) => `${where(['tasks', ...i.path])}: ${i.message}`));
+  return ok({ tasks, plan: plan.value });
+}

@@ -1,0 +1,67 @@
+// The price table of models, in one place. Costs the API does not report in USD are computed here.
+//
+// Prices in USD per million tokens, from Anthropic's pricing page
+// (https://platform.claude.com/docs/en/about-claude/pricing, "Model pricing"), as read on
+// 2026-11-21. Cache writes are the 5-minute rate (1.25 × input), cache hits 0.1 × input, as that
+// page lists them. Update this file, and only this file, when prices change; a role's `price:`
+// overrides the table for a model it does not know.
+
+/** Prices of one model, USD per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+  cache_read: number;
+  cache_write: number;
+}
+
+/** What the table knows of a model family. */
+interface ModelEntry {
+  /** Model ids that start with this belong to the family (`claude-sonnet-4-5-20250929`). */
+  prefix: string;
+  price: ModelPrice;
+  /** Context window, tokens. */
+  context: number;
+}
+
+const tier = (input: number, output: number): ModelPrice => ({ input, output, cache_read: input / 10, cache_write: input * 1.25 });
+
+/** Longest prefix first, so `claude-opus-4-5` wins over `claude-opus-4`. */
+const TABLE: readonly ModelEntry[] = [
+  { prefix: 'claude-opus-5', price: tier(5, 25), context: 200_000 },
+  { prefix: 'claude-opus-4-8', price: tier(5, 25), context: 200_000 },
+  { prefix: 'claude-opus-4-7', price: tier(5, 25), context: 200_000 },
+  { prefix: 'claude-opus-4-6', price: tier(5, 25), context: 200_000 },
+  { prefix: 'claude-opus-4-5', price: tier(5, 25), context: 200_000 },
+  { prefix: 'claude-opus-4-1', price: tier(15, 75), context: 200_000 },
+  { prefix: 'claude-opus-4', price: tier(15, 75), context: 200_000 },
+  { prefix: 'claude-sonnet-4-6', price: tier(3, 15), context: 200_000 },
+  { prefix: 'claude-sonnet-4-5', price: tier(3, 15), context: 200_000 },
+  { prefix: 'claude-sonnet-4', price: tier(3, 15), context: 200_000 },
+  { prefix: 'claude-3-7-sonnet', price: tier(3, 15), context: 200_000 },
+  { prefix: 'claude-haiku-4-5', price: tier(1, 5), context: 200_000 },
+  { prefix: 'claude-3-5-haiku', price: { input: 0.8, output: 4, cache_read: 0.08, cache_write: 1 }, context: 200_000 },
+].sort((a, b) => b.prefix.length - a.prefix.length);
+
+/** Model ids the table knows (their family prefixes), for error messages. */
+export const KNOWN_MODELS: readonly string[] = TABLE.map((e) => e.prefix).sort();
+
+/** The table's entry for a model id, or undefined if it does not know it. */
+export function modelInfo(model: string): { price: ModelPrice; context: number } | undefined {
+  const e = TABLE.find((x) => model === x.prefix || model.startsWith(`${x.prefix}-`) || model.startsWith(`${x.prefix}@`));
+  return e ? { price: e.price, context: e.context } : undefined;
+}
+
+/** Tokens of one or more model responses, as the API's `usage` reports them. */
+export interface TokenCounts {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+}
+
+/** Cost in USD of `tokens` at `price` (USD per million tokens). */
+export function costOf(tokens: TokenCounts, price: ModelPrice): number {
+  const usd =
+    (tokens.input_tokens * price.input + tokens.output_tokens * price.output + tokens.cache_read_tokens * price.cache_read + tokens.cache_write_tokens * price.cache_write) / 1e6;
+  return Math.round(usd * 1e9) / 1e9;
+}

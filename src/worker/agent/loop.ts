@@ -1,0 +1,239 @@
+// The built-in agent loop, written by hand over `messages.stream` so the conversation is ours: it
+// is written to transcript.jsonl as it grows, prompt-cache breakpoints are placed where we want
+// them, and limits (turns, tokens, cost, repeated calls, context size) are checked every turn.
+import fs from 'node:fs';
+import type Anthropic from '@anthropic-ai/sdk';
+import type { Logger } from 'pino';
+import type { AgentSpec, AttemptReason, Usage } from '../../protocol/schemas.js';
+import { addUsage, totalTokens, ZERO_USAGE } from '../../protocol/usage.js';
+import { costOf } from '../../llm/prices.js';
+import { ApiFailure, withRetries } from '../../llm/retry.js';
+import type { AgentProgress, AttemptEvent } from '../backends/backend.js';
+import { runTool, toolDefinitions, type ToolContext } from './tools.js';
+
+/** The same tool call (name and input) this many times in a row ends the attempt (`loop-detected`). */
+export const LOOP_REPEATS = 3;
+/** Compact when the context reaches this share of the model's window. */
+export const COMPACT_AT = 0.7;
+/** The newest tool results kept whole when compacting (they are what the agent is working on). */
+const KEEP_RECENT_RESULTS = 6;
+/** A response may not be capped below this many output tokens; with less budget left, stop. */
+const MIN_OUTPUT_TOKENS = 256;
+
+type Param = Anthropic.Messages.MessageParam;
+type Block = Anthropic.Messages.ContentBlockParam;
+
+/** What the loop needs. */
+export interface AgentRun {
+  client: Anthropic;
+  spec: AgentSpec;
+  /** System prompt parts: generic (shared by every task), then the task's. */
+  system: [string, string];
+  firstMessage: string;
+  tools: ToolContext;
+  signal: AbortSignal;
+  /** transcript.jsonl: every message appended as it is made. */
+  transcript: string;
+  emit(e: AttemptEvent): void;
+  progress(p: AgentProgress): void;
+  log: Logger;
+}
+
+/** How the loop ended. `reason` `finished` is success; `stopped` means the signal aborted it. */
+export interface AgentEnd {
+  reason: AttemptReason | 'stopped';
+  summary: string;
+  usage: Usage;
+  turns: number;
+}
+
+const short = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+const oneLine = (s: string, n = 160): string => short(s.replace(/\s+/g, ' ').trim(), n);
+
+/** Input of a tool call with long strings cut, for events (the transcript keeps it whole). */
+function brief(input: unknown): unknown {
+  if (!input || typeof input !== 'object') return input;
+  return Object.fromEntries(Object.entries(input as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? short(v, 300) : v]));
+}
+
+/** One line saying what a tool call does, for status.json's activity. */
+function activityOf(name: string, input: unknown): string {
+  const a = (input ?? {}) as Record<string, unknown>;
+  const arg = a.path ?? a.command ?? a.pattern ?? a.summary ?? '';
+  return oneLine(`${name} ${typeof arg === 'string' ? arg : JSON.stringify(arg)}`);
+}
+
+/** A stable key of a tool call: its name and its input with object keys sorted. */
+function callKey(name: string, input: unknown): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
+  return `${name}\0${JSON.stringify(canon(input))}`;
+}
+
+/**
+ * Runs the agent until it calls `finish` (or answers without a tool call), reaches a limit, or
+ * `signal` aborts. Never throws for API or tool failures: they end the attempt with a reason.
+ */
+export async function runAgent(r: AgentRun): Promise<AgentEnd> {
+  const { spec } = r;
+  const tools = toolDefinitions();
+  // Breakpoints 1-2: the tools, and the generic system part (shared by every task of every run);
+  // 3: the end of the system prompt (this task); 4: the rolling one on the newest message.
+  const toolParams = tools.map((t, i) => (i === tools.length - 1 ? { ...t, cache_control: { type: 'ephemeral' as const } } : t));
+  const system: Anthropic.Messages.TextBlockParam[] = [
+    { type: 'text', text: r.system[0], cache_control: { type: 'ephemeral' } },
+    { type: 'text', text: r.system[1], cache_control: { type: 'ephemeral' } },
+  ];
+  const messages: Param[] = [];
+  const push = (m: Param): void => {
+    messages.push(m);
+    fs.appendFileSync(r.transcript, JSON.stringify(m) + '\n');
+  };
+  push({ role: 'user', content: [{ type: 'text', text: r.firstMessage }] });
+
+  let usage: Usage = { ...ZERO_USAGE };
+  let lastContext = 0; // tokens of the last request's whole prompt
+  let repeats = 0;
+  let lastKey = '';
+  let turn = 0;
+  const end = (reason: AgentEnd['reason'], summary: string): AgentEnd => ({ reason, summary, usage, turns: turn });
+  const capReason = (which: 'cost' | 'tokens'): AttemptReason => (spec.cap_source === 'budget' ? 'budget-exhausted' : which === 'cost' ? 'max-cost' : 'max-tokens');
+
+  while (turn < spec.max_turns) {
+    if (r.signal.aborted) return end('stopped', 'stopped');
+    // Cap this response's length so the caps cannot be crossed: the prompt is priced as cached up
+    // to the last request's length and as a cache write beyond it (a cache miss costs more).
+    const promptTokens = Math.ceil(JSON.stringify(messages).length / 4) + Math.ceil((r.system.join('').length + JSON.stringify(tools).length) / 4);
+    const newTokens = Math.max(0, promptTokens - lastContext);
+    let maxOut = spec.max_output_tokens;
+    if (spec.max_cost_usd !== null) {
+      const left = spec.max_cost_usd - usage.cost_usd;
+      const promptCost = costOf({ input_tokens: 0, output_tokens: 0, cache_read_tokens: Math.min(lastContext, promptTokens), cache_write_tokens: newTokens }, spec.price);
+      maxOut = Math.min(maxOut, Math.floor(((left - promptCost) * 1e6) / spec.price.output));
+      if (maxOut < MIN_OUTPUT_TOKENS) return end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd.toFixed(4)} cap spent, too little left for another response`);
+    }
+    if (spec.max_tokens !== null) {
+      maxOut = Math.min(maxOut, spec.max_tokens - totalTokens(usage) - promptTokens);
+      if (maxOut < MIN_OUTPUT_TOKENS) return end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens} token cap used, too few left for another turn`);
+    }
+    if (lastContext > COMPACT_AT * spec.context_window) {
+      const n = compact(messages);
+      if (n > 0) r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens: compacted ${n} older tool results` });
+    }
+
+    turn++;
+    const request: Anthropic.Messages.MessageCreateParamsNonStreaming = {
+      model: spec.model,
+      max_tokens: maxOut,
+      system,
+      tools: toolParams,
+      messages: withRollingBreakpoint(messages),
+    };
+    let message: Anthropic.Messages.Message;
+    try {
+      message = await withRetries(
+        () => r.client.messages.stream(request, { signal: r.signal }).finalMessage(),
+        spec.api_retries,
+        r.signal,
+        (n) => r.emit({ type: 'error', text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms` }),
+      );
+    } catch (e) {
+      if (r.signal.aborted) return end('stopped', 'stopped');
+      if (e instanceof ApiFailure) {
+        r.emit({ type: 'error', text: `model request failed for good: ${e.message}` });
+        return end('api-error', `the model API failed: ${e.message}`);
+      }
+      throw e;
+    }
+
+    const u = message.usage;
+    const tokens = { input_tokens: u.input_tokens, output_tokens: u.output_tokens, cache_read_tokens: u.cache_read_input_tokens ?? 0, cache_write_tokens: u.cache_creation_input_tokens ?? 0 };
+    const turnUsage: Usage = { ...tokens, cost_usd: costOf(tokens, spec.price) };
+    usage = addUsage(usage, turnUsage);
+    lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens + tokens.output_tokens;
+    r.emit({ type: 'usage', text: `turn ${turn}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn, usage: turnUsage, total: usage });
+
+    const content = message.content.filter((b) => b.type === 'text' || b.type === 'tool_use');
+    push({ role: 'assistant', content: content as Block[] });
+    const text = content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
+    if (text) r.emit({ type: 'message', text: oneLine(text, 2000) });
+    const calls = content.filter((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use');
+    r.progress({ turn, activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : oneLine(text || `turn ${turn}`), usage });
+
+    if (calls.length === 0) {
+      if (message.stop_reason === 'max_tokens') {
+        push({ role: 'user', content: [{ type: 'text', text: 'Your answer was cut off (max_tokens). Continue, using the tools; call finish when done.' }] });
+        continue;
+      }
+      // An answer without a tool call is the agent's final word.
+      return end('finished', text ? oneLine(text, 500) : 'the agent ended without a summary');
+    }
+
+    const results: Anthropic.Messages.ToolResultBlockParam[] = [];
+    let finished: string | undefined;
+    let looped = false;
+    for (const call of calls) {
+      const key = callKey(call.name, call.input);
+      repeats = key === lastKey ? repeats + 1 : 1;
+      lastKey = key;
+      r.emit({ type: 'tool_call', text: activityOf(call.name, call.input), name: call.name, input: brief(call.input) });
+      if (repeats >= LOOP_REPEATS) {
+        looped = true;
+        results.push({ type: 'tool_result', tool_use_id: call.id, content: 'not run: the same call was made 3 times in a row', is_error: true });
+        continue;
+      }
+      if (finished !== undefined || r.signal.aborted) {
+        results.push({ type: 'tool_result', tool_use_id: call.id, content: 'not run', is_error: true });
+        continue;
+      }
+      const out = await runTool(call.name, call.input, r.tools);
+      r.emit({ type: 'tool_result', text: `${call.name}${out.is_error ? ' (error)' : ''}: ${oneLine(out.output)}`, name: call.name, output: short(out.output, 2000), is_error: out.is_error });
+      results.push({ type: 'tool_result', tool_use_id: call.id, content: out.output, is_error: out.is_error });
+      if (out.finish !== undefined) finished = out.finish;
+      r.progress({ turn, activity: activityOf(call.name, call.input), usage });
+    }
+    push({ role: 'user', content: results });
+    if (looped) return end('loop-detected', `the agent repeated the same call ${LOOP_REPEATS} times in a row: ${activityOf(calls.at(-1)!.name, calls.at(-1)!.input)}`);
+    if (finished !== undefined) return end('finished', oneLine(finished, 500));
+    if (r.signal.aborted) return end('stopped', 'stopped');
+    if (spec.max_cost_usd !== null && usage.cost_usd >= spec.max_cost_usd) return end(capReason('cost'), `reached its cost cap: $${usage.cost_usd.toFixed(4)} of $${spec.max_cost_usd.toFixed(4)}`);
+    if (spec.max_tokens !== null && totalTokens(usage) >= spec.max_tokens) return end(capReason('tokens'), `reached its token cap: ${totalTokens(usage)} of ${spec.max_tokens}`);
+  }
+  return end('max-turns', `reached max_turns (${spec.max_turns}) without finishing`);
+}
+
+/**
+ * The messages to send: the conversation with one cache breakpoint on the last block of the
+ * newest message, so the next request reads everything before it from the cache (Anthropic's
+ * prompt caching finds the longest cached prefix ending at or up to 20 blocks before a breakpoint).
+ */
+export function withRollingBreakpoint(messages: readonly Param[]): Param[] {
+  const out = messages.slice();
+  const last = out.at(-1);
+  if (!last) return out;
+  const blocks: Block[] = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content.slice();
+  const i = blocks.length - 1;
+  blocks[i] = { ...blocks[i], cache_control: { type: 'ephemeral' } } as Block;
+  out[out.length - 1] = { ...last, content: blocks } as Param;
+  return out;
+}
+
+/**
+ * Replaces the content of older tool results (all but the newest KEEP_RECENT_RESULTS) with a
+ * one-line summary. Returns how many were compacted. The agent can rerun a tool to see it again.
+ */
+export function compact(messages: Param[]): number {
+  const results: Anthropic.Messages.ToolResultBlockParam[] = [];
+  for (const m of messages) {
+    if (m.role !== 'user' || typeof m.content === 'string') continue;
+    for (const b of m.content) if (b.type === 'tool_result') results.push(b);
+  }
+  let n = 0;
+  for (const b of results.slice(0, Math.max(0, results.length - KEEP_RECENT_RESULTS))) {
+    const text = typeof b.content === 'string' ? b.content : JSON.stringify(b.content ?? '');
+    if (text.startsWith('[compacted')) continue;
+    b.content = `[compacted to save context: ${text.length} characters, starting "${oneLine(text, 120)}"; run the tool again if you need it]`;
+    n++;
+  }
+  return n;
+}

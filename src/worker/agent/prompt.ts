@@ -1,0 +1,46 @@
+// The built-in agent's prompt: a generic system part (the same for every task, so the prompt cache
+// is shared across tasks), a task part (task, goal, dependencies, earlier failures, verify), and a
+// short first user message.
+import type { Assignment } from '../../protocol/schemas.js';
+
+/** Same for every task and run: how to work. */
+export const GENERIC_SYSTEM = `You are a coding agent, one of several working in parallel on a software project. You work alone in your own git worktree (your workspace); your changes are committed and merged automatically when you finish. Other agents work on other tasks at the same time.
+
+How to work:
+- Use the tools. Paths are relative to the workspace root; you cannot leave it.
+- Read before you edit. Prefer edit_file (exact, unique old_text) for changes to existing files; write_file for new files.
+- Keep to your task: do not make unrelated changes, do not reformat files you do not otherwise change.
+- Check your work with bash (build, tests) when the project has them.
+- Do not commit, push or switch branches: that is done for you.
+- When the task is done, call finish with a short summary of what you changed. If the task cannot be done, call finish and say why.`;
+
+/** The task part of the system prompt, from the assignment. */
+export function taskSystem(a: Assignment): string {
+  const parts: string[] = [`# Your task: ${a.task.title} (id ${a.task.id}, attempt ${a.attempt})`, a.task.description.trim()];
+  if (a.goal) parts.push(`## The goal of the whole run\n${a.goal}`);
+  if (a.dependencies.length > 0) {
+    parts.push(`## Done before you (their work is already in your workspace)\n${a.dependencies.map((d) => `- ${d.id}: ${d.summary ?? '(no summary)'}`).join('\n')}`);
+  }
+  if (a.task.files.length > 0) parts.push(`## Files this task is expected to touch\n${a.task.files.map((f) => `- ${f}`).join('\n')}`);
+  if (a.task.verify) parts.push(`## Verification\nAfter you finish, \`${a.task.verify}\` is run in the workspace and must exit 0, or the attempt fails. Run it yourself before you finish.`);
+  const failed = a.previous.filter((p) => p.outcome !== 'succeeded');
+  if (failed.length > 0) {
+    parts.push(
+      `## Earlier attempts of this task failed\n` +
+        failed.map((p) => `- attempt ${p.attempt}: ${p.outcome}${p.reason ? ` (${p.reason})` : ''}${p.stderr_tail.length ? `\n  last output:\n${p.stderr_tail.map((l) => `    ${l}`).join('\n')}` : ''}`).join('\n') +
+        `\nYour workspace starts fresh from the current integration branch; avoid what went wrong.`,
+    );
+  }
+  if (a.conflict) {
+    parts.push(
+      `## Your previous attempt conflicted with work merged meanwhile\nConflicting files: ${a.conflict.files.join(', ')}. Your workspace now contains the other work; redo your change on top of it.\nYour previous diff:\n\`\`\`diff\n${a.conflict.diff}\n\`\`\``,
+    );
+  }
+  if (a.agent?.instructions) parts.push(`## Instructions for your role\n${a.agent.instructions}`);
+  return parts.join('\n\n');
+}
+
+/** The first user message. */
+export function firstMessage(a: Assignment): string {
+  return `Start on the task "${a.task.title}". Explore the workspace as needed, make the change, check it, then call finish.`;
+}

@@ -1,0 +1,56 @@
+// The `anthropic` backend: the built-in agent (agent/loop.ts) on @anthropic-ai/sdk, in the
+// attempt's workspace, with the model and limits of its role (assignment.json `agent`).
+import fs from 'node:fs';
+import { makeClient } from '../../llm/client.js';
+import { ZERO_USAGE } from '../../protocol/usage.js';
+import { runAgent } from '../agent/loop.js';
+import { firstMessage, GENERIC_SYSTEM, taskSystem } from '../agent/prompt.js';
+import type { AttemptContext, Backend, BackendOutcome, StopReason } from './backend.js';
+
+/** Runs the built-in agent on the task; the outcome carries the attempt's usage and turns. */
+export class AnthropicBackend implements Backend {
+  async run(ctx: AttemptContext): Promise<BackendOutcome> {
+    const { assignment: a, paths } = ctx;
+    const spec = a.agent;
+    const none = { exit_code: null, signal: null, usage: { ...ZERO_USAGE }, turns: 0 };
+    if (!spec) return { ...none, outcome: 'failed', reason: 'spawn-failed', summary: 'the assignment has no agent settings (agent: null)' };
+    const client = makeClient(spec, ctx.env);
+    if (!client.ok) return { ...none, outcome: 'failed', reason: 'api-error', summary: client.error };
+
+    const system: [string, string] = [GENERIC_SYSTEM, taskSystem(a)];
+    const first = firstMessage(a);
+    fs.writeFileSync(paths.prompt, `${system[0]}\n\n${system[1]}\n\n---\n\n${first}\n`);
+    // The agent's commands do not get the API key: a command's output is sent to the model and
+    // written to the run directory.
+    const env = { ...ctx.env };
+    delete env[spec.api_key_env];
+    const end = await runAgent({
+      client: client.value,
+      spec,
+      system,
+      firstMessage: first,
+      tools: {
+        root: a.workspace,
+        env,
+        bashTimeoutMs: spec.bash_timeout_ms,
+        killGraceMs: a.kill_grace_ms,
+        bashLog: paths.bash,
+        signal: ctx.signal,
+        onSpawn: (pgid) => ctx.onSpawn(pgid),
+      },
+      signal: ctx.signal,
+      transcript: paths.transcript,
+      emit: ctx.emit,
+      progress: ctx.progress,
+      log: ctx.log,
+    });
+    const spent = { usage: end.usage, turns: end.turns, exit_code: null, signal: null };
+    if (end.reason === 'stopped') {
+      const why = ctx.signal.reason as StopReason;
+      const summary = why === 'timed-out' ? `timed out after ${a.timeout_ms} ms` : why === 'interrupted' ? 'interrupted (Ctrl-C)' : 'cancelled by request';
+      return { ...spent, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, summary };
+    }
+    if (end.reason === 'finished') return { ...spent, outcome: 'succeeded', reason: 'finished', summary: end.summary };
+    return { ...spent, outcome: 'failed', reason: end.reason, summary: end.summary };
+  }
+}
