@@ -1,0 +1,240 @@
+// The built-in `anthropic` agent backend end to end: `swarm run` starts real workers whose agents
+// talk to the fake Anthropic server over HTTP (the real SDK), in real git worktrees.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
+import { linesOf, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+
+const KEY = 'sk-ant-test-7f3c9e1d2b4a6058';
+
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+
+/** A repository with a small JavaScript project, and its swarm.yaml. */
+function makeProject(w: World, config: Record<string, unknown>): string {
+  const repo = w.path('repo');
+  fs.mkdirSync(repo);
+  git(repo, 'init', '-q', '-b', 'main');
+  w.write('repo/README.md', '# greet\n\nA tiny library that greets people.\n');
+  w.write('repo/package.json', JSON.stringify({ name: 'greet', version: '1.0.0', type: 'module' }, null, 2));
+  w.write('repo/src/greet.js', "export function greet(name) {\n  return 'Hello, ' + name;\n}\n\n// greet\n");
+  w.write('repo/src/util.js', 'export const x = 1;\n');
+  w.write('repo/.gitignore', 'secret-build/\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-qm', 'initial');
+  w.write('repo/swarm.yaml', { version: 1, workers: 3, ...config });
+  return repo;
+}
+
+const coder = { backend: 'anthropic', model: 'claude-sonnet-4-5' };
+
+/** The task id an agent request belongs to (from its system prompt) and how many answers it has had. */
+const taskOf = (r: FakeRequest): string | undefined => /\(id ([a-z0-9-]+), attempt \d+\)/.exec(JSON.stringify(r.body.system ?? ''))?.[1];
+const turnOf = (r: FakeRequest): number => (r.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
+/** A rule answering turn `turn` of task `task`. */
+const at = (task: string, turn: number, reply: FakeReply | ((r: FakeRequest) => FakeReply)): FakeRule => ({
+  name: `${task}#${turn}`,
+  match: (r) => taskOf(r) === task && turnOf(r) === turn,
+  reply,
+});
+const call = (name: string, input: unknown): FakeReply => ({ content: [{ type: 'tool_use', name, input }] });
+const finish = (summary: string): FakeReply => call('finish', { summary });
+
+/** The tool_result blocks of a request's last message, by tool_use order. */
+function toolResults(r: FakeRequest): { content: string; is_error?: boolean }[] {
+  const last = (r.body.messages as { content: unknown }[]).at(-1)!;
+  return (last.content as { type: string; content: string; is_error?: boolean }[]).filter((b) => b.type === 'tool_result');
+}
+
+function runDirOf(stdout: string): string {
+  const m = /run directory: (.+)/.exec(stdout);
+  if (!m) throw new Error(`no run directory in: ${stdout}`);
+  return m[1]!.trim();
+}
+
+/** Every file under `dir`, recursively. */
+function allFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+}
+
+describe('an agent that reads, edits, runs a command and finishes in a real worktree', () => {
+  let w: World;
+  let fake: FakeAnthropic;
+  let repo: string;
+  let result: Awaited<ReturnType<typeof runCli>>;
+  let runDir: string;
+
+  beforeAll(async () => {
+    w = makeWorld();
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    repo = makeProject(w, {
+      roles: { coder },
+      tasks: [{ id: 'shout', title: 'Add shout()', role: 'coder', description: 'Add a shout(name) function to src/greet.js that greets in upper case.', verify: 'node --input-type=module -e "import {shout} from \'./src/greet.js\'; if (shout(\'a\') !== \'HELLO, A!\') process.exit(1)"' }],
+    });
+    // A committed symbolic link that points out of the repository (so every worktree has it).
+    fs.symlinkSync('/etc', path.join(repo, 'etc-link'));
+    git(repo, 'add', 'etc-link');
+    git(repo, 'commit', '-qm', 'a link out');
+    fake.addRules(
+      at('shout', 0, call('list_files', { pattern: 'src/**/*.js' })),
+      at('shout', 1, call('read_file', { path: 'src/greet.js' })),
+      at('shout', 2, call('read_file', { path: '../outside.txt' })),
+      at('shout', 3, call('read_file', { path: 'etc-link/hostname' })),
+      at('shout', 4, call('edit_file', { path: 'src/greet.js', old_text: 'greet', new_text: 'hail' })),
+      at('shout', 5, call('edit_file', { path: 'src/greet.js', old_text: "// greet\n", new_text: "export function shout(name) {\n  return greet(name).toUpperCase() + '!';\n}\n" })),
+      at('shout', 6, call('bash', { command: 'echo "key=[$ANTHROPIC_API_KEY]"; node --input-type=module -e "import {shout} from \'./src/greet.js\'; console.log(shout(\'bob\'))"' })),
+      at('shout', 7, { content: [{ type: 'text', text: 'The function works.' }, { type: 'tool_use', name: 'finish', input: { summary: 'added shout() to src/greet.js' } }] }),
+    );
+    result = await runCli(['run', 'swarm.yaml', 'Make greetings louder'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+    runDir = runDirOf(result.stdout);
+  }, 120_000);
+
+  afterAll(async () => {
+    await fake?.close();
+    w?.cleanup();
+  });
+
+  it('finishes the task and merges its edit into the integration branch', () => {
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(fake.unusedRules()).toEqual([]);
+    const run = readJson<{ id: string }>(path.join(runDir, 'run.json'));
+    const merged = git(repo, 'show', `swarm/${run.id}:src/greet.js`);
+    expect(merged).toContain("return greet(name).toUpperCase() + '!';");
+    // The user's checkout is untouched.
+    expect(fs.readFileSync(path.join(repo, 'src/greet.js'), 'utf8')).not.toContain('shout');
+  });
+
+  it('runs the command in the worktree and sends its output back', () => {
+    const bash = toolResults(fake.requests.find((r) => r.rule === 'shout#7')!)[0]!;
+    expect(bash.content).toContain('HELLO, BOB!');
+    expect(bash.content).toContain('[exit code 0]');
+    // The agent's commands do not see the API key.
+    expect(bash.content).toContain('key=[]');
+  });
+
+  it('refuses paths that leave the worktree, also through a symbolic link', () => {
+    const up = toolResults(fake.requests.find((r) => r.rule === 'shout#3')!)[0]!;
+    expect(up).toMatchObject({ is_error: true });
+    expect(up.content).toContain('outside the workspace');
+    const link = toolResults(fake.requests.find((r) => r.rule === 'shout#4')!)[0]!;
+    expect(link).toMatchObject({ is_error: true });
+    expect(link.content).toContain('symbolic link');
+  });
+
+  it('answers an edit whose old text is not unique with an error naming the lines', () => {
+    const edit = toolResults(fake.requests.find((r) => r.rule === 'shout#5')!)[0]!;
+    expect(edit).toMatchObject({ is_error: true });
+    expect(edit.content).toContain('occurs 2 times (lines 1, 5)');
+  });
+
+  it('lists files with .gitignore respected and reads them with line numbers', () => {
+    const list = toolResults(fake.requests.find((r) => r.rule === 'shout#1')!)[0]!;
+    expect(list.content.split('\n')).toEqual(['src/greet.js', 'src/util.js']);
+    const read = toolResults(fake.requests.find((r) => r.rule === 'shout#2')!)[0]!;
+    expect(read.content).toContain("     2\t  return 'Hello, ' + name;");
+  });
+
+  it('records usage per turn in the attempt events, status.json and result.json, and totals in the run', () => {
+    const attempt = path.join(runDir, 'tasks/shout/1');
+    const res = readJson<{ outcome: string; reason: string; turns: number; usage: { cost_usd: number; input_tokens: number; cache_read_tokens: number }; verify: { exit_code: number } }>(path.join(attempt, 'result.json'));
+    expect(res).toMatchObject({ outcome: 'succeeded', reason: 'finished', turns: 8, verify: { exit_code: 0 } });
+    const sent = fake.requests.filter((r) => taskOf(r) === 'shout');
+    const sum = (k: 'input_tokens' | 'cache_read_input_tokens') => sent.reduce((s, r) => s + r.usage![k], 0);
+    expect(res.usage.input_tokens).toBe(sum('input_tokens'));
+    expect(res.usage.cache_read_tokens).toBe(sum('cache_read_input_tokens'));
+    expect(res.usage.cost_usd).toBeGreaterThan(0);
+    const events = readJsonlFile<{ type: string; turn?: number; name?: string }>(path.join(attempt, 'events.jsonl'));
+    expect(events.filter((e) => e.type === 'usage').map((e) => e.turn)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(events.filter((e) => e.type === 'tool_call').map((e) => e.name)).toEqual(['list_files', 'read_file', 'read_file', 'read_file', 'edit_file', 'edit_file', 'bash', 'finish']);
+    const status = readJson<{ turn: number; usage: { cost_usd: number } }>(path.join(attempt, 'status.json'));
+    expect(status.turn).toBe(8);
+    expect(status.usage.cost_usd).toBe(res.usage.cost_usd);
+    const state = readJson<{ usage: { cost_usd: number }; tasks: Record<string, { usage: { cost_usd: number } }> }>(path.join(runDir, 'state.json'));
+    expect(state.tasks.shout!.usage.cost_usd).toBe(res.usage.cost_usd);
+    expect(state.usage.cost_usd).toBe(res.usage.cost_usd);
+    // The first user message, then 8 answers, each followed by its tool results.
+    expect(linesOf(path.join(attempt, 'transcript.jsonl')).length).toBe(17);
+  });
+
+  it('never writes the API key: not in the run directory, its logs, or the worktrees', () => {
+    const files = [...allFiles(runDir), ...allFiles(path.join(repo, '.swarm'))];
+    expect(files.length).toBeGreaterThan(10);
+    const leaks = files.filter((f) => fs.readFileSync(f).includes(KEY));
+    expect(leaks).toEqual([]);
+    // ...although the key did reach the server, so the check above could have failed.
+    expect(fake.requests[0]!.headers['x-api-key'] ?? fake.requests[0]!.headers.authorization).toContain(KEY);
+  });
+});
+
+describe('agent limits', () => {
+  let w: World;
+  let fake: FakeAnthropic;
+  beforeAll(async () => {
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  afterEach(() => w?.cleanup());
+  const env = (): Record<string, string> => ({ ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url });
+
+  it('ends an attempt that repeats the same tool call 3 times with loop-detected', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'looper', role: 'coder', description: 'Read the readme.' }] });
+    fake.addRules(at('looper', 0, call('read_file', { path: 'README.md' })), at('looper', 1, call('read_file', { path: 'README.md' })), at('looper', 2, call('read_file', { path: 'README.md' })));
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(1);
+    const res = readJson<{ reason: string; summary: string }>(path.join(runDirOf(r.stdout), 'tasks/looper/1/result.json'));
+    expect(res.reason).toBe('loop-detected');
+    expect(res.summary).toContain('read_file README.md');
+  });
+
+  it('ends an attempt at max_turns', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder: { ...coder, max_turns: 2 } }, tasks: [{ id: 'slow', role: 'coder', description: 'Explore.' }] });
+    fake.addRules(at('slow', 0, call('list_files', {})), at('slow', 1, call('read_file', { path: 'README.md' })));
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(1);
+    const res = readJson<{ reason: string; turns: number }>(path.join(runDirOf(r.stdout), 'tasks/slow/1/result.json'));
+    expect(res).toMatchObject({ reason: 'max-turns', turns: 2 });
+    expect(fake.requests.filter((q) => taskOf(q) === 'slow')).toHaveLength(2);
+  });
+
+  it('retries a 529 overloaded answer and then succeeds', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'busy', role: 'coder', description: 'Say done.' }] });
+    fake.addRules(
+      { name: 'overloaded', match: (q) => taskOf(q) === 'busy', error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } },
+      at('busy', 0, finish('nothing to do')),
+    );
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const sent = fake.requests.filter((q) => taskOf(q) === 'busy');
+    expect(sent.map((q) => q.status)).toEqual([529, 200]);
+    const events = readJsonlFile<{ type: string; text: string }>(path.join(runDirOf(r.stdout), 'tasks/busy/1/events.jsonl'));
+    expect(events.find((e) => e.type === 'error')?.text).toMatch(/HTTP 529: overloaded_error: Overloaded.*retry 1 of 4/);
+  });
+
+  it('ends an attempt with api-error when the API keeps failing, with the reason', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'down', role: 'coder', description: 'Say done.' }] });
+    fake.addRules({ name: 'bad', match: (q) => taskOf(q) === 'down', error: { status: 400, type: 'invalid_request_error', message: 'messages: bad' } });
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(1);
+    const res = readJson<{ reason: string; summary: string }>(path.join(runDirOf(r.stdout), 'tasks/down/1/result.json'));
+    expect(res.reason).toBe('api-error');
+    expect(res.summary).toContain('HTTP 400: invalid_request_error: messages: bad');
+  });
+
+  it('refuses to start without the API key in the environment, naming the variable', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder: { ...coder, api_key_env: 'MY_KEY' } }, tasks: [{ id: 'a', role: 'coder', description: 'x' }] });
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('MY_KEY is not set');
+    expect(r.stderr).toContain('roles.coder.api_key_env');
+    expect(fs.existsSync(path.join(repo, '.swarm/runs'))).toBe(false);
+  });
+});
