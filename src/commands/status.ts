@@ -6,7 +6,9 @@ import { coordinatorLiveness, parseEvents, loadRun, type RunSnapshot } from '../
 import { CoordinatorJsonSchema } from '../protocol/schemas.js';
 import { readJsonl } from '../protocol/jsonl.js';
 import type { SwarmEvent } from '../protocol/events.js';
-import { applyEvent } from '../protocol/state.js';
+import { applyEvent, type RunState } from '../protocol/state.js';
+import type { Usage } from '../protocol/schemas.js';
+import { totalTokens } from '../protocol/usage.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { EXIT, integrationSummary } from './session.js';
@@ -22,6 +24,8 @@ export interface TaskStatus {
   /** Reason of the last attempt that did not succeed, or why the task was skipped. */
   note: string | null;
   worker: string | null;
+  /** Spent by the task's finished attempts, USD (0 for command tasks). */
+  cost_usd: number;
 }
 
 /** The whole status, as `--json` prints it. */
@@ -36,6 +40,10 @@ export interface StatusReport {
   total: number;
   /** Git isolation: the integration branch, where it started, its tip now. */
   git: { branch: string; base: string; tip: string } | null;
+  /** Spent by the planner and finished attempts (running attempts' spend is in their status.json). */
+  usage: Usage;
+  /** The run's caps and whether dispatch stopped on them. */
+  budget: RunState['budget'];
   tasks: TaskStatus[];
 }
 
@@ -44,14 +52,14 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
   const { state, run, plan, coordinator, liveness } = snap;
   const tasks: TaskStatus[] = (plan?.tasks ?? []).map((t) => {
     const s = state.tasks[t.id];
-    if (!s) return { id: t.id, state: 'pending', wave: t.wave, attempts: 0, duration_ms: null, note: null, worker: null };
+    if (!s) return { id: t.id, state: 'pending', wave: t.wave, attempts: 0, duration_ms: null, note: null, worker: null, cost_usd: 0 };
     const since = s.current?.started_at ?? s.current?.assigned_at;
     const duration = since ? now - Date.parse(since) : (s.last?.duration_ms ?? null);
     let note: string | null = null;
     if (s.state === 'skipped') note = `${s.skipped_because} did not succeed`;
     else if (s.last && s.last.outcome !== 'succeeded') note = s.last.summary;
     if (s.not_before && s.state === 'ready') note = `retry at ${s.not_before}${note ? ` after: ${note}` : ''}`;
-    return { id: t.id, state: s.state, wave: t.wave, attempts: s.attempts, duration_ms: duration, note, worker: s.current?.worker ?? null };
+    return { id: t.id, state: s.state, wave: t.wave, attempts: s.attempts, duration_ms: duration, note, worker: s.current?.worker ?? null, cost_usd: s.usage.cost_usd };
   });
   const gone = liveness !== 'alive';
   return {
@@ -63,6 +71,8 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
     counts: { ...state.counts },
     total: tasks.length,
     git: state.git,
+    usage: state.usage,
+    budget: state.budget,
     tasks,
   };
 }
@@ -87,17 +97,29 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   lines.push(
     `tasks: ${done}/${r.total} done · ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped, ${c.cancelled} cancelled, ${c.running} running, ${c.ready} ready, ${c.pending} pending`,
   );
+  if (r.usage.cost_usd > 0 || r.budget.max_cost_usd !== null || r.budget.max_tokens !== null) lines.push(`spend: ${formatSpend(r.usage, r.budget)}`);
   if (integration) lines.push(integration.trimEnd());
   if (r.resume_command) lines.push(`the run is not finished and no coordinator is running it; continue with:\n  ${r.resume_command}`);
   lines.push('');
   const width = Math.max(4, ...r.tasks.map((t) => t.id.length));
-  lines.push(`${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}  NOTE`);
+  const costs = r.tasks.some((t) => t.cost_usd > 0);
+  lines.push(`${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}  ${costs ? `${'COST'.padStart(8)}  ` : ''}NOTE`);
   for (const t of r.tasks) {
     const dur = t.duration_ms === null ? '' : prettyMs(t.duration_ms, { secondsDecimalDigits: 1 });
     const note = t.state === 'running' ? `on ${t.worker}` : (t.note ?? '');
-    lines.push(`${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}  ${note}`);
+    const cost = costs ? `${`$${t.cost_usd.toFixed(4)}`.padStart(8)}  ` : '';
+    lines.push(`${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}  ${cost}${note}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Spend against the caps: `$0.1234 of $5 (2%), 45,000 tokens of 1,000,000` (budget exhausted noted). */
+export function formatSpend(u: Usage, b: RunState['budget']): string {
+  const tokens = totalTokens(u);
+  const pct = (x: number, cap: number): string => ` (${Math.floor((100 * x) / cap)}%)`;
+  const cost = `$${u.cost_usd.toFixed(4)}${b.max_cost_usd !== null ? ` of $${b.max_cost_usd}${pct(u.cost_usd, b.max_cost_usd)}` : ''}`;
+  const tok = `${tokens.toLocaleString('en-US')} tokens${b.max_tokens !== null ? ` of ${b.max_tokens.toLocaleString('en-US')}${pct(tokens, b.max_tokens)}` : ''}`;
+  return `${cost}, ${tok}${b.exhausted ? ' · budget exhausted: raise it with swarm resume --max-cost-usd N' : ''}`;
 }
 
 /** `swarm status`: prints once, or with `follow`, prints then streams events until the run ends or its coordinator is gone. */

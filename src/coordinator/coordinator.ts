@@ -391,7 +391,21 @@ export class Coordinator {
       usage: result.usage,
     });
     this.#untrack(f.task, f.attempt, f.worker);
+    if (result.usage) this.#lastBudgetCheck = 0; // spend changed: check the warnings on this tick
+    if (result.reason === 'budget-exhausted' && !this.#state.budget.exhausted) {
+      // The attempt used up the share of the run budget it was given: the budget is too tight for
+      // this task. Stop dispatching agents (rather than retrying on ever smaller shares) until a
+      // resume raises the cap; the task goes back to ready without using a retry.
+      this.#appendExhausted();
+    }
     this.#decide(f.task);
+  }
+
+  /** Records budget.exhausted with the spend so far. */
+  #appendExhausted(): void {
+    const b = this.#state.budget;
+    const spent = this.#state.usage;
+    this.#o.log.append({ type: 'budget.exhausted', cost_usd: spent.cost_usd, tokens: totalTokens(spent), max_cost_usd: b.max_cost_usd, max_tokens: b.max_tokens });
   }
 
   /** Records an attempt lost with its worker (no result.json) and decides what happens next. */
@@ -517,14 +531,19 @@ export class Coordinator {
     const busy = new Set<string>();
     for (const f of this.#inFlight.values()) for (const file of this.#tasks.get(f.task)!.files) busy.add(file);
     const committed = this.#committed();
+    const budgeted = this.#state.budget.max_cost_usd !== null || this.#state.budget.max_tokens !== null;
+    // The budget left is shared among the agent attempts that can start now.
+    const share = budgeted ? this.#ready.countReady(now, slots, (t) => this.#tasks.get(t.id)!.backend === 'anthropic') : 1;
     let blocked = false;
     const canStart = (t: SchedTask): boolean => {
       const task = this.#tasks.get(t.id)!;
       if (task.files.some((file) => busy.has(file))) return false;
       if (task.backend === 'anthropic') {
-        // An agent attempt starts only with caps the budget can cover (budget.ts).
+        // An agent attempt starts only with caps the budget can cover (budget.ts), and none
+        // starts once the budget is exhausted (until a resume raises it).
+        if (this.#state.budget.exhausted) return false;
         const role = this.#config.roles[task.role!]!;
-        const caps = nextAttemptCaps(this.#state.budget, committed, slots, { max_cost_usd: role.max_cost_usd ?? null, max_tokens: role.max_tokens ?? null });
+        const caps = nextAttemptCaps(this.#state.budget, committed, share, { max_cost_usd: role.max_cost_usd ?? null, max_tokens: role.max_tokens ?? null });
         if (caps.kind === 'exhausted') {
           blocked = true;
           return false;
@@ -540,9 +559,7 @@ export class Coordinator {
     tasks.forEach((t, i) => this.#assign(t, idle[i]!.id));
     if (blocked && !this.#state.budget.exhausted && ![...this.#inFlight.values()].some((f) => f.reserved)) {
       // Nothing running can give budget back: the run stops here, resumable with higher caps.
-      const b = this.#state.budget;
-      const spent = this.#state.usage;
-      this.#o.log.append({ type: 'budget.exhausted', cost_usd: spent.cost_usd, tokens: totalTokens(spent), max_cost_usd: b.max_cost_usd, max_tokens: b.max_tokens });
+      this.#appendExhausted();
     }
     if (wakeAt !== undefined && wakeAt !== this.#backoffAt) {
       clearTimeout(this.#backoffTimer);

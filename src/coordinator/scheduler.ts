@@ -45,6 +45,16 @@ export class ReadyQueue {
     this.#ids.add(task.id);
   }
 
+  /** How many tasks could start now (not in backoff) and satisfy `pred`, counting up to `limit`. */
+  countReady(now: number, limit: number, pred: (task: SchedTask) => boolean): number {
+    let n = 0;
+    for (const item of this.#items) {
+      if (n >= limit) break;
+      if (item.notBefore <= now && pred(item.task)) n++;
+    }
+    return n;
+  }
+
   /** Removes a task (cancelled while ready). */
   remove(id: string): void {
     if (!this.#ids.delete(id)) return;

@@ -238,3 +238,40 @@ describe('agent limits', () => {
     expect(fs.existsSync(path.join(repo, '.swarm/runs'))).toBe(false);
   });
 });
+
+describe('prompt caching', () => {
+  it('serves at least 70% of input tokens from the cache over a 10-turn conversation, and measures the loop overhead per turn', async () => {
+    const w = makeWorld();
+    const fake = await FakeAnthropic.start({ apiKey: KEY });
+    try {
+      const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'ten', role: 'coder', description: 'Read the sources, then finish.' }] });
+      const answered: number[] = [];
+      const received: number[] = [];
+      const files = ['README.md', 'package.json', 'src/greet.js', 'src/util.js', '.gitignore'];
+      for (let turn = 0; turn < 10; turn++) {
+        fake.addRules(
+          at('ten', turn, () => {
+            received.push(Date.now());
+            const reply = turn === 9 ? finish('read everything') : call('read_file', { path: files[turn % files.length], offset: 1 + Math.floor(turn / files.length) });
+            setImmediate(() => answered.push(Date.now()));
+            return reply;
+          }),
+        );
+      }
+      const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+      expect(r.code, r.stderr).toBe(0);
+      const stats = fake.cacheStats();
+      const perTurn = fake.requests.map((q) => q.usage!);
+      // Every turn after the first reads the whole previous conversation from the cache.
+      for (const [i, u] of perTurn.entries()) if (i > 0) expect(u.cache_read_input_tokens, `turn ${i + 1}`).toBeGreaterThan(perTurn[i - 1]!.cache_read_input_tokens);
+      // From answer sent to next request received: the agent loop, one read_file and the SDK (the fake answers at once).
+      const gaps = received.slice(1).map((t, i) => t - answered[i]!);
+      const median = gaps.sort((a, b) => a - b)[Math.floor(gaps.length / 2)]!;
+      console.log(`prompt caching over 10 turns: ${(stats.cacheShare * 100).toFixed(1)}% of input tokens read from the cache (${stats.cache_read_input_tokens} read, ${stats.cache_creation_input_tokens} written, ${stats.input_tokens} uncached); agent overhead per turn: median ${median} ms, max ${gaps.at(-1)} ms`);
+      expect(stats.cacheShare).toBeGreaterThanOrEqual(0.7);
+    } finally {
+      await fake.close();
+      w.cleanup();
+    }
+  }, 60_000);
+});

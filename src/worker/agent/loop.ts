@@ -92,7 +92,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
   push({ role: 'user', content: [{ type: 'text', text: r.firstMessage }] });
 
   let usage: Usage = { ...ZERO_USAGE };
-  let lastContext = 0; // tokens of the last request's whole prompt
+  let lastContext = 0; // tokens of the last request's prompt
   let repeats = 0;
   let lastKey = '';
   let turn = 0;
@@ -108,12 +108,13 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     let maxOut = spec.max_output_tokens;
     if (spec.max_cost_usd !== null) {
       const left = spec.max_cost_usd - usage.cost_usd;
-      const promptCost = costOf({ input_tokens: 0, output_tokens: 0, cache_read_tokens: Math.min(lastContext, promptTokens), cache_write_tokens: newTokens }, spec.price);
+      // +10 %: the estimate of the prompt's size is rough (characters / 4).
+      const promptCost = 1.1 * costOf({ input_tokens: 0, output_tokens: 0, cache_read_tokens: Math.min(lastContext, promptTokens), cache_write_tokens: newTokens }, spec.price);
       maxOut = Math.min(maxOut, Math.floor(((left - promptCost) * 1e6) / spec.price.output));
       if (maxOut < MIN_OUTPUT_TOKENS) return end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd.toFixed(4)} cap spent, too little left for another response`);
     }
     if (spec.max_tokens !== null) {
-      maxOut = Math.min(maxOut, spec.max_tokens - totalTokens(usage) - promptTokens);
+      maxOut = Math.min(maxOut, spec.max_tokens - totalTokens(usage) - Math.ceil(1.1 * promptTokens));
       if (maxOut < MIN_OUTPUT_TOKENS) return end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens} token cap used, too few left for another turn`);
     }
     if (lastContext > COMPACT_AT * spec.context_window) {
@@ -150,7 +151,9 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     const tokens = { input_tokens: u.input_tokens, output_tokens: u.output_tokens, cache_read_tokens: u.cache_read_input_tokens ?? 0, cache_write_tokens: u.cache_creation_input_tokens ?? 0 };
     const turnUsage: Usage = { ...tokens, cost_usd: costOf(tokens, spec.price) };
     usage = addUsage(usage, turnUsage);
-    lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens + tokens.output_tokens;
+    // What the next request can read from the cache: this request's prompt (not its answer, which
+    // comes back as new input).
+    lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens;
     r.emit({ type: 'usage', text: `turn ${turn}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn, usage: turnUsage, total: usage });
 
     const content = message.content.filter((b) => b.type === 'text' || b.type === 'tool_use');
