@@ -9,7 +9,7 @@ import { makeClient } from '../llm/client.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
 import type { Output } from '../presenter/console.js';
-import { err, ok, type Result } from '../util/result.js';
+import { err, type Result } from '../util/result.js';
 
 /**
  * The API keys a run needs and the environment lacks, as messages naming the variable and the

@@ -29,7 +29,7 @@ export const DEFAULTS = {
   /** Relative duration of a task without an `estimate`, for critical-path priority. */
   estimate: 1,
   /** Model of the planner and of agent roles that name none. */
-  model: 'claude-sonnet-4-5',
+  model: 'claude-sonnet-5-5',
   /** Environment variable that holds the Anthropic API key. */
   apiKeyEnv: 'ANTHROPIC_API_KEY',
   /** Model requests (turns) an agent attempt may make. */

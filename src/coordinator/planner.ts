@@ -146,7 +146,9 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
         () =>
           req.client.messages
             .stream(
-              { model: spec.model, max_tokens: spec.max_tokens, system: transcript.system, tools: [tool], tool_choice: { type: 'tool', name: 'submit_plan' }, messages },
+              // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer
+              // without the call is sent back like any invalid answer.
+              { model: spec.model, max_tokens: spec.max_tokens, system: transcript.system, tools: [tool], messages },
               { signal: req.signal },
             )
             .finalMessage(),
@@ -173,7 +175,8 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     };
     const usage: Usage = { ...tokens, cost_usd: costOf(tokens, price) };
     transcript.usage = addUsage(transcript.usage, usage);
-    messages.push({ role: 'assistant', content: message.content.filter((b) => b.type === 'text' || b.type === 'tool_use') as Anthropic.Messages.ContentBlockParam[] });
+    // The answer goes back whole (thinking blocks included: the API wants them with tool use).
+    messages.push({ role: 'assistant', content: message.content as Anthropic.Messages.ContentBlockParam[] });
 
     const call = message.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === 'submit_plan');
     if (!call) {

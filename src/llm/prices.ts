@@ -1,9 +1,10 @@
 // The price table of models, in one place. Costs the API does not report in USD are computed here.
 //
 // Prices in USD per million tokens, from Anthropic's pricing page
-// (https://platform.claude.com/docs/en/about-claude/pricing, "Model pricing"), as read on
-// 2026-11-21. Cache writes are the 5-minute rate (1.25 × input), cache hits 0.1 × input, as that
-// page lists them. Update this file, and only this file, when prices change; a role's `price:`
+// (https://platform.claude.com/docs/en/about-claude/pricing, "Model pricing") and the model
+// overview pages (https://platform.claude.com/docs/en/models/<model>/overview), as read on
+// 2026-11-21. Cache writes are the 5-minute rate; cache hits as those pages list them (0.1 × input
+// for most models; Sonnet 5 / 5.5: $0.20, Opus 5.5: $0.20, Fable 5.1: $0.25). Update this file, and only this file, when prices change; a role's `price:`
 // overrides the table for a model it does not know.
 
 /** Prices of one model, USD per million tokens. */
@@ -27,7 +28,12 @@ const tier = (input: number, output: number): ModelPrice => ({ input, output, ca
 
 /** Longest prefix first, so `claude-opus-4-5` wins over `claude-opus-4`. */
 const TABLE: readonly ModelEntry[] = [
-  { prefix: 'claude-opus-5', price: tier(5, 25), context: 200_000 },
+  { prefix: 'claude-fable-5-1', price: { input: 10, output: 50, cache_read: 0.25, cache_write: 12.5 }, context: 1_000_000 },
+  { prefix: 'claude-fable-5', price: tier(10, 50), context: 1_000_000 },
+  { prefix: 'claude-opus-5-5', price: { input: 4, output: 20, cache_read: 0.2, cache_write: 5 }, context: 1_000_000 },
+  { prefix: 'claude-sonnet-5-5', price: { input: 2, output: 10, cache_read: 0.2, cache_write: 2.5 }, context: 1_000_000 },
+  { prefix: 'claude-sonnet-5', price: { input: 2, output: 10, cache_read: 0.2, cache_write: 2.5 }, context: 1_000_000 },
+  { prefix: 'claude-opus-5', price: tier(5, 25), context: 1_000_000 },
   { prefix: 'claude-opus-4-8', price: tier(5, 25), context: 200_000 },
   { prefix: 'claude-opus-4-7', price: tier(5, 25), context: 200_000 },
   { prefix: 'claude-opus-4-6', price: tier(5, 25), context: 200_000 },

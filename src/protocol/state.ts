@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { unreachable } from '../util/unreachable.js';
 import type { SwarmEvent } from './events.js';
-import { AttemptOutcome, AttemptReason, PROTOCOL_VERSION, UsageSchema, type Usage } from './schemas.js';
+import { AttemptOutcome, AttemptReason, PROTOCOL_VERSION, UsageSchema } from './schemas.js';
 import { addUsage, ZERO_USAGE } from './usage.js';
 
 /**

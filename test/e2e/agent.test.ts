@@ -28,7 +28,7 @@ function makeProject(w: World, config: Record<string, unknown>): string {
   return repo;
 }
 
-const coder = { backend: 'anthropic', model: 'claude-sonnet-4-5' };
+const coder = { backend: 'anthropic', model: 'claude-sonnet-5-5' };
 
 /** The task id an agent request belongs to (from its system prompt) and how many answers it has had. */
 const taskOf = (r: FakeRequest): string | undefined => /\(id ([a-z0-9-]+), attempt \d+\)/.exec(JSON.stringify(r.body.system ?? ''))?.[1];

@@ -13,7 +13,7 @@ const git = (cwd: string, ...args: string[]): string =>
 
 const who = (r: FakeRequest): string => /\(id ([a-z0-9-]+), attempt (\d+)\)/.exec(JSON.stringify(r.body.system ?? ''))?.slice(1).join('/') ?? '?';
 const turnOf = (r: FakeRequest): number => (r.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
-/** A reply that writes as much as it may, at most 2000 tokens ($0.03 at Sonnet's $15/MTok output price). */
+/** A reply that writes as much as it may, at most 2000 tokens ($0.02 at Sonnet 5.5's $10/MTok output price). */
 const long = (content: FakeReply['content']) => (r: FakeRequest): FakeReply => ({ content, output_tokens: Math.min(2000, r.body.max_tokens as number) });
 const rule = (attempt: string, turn: number, content: FakeReply['content']): FakeRule => ({ name: `${attempt}#${turn}`, match: (r) => who(r) === attempt && turnOf(r) === turn, reply: long(content) });
 
@@ -37,8 +37,8 @@ describe('budget', () => {
     w.write('repo/swarm.yaml', {
       version: 1,
       workers: 2,
-      budget: { max_cost_usd: 0.1 },
-      roles: { coder: { backend: 'anthropic', model: 'claude-sonnet-4-5' } },
+      budget: { max_cost_usd: 0.07 },
+      roles: { coder: { backend: 'anthropic', model: 'claude-sonnet-5-5' } },
       tasks: [
         { id: 'first', role: 'coder', description: 'Write a.txt.' },
         { id: 'second', role: 'coder', description: 'Write b.txt.', deps: ['first'] },
@@ -59,12 +59,12 @@ describe('budget', () => {
     const r1 = await runCli(['run', 'swarm.yaml'], { cwd: repo, env });
     expect(r1.code, r1.stderr + r1.stdout).toBe(3);
     const runDir = /run directory: (.+)/.exec(r1.stdout)![1]!.trim();
-    expect(r1.stdout).toMatch(/budget exhausted \(\$0\.\d+ of \$0\.1 spent\); raise the cap and continue with: swarm resume --max-cost-usd \d+ /);
+    expect(r1.stdout).toMatch(/budget exhausted \(\$0\.\d+ of \$0\.07 spent\); raise the cap and continue with: swarm resume --max-cost-usd \d+ /);
     const state1 = readJson<{ phase: string; usage: { cost_usd: number }; budget: { exhausted: boolean; warned: number[] }; tasks: Record<string, { state: string; failures: number }> }>(path.join(runDir, 'state.json'));
     // The cap was never crossed: each attempt got what was left as its own cap, and the response
     // lengths were limited to fit it.
-    expect(state1.usage.cost_usd).toBeLessThanOrEqual(0.1);
-    expect(state1.usage.cost_usd).toBeGreaterThan(0.08);
+    expect(state1.usage.cost_usd).toBeLessThanOrEqual(0.07);
+    expect(state1.usage.cost_usd).toBeGreaterThan(0.055);
     expect(state1.budget.exhausted).toBe(true);
     expect(state1.budget.warned).toEqual(expect.arrayContaining([50, 80]));
     expect(state1.tasks.first!.state).toBe('succeeded');

@@ -156,7 +156,8 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens;
     r.emit({ type: 'usage', text: `turn ${turn}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn, usage: turnUsage, total: usage });
 
-    const content = message.content.filter((b) => b.type === 'text' || b.type === 'tool_use');
+    // The answer goes back whole: thinking blocks must accompany tool use when a model thinks.
+    const content = message.content;
     push({ role: 'assistant', content: content as Block[] });
     const text = content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
     if (text) r.emit({ type: 'message', text: oneLine(text, 2000) });

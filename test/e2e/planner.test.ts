@@ -1,0 +1,182 @@
+// The LLM planner against the fake server: a good plan, a plan repaired after its errors are sent
+// back, garbage until the repairs run out (exit 2, transcript kept, nothing else written), and a
+// full `swarm run` with a goal: planner → three agents in parallel worktrees → one merged branch.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
+import { makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+
+const KEY = 'sk-ant-planner-test';
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+
+function makeProject(w: World): string {
+  const repo = w.path('repo');
+  fs.mkdirSync(repo);
+  git(repo, 'init', '-q', '-b', 'main');
+  w.write('repo/README.md', '# langs\n\nGreetings in many languages, one file each.\n');
+  w.write('repo/package.json', JSON.stringify({ name: 'langs', version: '0.1.0' }));
+  w.write('repo/greetings/en.txt', 'hello\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-qm', 'initial');
+  w.write('repo/swarm.yaml', {
+    version: 1,
+    workers: 3,
+    planner: { model: 'claude-sonnet-5-5', max_repairs: 2 },
+    roles: { writer: { backend: 'anthropic', model: 'claude-haiku-4-5' } },
+  });
+  return repo;
+}
+
+const isPlanner = (r: FakeRequest): boolean => JSON.stringify(r.body.tools ?? []).includes('submit_plan');
+const plan = (tasks: unknown[]): FakeReply => ({ content: [{ type: 'tool_use', name: 'submit_plan', input: { tasks } }] });
+const task = (id: string, deps: string[] = []) => ({ id, title: `Write ${id}`, description: `Create greetings/${id}.txt with the greeting.`, deps, role: 'writer', estimate: 1 });
+const plannerRule = (name: string, reply: FakeReply): FakeRule => ({ name, match: isPlanner, reply });
+
+const who = (r: FakeRequest): string | undefined => /\(id ([a-z0-9-]+), attempt \d+\)/.exec(JSON.stringify(r.body.system ?? ''))?.[1];
+const turnOf = (r: FakeRequest): number => (r.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
+
+describe('the planner', () => {
+  let w: World;
+  let fake: FakeAnthropic | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    w?.cleanup();
+  });
+  const env = (): Record<string, string> => ({ ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake!.url });
+
+  it('plans a goal with `swarm plan` into an editable YAML plan that `swarm run --plan` accepts', async () => {
+    w = makeWorld();
+    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('good', plan([task('fr'), task('de'), task('check', ['fr', 'de'])]))] });
+    const repo = makeProject(w);
+    const r = await runCli(['plan', 'swarm.yaml', 'Add French and German greetings', '-o', 'plan.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('wrote 3 tasks to plan.yaml');
+    const written = parse(fs.readFileSync(path.join(repo, 'plan.yaml'), 'utf8')) as { goal: string; tasks: { id: string; deps: string[] }[] };
+    expect(written.goal).toBe('Add French and German greetings');
+    expect(written.tasks.map((t) => [t.id, t.deps])).toEqual([['fr', []], ['de', []], ['check', ['fr', 'de']]]);
+    // What the planner was given: the goal, the roles, the repository's files, README and manifest,
+    // and a tool it must call, whose schema comes from the plan's zod schema.
+    const req = fake.requests[0]!.body;
+    expect(req.tools.map((t: { name: string }) => t.name)).toEqual(['submit_plan']);
+    expect(req.tools[0].input_schema.properties.tasks.items.properties.role.enum).toEqual(['writer']);
+    const prompt = JSON.stringify(req.messages[0]);
+    for (const s of ['Add French and German greetings', 'writer: model claude-haiku-4-5', 'greetings/en.txt', 'Greetings in many languages', '\\"name\\":\\"langs\\"']) expect(prompt).toContain(s);
+    expect(prompt).not.toContain('swarm.yaml\\n.swarm'); // .swarm/ is not described
+    // Nothing ran: no run directory.
+    expect(fs.existsSync(path.join(repo, '.swarm/runs'))).toBe(false);
+    // The plan file validates as a plan (a run that stops before any agent: no key problem, bad role would exit 2).
+    const check = await runCli(['run', 'swarm.yaml', '--plan', 'plan.yaml', '--workers', '0'], { cwd: repo, env: env() });
+    expect(check.code).toBe(2); // --workers 0 is refused by the option parser before anything runs
+  });
+
+  it('sends validation errors back and accepts the repaired plan', async () => {
+    w = makeWorld();
+    fake = await FakeAnthropic.start({
+      apiKey: KEY,
+      rules: [
+        plannerRule('cycle', plan([task('fr', ['de']), task('de', ['fr']), { ...task('it'), role: 'poet' }])),
+        plannerRule('fixed', plan([task('fr'), task('de', ['fr'])])),
+      ],
+    });
+    const repo = makeProject(w);
+    const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('repair 1 of 2');
+    expect(fake.requests).toHaveLength(2);
+    const repair = fake.requests[1]!.body.messages.at(-1).content[0];
+    expect(repair).toMatchObject({ type: 'tool_result', is_error: true });
+    expect(repair.content).toContain('tasks[2].role');
+    // The role is checked first (schema); the cycle is found once the tasks are well-formed.
+    const parsed = parse(r.stdout) as { tasks: { id: string }[] };
+    expect(parsed.tasks.map((t) => t.id)).toEqual(['fr', 'de']);
+  });
+
+  it('repairs a cycle named in the error sent back', async () => {
+    w = makeWorld();
+    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('cycle', plan([task('fr', ['de']), task('de', ['fr'])])), plannerRule('fixed', plan([task('fr'), task('de', ['fr'])]))] });
+    const repo = makeProject(w);
+    const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const repair = fake.requests[1]!.body.messages.at(-1).content[0];
+    expect(repair.content).toMatch(/dependency cycle: (fr → de → fr|de → fr → de)/);
+  });
+
+  it('stops with exit 2 after garbage three times, keeping only the transcript in the run directory', async () => {
+    w = makeWorld();
+    const garbage = (n: number): FakeRule => plannerRule(`garbage-${n}`, { content: [{ type: 'tool_use', name: 'submit_plan', input: { tasks: 'none', extra: n } }] });
+    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [garbage(1), { ...plannerRule('prose', { content: [{ type: 'text', text: 'I think you should add greetings.' }] }) }, garbage(3)] });
+    const repo = makeProject(w);
+    const before = git(repo, 'for-each-ref');
+    const r = await runCli(['run', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the planner gave no valid plan in 3 answer(s)');
+    expect(r.stderr).toContain("- tasks: Invalid input: expected array, received string");
+    expect(r.stderr).toMatch(/- input: Unrecognized key: "extra"/);
+    expect(fake.requests).toHaveLength(3);
+    const runDir = /run directory: (.+)/.exec(r.stdout)![1]!.trim();
+    expect(fs.readdirSync(runDir)).toEqual(['planner.json']);
+    const transcript = readJson<{ outcome: string; turns: { errors: string[] }[]; messages: unknown[] }>(path.join(runDir, 'planner.json'));
+    expect(transcript.outcome).toBe('invalid');
+    expect(transcript.turns.map((t) => t.errors.length > 0)).toEqual([true, true, true]);
+    expect(transcript.turns[1]!.errors).toEqual(['the answer did not call submit_plan']);
+    expect(transcript.messages).toHaveLength(7); // the request, then each answer and what was sent back
+    expect(r.stderr).toContain(path.join(runDir, 'planner.json'));
+    // No branch, no ref, no worktree was made.
+    expect(git(repo, 'for-each-ref')).toBe(before);
+    expect(fs.existsSync(path.join(repo, '.swarm/worktrees'))).toBe(false);
+  });
+});
+
+describe('swarm run with a goal', () => {
+  it('plans, runs three agents in parallel worktrees, and merges their edits into one branch', async () => {
+    const w = makeWorld();
+    const concurrent = { now: 0, max: 0 };
+    const rules: FakeRule[] = [plannerRule('plan', plan([task('fr'), task('de'), task('es')]))];
+    const words: Record<string, string> = { fr: 'bonjour', de: 'hallo', es: 'hola' };
+    for (const id of Object.keys(words)) {
+      rules.push({
+        name: `${id}#0`,
+        match: (r) => who(r) === id && turnOf(r) === 0,
+        // Each agent's first answer takes 1.5 s: the three overlap only if they run in parallel.
+        reply: () => {
+          concurrent.now++;
+          concurrent.max = Math.max(concurrent.max, concurrent.now);
+          setTimeout(() => concurrent.now--, 1500);
+          return { content: [{ type: 'tool_use', name: 'write_file', input: { path: `greetings/${id}.txt`, content: `${words[id]}\n` } }], delay_ms: 1500 };
+        },
+      });
+      rules.push({ name: `${id}#1`, match: (r) => who(r) === id && turnOf(r) === 1, reply: { content: [{ type: 'tool_use', name: 'finish', input: { summary: `wrote greetings/${id}.txt` } }] } });
+    }
+    const fake = await FakeAnthropic.start({ apiKey: KEY, rules });
+    try {
+      const repo = makeProject(w);
+      const r = await runCli(['run', 'swarm.yaml', 'Add French, German and Spanish greetings'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(fake.unusedRules()).toEqual([]);
+      expect(concurrent.max).toBe(3);
+      expect(r.stdout).toMatch(/plan: 3 tasks in 1 wave\(s\), 1 planner request\(s\), \$0\.\d{4}/);
+      const runDir = /run directory: (.+)/.exec(r.stdout)![1]!.trim();
+      const run = readJson<{ id: string; goal: string }>(path.join(runDir, 'run.json'));
+      expect(run.goal).toBe('Add French, German and Spanish greetings');
+      for (const [id, word] of Object.entries(words)) expect(git(repo, 'show', `swarm/${run.id}:greetings/${id}.txt`)).toBe(word);
+      expect(git(repo, 'show', `swarm/${run.id}:greetings/en.txt`)).toBe('hello');
+      // The plan records the planner; its cost counts in the run's total with the agents'.
+      const planJson = readJson<{ planner: { model: string; requests: number; usage: { cost_usd: number } } }>(path.join(runDir, 'plan.json'));
+      expect(planJson.planner).toMatchObject({ model: 'claude-sonnet-5-5', requests: 1 });
+      const state = readJson<{ usage: { cost_usd: number }; tasks: Record<string, { usage: { cost_usd: number } }> }>(path.join(runDir, 'state.json'));
+      const agents = Object.values(state.tasks).reduce((s, t) => s + t.usage.cost_usd, 0);
+      expect(state.usage.cost_usd).toBeCloseTo(planJson.planner.usage.cost_usd + agents, 9);
+      expect(fs.existsSync(path.join(runDir, 'planner.json'))).toBe(true);
+      // Each agent ran in its own worktree (removed after its merge).
+      const assigned = readJsonlFile<{ type: string; task: string }>(path.join(runDir, 'events.jsonl')).filter((e) => e.type === 'attempt.assigned');
+      expect(assigned.map((e) => e.task).sort()).toEqual(['de', 'es', 'fr']);
+    } finally {
+      await fake.close();
+      w.cleanup();
+    }
+  }, 120_000);
+});
