@@ -17,7 +17,7 @@ export interface ModelPrice {
 
 /** What the table knows of a model family. */
 interface ModelEntry {
-  /** Model ids that start with this belong to the family (`claude-sonnet-4-5-20250929`). */
+  /** The family's model id; dated ids of it (`claude-sonnet-4-5-20250929`) belong to it too. */
   prefix: string;
   price: ModelPrice;
   /** Context window, tokens. */
@@ -53,7 +53,8 @@ export const KNOWN_MODELS: readonly string[] = TABLE.map((e) => e.prefix).sort()
 
 /** The table's entry for a model id, or undefined if it does not know it. */
 export function modelInfo(model: string): { price: ModelPrice; context: number } | undefined {
-  const e = TABLE.find((x) => model === x.prefix || model.startsWith(`${x.prefix}-`) || model.startsWith(`${x.prefix}@`));
+  // The family's id itself, or it with a date (`-20250929`), `-latest`, or a platform version (`@20250929`).
+  const e = TABLE.find((x) => model.startsWith(x.prefix) && /^(-\d{8}|-latest|@.+)?$/.test(model.slice(x.prefix.length)));
   return e ? { price: e.price, context: e.context } : undefined;
 }
 

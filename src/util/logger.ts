@@ -5,8 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 
-/** Keys whose values never reach a log (secrets, for the agent backends to come). */
-const REDACT = ['apiKey', 'api_key', '*.apiKey', '*.api_key', 'headers.authorization', 'headers["x-api-key"]', 'env.ANTHROPIC_API_KEY'];
+/**
+ * Keys whose values never reach a log: API keys under any of their names, HTTP headers (requests
+ * carry `x-api-key` / `authorization`), and whole environments (they hold the keys). The agent
+ * backends never log these on purpose; this is the net for an object logged whole by mistake.
+ */
+const REDACT = [
+  'apiKey', 'api_key', '*.apiKey', '*.api_key', 'key', '*.key',
+  'headers', '*.headers', 'err.headers', 'err.*.headers',
+  'env', '*.env',
+];
 
 /** A logger appending to `file` (directories are created), at `level` (default: info, or $SWARM_LOG_LEVEL). */
 export function fileLogger(file: string, bindings: Record<string, unknown>, level = process.env.SWARM_LOG_LEVEL ?? 'info'): Logger {

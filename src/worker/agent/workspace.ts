@@ -20,8 +20,18 @@ export function resolveInside(root: string, p: string): Result<string, string> {
   }
   if (rel.split(path.sep)[0] === '.git') return err(`${p}: .git is not part of the workspace`);
   // Resolve symlinks on the longest existing prefix: a link inside the tree may point outside it.
+  // lstat, not exists: a dangling symbolic link exists as a link, and writing through it would
+  // create its target.
+  const present = (p: string): boolean => {
+    try {
+      fs.lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   let existing = abs;
-  while (!fs.existsSync(existing) && existing !== root) existing = path.dirname(existing);
+  while (!present(existing) && existing !== root) existing = path.dirname(existing);
   let real: string;
   try {
     real = fs.realpathSync(existing);
