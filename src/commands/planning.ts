@@ -16,14 +16,14 @@ import { err, type Result } from '../util/result.js';
  * config key that names it: the planner's (when planning) and each agent role's that a task uses.
  */
 export function missingKeys(config: Config, planning: boolean, tasks: readonly ResolvedTask[], env: NodeJS.ProcessEnv = process.env): string[] {
-  const need = new Map<string, string>();
+  const need = new Map<string, string>(); // variable → the first config key that names it
+  const add = (variable: string, key: string): void => void (need.has(variable) || need.set(variable, key));
   if (planning) {
-    need.set(config.planner.api_key_env, 'planner.api_key_env');
-    for (const role of agentRoles(config) ?? []) need.set(config.roles[role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${role}.api_key_env`);
+    add(config.planner.api_key_env, 'planner.api_key_env');
+    for (const role of agentRoles(config) ?? []) add(config.roles[role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${role}.api_key_env`);
   }
   for (const t of tasks) {
-    if (t.backend !== 'anthropic' || t.role === null) continue;
-    need.set(config.roles[t.role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${t.role}.api_key_env`);
+    if (t.backend === 'anthropic' && t.role !== null) add(config.roles[t.role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${t.role}.api_key_env`);
   }
   return [...need]
     .filter(([variable]) => !env[variable])
