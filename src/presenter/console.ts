@@ -44,10 +44,21 @@ export class ConsolePresenter {
         }
         break;
       case 'task.succeeded': {
-        const last = state.tasks[e.task]?.last;
-        this.#line(`${progress} ${paint(c, 32, '✓')} ${e.task}${last?.duration_ms != null ? paint(c, 2, ` ${prettyMs(last.duration_ms)}`) : ''}`);
+        const t = state.tasks[e.task];
+        const last = t?.last;
+        const cost = t && t.usage.cost_usd > 0 ? ` $${t.usage.cost_usd.toFixed(4)}` : '';
+        this.#line(`${progress} ${paint(c, 32, '✓')} ${e.task}${last?.duration_ms != null ? paint(c, 2, ` ${prettyMs(last.duration_ms)}${cost}`) : ''}${last?.reason === 'finished' ? paint(c, 2, `: ${last.summary}`) : ''}`);
         break;
       }
+      case 'budget.warning': {
+        const b = state.budget;
+        const caps = [b.max_cost_usd !== null ? `$${e.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null, b.max_tokens !== null ? `${e.tokens} of ${b.max_tokens} tokens` : null].filter(Boolean).join(', ');
+        this.#line(`${paint(c, 33, 'budget')} ${e.percent}% spent (${caps})`);
+        break;
+      }
+      case 'budget.exhausted':
+        this.#line(`${paint(c, 31, 'budget')} exhausted: no more agents are started; running attempts finish`);
+        break;
       case 'task.ready':
         if (e.not_before) this.#line(`${progress} ${paint(c, 33, '↻')} ${e.task} retries in ${prettyMs(Math.max(0, Date.parse(e.not_before) - Date.parse(e.at)))}`);
         break;
@@ -68,7 +79,8 @@ export class ConsolePresenter {
         break;
       case 'run.finished':
         this.#line(
-          `${e.outcome === 'succeeded' ? paint(c, 32, 'succeeded') : paint(c, 31, 'failed')}: ${n.succeeded} succeeded, ${n.failed} failed, ${n.skipped} skipped, ${n.cancelled} cancelled in ${prettyMs(Date.now() - this.#started)}`,
+          `${e.outcome === 'succeeded' ? paint(c, 32, 'succeeded') : paint(c, 31, 'failed')}: ${n.succeeded} succeeded, ${n.failed} failed, ${n.skipped} skipped, ${n.cancelled} cancelled in ${prettyMs(Date.now() - this.#started)}` +
+            (state.usage.cost_usd > 0 ? `, $${state.usage.cost_usd.toFixed(4)} spent` : ''),
         );
         break;
       default:
