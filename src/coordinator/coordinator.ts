@@ -318,7 +318,7 @@ export class Coordinator {
   /** One pass over everything that may have changed. Returns how the session ends, once it does. */
   #tick(): CoordinatorExit | undefined {
     if (!fs.existsSync(this.#o.paths.runJson)) return { kind: 'broken', why: `the run directory ${this.#o.paths.root} was deleted` };
-    if (this.#pool.crashLooping) return { kind: 'broken', why: `workers exit as soon as they start; see ${this.#o.paths.logsDir}/worker-*.log` };
+    if (this.#pool.crashLooping) return { kind: 'broken', why: `workers exit as soon as they start; see ${this.#o.paths.logsDir}/worker-*.log and worker-*.stderr` };
     this.#collectResults();
     this.#applyControl();
     this.#reapWorkers();

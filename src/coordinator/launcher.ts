@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
+import { RunPaths } from '../protocol/paths.js';
 
 /** A started worker, as much as the launcher knows of it. */
 export interface LaunchedWorker {
@@ -26,15 +27,20 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 /**
  * Starts workers as local child processes of the coordinator: `node dist/src/cli.js worker ...`.
  * They are detached (their own process group) so a Ctrl-C in the terminal reaches only the
- * coordinator, which decides what happens to running attempts; and their stdio goes nowhere
- * (they log to files), so they outlive a coordinator killed with -9.
+ * coordinator, which decides what happens to running attempts; and they hold no pipe to the
+ * coordinator (they log to files, and stderr goes to logs/worker-<id>.stderr, where a crash before
+ * the log opens, or a library's warning, can be read), so they outlive a coordinator killed with -9.
  */
 export class LocalLauncher implements Launcher {
   launch(options: { runDir: string; id: string; coordinator: string }): LaunchedWorker {
     if (!fs.existsSync(CLI)) throw new Error(`cannot start workers: ${CLI} is missing (run \`npm run build\`)`);
+    const paths = new RunPaths(options.runDir);
+    fs.mkdirSync(paths.logsDir, { recursive: true });
     const child = execa(process.execPath, [CLI, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator], {
       detached: true,
-      stdio: 'ignore',
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: { file: paths.workerStderr(options.id), append: true },
       reject: false,
       cleanup: false,
     });

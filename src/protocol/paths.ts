@@ -26,6 +26,8 @@ export class RunPaths {
   get logsDir(): string { return path.join(this.root, 'logs'); }
   get coordinatorLog(): string { return path.join(this.logsDir, 'coordinator.log'); }
   workerLog(workerId: string): string { return path.join(this.logsDir, `worker-${workerId}.log`); }
+  /** A worker's stderr (crashes before its log opens, warnings of libraries). */
+  workerStderr(workerId: string): string { return path.join(this.logsDir, `worker-${workerId}.stderr`); }
 
   get workersDir(): string { return path.join(this.root, 'workers'); }
   workerDir(workerId: string): string { return path.join(this.workersDir, workerId); }
