@@ -1,5 +1,5 @@
 // Test fixtures: temporary worlds with a swarm.yaml, and the real CLI started as a subprocess.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +83,18 @@ export function startCli(args: string[], options: { cwd: string; env?: Record<st
 /** Runs `swarm <args>` to completion. */
 export function runCli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
   return startCli(args, options).done;
+}
+
+/** Runs git in `cwd` with a test identity; returns its trimmed stdout. */
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+}
+
+/** The run directory a `swarm run` printed. */
+export function runDirOf(stdout: string): string {
+  const m = /run directory: (.+)/.exec(stdout);
+  if (!m) throw new Error(`no run directory in: ${stdout}`);
+  return m[1]!.trim();
 }
 
 /** Polls `check` every 25 ms until it returns a truthy value; throws after `timeoutMs`. */

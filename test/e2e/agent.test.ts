@@ -1,16 +1,14 @@
 // The built-in `anthropic` agent backend end to end: `swarm run` starts real workers whose agents
 // talk to the fake Anthropic server over HTTP (the real SDK), in real git worktrees.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { linesOf, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+import { at, call, finish, taskOf } from '../fixtures/agent-script.js';
+import { FakeAnthropic, type FakeRequest } from '../fixtures/fake-anthropic.js';
+import { git, linesOf, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-test-7f3c9e1d2b4a6058';
 
-const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
 
 /** A repository with a small JavaScript project, and its swarm.yaml. */
 function makeProject(w: World, config: Record<string, unknown>): string {
@@ -30,28 +28,10 @@ function makeProject(w: World, config: Record<string, unknown>): string {
 
 const coder = { backend: 'anthropic', model: 'claude-sonnet-5-5' };
 
-/** The task id an agent request belongs to (from its system prompt) and how many answers it has had. */
-const taskOf = (r: FakeRequest): string | undefined => /\(id ([a-z0-9-]+), attempt \d+\)/.exec(JSON.stringify(r.body.system ?? ''))?.[1];
-const turnOf = (r: FakeRequest): number => (r.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
-/** A rule answering turn `turn` of task `task`. */
-const at = (task: string, turn: number, reply: FakeReply | ((r: FakeRequest) => FakeReply)): FakeRule => ({
-  name: `${task}#${turn}`,
-  match: (r) => taskOf(r) === task && turnOf(r) === turn,
-  reply,
-});
-const call = (name: string, input: unknown): FakeReply => ({ content: [{ type: 'tool_use', name, input }] });
-const finish = (summary: string): FakeReply => call('finish', { summary });
-
 /** The tool_result blocks of a request's last message, by tool_use order. */
 function toolResults(r: FakeRequest): { content: string; is_error?: boolean }[] {
   const last = (r.body.messages as { content: unknown }[]).at(-1)!;
   return (last.content as { type: string; content: string; is_error?: boolean }[]).filter((b) => b.type === 'tool_result');
-}
-
-function runDirOf(stdout: string): string {
-  const m = /run directory: (.+)/.exec(stdout);
-  if (!m) throw new Error(`no run directory in: ${stdout}`);
-  return m[1]!.trim();
 }
 
 /** Every file under `dir`, recursively. */

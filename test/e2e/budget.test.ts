@@ -1,21 +1,17 @@
 // Run budgets: dispatch stops before the cap would be crossed, the run ends resumable (exit 3), and
 // `swarm resume --max-cost-usd` with a higher cap finishes it. Agents talk to the fake server.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { at } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+import { git, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-budget-test';
-const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
 
-const who = (r: FakeRequest): string => /\(id ([a-z0-9-]+), attempt (\d+)\)/.exec(JSON.stringify(r.body.system ?? ''))?.slice(1).join('/') ?? '?';
-const turnOf = (r: FakeRequest): number => (r.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
 /** A reply that writes as much as it may, at most 2000 tokens ($0.02 at Sonnet 5.5's $10/MTok output price). */
 const long = (content: FakeReply['content']) => (r: FakeRequest): FakeReply => ({ content, output_tokens: Math.min(2000, r.body.max_tokens as number) });
-const rule = (attempt: string, turn: number, content: FakeReply['content']): FakeRule => ({ name: `${attempt}#${turn}`, match: (r) => who(r) === attempt && turnOf(r) === turn, reply: long(content) });
+const rule = (attempt: string, turn: number, content: FakeReply['content']): FakeRule => at(attempt, turn, long(content));
 
 describe('budget', () => {
   let w: World;

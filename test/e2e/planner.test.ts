@@ -1,17 +1,15 @@
 // The LLM planner against the fake server: a good plan, a plan repaired after its errors are sent
 // back, garbage until the repairs run out (exit 2, transcript kept, nothing else written), and a
 // full `swarm run` with a goal: planner → three agents in parallel worktrees → one merged branch.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+import { at, finish, isPlanner, taskOf, turnOf } from '../fixtures/agent-script.js';
+import { FakeAnthropic, type FakeReply, type FakeRule } from '../fixtures/fake-anthropic.js';
+import { git, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-planner-test';
-const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
 
 function makeProject(w: World): string {
   const repo = w.path('repo');
@@ -31,13 +29,10 @@ function makeProject(w: World): string {
   return repo;
 }
 
-const isPlanner = (r: FakeRequest): boolean => JSON.stringify(r.body.tools ?? []).includes('submit_plan');
 const plan = (tasks: unknown[]): FakeReply => ({ content: [{ type: 'tool_use', name: 'submit_plan', input: { tasks } }] });
 const task = (id: string, deps: string[] = []) => ({ id, title: `Write ${id}`, description: `Create greetings/${id}.txt with the greeting.`, deps, role: 'writer', estimate: 1 });
 const plannerRule = (name: string, reply: FakeReply): FakeRule => ({ name, match: isPlanner, reply });
 
-const who = (r: FakeRequest): string | undefined => /\(id ([a-z0-9-]+), attempt \d+\)/.exec(JSON.stringify(r.body.system ?? ''))?.[1];
-const turnOf = (r: FakeRequest): number => (r.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length;
 
 describe('the planner', () => {
   let w: World;
@@ -140,7 +135,7 @@ describe('swarm run with a goal', () => {
     for (const id of Object.keys(words)) {
       rules.push({
         name: `${id}#0`,
-        match: (r) => who(r) === id && turnOf(r) === 0,
+        match: (r) => taskOf(r) === id && turnOf(r) === 0,
         // Each agent's first answer takes 1.5 s: the three overlap only if they run in parallel.
         reply: () => {
           concurrent.now++;
@@ -149,7 +144,7 @@ describe('swarm run with a goal', () => {
           return { content: [{ type: 'tool_use', name: 'write_file', input: { path: `greetings/${id}.txt`, content: `${words[id]}\n` } }], delay_ms: 1500 };
         },
       });
-      rules.push({ name: `${id}#1`, match: (r) => who(r) === id && turnOf(r) === 1, reply: { content: [{ type: 'tool_use', name: 'finish', input: { summary: `wrote greetings/${id}.txt` } }] } });
+      rules.push(at(id, 1, finish(`wrote greetings/${id}.txt`)));
     }
     const fake = await FakeAnthropic.start({ apiKey: KEY, rules });
     try {
