@@ -80,11 +80,16 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   if (options.mode !== undefined) config.scheduling.mode = options.mode;
   const target = resolveRepo(configFile, config);
   const repo = target.dir;
-  const goal = options.goal ?? config.goal ?? null;
+  let goal = options.goal ?? config.goal ?? null;
   // Plan with the LLM planner when there is a goal and no tasks (DESIGN §4); else validate the tasks.
   const planning = options.plan === undefined && config.tasks === undefined && goal !== null;
   const plan = planning ? undefined : loadPlan(loaded.value, options.plan, repo);
   if (plan && !plan.ok) return refuse(err, plan.error);
+  if (plan) {
+    const { goal: planGoal, ...rest } = plan.value; // a plan file's goal (from `swarm plan`) when none is given
+    goal ??= planGoal ?? null;
+    plan.value = rest;
+  }
   const keys = missingKeys(config, planning, plan?.value.tasks ?? []);
   if (keys.length > 0) return refuse(err, keys.join('\nswarm: '));
   const isolate = config.git.isolation === 'worktree' && target.git;

@@ -58,11 +58,13 @@ function parseWith<S extends z.ZodType>(doc: SourceDocument, schema: S): Result<
 
 /**
  * Resolves the plan of a run: tasks from `--plan FILE` if given, else from the config's `tasks:`.
+ * A plan file's `goal` (as `swarm plan` writes it) comes back with the plan.
  * Both go through the one validator; its issues are located in the file the tasks came from.
  * With `repo`, also checks that every task's `cwd` is a directory under it.
  */
-export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, repo?: string): Result<ResolvedPlan, InputIssue[]> {
+export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, repo?: string): Result<ResolvedPlan & { goal?: string }, InputIssue[]> {
   let tasks: TaskSpec[];
+  let goal: string | undefined;
   let doc: SourceDocument;
   let prefix: FieldPath;
   if (planFile !== undefined) {
@@ -72,6 +74,7 @@ export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, rep
     if (!parsed.ok) return parsed;
     doc = read.doc;
     tasks = Array.isArray(parsed.value) ? parsed.value : parsed.value.tasks;
+    goal = Array.isArray(parsed.value) ? undefined : parsed.value.goal;
     prefix = Array.isArray(parsed.value) ? [] : ['tasks'];
   } else {
     if (loaded.config.tasks === undefined) {
@@ -92,5 +95,5 @@ export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, rep
     });
     if (issues.length > 0) return err(issues);
   }
-  return plan;
+  return goal === undefined ? plan : ok({ ...plan.value, goal });
 }

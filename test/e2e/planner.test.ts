@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { at, finish, isPlanner, taskOf, turnOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeReply, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { git, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+import { git, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-planner-test';
 
@@ -63,9 +63,15 @@ describe('the planner', () => {
     expect(prompt).not.toContain('swarm.yaml\\n.swarm'); // .swarm/ is not described
     // Nothing ran: no run directory.
     expect(fs.existsSync(path.join(repo, '.swarm/runs'))).toBe(false);
-    // The plan file validates as a plan (a run that stops before any agent: no key problem, bad role would exit 2).
-    const check = await runCli(['run', 'swarm.yaml', '--plan', 'plan.yaml', '--workers', '0'], { cwd: repo, env: env() });
-    expect(check.code).toBe(2); // --workers 0 is refused by the option parser before anything runs
+    // The plan runs as written, with its goal, and without a second planner request.
+    fake.addRules(at('fr', 0, finish('fr done')), at('de', 0, finish('de done')), at('check', 0, finish('checked')));
+    const run = await runCli(['run', 'swarm.yaml', '--plan', 'plan.yaml'], { cwd: repo, env: env() });
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(readJson<{ goal: string }>(path.join(runDirOf(run.stdout), 'run.json')).goal).toBe('Add French and German greetings');
+    expect(fake.requests.filter(isPlanner)).toHaveLength(1);
+    const checkPrompt = JSON.stringify(fake.requests.find((q) => taskOf(q) === 'check')!.body.system);
+    expect(checkPrompt).toContain('Add French and German greetings');
+    expect(checkPrompt).toContain('- fr: fr done');
   });
 
   it('sends validation errors back and accepts the repaired plan', async () => {
