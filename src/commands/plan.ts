@@ -7,9 +7,10 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/source.js';
 import type { Output } from '../presenter/console.js';
-import { repoTopLevel } from '../git/repo.js';
+import { excludeSwarmDir, repoTopLevel } from '../git/repo.js';
 import { EXIT } from './session.js';
 import { missingKeys, planWithTranscript } from './planning.js';
+import { agentRoles } from '../coordinator/planner.js';
 
 /** Options of `swarm plan`. */
 export interface PlanOptions {
@@ -37,13 +38,19 @@ export async function planCommand(configFile: string, goalArg: string | undefine
     err.write(`swarm: ${options.output} is a directory; -o takes a file name\n`);
     return EXIT.cannotStart;
   }
+  if (!agentRoles(config)) {
+    err.write('swarm: planning needs an agent role in `roles:` (e.g. `coder: {backend: anthropic}`)\n');
+    return EXIT.cannotStart;
+  }
   const keys = missingKeys(config, true, []);
   if (keys.length > 0) {
     for (const k of keys) err.write(`swarm: ${k}\n`);
     return EXIT.cannotStart;
   }
   const dir = config.run.repo !== undefined ? path.resolve(path.dirname(configFile), config.run.repo) : process.cwd();
-  const repo = repoTopLevel(dir) ?? dir;
+  const top = repoTopLevel(dir);
+  const repo = top ?? dir;
+  if (top) excludeSwarmDir(top); // the transcript goes under .swarm/, which git should not list
   const transcript = path.join(repo, '.swarm', 'plans', ulid(), 'planner.json');
   const log = options.output === undefined ? err : out; // keep stdout for the plan when printing it
   const planned = await planWithTranscript(config, goal, repo, transcript, log);

@@ -22,6 +22,7 @@ import { fileLogger } from '../util/logger.js';
 import type { ResolvedPlan } from '../coordinator/plan.js';
 import { totalTokens } from '../protocol/usage.js';
 import { missingKeys, planWithTranscript } from './planning.js';
+import { agentRoles } from '../coordinator/planner.js';
 
 /** Exit codes of `swarm run` and `swarm resume` (the README lists them). */
 export const EXIT = {
@@ -89,6 +90,9 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     const { goal: planGoal, ...rest } = plan.value; // a plan file's goal (from `swarm plan`) when none is given
     goal ??= planGoal ?? null;
     plan.value = rest;
+  }
+  if (planning && !agentRoles(config)) {
+    return refuse(err, [loaded.value.doc.issue(['roles'], 'planning a goal needs an agent role (e.g. `coder: {backend: anthropic}`), or give tasks')]);
   }
   const keys = missingKeys(config, planning, plan?.value.tasks ?? []);
   if (keys.length > 0) return refuse(err, keys.join('\nswarm: '));
@@ -190,6 +194,11 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
     return refuse(err, `${paths.planJson}: missing; the run never started`);
   }
   const { state } = snapshot;
+  const keys = missingKeys(snapshot.run.config as unknown as Config, false, snapshot.plan.tasks);
+  if (keys.length > 0) {
+    lock.value.release();
+    return refuse(err, keys.join('\nswarm: '));
+  }
   if (state.phase === 'finished' && !options.retryFailed) {
     lock.value.release();
     out.write(`run ${snapshot.run.id} already finished: ${state.outcome}${state.outcome === 'failed' ? ` (use \`swarm resume --retry-failed ${paths.root}\` to run failed tasks again)` : ''}\n`);
@@ -272,7 +281,11 @@ async function session(
       const b = log.state.budget;
       const spent = log.state.usage;
       const caps = [b.max_cost_usd !== null ? `$${spent.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null, b.max_tokens !== null ? `${totalTokens(spent)} of ${b.max_tokens} tokens` : null].filter(Boolean).join(', ');
-      const flag = b.max_cost_usd !== null ? `--max-cost-usd ${Math.ceil(Math.max(b.max_cost_usd * 2, b.max_cost_usd + 1))}` : `--max-tokens ${(b.max_tokens ?? 0) * 2}`;
+      // Suggest raising every cap the run has (either may be the one that stopped it).
+      const flag = [
+        b.max_cost_usd !== null ? `--max-cost-usd ${Math.ceil(b.max_cost_usd * 2)}` : null,
+        b.max_tokens !== null ? `--max-tokens ${b.max_tokens * 2}` : null,
+      ].filter(Boolean).join(' ');
       out.write(`budget exhausted (${caps} spent); raise the cap and continue with: swarm resume ${flag} ${paths.root}\n`);
       return EXIT.budget;
     }

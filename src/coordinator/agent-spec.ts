@@ -5,7 +5,7 @@ import { parseDuration } from '../config/duration.js';
 import type { RoleSpec } from '../config/schema.js';
 import { modelInfo } from '../llm/prices.js';
 import type { AgentSpec } from '../protocol/schemas.js';
-import type { Caps } from './budget.js';
+import type { Caps, CapSources } from './budget.js';
 
 /** Context window assumed for a model the price table does not know, tokens. */
 const DEFAULT_CONTEXT = 200_000;
@@ -14,10 +14,10 @@ const DEFAULT_CONTEXT = 200_000;
  * Resolves an agent role into the settings its attempt gets.
  * @param role an `anthropic` role of the config (validated by loadConfig: its model has a price)
  * @param caps the attempt's caps (from nextAttemptCaps)
- * @param source whether the role's own cap or the run budget's share is the binding one
+ * @param source where each cap came from: the role's own, or the run budget's share
  * @throws Error if the model has no price (loadConfig refuses such configs, so this is a bug)
  */
-export function agentSpecFor(role: RoleSpec, caps: Caps, source: 'role' | 'budget'): AgentSpec {
+export function agentSpecFor(role: RoleSpec, caps: Caps, source: CapSources): AgentSpec {
   const model = role.model ?? DEFAULTS.model;
   const known = modelInfo(model);
   const price = role.price

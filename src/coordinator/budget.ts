@@ -14,9 +14,15 @@ export interface Spend {
   tokens: number;
 }
 
+/** Where each of an attempt's caps came from (null: no cap). */
+export interface CapSources {
+  cost: 'role' | 'budget' | null;
+  tokens: 'role' | 'budget' | null;
+}
+
 /** The caps of the next agent attempt, or why none can start. */
 export type AttemptCaps =
-  | { kind: 'ok'; caps: Caps; source: 'role' | 'budget' }
+  | { kind: 'ok'; caps: Caps; source: CapSources }
   /** Less than MIN_ATTEMPT_BUDGET is left of a run cap once spend and reservations are counted. */
   | { kind: 'exhausted'; cap: 'cost' | 'tokens' };
 
@@ -48,9 +54,8 @@ export function nextAttemptCaps(run: Caps, committed: Spend, share: number, role
     fromBudget.max_tokens = Math.min(left, Math.max(MIN_ATTEMPT_BUDGET.tokens, Math.floor(left / n)));
   }
   const caps: Caps = { max_cost_usd: min(role.max_cost_usd, fromBudget.max_cost_usd), max_tokens: min(role.max_tokens, fromBudget.max_tokens) };
-  const roleBinds =
-    (caps.max_cost_usd === null || caps.max_cost_usd === role.max_cost_usd) && (caps.max_tokens === null || caps.max_tokens === role.max_tokens);
-  return { kind: 'ok', caps, source: roleBinds ? 'role' : 'budget' };
+  const from = (cap: number | null, own: number | null): CapSources['cost'] => (cap === null ? null : cap === own ? 'role' : 'budget');
+  return { kind: 'ok', caps, source: { cost: from(caps.max_cost_usd, role.max_cost_usd), tokens: from(caps.max_tokens, role.max_tokens) } };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type ResolvedTask,
   type Result,
   type RunJson,
+  type Usage,
 } from '../protocol/schemas.js';
 import { gitTrySync } from '../git/git.js';
 import { attemptDiff, mergeIntoBranch } from '../git/merge.js';
@@ -34,7 +35,7 @@ import { descendants } from './graph.js';
 import type { Launcher } from './launcher.js';
 import { nextStep } from './policy.js';
 import { agentSpecFor } from './agent-spec.js';
-import { newWarnings, nextAttemptCaps, type Caps, type Spend } from './budget.js';
+import { newWarnings, nextAttemptCaps, type Caps, type CapSources, type Spend } from './budget.js';
 import { totalTokens } from '../protocol/usage.js';
 import { ReadyQueue, waveBarrier, type SchedTask } from './scheduler.js';
 import { WorkerPool } from './worker-pool.js';
@@ -118,7 +119,7 @@ export class Coordinator {
   #wake: () => void = () => {};
   #lastBudgetCheck = 0;
   /** Caps computed for the tasks being dispatched, consumed by #assign. */
-  readonly #caps = new Map<string, { caps: Caps; source: 'role' | 'budget' }>();
+  readonly #caps = new Map<string, { caps: Caps; source: CapSources }>();
   #stopAfterDrain: 'interrupt' | 'stop-run' | undefined;
 
   constructor(options: CoordinatorOptions) {
@@ -410,7 +411,9 @@ export class Coordinator {
 
   /** Records an attempt lost with its worker (no result.json) and decides what happens next. */
   #lose(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, why: string): void {
-    this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: `worker ${f.worker} lost: ${why}`, usage: null });
+    // What the lost attempt spent as far as its status.json last said: paid for, so it counts.
+    const usage = this.#liveUsage(f.task, f.attempt) ?? null;
+    this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: `worker ${f.worker} lost: ${why}`, usage });
     this.#untrack(f.task, f.attempt, f.worker);
     this.#decide(f.task);
   }
@@ -533,7 +536,7 @@ export class Coordinator {
     const committed = this.#committed();
     const budgeted = this.#state.budget.max_cost_usd !== null || this.#state.budget.max_tokens !== null;
     // The budget left is shared among the agent attempts that can start now.
-    const share = budgeted ? this.#ready.countReady(now, slots, (t) => this.#tasks.get(t.id)!.backend === 'anthropic') : 1;
+    let share = budgeted ? this.#ready.countReady(now, slots, (t) => this.#tasks.get(t.id)!.backend === 'anthropic') : 1;
     let blocked = false;
     const canStart = (t: SchedTask): boolean => {
       const task = this.#tasks.get(t.id)!;
@@ -551,6 +554,7 @@ export class Coordinator {
         this.#caps.set(t.id, caps);
         committed.usd += caps.caps.max_cost_usd ?? 0;
         committed.tokens += caps.caps.max_tokens ?? 0;
+        share = Math.max(1, share - 1); // what is left is shared among the ones still to start
       }
       for (const file of task.files) busy.add(file);
       return true;
@@ -604,7 +608,7 @@ export class Coordinator {
     }
     const caps = this.#caps.get(t.id);
     this.#caps.delete(t.id);
-    const agent = task.backend === 'anthropic' ? agentSpecFor(this.#config.roles[task.role!]!, caps?.caps ?? { max_cost_usd: null, max_tokens: null }, caps?.source ?? 'role') : null;
+    const agent = task.backend === 'anthropic' ? agentSpecFor(this.#config.roles[task.role!]!, caps?.caps ?? { max_cost_usd: null, max_tokens: null }, caps?.source ?? { cost: null, tokens: null }) : null;
     const assignment: Assignment = {
       protocol: PROTOCOL_VERSION,
       run_id: run.id,
@@ -644,6 +648,15 @@ export class Coordinator {
     }
   }
 
+  /** The usage a running agent attempt last reported in its status.json, if any. */
+  #liveUsage(task: string, attempt: number): Usage | undefined {
+    try {
+      return readJsonFile(this.#o.paths.attempt(task, attempt).status, AttemptStatusSchema)?.usage ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Spent (planner and finished attempts) plus reserved by running attempts: what the budget cannot give again. */
   #committed(): Spend {
     const u = this.#state.usage;
@@ -669,12 +682,7 @@ export class Coordinator {
     const spent = { usd: u.cost_usd, tokens: totalTokens(u) };
     for (const f of this.#inFlight.values()) {
       if (!f.reserved) continue;
-      let live;
-      try {
-        live = readJsonFile(this.#o.paths.attempt(f.task, f.attempt).status, AttemptStatusSchema)?.usage;
-      } catch {
-        live = undefined;
-      }
+      const live = this.#liveUsage(f.task, f.attempt);
       if (live) {
         spent.usd += live.cost_usd;
         spent.tokens += totalTokens(live);
@@ -875,7 +883,9 @@ export class Coordinator {
     const c = this.#state.counts;
     if (c.pending + c.ready + c.running > 0) {
       if (this.#stopAfterDrain) return { kind: 'stopped', why: this.#stopAfterDrain };
-      return this.#state.budget.exhausted ? { kind: 'stopped', why: 'budget' } : undefined;
+      // Budget spent: stop once nothing can progress (a command task waiting out a retry can).
+      const commandWaiting = this.#ready.countReady(Infinity, 1, (t) => this.#tasks.get(t.id)!.backend !== 'anthropic') > 0;
+      return this.#state.budget.exhausted && !commandWaiting ? { kind: 'stopped', why: 'budget' } : undefined;
     }
     const outcome = c.failed + c.skipped + c.cancelled === 0 ? 'succeeded' : 'failed';
     if (this.#state.phase !== 'finished') this.#o.log.append({ type: 'run.finished', outcome });

@@ -37,8 +37,11 @@ export const AgentSpecSchema = z.object({
   max_tokens: z.number().int().nullable(),
   /** Cost cap of the attempt, USD; null: none. */
   max_cost_usd: z.number().nullable(),
-  /** Which cap is the binding one: the role's own, or what remained of the run budget at dispatch. */
-  cap_source: z.enum(['role', 'budget']),
+  /**
+   * Where each cap came from: the role's own, or the attempt's share of the run budget at dispatch
+   * (null: no cap). Reaching a `budget` cap ends the attempt `budget-exhausted`.
+   */
+  cap_source: z.object({ cost: z.enum(['role', 'budget']).nullable(), tokens: z.enum(['role', 'budget']).nullable() }),
   /** Time limit of one `bash` tool call, ms. */
   bash_timeout_ms: z.number().int(),
   /** The model's context window, tokens; older tool results are compacted as the context nears it. */

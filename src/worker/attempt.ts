@@ -99,7 +99,7 @@ export class RunningAttempt {
           if (this.#controller.signal.aborted) {
             // Stopped while verifying: the stop's reason decides, as it would have during the command.
             const why = this.#controller.signal.reason as StopReason;
-            outcome = { outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, exit_code: null, signal: null, summary: `stopped while verifying (${why})` };
+            outcome = { ...outcome, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, exit_code: null, signal: null, summary: `stopped while verifying (${why})` };
           } else if (verify.exit_code !== 0) {
             outcome = { ...outcome, outcome: 'failed', reason: 'verify-failed', summary: `verify \`${assignment.task.verify}\` failed${verify.exit_code === null ? '' : ` with exit code ${verify.exit_code}`}` };
           }
@@ -191,10 +191,12 @@ export class RunningAttempt {
 
   /** Runs the task's verify command in the workspace; its output goes to verify.log. */
   async #verify(a: Assignment, command: string): Promise<NonNullable<Result['verify']>> {
+    const env: Record<string, string | undefined> = { ...process.env, ...a.env };
+    if (a.agent) delete env[a.agent.api_key_env]; // an agent task's checks do not get the key either
     const exit = await runShell({
       command,
       cwd: a.workspace,
-      env: { ...process.env, ...a.env },
+      env,
       stdout: this.#paths.verify,
       stderr: this.#paths.verify,
       signal: this.#controller.signal,

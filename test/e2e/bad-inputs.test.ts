@@ -266,6 +266,14 @@ const cases: Case[] = [
     message: 'role "coder" is an agent role (backend: anthropic): its tasks take a `description`, not `run:`',
   },
   {
+    name: 'a goal to plan, but no agent role',
+    files: { 'swarm.yaml': 'version: 1\nworkers: 2\n' },
+    args: ['run', 'swarm.yaml', 'Add a feature'],
+    where: 'swarm.yaml:1:1',
+    field: 'roles',
+    message: 'planning a goal needs an agent role',
+  },
+  {
     name: 'swarm plan without a goal',
     files: { 'swarm.yaml': 'version: 1\nroles:\n  coder:\n    backend: anthropic\n' },
     args: ['plan', 'swarm.yaml'],

@@ -67,8 +67,8 @@ describe('budget', () => {
     expect(state1.tasks.second).toMatchObject({ state: 'ready', failures: 0 });
     const second1 = readJson<{ reason: string; usage: { cost_usd: number } }>(path.join(runDir, 'tasks/second/1/result.json'));
     expect(second1.reason).toBe('budget-exhausted');
-    const assignment = readJson<{ agent: { max_cost_usd: number; cap_source: string } }>(path.join(runDir, 'tasks/second/1/assignment.json'));
-    expect(assignment.agent.cap_source).toBe('budget');
+    const assignment = readJson<{ agent: { max_cost_usd: number; cap_source: unknown } }>(path.join(runDir, 'tasks/second/1/assignment.json'));
+    expect(assignment.agent.cap_source).toEqual({ cost: 'budget', tokens: null });
     expect(second1.usage.cost_usd).toBeLessThanOrEqual(assignment.agent.max_cost_usd);
     const types = readJsonlFile<{ type: string }>(path.join(runDir, 'events.jsonl')).map((e) => e.type);
     expect(types.filter((t) => t === 'budget.exhausted')).toHaveLength(1);

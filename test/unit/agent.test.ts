@@ -30,12 +30,16 @@ describe('prices', () => {
 describe('budget', () => {
   const none = { max_cost_usd: null, max_tokens: null };
   it('gives no caps without a budget, and the role cap when it is smaller', () => {
-    expect(nextAttemptCaps(none, { usd: 0, tokens: 0 }, 1, none)).toEqual({ kind: 'ok', caps: none, source: 'role' });
-    expect(nextAttemptCaps({ max_cost_usd: 10, max_tokens: null }, { usd: 2, tokens: 0 }, 1, { max_cost_usd: 1, max_tokens: null })).toEqual({ kind: 'ok', caps: { max_cost_usd: 1, max_tokens: null }, source: 'role' });
+    expect(nextAttemptCaps(none, { usd: 0, tokens: 0 }, 1, none)).toEqual({ kind: 'ok', caps: none, source: { cost: null, tokens: null } });
+    expect(nextAttemptCaps({ max_cost_usd: 10, max_tokens: null }, { usd: 2, tokens: 0 }, 1, { max_cost_usd: 1, max_tokens: null })).toEqual({ kind: 'ok', caps: { max_cost_usd: 1, max_tokens: null }, source: { cost: 'role', tokens: null } });
+  });
+  it('says which cap came from where when the role caps one and the budget the other', () => {
+    const r = nextAttemptCaps({ max_cost_usd: 1, max_tokens: null }, { usd: 0.5, tokens: 0 }, 1, { max_cost_usd: 2, max_tokens: 50_000 });
+    expect(r).toEqual({ kind: 'ok', caps: { max_cost_usd: 0.5, max_tokens: 50_000 }, source: { cost: 'budget', tokens: 'role' } });
   });
   it('shares what is left among the attempts starting now', () => {
     const r = nextAttemptCaps({ max_cost_usd: 10, max_tokens: 100_000 }, { usd: 4, tokens: 40_000 }, 3, none);
-    expect(r).toEqual({ kind: 'ok', caps: { max_cost_usd: 2, max_tokens: 20_000 }, source: 'budget' });
+    expect(r).toEqual({ kind: 'ok', caps: { max_cost_usd: 2, max_tokens: 20_000 }, source: { cost: 'budget', tokens: 'budget' } });
   });
   it('is exhausted when less than the minimum is left on either cap', () => {
     expect(nextAttemptCaps({ max_cost_usd: 1, max_tokens: null }, { usd: 0.995, tokens: 0 }, 1, none)).toEqual({ kind: 'exhausted', cap: 'cost' });

@@ -97,7 +97,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
   let lastKey = '';
   let turn = 0;
   const end = (reason: AgentEnd['reason'], summary: string): AgentEnd => ({ reason, summary, usage, turns: turn });
-  const capReason = (which: 'cost' | 'tokens'): AttemptReason => (spec.cap_source === 'budget' ? 'budget-exhausted' : which === 'cost' ? 'max-cost' : 'max-tokens');
+  const capReason = (which: 'cost' | 'tokens'): AttemptReason => (spec.cap_source[which] === 'budget' ? 'budget-exhausted' : which === 'cost' ? 'max-cost' : 'max-tokens');
 
   while (turn < spec.max_turns) {
     if (r.signal.aborted) return end('stopped', 'stopped');
@@ -165,6 +165,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     r.progress({ turn, activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : oneLine(text || `turn ${turn}`), usage });
 
     if (calls.length === 0) {
+      if (message.stop_reason === 'refusal') return end('api-error', `the model refused: ${text ? oneLine(text, 300) : '(no text)'}`);
       if (message.stop_reason === 'max_tokens') {
         push({ role: 'user', content: [{ type: 'text', text: 'Your answer was cut off (max_tokens). Continue, using the tools; call finish when done.' }] });
         continue;

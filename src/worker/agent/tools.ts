@@ -153,7 +153,8 @@ function writeFile(root: string, a: z.infer<typeof TOOL_INPUTS.write_file>): Too
   fs.mkdirSync(path.dirname(p.value), { recursive: true });
   const existed = fs.existsSync(p.value);
   fs.writeFileSync(p.value, a.content);
-  return { output: `${existed ? 'overwrote' : 'created'} ${display(root, p.value)} (${a.content.split('\n').length} lines)`, is_error: false };
+  const lines = a.content === '' ? 0 : a.content.split('\n').length - (a.content.endsWith('\n') ? 1 : 0);
+  return { output: `${existed ? 'overwrote' : 'created'} ${display(root, p.value)} (${lines} line${lines === 1 ? '' : 's'})`, is_error: false };
 }
 
 function editFile(root: string, a: z.infer<typeof TOOL_INPUTS.edit_file>): ToolOutcome {
