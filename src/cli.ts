@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { cleanCommand } from './commands/clean.js';
 import { controlCommand } from './commands/control.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { EXIT, resumeCommand, runCommand } from './commands/session.js';
 import { statusCommand } from './commands/status.js';
 import { Worker } from './worker/worker.js';
@@ -57,6 +58,17 @@ program
   .option('--follow', 'keep printing events until the run finishes or its coordinator stops')
   .action(async (runDir, opts) => {
     process.exitCode = await statusCommand(runDir, opts, stdout, stderr);
+  });
+
+program
+  .command('dashboard')
+  .description('watch a run in the terminal, live or finished: tasks by wave, detail, events, workers; pause, cancel and retry with keys')
+  .argument('[run-dir]', 'the run directory (default: the newest run under .swarm/runs/)')
+  .addOption(new Option('--attached', 'internal: started by swarm run/resume').hideHelp())
+  .action(async (runDir, opts) => {
+    process.exitCode = await dashboardCommand(runDir, opts, stdout, stderr);
+    // The terminal's input stream can keep the loop alive after the screen is gone.
+    process.exit();
   });
 
 program

@@ -107,3 +107,31 @@ export async function writeLargeRun(dir: string, tasks = 10_000): Promise<string
   await writeSyntheticRun(dir, { tasks, finished: Math.floor(tasks * 0.6), running: 8, failEvery: 40 });
   return dir;
 }
+
+/**
+ * A finished run with git isolation in a new repository `<world>/<name>-repo`: `greet` adds
+ * greeting.txt (its commit is merged), `noop` changes nothing. Returns the run directory.
+ */
+export async function recordGitRun(world: World, name = 'git'): Promise<string> {
+  const repo = world.path(`${name}-repo`);
+  fs.mkdirSync(repo);
+  const git = (...args: string[]): void => void spawnSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd: repo });
+  git('init', '-q', '-b', 'main');
+  fs.writeFileSync(path.join(repo, 'README.md'), '# demo\n');
+  git('add', '-A');
+  git('commit', '-qm', 'first');
+  world.write(`${name}-repo/swarm.yaml`, {
+    version: 1,
+    workers: 1,
+    tasks: [
+      { id: 'greet', run: 'echo hello from the swarm > greeting.txt' },
+      { id: 'noop', deps: ['greet'], run: 'true' },
+    ],
+  });
+  git('add', '-A');
+  git('commit', '-qm', 'config');
+  const runDir = world.path(`${name}-run`);
+  const res = await runCli(['run', 'swarm.yaml', '--run-dir', runDir], { cwd: repo });
+  if (res.code !== 0) throw new Error(`git fixture run exited ${res.code}: ${res.stderr}`);
+  return runDir;
+}
