@@ -12,6 +12,9 @@ import type { Output } from './presenter/console.js';
 const stdout: Output = { write: (t) => void process.stdout.write(t), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR };
 const stderr: Output = { write: (t) => void process.stderr.write(t), color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR };
 
+/** The dashboard replaces line output only in an interactive terminal, and only if not refused. */
+const wantsDashboard = (opts: { dashboard: boolean }): boolean => opts.dashboard && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
@@ -37,8 +40,9 @@ program
   .option('--run-dir <dir>', 'create the run directory here (default: <repo>/.swarm/runs/<run-id>)')
   .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
   .addOption(new Option('--mode <mode>', 'scheduling mode (overrides the config)').choices(['eager', 'waves'] as const))
+  .option('--no-dashboard', 'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)')
   .action(async (config, goal, opts) => {
-    process.exitCode = await runCommand(config, { ...opts, ...(goal ? { goal } : {}) }, stdout, stderr);
+    process.exitCode = await runCommand(config, { ...opts, dashboard: wantsDashboard(opts), ...(goal ? { goal } : {}) }, stdout, stderr);
   });
 
 program
@@ -46,8 +50,9 @@ program
   .description('continue an interrupted run from its run directory alone')
   .argument('<run-dir>', 'the run directory')
   .option('--retry-failed', 'also run failed, cancelled and skipped tasks again')
+  .option('--no-dashboard', 'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)')
   .action(async (runDir, opts) => {
-    process.exitCode = await resumeCommand(runDir, opts, stdout, stderr);
+    process.exitCode = await resumeCommand(runDir, { ...opts, dashboard: wantsDashboard(opts) }, stdout, stderr);
   });
 
 program
