@@ -7,7 +7,6 @@
 //              ▲    │
 //   watcher ───┘    └── poll ──▶ RunSource ──▶ RunModel ──▶ views ──▶ screen (≤ 10 frames/s)
 import blessed from 'blessed';
-import { ProtocolFileError } from '../protocol/files.js';
 import type { ControlAction } from '../protocol/schemas.js';
 import { TERMINAL } from '../protocol/state.js';
 import { Throttle } from '../util/throttle.js';
@@ -88,6 +87,8 @@ export class Dashboard {
   #detailReadAt = 0;
   #detailLinesKey = '';
   #watchedAttempt: string | undefined;
+  #feedKey = '';
+  readonly #feedCache = new WeakMap<object, Line>();
   #quit = false;
 
   private constructor(source: RunSource, options: DashboardOptions) {
@@ -157,7 +158,7 @@ export class Dashboard {
 
   /** Polls the run directory and draws a frame now (tests). */
   refresh(): void {
-    this.#pollNow();
+    this.#pollNow(false);
     this.#draw();
   }
 
@@ -194,9 +195,9 @@ export class Dashboard {
     if (this.#pager) place(this.#pager.element, 0, 0, cols, rows);
   }
 
-  #pollNow(): void {
+  #pollNow(throttleFiles = true): void {
     if (this.#quit) return;
-    const changed = this.source.poll();
+    const changed = this.source.poll({ throttleFiles });
     for (const dir of this.source.watchDirs()) this.#watcher.add(dir);
     if (changed) this.#frame.request();
   }
@@ -210,7 +211,7 @@ export class Dashboard {
     this.#tasks.element.style.border = { fg: this.#focus === 'tasks' ? 'cyan' : 'gray' };
     this.#drawDetail(now);
     this.#detail.render(this.#focus === 'detail');
-    this.#feed.setLines(this.#feedLines());
+    this.#updateFeed();
     this.#feed.render(this.#focus === 'feed');
     this.#workers.update(model.workerRows(now));
     this.#bottom.setContent(this.#bottomLine(now));
@@ -254,8 +255,19 @@ export class Dashboard {
     if (dir) this.#watcher.add(dir);
   }
 
-  #feedLines(): Line[] {
-    return this.source.model.feed().map((f) => ({ text: `${clockTime(f.at)} ${f.text}`, tone: f.tone }));
+  /** Hands the feed pane its lines when the feed changed; each line is formatted once. */
+  #updateFeed(): void {
+    const feed = this.source.model.feed();
+    const key = `${feed.length}:${feed.at(-1)?.seq}:${feed.at(-1)?.at}`;
+    if (key === this.#feedKey) return;
+    this.#feedKey = key;
+    this.#feed.setLines(
+      feed.map((f) => {
+        let line = this.#feedCache.get(f);
+        if (!line) this.#feedCache.set(f, (line = { text: `${clockTime(f.at)} ${f.text}`, tone: f.tone }));
+        return line;
+      }),
+    );
   }
 
   #bottomLine(now: number): string {
@@ -271,7 +283,8 @@ export class Dashboard {
       if (fresh) return p(req.status === 'rejected' ? 'bad' : req.status === 'pending' ? 'warn' : 'ok', cut(describeRequest(req, model.liveness), width));
     }
     if (this.#message && now - this.#message.at < MESSAGE_MS) return p(this.#message.tone, cut(this.#message.text, width));
-    const attached = this.#options.onInterrupt ? '  (q: the run goes on)' : '';
+    const live = model.liveness === 'alive' && model.state.phase !== 'finished';
+    const attached = this.#options.onInterrupt && live ? '  (q: the run goes on)' : '';
     return p('muted', cut(helpLine(width - attached.length) + attached, width));
   }
 
@@ -536,9 +549,4 @@ export class Dashboard {
       this.#frame.request();
     });
   }
-}
-
-/** Whether an error from opening a run is the user's (a bad directory) rather than a bug. */
-export function isRunError(e: unknown): boolean {
-  return e instanceof ProtocolFileError || (e instanceof Error && (e.name === 'NotARunError' || e instanceof SyntaxError || /event log gap|names unknown task/.test(e.message)));
 }

@@ -1,6 +1,7 @@
 // The header: run id and goal; phase, elapsed time, done/total with a progress bar; the
 // coordinator, cost against the budget and the integration branch (or, for a run nobody is
 // running, the command that continues it).
+import path from 'node:path';
 import blessed from 'blessed';
 import { cut, formatCost, formatDuration, formatTokens, progressBar } from './format.js';
 import type { HeaderView, Tone } from './model.js';
@@ -30,8 +31,13 @@ function costOf(h: HeaderView): { text: string; tone: Tone } {
   return { text: parts.join(' · '), tone: b?.exhausted ? 'bad' : h.budgetWarning !== null ? 'warn' : 'normal' };
 }
 
-/** The header's three lines for a width, painted. Pure; exported for the tests. */
-export function headerLines(h: HeaderView, width: number, paint: Paint): string[] {
+/** `command` with the run directory written relative to `cwd` when it is under it (shorter to read and to copy). */
+export function relativeCommand(command: string, dir: string, cwd: string): string {
+  return dir.startsWith(cwd + path.sep) ? command.replace(dir, path.relative(cwd, dir)) : command;
+}
+
+/** The header's three lines for a width, painted; `cwd` shortens the resume command. Pure; exported for the tests. */
+export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/'): string[] {
   const sep = paint('muted', ' · ');
   // Line 1: who.
   const title = `run ${h.runId}${h.goal ? ` · ${h.goal}` : ''}`;
@@ -57,8 +63,13 @@ export function headerLines(h: HeaderView, width: number, paint: Paint): string[
   // Line 3: who runs it, what it cost, where the work goes; or what went wrong.
   let line3: string;
   if (h.error) line3 = paint('bad', cut(h.error, width));
-  else if (h.resumeCommand && h.liveness !== 'none') line3 = paint('bad', cut(`${h.coordinator} · continue with: ${h.resumeCommand}`, width));
-  else if (h.resumeCommand) line3 = paint('warn', cut(`${h.coordinator} · start it with: ${h.resumeCommand}`, width));
+  else if (h.resumeCommand) {
+    const command = relativeCommand(h.resumeCommand, h.dir, cwd);
+    const verb = h.liveness === 'none' ? 'start it' : 'continue';
+    const full = `${h.coordinator} · ${verb} with: ${command}`;
+    const short = `${h.liveness === 'none' ? 'no coordinator' : 'coordinator DEAD'} · ${verb}: ${command}`;
+    line3 = paint(h.liveness === 'none' ? 'warn' : 'bad', cut(full.length <= width ? full : short, width));
+  }
   else {
     const cost = costOf(h);
     const branch = h.branch ? `branch ${h.branch}${h.tip ? ` @${h.tip.slice(0, 8)}` : ''}` : 'branch —';
@@ -98,6 +109,6 @@ export class HeaderPane {
 
   update(h: HeaderView): void {
     const width = Number(this.element.width) || 80;
-    this.element.setContent(headerLines(h, width, this.#paint).join('\n'));
+    this.element.setContent(headerLines(h, width, this.#paint, process.cwd()).join('\n'));
   }
 }

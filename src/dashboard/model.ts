@@ -437,6 +437,17 @@ export class RunModel {
     return model;
   }
 
+  /**
+   * The time up to which the run's clocks run: now while a coordinator runs it (or none ever
+   * did), else when its coordinator stopped or last showed life: a dead run's elapsed times stand still.
+   */
+  #clock(now: number): number {
+    if (this.liveness === 'alive' || this.liveness === 'none') return now;
+    const co = this.coordinator;
+    const last = Date.parse(co?.stopped_at ?? co?.heartbeat_at ?? '');
+    return Number.isFinite(last) ? Math.min(now, last) : now;
+  }
+
   /** Liveness judged from `liveness.stale_after` of run.json, ms. */
   get staleAfterMs(): number {
     return this.#staleAfterMs;
@@ -579,9 +590,8 @@ export class RunModel {
     const co = this.coordinator;
     const coordinator = coordinatorPhrase(this.liveness, co);
     const start = state.started_at ?? run.created_at;
-    const end = state.finished_at
-      ?? (this.liveness === 'alive' || this.liveness === 'none' ? null : (co?.stopped_at ?? co?.heartbeat_at ?? null));
-    const elapsedMs = Math.max(0, (end ? Date.parse(end) : now) - Date.parse(start));
+    const end = state.finished_at ? Date.parse(state.finished_at) : this.#clock(now);
+    const elapsedMs = Math.max(0, end - Date.parse(start));
     const usage = sumUsage([usageField(state), ...[...this.live.values()].map((l) => l.usage)]);
     const budget = budgetOf(state);
     return {
@@ -615,7 +625,7 @@ export class RunModel {
     const state = s?.state ?? 'pending';
     const style = STATE_STYLE[state];
     const since = s?.current?.started_at ?? s?.current?.assigned_at;
-    const duration = since ? now - Date.parse(since) : (s?.last?.duration_ms ?? null);
+    const duration = since ? Math.max(0, this.#clock(now) - Date.parse(since)) : (s?.last?.duration_ms ?? null);
     let note: string | null = null;
     if (s) {
       if (s.state === 'skipped') note = `${s.skipped_because} did not succeed`;

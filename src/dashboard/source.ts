@@ -14,7 +14,7 @@ import { readJsonl } from '../protocol/jsonl.js';
 import { RunPaths } from '../protocol/paths.js';
 import { coordinatorLiveness, NotARunError, parseEvents } from '../protocol/run-reader.js';
 import { CoordinatorJsonSchema, PlanJsonSchema, RunJsonSchema, WorkerJsonSchema, type ControlAction } from '../protocol/schemas.js';
-import { initialState, StateSchema, type RunState } from '../protocol/state.js';
+import { initialState, RunPhase, TaskStateName, type RunState } from '../protocol/state.js';
 import { HOST, pidAlive } from '../util/process.js';
 import { attemptLiveOf, attemptLogLines, RunModel, type AttemptFiles, type Line, type TaskFiles, type WorkerFacts } from './model.js';
 import { lastLines, readJsonlTail } from './tail.js';
@@ -25,6 +25,8 @@ const FEED_HISTORY = 200;
 const DETAIL_ATTEMPTS = 4;
 /** The pager reads at most this much of each log file (the end of it). */
 const LOG_BYTES = 512 * 1024;
+/** coordinator.json, worker.json and status.json files are re-read at most this often, ms. */
+const FILES_EVERY_MS = 500;
 /** A diff longer than this is cut. */
 const DIFF_CHARS = 2 * 1024 * 1024;
 
@@ -42,6 +44,7 @@ export class RunSource {
   readonly model: RunModel;
   readonly openStats: OpenStats;
   #offset: number;
+  #filesReadAt = -Infinity;
 
   private constructor(paths: RunPaths, model: RunModel, offset: number, stats: OpenStats) {
     this.paths = paths;
@@ -73,11 +76,13 @@ export class RunSource {
 
   /**
    * Reads what may have changed: new events (from the byte offset; a torn last line waits for the
-   * next poll), coordinator.json, every worker.json, the running attempts' status.json, and
-   * whether this dashboard's requests reached control/done/. Errors are put in `model.error`
+   * next poll), then coordinator.json, every worker.json, the running attempts' status.json, and
+   * whether this dashboard's requests reached control/done/ (with `throttleFiles`, those at most
+   * every 500 ms: they change with heartbeats, however busy the log). Errors are put in `model.error`
    * (a broken log stops the event tail; the rest goes on). Returns whether the model changed.
    */
-  poll(now = Date.now()): boolean {
+  poll(options: { now?: number; throttleFiles?: boolean } = {}): boolean {
+    const now = options.now ?? Date.now();
     const before = this.model.version;
     const m = this.model;
     if (!fs.existsSync(this.paths.root)) {
@@ -85,6 +90,9 @@ export class RunSource {
       return m.version !== before;
     }
     if (m.error === null) this.#readEvents();
+    // The rest changes with heartbeats (1 s by default): twice a second is enough, however busy the log.
+    if (options.throttleFiles && now - this.#filesReadAt < FILES_EVERY_MS && now >= this.#filesReadAt) return m.version !== before;
+    this.#filesReadAt = now;
     try {
       const coordinator = readJsonFile(this.paths.coordinatorJson, CoordinatorJsonSchema);
       m.setCoordinator(coordinator, coordinatorLiveness(coordinator, m.staleAfterMs, now));
@@ -290,13 +298,36 @@ function openState(paths: RunPaths): OpenedState {
   return { state: initialState(), history: [], pending: all, offset: chunk.offset, mode: 'replay', applied: all.length };
 }
 
-/** state.json if it exists and matches its schema (else undefined: replay instead). */
+/**
+ * state.json if it exists and has the shape of a state (else undefined: replay instead). The check
+ * is by hand rather than with StateSchema: zod takes ~70 ms on a 10,000-task state, most of the
+ * start-up this snapshot is for, and the file has one writer, the coordinator's EventLog, which
+ * serializes the reducer's own state. It covers what the reducer and the views rely on.
+ */
 function readSnapshot(paths: RunPaths): RunState | undefined {
+  let data: unknown;
   try {
-    return readJsonFile(paths.stateJson, StateSchema);
+    data = JSON.parse(fs.readFileSync(paths.stateJson, 'utf8'));
   } catch {
     return undefined;
   }
+  return looksLikeState(data) ? data : undefined;
+}
+
+const PHASES = new Set<string>(RunPhase.options);
+const TASK_STATES = new Set<string>(TaskStateName.options);
+
+/** A cheap structural check of a parsed state.json (see {@link readSnapshot}). */
+export function looksLikeState(s: unknown): s is RunState {
+  const o = s as Partial<Record<keyof RunState, unknown>> | null;
+  if (typeof o !== 'object' || o === null || o.protocol !== 1 || !Number.isInteger(o.last_seq) || !PHASES.has(o.phase as string)) return false;
+  if (typeof o.tasks !== 'object' || o.tasks === null || typeof o.counts !== 'object' || o.counts === null) return false;
+  for (const name of TASK_STATES) if (!Number.isInteger((o.counts as Record<string, unknown>)[name])) return false;
+  for (const t of Object.values(o.tasks as Record<string, unknown>)) {
+    const task = t as { state?: unknown; attempts?: unknown; current?: unknown } | null;
+    if (typeof task !== 'object' || task === null || !TASK_STATES.has(task.state as string) || !Number.isInteger(task.attempts) || task.current === undefined) return false;
+  }
+  return true;
 }
 
 const seqOf = (r: unknown): number | undefined => {
