@@ -12,20 +12,20 @@ export function tmuxAvailable(): boolean {
 
 let sessions = 0;
 
-/** One tmux server with one window running `sh`. */
+/** One tmux server with one window running `sh` (or a given command). */
 export class TmuxTerminal {
   readonly socket: string;
 
   /**
-   * Starts the server and its window: `cols` × `rows`, a shell (`sh`) in `cwd`,
-   * UTF-8, and `env` added to its environment.
+   * Starts the server and its window: `cols` × `rows`, in `cwd`, UTF-8, `env` added to its
+   * environment, running `command` (argv; default: a shell, `sh`).
    */
-  constructor(options: { cwd: string; cols: number; rows: number; env?: Record<string, string> }) {
+  constructor(options: { cwd: string; cols: number; rows: number; env?: Record<string, string>; command?: string[] }) {
     this.socket = `swarm-${process.pid}-${++sessions}-${Date.now().toString(36)}`;
     const env = { LANG: 'C.UTF-8', NCURSES_NO_UTF8_ACS: '1', ...options.env };
     const args = ['-L', this.socket, '-u', '-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(options.cols), '-y', String(options.rows), '-c', options.cwd];
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
-    args.push('sh');
+    args.push(...(options.command ?? ['sh']));
     execFileSync('tmux', args, { stdio: 'pipe' });
   }
 
