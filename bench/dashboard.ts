@@ -59,8 +59,11 @@ async function until<T>(check: () => T | undefined | false, timeoutMs: number, w
   }
 }
 
-/** One start of the dashboard on `runDir` in a fresh tmux window; returns its timings, ms. */
-async function startOnce(dir: string, runDir: string, i: number, marker: RegExp): Promise<{ externalMs: number; firstFrameMs: number; commandMs: number; open: unknown }> {
+/**
+ * One start of the dashboard on `runDir` in a fresh tmux window; returns its timings, ms. Then
+ * scrolls: `G` until the last task (`lastTask`) is on screen, and `g` until the first is again.
+ */
+async function startOnce(dir: string, runDir: string, i: number, marker: RegExp, firstTask: string, lastTask: string): Promise<{ externalMs: number; firstFrameMs: number; commandMs: number; open: unknown; endMs: number; homeMs: number }> {
   const trace = path.join(dir, `trace-${i}.json`);
   const start = process.hrtime.bigint();
   const term = new TmuxTerminal({ cwd: dir, cols: 120, rows: 40, command: [process.execPath, CLI, 'dashboard', runDir], env: { SWARM_DASHBOARD_TRACE: trace } });
@@ -68,8 +71,17 @@ async function startOnce(dir: string, runDir: string, i: number, marker: RegExp)
     await until(() => term.screen().some((l) => marker.test(l)), 60_000, 'the dashboard header', 5);
     const externalMs = Number(process.hrtime.bigint() - start) / 1e6;
     const t = await until(() => (fs.existsSync(trace) ? (JSON.parse(fs.readFileSync(trace, 'utf8')) as { first_frame_ms: number; command_ms: number; open: unknown }) : undefined), 10_000, 'the trace');
+    const row = (id: string): RegExp => new RegExp(`^│. ?\\*?${id} `);
+    const scroll = async (key: string, id: string): Promise<number> => {
+      const t0 = process.hrtime.bigint();
+      term.keys(key);
+      await until(() => term.screen().some((l) => row(id).test(l)), 10_000, `${id} on screen`, 2);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    };
+    const endMs = await scroll('G', lastTask);
+    const homeMs = await scroll('g', firstTask);
     term.keys('q');
-    return { externalMs, firstFrameMs: t.first_frame_ms, commandMs: t.command_ms, open: t.open };
+    return { externalMs, firstFrameMs: t.first_frame_ms, commandMs: t.command_ms, open: t.open, endMs, homeMs };
   } finally {
     term.kill();
   }
@@ -86,6 +98,9 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
   const n = 10_000;
   const big = path.join(dir, 'big');
   const synthetic = await writeSyntheticRun(big, { tasks: n, finished: n * 0.6, running: 8, failEvery: 40 });
+  // The task list's order: by wave, then plan order. Its first and last rows, for the scrolling test.
+  const plan = JSON.parse(fs.readFileSync(path.join(big, 'plan.json'), 'utf8')) as { tasks: { id: string; wave: number }[] };
+  const order = plan.tasks.map((t, k) => ({ ...t, k })).sort((a, b) => a.wave - b.wave || a.k - b.k).map((t) => t.id);
   const sizes = Object.fromEntries(['plan.json', 'state.json', 'events.jsonl'].map((f) => [f, fs.statSync(path.join(big, f)).size]));
   options.log(`dashboard: start-up on ${n} tasks (${synthetic.events} events), ${repeats} times`);
   const starts: Awaited<ReturnType<typeof startOnce>>[] = [];
@@ -93,12 +108,12 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
   const bare: number[] = [];
   for (let i = 0; i < repeats; i++) {
     await settle(500);
-    starts.push(await startOnce(dir, big, i, /\/10000 done/));
+    starts.push(await startOnce(dir, big, i, /\/10000 done/, order[0]!, order.at(-1)!));
     const s = await timed(process.execPath, [CLI, 'status', big], { quietStdout: true });
     if (s.code !== 0) throw new Error(`swarm status failed: ${s.stderr}`);
     statuses.push(s.wallMs);
     bare.push((await timed(process.execPath, [CLI, '--version'])).wallMs);
-    options.log(`  #${i + 1}: first frame ${starts[i]!.firstFrameMs.toFixed(0)} ms (in-process), ${starts[i]!.externalMs.toFixed(0)} ms (tmux); status ${s.wallMs.toFixed(0)} ms; --version ${bare[i]!.toFixed(0)} ms`);
+    options.log(`  #${i + 1}: first frame ${starts[i]!.firstFrameMs.toFixed(0)} ms (in-process), ${starts[i]!.externalMs.toFixed(0)} ms (tmux); G ${starts[i]!.endMs.toFixed(0)} ms, g ${starts[i]!.homeMs.toFixed(0)} ms; status ${s.wallMs.toFixed(0)} ms; --version ${bare[i]!.toFixed(0)} ms`);
   }
 
   // ── CPU while tailing a busy run ──────────────────────────────────────────────────────────
@@ -163,6 +178,8 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
     metric(`first full frame, ${n} tasks (median of ${repeats}, from process start)`, round(first, 0), 'ms', 1000),
     metric('  of which node start-up and module loading', round(median(starts.map((s) => s.commandMs)), 0), 'ms'),
     metric('header on the tmux screen (from starting the window)', round(median(starts.map((s) => s.externalMs)), 0), 'ms'),
+    metric(`G: the last of ${n} tasks on the tmux screen (median)`, round(median(starts.map((s) => s.endMs)), 0), 'ms', 200),
+    metric('g: back to the first (median)', round(median(starts.map((s) => s.homeMs)), 0), 'ms', 200),
     metric(`reference: swarm status on the same run (full replay, ${n} lines)`, round(median(statuses), 0), 'ms'),
     metric('reference: node cli.js --version', round(median(bare), 0), 'ms'),
     metric(`dashboard CPU while tailing (${round(busy.events, 0)} events/s)`, round(busy.dashboard, 1), '%', 25),

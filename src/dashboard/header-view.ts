@@ -67,7 +67,8 @@ export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/
     const command = relativeCommand(h.resumeCommand, h.dir, cwd);
     const verb = h.liveness === 'none' ? 'start it' : 'continue';
     const full = `${h.coordinator} · ${verb} with: ${command}`;
-    const short = `${h.liveness === 'none' ? 'no coordinator' : 'coordinator DEAD'} · ${verb}: ${command}`;
+    const who = { none: 'no coordinator', stopped: 'coordinator exited', unknown: 'coordinator silent', dead: 'coordinator DEAD', alive: 'coordinator alive' }[h.liveness];
+    const short = `${who} · ${verb}: ${command}`;
     line3 = paint(h.liveness === 'none' ? 'warn' : 'bad', cut(full.length <= width ? full : short, width));
   }
   else {

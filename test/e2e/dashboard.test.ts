@@ -86,14 +86,14 @@ describe('the dashboard in a terminal', () => {
     await screenWith(term, /^still-here$/, 'the shell to take input again');
   });
 
-  it("passes Ctrl-C to the coordinator, and after q the run goes on printing lines until it stops", async () => {
+  it('passes Ctrl-C to the coordinator; after q the run goes on printing lines, and a second Ctrl-C stops it', async () => {
     world = makeWorld('swarm-dash-e2e-');
     world.write('swarm.yaml', {
       version: 1,
       workers: 1,
       git: { isolation: 'none' },
       tasks: [
-        { id: 'slow', run: 'sleep 2' },
+        { id: 'slow', run: 'sleep 60' },
         { id: 'next', deps: ['slow'], run: 'true' },
       ],
     });
@@ -104,8 +104,11 @@ describe('the dashboard in a terminal', () => {
     let s = await screenWith(term, /^stopping · /, 'the stopping header');
     expect(line(s, /stopping: waiting for 1 running attempt\(s\) to finish; press Ctrl-C again to cancel them/)).toBeDefined();
     term.keys('q');
+    s = await screenWith(term, /^dashboard closed; the run goes on here, one line per event/, 'the notice that the run goes on');
+    expect(line(s, /^exit=/)).toBeUndefined();
+    term.keys('C-c'); // the terminal's own Ctrl-C now: the second one cancels the running attempt
     s = await screenWith(term, /^exit=130$/, 'the run to stop', 60_000);
-    expect(line(s, /^dashboard closed; the run goes on here, one line per event/)).toBeDefined();
+    expect(line(s, /cancelling 1 running attempt\(s\)$/)).toBeDefined(); // after the ^C the terminal echoes
     expect(line(s, /^stopped \(interrupt\); continue with: swarm resume /)).toBeDefined();
     expect(readJsonlFile(path.join(world.dir, 'run/events.jsonl')).some((e) => e.type === 'run.paused' && e.reason === 'interrupt')).toBe(true);
   });
