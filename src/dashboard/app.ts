@@ -10,6 +10,7 @@ import blessed from 'blessed';
 import type { ControlAction } from '../protocol/schemas.js';
 import { TERMINAL } from '../protocol/state.js';
 import { Throttle } from '../util/throttle.js';
+import { unreachable } from '../util/unreachable.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { clockTime, cut, fit } from './format.js';
 import { HEADER_HEIGHT, HeaderPane } from './header-view.js';
@@ -45,7 +46,17 @@ export interface DashboardOptions {
   onFirstFrame?: (dashboard: Dashboard) => void;
 }
 
+/** The pane that j/k and the arrows move in; tab cycles, enter and esc switch tasks ⇄ detail. */
 type Pane = 'tasks' | 'detail' | 'feed';
+
+/**
+ * What keys do now. Every mode returns to `normal`; Ctrl-C acts in all of them.
+ *
+ *            ┌── ? ──▶ help ──── any key ───┐
+ *            ├── l, d ─▶ pager ── q, esc ───┤
+ *   normal ──┼── / ──▶ prompt ── enter, esc ─┼──▶ normal
+ *            └── c ──▶ confirm ── y (sends), other ─┘
+ */
 type Mode = 'normal' | 'help' | 'pager' | 'prompt' | 'confirm';
 
 /** How long a message stays on the bottom line, ms. */
@@ -80,7 +91,8 @@ export class Dashboard {
   #pager: ScrollPane | undefined;
   #confirm: { question: string; action: () => void } | undefined;
   #message: { text: string; tone: Tone; at: number } | undefined;
-  #requestShownAt = 0;
+  /** The last request's status as last drawn, and since when. */
+  #request: { id: string; status: string; at: number } = { id: '', status: '', at: 0 };
   #detailTask: string | null = null;
   #detailFiles: TaskFiles | undefined;
   #detailStamp = '';
@@ -278,8 +290,10 @@ export class Dashboard {
     if (this.#mode === 'prompt') return '';
     const model = this.source.model;
     const req = model.lastRequest();
-    if (req && this.#requestShownAt >= (this.#message?.at ?? 0)) {
-      const fresh = req.status === 'pending' || now - this.#requestShownAt < MESSAGE_MS;
+    if (req && (req.id !== this.#request.id || req.status !== this.#request.status)) this.#request = { id: req.id, status: req.status, at: now };
+    if (req && this.#request.at >= (this.#message?.at ?? 0)) {
+      // A request's line stays while it is pending, and for a while after each change.
+      const fresh = req.status === 'pending' || now - this.#request.at < MESSAGE_MS;
       if (fresh) return p(req.status === 'rejected' ? 'bad' : req.status === 'pending' ? 'warn' : 'ok', cut(describeRequest(req, model.liveness), width));
     }
     if (this.#message && now - this.#message.at < MESSAGE_MS) return p(this.#message.tone, cut(this.#message.text, width));
@@ -317,6 +331,8 @@ export class Dashboard {
         return this.#pagerKey(ch, name);
       case 'normal':
         break;
+      default:
+        unreachable(this.#mode, 'mode');
     }
     const task = this.#tasks.selected;
     switch (ch) {
@@ -431,10 +447,7 @@ export class Dashboard {
   #send(action: ControlAction, task?: string): void {
     this.source
       .request(action, task)
-      .then(() => {
-        this.#requestShownAt = Date.now();
-        this.#frame.request();
-      })
+      .then(() => this.#frame.request())
       .catch((e: unknown) => this.#say(`could not create the ${action} request: ${(e as Error).message}`, 'bad'));
   }
 

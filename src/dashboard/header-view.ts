@@ -98,7 +98,7 @@ export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/
   return [line1, line2, line3];
 }
 
-/** The header box at the top of the screen. */
+/** The header box at the top of the screen ({@link HEADER_HEIGHT} rows). */
 export class HeaderPane {
   readonly element: blessed.Widgets.BoxElement;
   readonly #paint: Paint;
@@ -108,6 +108,7 @@ export class HeaderPane {
     this.element = blessed.box({ parent, top: 0, left: 0, width: '100%', height: HEADER_HEIGHT, tags: true, wrap: false });
   }
 
+  /** Draws the header for `h` at the box's width. */
   update(h: HeaderView): void {
     const width = Number(this.element.width) || 80;
     this.element.setContent(headerLines(h, width, this.#paint, process.cwd()).join('\n'));

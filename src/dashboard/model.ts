@@ -376,11 +376,11 @@ export function describeEvent(e: SwarmEvent, state?: RunState): Line {
 
 /** Events this branch's schema does not know yet (budgets come with the LLM backends). */
 function describeNewEvent(e: Record<string, unknown> & { type: string }): Line {
-  const cost = formatCost(int(e, 'cost_usd'));
   const tokens = int(e, 'tokens');
+  const spent = [formatCost(int(e, 'cost_usd')), tokens !== null ? `${tokens} tokens` : ''].filter(Boolean).join(', ');
   switch (e.type) {
     case 'budget.warning':
-      return { text: `budget ${int(e, 'percent') ?? '?'}% used${cost ? ` (${cost}` : ' ('}${tokens !== null ? `, ${tokens} tokens)` : ')'}`, tone: 'warn' };
+      return { text: `budget ${int(e, 'percent') ?? '?'}% used${spent ? ` (${spent})` : ''}`, tone: 'warn' };
     case 'budget.exhausted':
       return { text: 'budget exhausted: no new attempts start', tone: 'bad' };
     default:

@@ -19,7 +19,7 @@ export function wrapLine(line: Line, width: number): Line[] {
   while (prefix.length + rest.length > width) {
     const room = width - prefix.length;
     const space = rest.lastIndexOf(' ', room);
-    const cutAt = space > room / 2 ? space : room;
+    const cutAt = space > 0 && space >= room / 2 ? space : room;
     out.push({ text: prefix + rest.slice(0, cutAt), tone: line.tone });
     rest = rest.slice(cutAt).replace(/^ /, '');
     prefix = indent;
@@ -66,6 +66,7 @@ export class ScrollPane {
     }
   }
 
+  /** The pane's title (the scroll position is added to it). */
   setLabel(label: string): void {
     this.#label = label;
   }

@@ -67,6 +67,7 @@ export class TaskListPane {
     return this.#selectedId;
   }
 
+  /** The filter in force (null: every task). */
   get filter(): TaskFilter | null {
     return this.#filter;
   }

@@ -24,6 +24,7 @@ export class WorkersPane {
     this.element = blessed.box({ parent, tags: true, wrap: false, border: { type: 'line' }, label: ' workers ' });
   }
 
+  /** Draws one line per worker (what does not fit is counted as `+N more`). */
   update(rows: WorkerRow[]): void {
     const width = Math.max(1, (Number(this.element.width) || 30) - 2);
     const height = Math.max(1, (Number(this.element.height) || 5) - 2);

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/coordinator/event-log.js';
 import { Dashboard, type DashboardOptions } from '../../src/dashboard/app.js';
-import { KEYS } from '../../src/dashboard/keys.js';
+import { headerLines, relativeCommand } from '../../src/dashboard/header-view.js';
+import { helpLine, KEYS } from '../../src/dashboard/keys.js';
+import { RunModel } from '../../src/dashboard/model.js';
+import { wrapLine } from '../../src/dashboard/scroll-pane.js';
+import { columnsFor, rowText } from '../../src/dashboard/task-list-view.js';
+import { painter } from '../../src/dashboard/theme.js';
 import { loadRun, parseEvents } from '../../src/protocol/run-reader.js';
 import { RunPaths } from '../../src/protocol/paths.js';
 import { replay } from '../../src/protocol/state.js';
@@ -303,5 +308,34 @@ describe('the dashboard screen', () => {
     expect(out).toContain('\x1b[?1049h'); // entered the alternate screen
     expect(out.lastIndexOf('\x1b[?1049l')).toBeGreaterThan(out.lastIndexOf('\x1b[?1049h')); // and left it
     expect(out.lastIndexOf('\x1b[?25h')).toBeGreaterThan(out.lastIndexOf('\x1b[?25l')); // cursor visible
+  });
+});
+
+describe('the views, as text', () => {
+  const plain = painter(false);
+
+  it('shows cost against the budget in the header once usage is reported, and blanks before', () => {
+    const base = loadRun(finished);
+    const blank = RunModel.fromSnapshot(base).header(Date.now());
+    expect(headerLines(blank, 100, plain)[2]).toBe('coordinator exited · cost — · branch — · critical path 3/3');
+    const state = { ...base.state, usage: { input_tokens: 1200, output_tokens: 300, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 1.5 }, budget: { max_cost_usd: 10, max_tokens: 2_000_000, exhausted: false } };
+    const h = new RunModel({ dir: finished, run: base.run, plan: base.plan, state: state as never }).header(Date.now());
+    expect(headerLines({ ...h, liveness: 'stopped' }, 120, plain)[2]).toBe('no coordinator has run · cost $1.50 / $10.00 · 1.5k / 2.0M tokens · branch — · critical path 3/3');
+    expect(headerLines({ ...h, budget: { ...h.budget!, exhausted: true } }, 120, plain)[2]).toContain('BUDGET EXHAUSTED');
+  });
+
+  it('fits rows to narrow panes, dropping columns before the id', () => {
+    expect(columnsFor(38, 10, false)).toMatchObject({ cost: 0, role: 0, duration: 0 });
+    expect(columnsFor(80, 10, true)).toMatchObject({ role: 11, cost: 7, duration: 7, attempt: 4 });
+    const row = { id: 'build', title: 'Build it', role: 'ci', state: 'running', glyph: '▶', tone: 'active', critical: true, wave: 0, attempts: 2, duration_ms: 61_000, cost_usd: 0.5, worker: 'w1', note: null } as const;
+    const t = rowText(row, columnsFor(80, 10, true));
+    expect(`${t.glyph}${t.mark}${t.rest}`).toBe('▶*build      Build it                               ci          #2  1m01s  $0.50');
+  });
+
+  it('keeps ? and q in the help line at any width, wraps at spaces, and writes a run under the current directory relative to it', () => {
+    for (const w of [20, 40, 80, 200]) expect(helpLine(w)).toMatch(/\? help {2}q quit$/);
+    expect(wrapLine({ text: 'one two three four five', tone: 'normal' }, 10).map((l) => l.text)).toEqual(['one two', '  three', '  four', '  five']);
+    expect(relativeCommand('swarm resume /repo/.swarm/runs/X', '/repo/.swarm/runs/X', '/repo')).toBe('swarm resume .swarm/runs/X');
+    expect(relativeCommand('swarm resume /elsewhere/run', '/elsewhere/run', '/repo')).toBe('swarm resume /elsewhere/run');
   });
 });
