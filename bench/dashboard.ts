@@ -87,6 +87,7 @@ async function startOnce(dir: string, runDir: string, i: number, marker: RegExp,
   }
 }
 
+/** Runs the dashboard benchmark (start-up on 10,000 tasks, CPU while tailing); needs tmux. */
 export async function dashboard(options: BenchOptions): Promise<BenchResult> {
   requireBuild();
   if (!tmuxAvailable()) throw new Error('the dashboard benchmark needs tmux (apt-get install tmux)');

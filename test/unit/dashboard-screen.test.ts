@@ -250,9 +250,12 @@ describe('the dashboard screen', () => {
     const s = text();
     expect(s[1]).toMatch(/^running \(no coordinator\) · /);
     const pid = readJson<{ pid: number }>(path.join(dead, 'coordinator.json')).pid;
-    expect(s[2]).toBe(`coordinator DEAD · continue: swarm resume ${dead}`); // the long form does not fit in 100 columns
+    const full = `coordinator DEAD (pid ${pid} is gone) · continue with: swarm resume ${dead}`;
+    expect(s[2]).toBe(full.length <= 100 ? full : `coordinator DEAD · continue: swarm resume ${dead}`); // the short form when the long one does not fit
     const wide = show(dead, 200, 30).text();
-    expect(wide[2]).toBe(`coordinator DEAD (pid ${pid} is gone) · continue with: swarm resume ${dead}`);
+    expect(wide[2]).toBe(full);
+    const narrow = show(dead, 60, 24).text();
+    expect(narrow[2]).toBe(`coordinator DEAD · continue: swarm resume ${dead}`.slice(0, 59) + '…');
   });
 
   it('follows a live run: new events appear without a key press (watcher), at most 10 frames a second', async () => {
