@@ -4,6 +4,7 @@
 // NCURSES_NO_UTF8_ACS=1 makes blessed draw borders with Unicode box characters rather than the
 // terminal's line-drawing set, which capture-pane would show as letters (q, x, l...).
 import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 
 /** Whether tmux can be run here. */
 export function tmuxAvailable(): boolean {
@@ -15,6 +16,8 @@ let sessions = 0;
 /** One tmux server with one window running `sh` (or a given command). */
 export class TmuxTerminal {
   readonly socket: string;
+  /** The server's socket file (tmux leaves it behind when the server is killed). */
+  readonly #socketPath: string;
 
   /**
    * Starts the server and its window: `cols` × `rows`, in `cwd`, UTF-8, `env` added to its
@@ -27,6 +30,7 @@ export class TmuxTerminal {
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     args.push(...(options.command ?? ['sh']));
     execFileSync('tmux', args, { stdio: 'pipe' });
+    this.#socketPath = execFileSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], { encoding: 'utf8' }).trim();
   }
 
   /** Sends keys by tmux name (`Enter`, `C-c`, `Up`, `q`...). */
@@ -51,8 +55,9 @@ export class TmuxTerminal {
     return Number(execFileSync('tmux', ['-L', this.socket, 'list-panes', '-t', 'main', '-F', '#{pane_pid}'], { encoding: 'utf8' }).trim());
   }
 
-  /** Stops the server and everything in its window. */
+  /** Stops the server and everything in its window, and removes its socket file. */
   kill(): void {
     spawnSync('tmux', ['-L', this.socket, 'kill-server'], { stdio: 'ignore' });
+    if (this.#socketPath) fs.rmSync(this.#socketPath, { force: true });
   }
 }
