@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { cleanCommand } from './commands/clean.js';
 import { controlCommand } from './commands/control.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { EXIT, resumeCommand, runCommand } from './commands/session.js';
 import { planCommand } from './commands/plan.js';
 import { statusCommand } from './commands/status.js';
@@ -17,6 +18,9 @@ function positiveNumber(value: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
   return n;
 }
+
+/** The dashboard replaces line output only in an interactive terminal, and only if not refused. */
+const wantsDashboard = (opts: { dashboard: boolean }): boolean => opts.dashboard && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -43,8 +47,9 @@ program
   .option('--run-dir <dir>', 'create the run directory here (default: <repo>/.swarm/runs/<run-id>)')
   .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
   .addOption(new Option('--mode <mode>', 'scheduling mode (overrides the config)').choices(['eager', 'waves'] as const))
+  .option('--no-dashboard', 'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)')
   .action(async (config, goal, opts) => {
-    process.exitCode = await runCommand(config, { ...opts, ...(goal ? { goal } : {}) }, stdout, stderr);
+    process.exitCode = await runCommand(config, { ...opts, dashboard: wantsDashboard(opts), ...(goal ? { goal } : {}) }, stdout, stderr);
   });
 
 program
@@ -54,8 +59,9 @@ program
   .option('--retry-failed', 'also run failed, cancelled and skipped tasks again')
   .option('--max-cost-usd <usd>', "set the run's cost cap (raise it to continue a run whose budget is spent)", positiveNumber)
   .option('--max-tokens <n>', "set the run's token cap", positiveInt)
+  .option('--no-dashboard', 'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)')
   .action(async (runDir, opts) => {
-    process.exitCode = await resumeCommand(runDir, opts, stdout, stderr);
+    process.exitCode = await resumeCommand(runDir, { ...opts, dashboard: wantsDashboard(opts) }, stdout, stderr);
   });
 
 program
@@ -76,6 +82,17 @@ program
   .option('--follow', 'keep printing events until the run finishes or its coordinator stops')
   .action(async (runDir, opts) => {
     process.exitCode = await statusCommand(runDir, opts, stdout, stderr);
+  });
+
+program
+  .command('dashboard')
+  .description('watch a run in the terminal, live or finished: tasks by wave, detail, events, workers; pause, cancel and retry with keys')
+  .argument('[run-dir]', 'the run directory (default: the newest run under .swarm/runs/)')
+  .addOption(new Option('--attached', 'internal: started by swarm run/resume').hideHelp())
+  .action(async (runDir, opts) => {
+    process.exitCode = await dashboardCommand(runDir, opts, stdout, stderr);
+    // The terminal's input stream can keep the loop alive after the screen is gone.
+    process.exit();
   });
 
 program

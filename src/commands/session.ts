@@ -17,12 +17,14 @@ import { loadRun, NotARunError } from '../protocol/run-reader.js';
 import { PROTOCOL_VERSION, RunJsonSchema, type PlanJson, type RunJson } from '../protocol/schemas.js';
 import { initialState, type RunState } from '../protocol/state.js';
 import { checkGitVersion, diffStat, prepareGitRun, repoTopLevel, type GitRun } from '../git/repo.js';
+import { AttachedDashboard } from '../dashboard/attach.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { fileLogger } from '../util/logger.js';
 import type { ResolvedPlan } from '../coordinator/plan.js';
 import { totalTokens } from '../protocol/usage.js';
 import { missingKeys, planWithTranscript } from './planning.js';
 import { agentRoles } from '../coordinator/planner.js';
+import { sleep } from '../util/process.js';
 
 /** Exit codes of `swarm run` and `swarm resume` (the README lists them). */
 export const EXIT = {
@@ -38,8 +40,14 @@ export const EXIT = {
   stopped: 130,
 } as const;
 
+/** How a session shows itself: the dashboard (a terminal, unless --no-dashboard) or one line per event. */
+export interface UiOptions {
+  /** Open the dashboard (src/dashboard/attach.ts); the caller checks that stdin and stdout are a terminal. */
+  dashboard?: boolean;
+}
+
 /** Options of `swarm run`. */
-export interface RunOptions {
+export interface RunOptions extends UiOptions {
   plan?: string;
   runDir?: string;
   workers?: number;
@@ -48,7 +56,7 @@ export interface RunOptions {
 }
 
 /** Options of `swarm resume`. */
-export interface ResumeOptions {
+export interface ResumeOptions extends UiOptions {
   retryFailed?: boolean;
   /** New run caps (raise a spent budget). */
   maxCostUsd?: number;
@@ -166,7 +174,7 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   writeJsonAtomicSync(paths.runJson, runJson);
   if (!planner) out.write(`run ${id}\nrun directory: ${paths.root}\n`);
   else out.write(`plan: ${resolved.tasks.length} tasks in ${resolved.waves} wave(s), ${planner.requests} planner request(s), $${planner.usage.cost_usd.toFixed(4)}\n`);
-  return session(paths, runJson, planJson, 'run', {}, lock.value, out, err);
+  return session(paths, runJson, planJson, 'run', {}, lock.value, options, out, err);
 }
 
 /** `swarm resume <run-dir>`: continues a run from its directory alone. */
@@ -206,7 +214,7 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
   }
   out.write(`resuming run ${snapshot.run.id}\nrun directory: ${paths.root}\n`);
   const budget = { max_cost_usd: options.maxCostUsd, max_tokens: options.maxTokens };
-  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests, budget }, lock.value, out, err);
+  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests, budget }, lock.value, options, out, err);
 }
 
 /** Where the merged work is and how to take it (git isolation), for the end of a run and status. */
@@ -221,6 +229,11 @@ export function integrationSummary(repo: string, git: RunState['git']): string {
   );
 }
 
+/**
+ * Runs a coordinator session to its end, shown by the console presenter or by an attached
+ * dashboard (`ui.dashboard`). With the dashboard, the presenter is silent while it is open; the
+ * end of the run (summary, exit code) waits until the user has quit it.
+ */
 async function session(
   paths: RunPaths,
   run: RunJson,
@@ -228,13 +241,22 @@ async function session(
   command: 'run' | 'resume',
   resume: { state?: RunState; retryFailed?: boolean; appliedRequests?: ReadonlySet<string>; budget?: { max_cost_usd?: number; max_tokens?: number } },
   lock: RunLock,
+  ui: UiOptions,
   out: Output,
   err: Output,
 ): Promise<number> {
   const logger = fileLogger(paths.coordinatorLog, { role: 'coordinator' });
   const log = new EventLog(paths, resume.state ?? initialState());
   const presenter = new ConsolePresenter(out);
-  log.listen(presenter.onEvent);
+  // The run's last line, when it comes while the dashboard is open: printed once it is closed.
+  const held: string[] = [];
+  const holding = new ConsolePresenter({ write: (t) => void held.push(t), color: out.color });
+  let dashboard: AttachedDashboard | undefined;
+  log.listen((e, state) => {
+    if (!dashboard?.open) presenter.onEvent(e, state);
+    else if (e.type === 'run.finished') holding.onEvent(e, state);
+  });
+  const notices = { notice: (text: string): void => void (dashboard?.notice(text) || presenter.notice(text)) };
   const coordinator = new Coordinator({
     paths,
     run,
@@ -242,7 +264,7 @@ async function session(
     log,
     logger,
     launcher: new LocalLauncher(),
-    notices: presenter,
+    notices,
     command,
     retryFailed: resume.retryFailed ?? false,
     appliedRequests: resume.appliedRequests ?? new Set(),
@@ -253,6 +275,12 @@ async function session(
     interrupts++;
     if (interrupts >= 3) {
       logger.warn('third interrupt: exiting at once');
+      if (dashboard?.open) {
+        // Give the terminal back first (the dashboard restores it as it quits), then exit.
+        dashboard.stop();
+        void Promise.race([dashboard.closed, sleep(1000)]).then(() => process.exit(EXIT.stopped));
+        return;
+      }
       process.exit(EXIT.stopped);
     }
     coordinator.interrupt();
@@ -265,9 +293,27 @@ async function session(
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onTerm);
   logger.info({ command, run: run.id, session: coordinator.session }, 'coordinator starting');
+  let coordinatorDone = false;
+  let released = false;
+  const release = (): void => {
+    if (!released) lock.release();
+    released = true;
+  };
+  if (ui.dashboard) {
+    dashboard = new AttachedDashboard(paths.root, onInterrupt);
+    void dashboard.closed.then((how) => {
+      if (coordinatorDone) return;
+      const why = how.error ? `the dashboard could not start (${how.error})` : how.code === 0 ? 'dashboard closed' : `the dashboard exited (${how.signal ?? `code ${how.code}`})`;
+      presenter.notice(`${why}; the run goes on here, one line per event (Ctrl-C stops dispatching). Watch it again with: swarm dashboard ${paths.root}`);
+    });
+  }
   try {
     const exit = await coordinator.run();
+    coordinatorDone = true;
     logger.info({ exit }, 'coordinator exiting');
+    release(); // the run is free for another session while the dashboard shows how it ended
+    if (dashboard?.open) await dashboard.closed;
+    for (const line of held) out.write(line);
     if (exit.kind === 'finished') {
       out.write(integrationSummary(run.repo, log.state.git));
       out.write(`run directory: ${paths.root}\n`);
@@ -294,6 +340,6 @@ async function session(
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onTerm);
-    lock.release();
+    release();
   }
 }

@@ -2,13 +2,14 @@
 // directory alone.
 import prettyMs from 'pretty-ms';
 import { readJsonFile } from '../protocol/files.js';
-import { coordinatorLiveness, parseEvents, loadRun, type RunSnapshot } from '../protocol/run-reader.js';
+import { coordinatorLiveness, parseEvents, loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
+import { formatCost, formatDuration, formatTokens } from '../dashboard/format.js';
+import { coordinatorPhrase, RunModel } from '../dashboard/model.js';
+import { tokensOf, type Budget, type Usage } from '../dashboard/usage.js';
 import { CoordinatorJsonSchema } from '../protocol/schemas.js';
 import { readJsonl } from '../protocol/jsonl.js';
 import type { SwarmEvent } from '../protocol/events.js';
-import { applyEvent, type RunState } from '../protocol/state.js';
-import type { Usage } from '../protocol/schemas.js';
-import { totalTokens } from '../protocol/usage.js';
+import { applyEvent } from '../protocol/state.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { EXIT, integrationSummary } from './session.js';
@@ -16,16 +17,20 @@ import { EXIT, integrationSummary } from './session.js';
 /** One task's line of the status, as `--json` prints it. */
 export interface TaskStatus {
   id: string;
+  title: string;
+  role: string | null;
   state: string;
   wave: number;
+  /** On the plan's critical path. */
+  critical: boolean;
   attempts: number;
   /** Elapsed time of the running attempt, or the last attempt's duration, ms. */
   duration_ms: number | null;
+  /** Cost of its attempts so far, USD (agent backends; null when none reported). */
+  cost_usd: number | null;
   /** Reason of the last attempt that did not succeed, or why the task was skipped. */
   note: string | null;
   worker: string | null;
-  /** Spent by the task's finished attempts, USD (0 for command tasks). */
-  cost_usd: number;
 }
 
 /** The whole status, as `--json` prints it. */
@@ -38,41 +43,38 @@ export interface StatusReport {
   resume_command: string | null;
   counts: Record<string, number>;
   total: number;
+  /** Since the run started, until it finished (or its coordinator last showed life), ms. */
+  elapsed_ms: number | null;
+  /** Token usage and cost so far (agent backends; null when none reported). */
+  usage: Usage | null;
+  /** The run's budget (null when it has none). */
+  budget: Budget | null;
   /** Git isolation: the integration branch, where it started, its tip now. */
   git: { branch: string; base: string; tip: string } | null;
-  /** Spent by the planner and finished attempts (running attempts' spend is in their status.json). */
-  usage: Usage;
-  /** The run's caps and whether dispatch stopped on them. */
-  budget: RunState['budget'];
   tasks: TaskStatus[];
 }
 
-/** Builds the status report of a loaded run. */
+/** Builds the status report of a loaded run, from the dashboard's model. */
 export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport {
-  const { state, run, plan, coordinator, liveness } = snap;
-  const tasks: TaskStatus[] = (plan?.tasks ?? []).map((t) => {
-    const s = state.tasks[t.id];
-    if (!s) return { id: t.id, state: 'pending', wave: t.wave, attempts: 0, duration_ms: null, note: null, worker: null, cost_usd: 0 };
-    const since = s.current?.started_at ?? s.current?.assigned_at;
-    const duration = since ? now - Date.parse(since) : (s.last?.duration_ms ?? null);
-    let note: string | null = null;
-    if (s.state === 'skipped') note = `${s.skipped_because} did not succeed`;
-    else if (s.last && s.last.outcome !== 'succeeded') note = s.last.summary;
-    if (s.not_before && s.state === 'ready') note = `retry at ${s.not_before}${note ? ` after: ${note}` : ''}`;
-    return { id: t.id, state: s.state, wave: t.wave, attempts: s.attempts, duration_ms: duration, note, worker: s.current?.worker ?? null, cost_usd: s.usage.cost_usd };
+  const model = RunModel.fromSnapshot(snap);
+  const h = model.header(now);
+  const tasks: TaskStatus[] = model.plan.tasks.map((t) => {
+    const r = model.row(t.id, now);
+    return { id: r.id, title: r.title, role: r.role, state: r.state, wave: r.wave, critical: r.critical, attempts: r.attempts, duration_ms: r.duration_ms, cost_usd: r.cost_usd, note: r.note, worker: r.worker };
   });
-  const gone = liveness !== 'alive';
+  const { run, coordinator } = snap;
   return {
     run: { id: run.id, goal: run.goal, dir: snap.paths.root, created_at: run.created_at },
-    phase: state.phase,
-    outcome: state.outcome,
-    coordinator: { liveness, pid: coordinator?.pid ?? null, host: coordinator?.host ?? null, heartbeat_at: coordinator?.heartbeat_at ?? null },
-    resume_command: gone && state.phase !== 'finished' ? `swarm resume ${snap.paths.root}` : null,
-    counts: { ...state.counts },
+    phase: h.phase,
+    outcome: h.outcome,
+    coordinator: { liveness: h.liveness, pid: coordinator?.pid ?? null, host: coordinator?.host ?? null, heartbeat_at: coordinator?.heartbeat_at ?? null },
+    resume_command: h.resumeCommand,
+    counts: { ...h.counts },
     total: tasks.length,
-    git: state.git,
-    usage: state.usage,
-    budget: state.budget,
+    elapsed_ms: h.elapsedMs,
+    usage: h.usage,
+    budget: h.budget,
+    git: snap.state.git,
     tasks,
   };
 }
@@ -85,41 +87,32 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   const lines: string[] = [];
   lines.push(`run ${r.run.id}${r.run.goal ? `: ${r.run.goal}` : ''}`);
   lines.push(`directory: ${r.run.dir}`);
-  const coord =
-    r.coordinator.liveness === 'alive' ? `coordinator alive (pid ${r.coordinator.pid})`
-    : r.coordinator.liveness === 'stopped' ? 'coordinator exited'
-    : r.coordinator.liveness === 'dead' ? `coordinator DEAD (pid ${r.coordinator.pid} is gone)`
-    : r.coordinator.liveness === 'unknown' ? `coordinator on ${r.coordinator.host}: no heartbeat since ${r.coordinator.heartbeat_at}`
-    : 'no coordinator has run';
-  lines.push(`phase: ${r.phase}${r.outcome ? ` (${r.outcome})` : ''} · ${coord}`);
+  const coord = coordinatorPhrase(r.coordinator.liveness as CoordinatorLiveness, r.coordinator.pid === null ? undefined : { pid: r.coordinator.pid, host: r.coordinator.host ?? '', heartbeat_at: r.coordinator.heartbeat_at ?? '' });
+  lines.push(`phase: ${r.phase}${r.outcome ? ` (${r.outcome})` : ''} · ${coord}${r.elapsed_ms !== null ? ` · ${formatDuration(r.elapsed_ms)}` : ''}`);
   const c = r.counts;
   const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0) + (c.cancelled ?? 0);
   lines.push(
     `tasks: ${done}/${r.total} done · ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped, ${c.cancelled} cancelled, ${c.running} running, ${c.ready} ready, ${c.pending} pending`,
   );
-  if (r.usage.cost_usd > 0 || r.budget.max_cost_usd !== null || r.budget.max_tokens !== null) lines.push(`spend: ${formatSpend(r.usage, r.budget)}`);
+  if (r.usage || r.budget) {
+    const cost = r.usage?.cost_usd != null ? formatCost(r.usage.cost_usd) : '—';
+    const cap = r.budget?.max_cost_usd != null ? ` of ${formatCost(r.budget.max_cost_usd)}` : '';
+    const tokens = r.usage ? ` · ${formatTokens(tokensOf(r.usage))} tokens${r.budget?.max_tokens != null ? ` of ${formatTokens(r.budget.max_tokens)}` : ''}` : '';
+    lines.push(`cost: ${cost}${cap}${tokens}${r.budget?.exhausted ? ' · budget exhausted' : ''}`);
+  }
   if (integration) lines.push(integration.trimEnd());
   if (r.resume_command) lines.push(`the run is not finished and no coordinator is running it; continue with:\n  ${r.resume_command}`);
   lines.push('');
   const width = Math.max(4, ...r.tasks.map((t) => t.id.length));
-  const costs = r.tasks.some((t) => t.cost_usd > 0);
-  lines.push(`${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}  ${costs ? `${'COST'.padStart(8)}  ` : ''}NOTE`);
+  const costs = r.tasks.some((t) => t.cost_usd !== null);
+  lines.push(`${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}${costs ? `  ${'COST'.padStart(7)}` : ''}  NOTE`);
   for (const t of r.tasks) {
     const dur = t.duration_ms === null ? '' : prettyMs(t.duration_ms, { secondsDecimalDigits: 1 });
     const note = t.state === 'running' ? `on ${t.worker}` : (t.note ?? '');
-    const cost = costs ? `${`$${t.cost_usd.toFixed(4)}`.padStart(8)}  ` : '';
-    lines.push(`${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}  ${cost}${note}`);
+    const cost = costs ? `  ${formatCost(t.cost_usd).padStart(7)}` : '';
+    lines.push(`${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}${cost}  ${note}`);
   }
   return lines.join('\n') + '\n';
-}
-
-/** Spend against the caps: `$0.1234 of $5 (2%), 45,000 tokens of 1,000,000` (budget exhausted noted). */
-export function formatSpend(u: Usage, b: RunState['budget']): string {
-  const tokens = totalTokens(u);
-  const pct = (x: number, cap: number): string => ` (${Math.floor((100 * x) / cap)}%)`;
-  const cost = `$${u.cost_usd.toFixed(4)}${b.max_cost_usd !== null ? ` of $${b.max_cost_usd}${pct(u.cost_usd, b.max_cost_usd)}` : ''}`;
-  const tok = `${tokens.toLocaleString('en-US')} tokens${b.max_tokens !== null ? ` of ${b.max_tokens.toLocaleString('en-US')}${pct(tokens, b.max_tokens)}` : ''}`;
-  return `${cost}, ${tok}${b.exhausted ? ' · budget exhausted: raise it with swarm resume --max-cost-usd N' : ''}`;
 }
 
 /** `swarm status`: prints once, or with `follow`, prints then streams events until the run ends or its coordinator is gone. */

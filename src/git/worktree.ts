@@ -10,11 +10,33 @@ function identityArgs(repo: string): string[] {
   return configured ? [] : ['-c', 'user.name=fileswarm', '-c', 'user.email=fileswarm@localhost'];
 }
 
-/** Creates a detached worktree at `commit` (removing a leftover one at the same path first). */
+/** Tries of `git worktree add` before giving up (see createWorktree). */
+const WORKTREE_ADD_TRIES = 6;
+
+/**
+ * Creates a detached worktree at `commit` (removing a leftover one at the same path first).
+ *
+ * `git worktree add` is not safe against another one (or a `worktree remove`) running at the same
+ * time in the same repository: it lists the existing worktrees and fails on one whose
+ * administrative files are half written ("fatal: failed to read .git/worktrees/<x>/commondir",
+ * seen with three workers starting at once on git 2.39). Workers start attempts concurrently, so a
+ * failure is retried, with a growing, jittered wait; `--force` on a retry takes over the path if the
+ * failed try registered it. A real problem (a bad commit) still fails, after about 3 s.
+ * @throws Error with git's message when every try failed.
+ */
 export async function createWorktree(repo: string, worktree: string, commit: string): Promise<void> {
   if (fs.existsSync(worktree)) await git(repo, ['worktree', 'remove', '--force', worktree]).catch(() => fs.rmSync(worktree, { recursive: true, force: true }));
   fs.mkdirSync(path.dirname(worktree), { recursive: true });
-  await git(repo, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git(repo, ['worktree', 'add', '--detach', '--quiet', ...(attempt > 1 ? ['--force'] : []), worktree, commit]);
+      return;
+    } catch (e) {
+      if (attempt >= WORKTREE_ADD_TRIES) throw e;
+      if (fs.existsSync(worktree)) fs.rmSync(worktree, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
 }
 
 /** The commit of an attempt's work and the files it changes relative to `base`. */

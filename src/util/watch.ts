@@ -10,23 +10,28 @@ import fs from 'node:fs';
 
 /**
  * Calls `onChange` (debounced to one call per macrotask) when anything in the watched directories
- * changes, and every `rescanMs` regardless. Directories are created if missing.
+ * changes, and every `rescanMs` regardless. Directories are created if missing, unless
+ * `create: false` (readers such as the dashboard, which must not write into a run directory:
+ * a missing directory is then not watched, and the rescan covers it).
  */
 export class DirectoryWatcher {
   readonly #watchers = new Map<string, fs.FSWatcher>();
   readonly #timer: NodeJS.Timeout;
+  readonly #create: boolean;
   #pending = false;
   #closed = false;
 
-  constructor(dirs: string[], readonly onChange: () => void, rescanMs = 1000) {
+  constructor(dirs: string[], readonly onChange: () => void, rescanMs = 1000, options: { create?: boolean } = {}) {
+    this.#create = options.create ?? true;
     for (const d of dirs) this.add(d);
     this.#timer = setInterval(() => this.#fire(), rescanMs);
   }
 
-  /** Starts watching another directory (created if missing). */
+  /** Starts watching another directory (created if missing, unless `create: false`). */
   add(dir: string): void {
     if (this.#closed || this.#watchers.has(dir)) return;
-    fs.mkdirSync(dir, { recursive: true });
+    if (this.#create) fs.mkdirSync(dir, { recursive: true });
+    else if (!fs.existsSync(dir)) return;
     try {
       const w = fs.watch(dir, { persistent: true }, () => this.#fire());
       // A watched directory that disappears ends its watcher; the rescan still runs.
@@ -39,6 +44,17 @@ export class DirectoryWatcher {
     } catch {
       // Out of inotify watches, say: the periodic rescan still notices everything.
     }
+  }
+
+  /** Stops watching one directory (the others and the rescan go on). */
+  remove(dir: string): void {
+    this.#watchers.get(dir)?.close();
+    this.#watchers.delete(dir);
+  }
+
+  /** The directories watched now. */
+  get watched(): string[] {
+    return [...this.#watchers.keys()];
   }
 
   #fire(): void {

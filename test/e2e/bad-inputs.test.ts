@@ -428,6 +428,26 @@ const cases: Case[] = [
     message: 'not a run directory',
   },
   {
+    name: '`swarm dashboard` of a directory that does not exist',
+    args: ['dashboard', 'gone'],
+    where: '<world>/gone',
+    message: 'no such directory',
+  },
+  {
+    name: '`swarm dashboard` of a directory that is not a run',
+    dirs: ['notrun'],
+    files: { 'notrun/notes.txt': 'mine\n' },
+    args: ['dashboard', 'notrun'],
+    where: '<world>/notrun',
+    message: 'not a run directory (no run.json)',
+  },
+  {
+    name: '`swarm dashboard` without an argument where no run was ever made',
+    args: ['dashboard'],
+    where: '<world>/.swarm/runs',
+    message: 'no run here (start one with `swarm run`, or name a run directory)',
+  },
+  {
     name: '`swarm run` into a --run-dir that exists and is not empty',
     files: { 'swarm.yaml': OK_CONFIG, 'taken/keep.txt': 'precious\n' },
     args: ['run', 'swarm.yaml', '--run-dir', 'taken'],

@@ -1,0 +1,68 @@
+// The dashboard of `swarm run` and `swarm resume` in a terminal. It runs as a child process,
+// `swarm dashboard <run-dir> --attached`, sharing the terminal: drawing never delays the
+// coordinator's loop, a dashboard that breaks cannot break the run, and it reads the run
+// directory exactly as any other dashboard does. An IPC channel carries the two things that are
+// not in the run directory: the user's Ctrl-C (a key in the dashboard's raw terminal, so no
+// SIGINT reaches the coordinator) goes up, and the coordinator's notices go down.
+//
+// While it is open the coordinator prints nothing. When the user quits it (q) while the run goes
+// on, the coordinator goes back to printing one line per event; when the run ends first, the
+// dashboard stays up showing the outcome until the user quits, and then the coordinator prints
+// its summary and exits with the run's exit code.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Messages from the dashboard to its coordinator. */
+export type ChildMessage = { type: 'interrupt' };
+/** Messages from the coordinator to its dashboard. */
+export type ParentMessage = { type: 'notice'; text: string };
+
+/** Path of the CLI entry point, to start `swarm dashboard` with the same Node. */
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** A dashboard child process attached to this coordinator's terminal. */
+export class AttachedDashboard {
+  readonly #child: ChildProcess;
+  #open = true;
+  /** Settles when the dashboard process has exited (and given the terminal back). */
+  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>;
+
+  /**
+   * Starts the dashboard on `runDir`. `onInterrupt` is called for each Ctrl-C pressed in it while
+   * the run is live.
+   */
+  constructor(runDir: string, onInterrupt: () => void) {
+    this.#child = spawn(process.execPath, [CLI, 'dashboard', runDir, '--attached'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+    this.#child.on('message', (m: ChildMessage) => {
+      if (m?.type === 'interrupt') onInterrupt();
+    });
+    this.closed = new Promise((resolve) => {
+      this.#child.on('error', (e) => {
+        this.#open = false;
+        resolve({ code: null, signal: null, error: e.message });
+      });
+      this.#child.on('exit', (code, signal) => {
+        this.#open = false;
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  /** True until the dashboard process exits. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** Shows a coordinator notice in the dashboard; false if it is not open (print it instead). */
+  notice(text: string): boolean {
+    if (!this.#open || !this.#child.connected) return false;
+    const message: ParentMessage = { type: 'notice', text };
+    this.#child.send(message);
+    return true;
+  }
+
+  /** Asks the dashboard to quit now (SIGTERM: it restores the terminal first). */
+  stop(): void {
+    if (this.#open) this.#child.kill('SIGTERM');
+  }
+}
