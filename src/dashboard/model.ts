@@ -184,6 +184,8 @@ export class PlanIndex {
   readonly waves: readonly string[][];
   /** Whether any task has a role (else the role column is left out). */
   readonly hasRoles: boolean;
+  /** Whether any task runs an agent, which costs money (else the cost column is left out). */
+  readonly hasAgents: boolean;
   /** Length of the longest task id. */
   readonly maxIdLength: number;
 
@@ -193,6 +195,7 @@ export class PlanIndex {
     this.critical = new Set(this.criticalPath);
     const waves: string[][] = [];
     let roles = false;
+    let agents = false;
     let longest = 0;
     for (const t of this.tasks) {
       this.byId.set(t.id, t);
@@ -203,10 +206,12 @@ export class PlanIndex {
         else this.dependents.set(d, [t.id]);
       }
       roles ||= t.role !== null;
+      agents ||= t.backend !== 'command';
       longest = Math.max(longest, t.id.length);
     }
     this.waves = Array.from(waves, (w) => w ?? []);
     this.hasRoles = roles;
+    this.hasAgents = agents;
     this.maxIdLength = longest;
   }
 }

@@ -17,12 +17,15 @@ export interface Columns {
   cost: number;
 }
 
-/** Lays out the row columns: id, then what fits of title, role, attempt, duration and cost. */
-export function columnsFor(width: number, maxId: number, hasRoles: boolean): Columns {
+/**
+ * Lays out the row columns: id, then what fits of title, role, attempt, duration and cost (the
+ * cost column only in a plan with agent tasks; it goes before the role when space is short).
+ */
+export function columnsFor(width: number, maxId: number, hasRoles: boolean, hasAgents = true): Columns {
   const inner = Math.max(10, width - 2); // glyph and critical mark
   const attempt = inner >= 30 ? 4 : 0;
   const duration = inner >= 40 ? 7 : 0;
-  const cost = inner >= 56 ? 7 : 0;
+  const cost = hasAgents && inner >= 40 ? 7 : 0;
   const role = hasRoles && inner >= 64 ? 11 : 0;
   const id = Math.min(Math.max(4, maxId) + 1, 26, Math.max(6, inner - attempt - duration - cost - role - 8));
   const title = Math.max(0, inner - id - attempt - duration - cost - role);
@@ -161,7 +164,7 @@ export class TaskListPane {
     if (this.#cursor < this.#top + 1) this.#top = Math.max(0, this.#cursor - 1);
     if (this.#cursor >= this.#top + height) this.#top = this.#cursor - height + 1;
     this.#top = Math.max(0, Math.min(this.#top, Math.max(0, this.#lines.length - height)));
-    const cols = columnsFor(width, m.plan.maxIdLength, m.plan.hasRoles);
+    const cols = columnsFor(width, m.plan.maxIdLength, m.plan.hasRoles, m.plan.hasAgents);
     const p = this.#paint;
     const out: string[] = [];
     for (let i = this.#top; i < Math.min(this.#lines.length, this.#top + height); i++) {

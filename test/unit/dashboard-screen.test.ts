@@ -330,6 +330,9 @@ describe('the views, as text', () => {
   it('fits rows to narrow panes, dropping columns before the id', () => {
     expect(columnsFor(38, 10, false)).toMatchObject({ cost: 0, role: 0, duration: 0 });
     expect(columnsFor(80, 10, true)).toMatchObject({ role: 11, cost: 7, duration: 7, attempt: 4 });
+    // The task list of an 80-column screen: a plan with agents shows their cost, one without does not.
+    expect(columnsFor(42, 10, true, true)).toMatchObject({ cost: 7, role: 0 });
+    expect(columnsFor(42, 10, true, false)).toMatchObject({ cost: 0, role: 0 });
     const row = { id: 'build', title: 'Build it', role: 'ci', state: 'running', glyph: '▶', tone: 'active', critical: true, wave: 0, attempts: 2, duration_ms: 61_000, cost_usd: 0.5, worker: 'w1', note: null } as const;
     const t = rowText(row, columnsFor(80, 10, true));
     expect(`${t.glyph}${t.mark}${t.rest}`).toBe('▶*build      Build it                               ci          #2  1m01s  $0.50');
