@@ -5,13 +5,20 @@ import os from 'node:os';
 /** The host name recorded beside pids, so a pid is only interpreted on the host that owns it. */
 export const HOST = os.hostname();
 
-/** True if a process with this pid exists (signal 0 probes without sending). EPERM means it exists. */
+/** True if a process with this pid exists and is not a zombie (signal 0 probes without sending; EPERM means it exists). */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (killed, not yet reaped by its parent) still answers signal 0 but runs nothing: a
+  // coordinator killed with -9 would otherwise look alive until its parent reaps it.
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux), or it exited just now: signal 0 said alive
   }
 }
 

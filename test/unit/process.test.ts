@@ -1,0 +1,24 @@
+// Liveness by pid: a zombie (exited, not reaped) is not alive.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { pidAlive } from '../../src/util/process.js';
+import { waitFor } from '../helpers.js';
+
+describe('pidAlive', () => {
+  it('is true for a running process, false for a zombie and for a pid that is gone', async () => {
+    // `sleep 0` exits at once; its parent then execs into `sleep 5`, which never reaps it.
+    const child = spawn('/bin/sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const zombie = Number(await waitFor(() => out.trim(), 5000, 'the pid'));
+      expect(pidAlive(child.pid!)).toBe(true);
+      await waitFor(() => !pidAlive(zombie), 5000, 'the zombie');
+      expect(() => process.kill(zombie, 0)).not.toThrow(); // it still exists, as a zombie
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => child.once('close', r));
+    expect(pidAlive(child.pid!)).toBe(false);
+  });
+});
