@@ -90,6 +90,20 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
 }
 
+/**
+ * A git repository at `<world>/<name>` on branch main with one commit of `files` (path → text);
+ * returns its path.
+ */
+export function makeGitRepo(w: World, files: Record<string, string>, name = 'repo'): string {
+  const repo = w.path(name);
+  fs.mkdirSync(repo, { recursive: true });
+  git(repo, 'init', '-q', '-b', 'main');
+  for (const [file, text] of Object.entries(files)) w.write(`${name}/${file}`, text);
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-qm', 'initial');
+  return repo;
+}
+
 /** The run directory a `swarm run` printed. */
 export function runDirOf(stdout: string): string {
   const m = /run directory: (.+)/.exec(stdout);

@@ -5,23 +5,20 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { at, call, finish, taskOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeRequest } from '../fixtures/fake-anthropic.js';
-import { git, linesOf, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
+import { git, linesOf, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-test-7f3c9e1d2b4a6058';
 
 
 /** A repository with a small JavaScript project, and its swarm.yaml. */
 function makeProject(w: World, config: Record<string, unknown>): string {
-  const repo = w.path('repo');
-  fs.mkdirSync(repo);
-  git(repo, 'init', '-q', '-b', 'main');
-  w.write('repo/README.md', '# greet\n\nA tiny library that greets people.\n');
-  w.write('repo/package.json', JSON.stringify({ name: 'greet', version: '1.0.0', type: 'module' }, null, 2));
-  w.write('repo/src/greet.js', "export function greet(name) {\n  return 'Hello, ' + name;\n}\n\n// greet\n");
-  w.write('repo/src/util.js', 'export const x = 1;\n');
-  w.write('repo/.gitignore', 'secret-build/\n');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-qm', 'initial');
+  const repo = makeGitRepo(w, {
+    'README.md': '# greet\n\nA tiny library that greets people.\n',
+    'package.json': JSON.stringify({ name: 'greet', version: '1.0.0', type: 'module' }, null, 2),
+    'src/greet.js': "export function greet(name) {\n  return 'Hello, ' + name;\n}\n\n// greet\n",
+    'src/util.js': 'export const x = 1;\n',
+    '.gitignore': 'secret-build/\n',
+  });
   w.write('repo/swarm.yaml', { version: 1, workers: 3, ...config });
   return repo;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { at } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { git, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+import { git, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-budget-test';
 
@@ -24,12 +24,7 @@ describe('budget', () => {
   it('stops dispatch before the run cap would be crossed, and a resume with a higher cap finishes the run', async () => {
     w = makeWorld();
     fake = await FakeAnthropic.start({ apiKey: KEY });
-    const repo = w.path('repo');
-    fs.mkdirSync(repo);
-    git(repo, 'init', '-q', '-b', 'main');
-    w.write('repo/README.md', '# demo\n');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-qm', 'initial');
+    const repo = makeGitRepo(w, { 'README.md': '# demo\n' });
     w.write('repo/swarm.yaml', {
       version: 1,
       workers: 2,

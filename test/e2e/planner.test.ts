@@ -7,19 +7,16 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { at, finish, isPlanner, taskOf, turnOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeReply, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { git, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
+import { git, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-planner-test';
 
 function makeProject(w: World): string {
-  const repo = w.path('repo');
-  fs.mkdirSync(repo);
-  git(repo, 'init', '-q', '-b', 'main');
-  w.write('repo/README.md', '# langs\n\nGreetings in many languages, one file each.\n');
-  w.write('repo/package.json', JSON.stringify({ name: 'langs', version: '0.1.0' }));
-  w.write('repo/greetings/en.txt', 'hello\n');
-  git(repo, 'add', '-A');
-  git(repo, 'commit', '-qm', 'initial');
+  const repo = makeGitRepo(w, {
+    'README.md': '# langs\n\nGreetings in many languages, one file each.\n',
+    'package.json': JSON.stringify({ name: 'langs', version: '0.1.0' }),
+    'greetings/en.txt': 'hello\n',
+  });
   w.write('repo/swarm.yaml', {
     version: 1,
     workers: 3,

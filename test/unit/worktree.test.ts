@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorktree, removeWorktree } from '../../src/git/worktree.js';
-import { git, makeWorld, type World } from '../helpers.js';
+import { git, makeGitRepo, makeWorld, type World } from '../helpers.js';
 
 describe('createWorktree', () => {
   let w: World;
@@ -10,12 +10,7 @@ describe('createWorktree', () => {
 
   it('creates 12 worktrees at once while others are removed (git worktree add is not safe concurrently by itself)', async () => {
     w = makeWorld();
-    const repo = w.path('repo');
-    fs.mkdirSync(repo);
-    git(repo, 'init', '-q', '-b', 'main');
-    w.write('repo/a.txt', 'a\n');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-qm', 'one');
+    const repo = makeGitRepo(w, { 'a.txt': 'a\n' });
     const head = git(repo, 'rev-parse', 'HEAD');
     const old = Array.from({ length: 4 }, (_, i) => w.path(`wt/old-${i}`));
     for (const p of old) await createWorktree(repo, p, head);
