@@ -92,17 +92,18 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   let goal = options.goal ?? config.goal ?? null;
   // Plan with the LLM planner when there is a goal and no tasks (DESIGN §4); else validate the tasks.
   const planning = options.plan === undefined && config.tasks === undefined && goal !== null;
-  const plan = planning ? undefined : loadPlan(loaded.value, options.plan, repo);
-  if (plan && !plan.ok) return refuse(err, plan.error);
-  if (plan) {
-    const { goal: planGoal, ...rest } = plan.value; // a plan file's goal (from `swarm plan`) when none is given
-    goal ??= planGoal ?? null;
-    plan.value = rest;
+  const loadedPlan = planning ? undefined : loadPlan(loaded.value, options.plan, repo);
+  if (loadedPlan && !loadedPlan.ok) return refuse(err, loadedPlan.error);
+  let plan: ResolvedPlan | undefined;
+  if (loadedPlan) {
+    const { goal: fileGoal, ...rest } = loadedPlan.value;
+    goal ??= fileGoal ?? null; // a plan file's goal (as `swarm plan` writes it) when none is given
+    plan = rest;
   }
   if (planning && !agentRoles(config)) {
     return refuse(err, [loaded.value.doc.issue(['roles'], 'planning a goal needs an agent role (e.g. `coder: {backend: anthropic}`), or give tasks')]);
   }
-  const keys = missingKeys(config, planning, plan?.value.tasks ?? []);
+  const keys = missingKeys(config, planning, plan?.tasks ?? []);
   if (keys.length > 0) return refuse(err, keys.join('\nswarm: '));
   const isolate = config.git.isolation === 'worktree' && target.git;
   if (config.git.required && !target.git) return refuse(err, `${repo} is not a git repository, and git.required is true`);
@@ -128,7 +129,7 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   let resolved: ResolvedPlan;
   let planner: PlanJson['planner'] = null;
   if (plan) {
-    resolved = plan.value;
+    resolved = plan;
   } else {
     out.write(`run ${id}\nrun directory: ${paths.root}\n`);
     const planned = await planWithTranscript(loaded.value.config, goal!, repo, paths.plannerJson, out);
