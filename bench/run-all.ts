@@ -1,6 +1,7 @@
 // Runs every benchmark in turn, prints a summary table and each one's notes, and writes the raw
 // results to bench/out/all-<timestamp>.json. `npm run bench` builds first, then runs this.
 //   node dist/bench/run-all.js [--quick] [--keep] [--only make-j8,makespan,...] [--scale-limit-min N]
+import { agentTurns } from './agent-turns.js';
 import { dashboard } from './dashboard.js';
 import { dispatchLatency } from './dispatch-latency.js';
 import { buildInfo, cleanup, formatTable, machineInfo, otherBenchmarks, parseOptions, requireBuild, writeResults, type BenchOptions, type BenchResult } from './lib.js';
@@ -14,6 +15,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['makespan', makespan],
   ['scale', scale],
   ['dashboard', dashboard],
+  ['agent-turns', agentTurns],
 ];
 
 async function main(): Promise<void> {
