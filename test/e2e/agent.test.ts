@@ -194,6 +194,26 @@ describe('agent limits', () => {
     expect(events.find((e) => e.type === 'error')?.text).toMatch(/HTTP 529: overloaded_error: Overloaded.*retry 1 of 4/);
   });
 
+  it('waits as long as a 429 answer\'s retry-after says before retrying', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'limited', role: 'coder', description: 'Say done.' }] });
+    // When each request of the task reached the fake (by its arrival index; a rule's match may be asked more than once).
+    const seenAt = new Map<number, number>();
+    const limited = (q: FakeRequest): boolean => taskOf(q) === 'limited' && Boolean(seenAt.set(q.index, seenAt.get(q.index) ?? Date.now()));
+    fake.addRules(
+      { name: 'rate-limited', match: limited, error: { status: 429, type: 'rate_limit_error', message: 'slow down', headers: { 'retry-after': '2' } } },
+      { ...at('limited', 0, finish('done')), match: limited },
+    );
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const arrived = [...seenAt.values()];
+    expect(arrived).toHaveLength(2);
+    // The backoff alone would have been 0.5 s ± 25 %; the server asked for 2 s.
+    expect(arrived[1]! - arrived[0]!).toBeGreaterThanOrEqual(1900);
+    const events = readJsonlFile<{ type: string; text: string }>(path.join(runDirOf(r.stdout), 'tasks/limited/1/events.jsonl'));
+    expect(events.find((e) => e.type === 'error')?.text).toContain('HTTP 429: rate_limit_error: slow down); retry 1 of 4 in 2000 ms');
+  });
+
   it('ends an attempt with api-error when the API keeps failing, with the reason', async () => {
     w = makeWorld();
     const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'down', role: 'coder', description: 'Say done.' }] });
