@@ -236,6 +236,42 @@ describe('agent limits', () => {
   });
 });
 
+describe('context compaction', () => {
+  it('replaces older tool results with summaries when the context nears the model\'s window, and goes on', async () => {
+    const w = makeWorld();
+    const fake = await FakeAnthropic.start({ apiKey: KEY });
+    try {
+      // data.txt is not committed: the agent works in place (no worktree) here.
+      const role = { backend: 'anthropic', model: 'claude-haiku-4-5' };
+      const repo = makeProject(w, { git: { isolation: 'none' }, roles: { coder: role }, tasks: [{ id: 'big', role: 'coder', description: 'Read the data.' }] });
+      // 1,000 lines of 1,000 characters: each read of 20 lines is a 20,000-character tool result
+      // (about 5,000 tokens as the fake counts), so ~28 reads fill 70 % of Haiku 4.5's 200,000.
+      fs.writeFileSync(path.join(repo, 'data.txt'), Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')} ${'x'.repeat(995)}`).join('\n'));
+      const reads = 34;
+      for (let k = 0; k < reads; k++) fake.addRules(at('big', k, call('read_file', { path: 'data.txt', offset: 1 + 20 * k, limit: 20 })));
+      fake.addRules(at('big', reads, finish('read it all')));
+      const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      expect(fake.unusedRules()).toEqual([]);
+      const events = readJsonlFile<{ type: string; text: string }>(path.join(runDirOf(r.stdout), 'tasks/big/1/events.jsonl'));
+      const compactions = events.filter((e) => e.type === 'log' && e.text.includes('compacted'));
+      expect(compactions.length).toBeGreaterThanOrEqual(1);
+      expect(compactions[0]!.text).toMatch(/^context at \d+ of 200000 tokens: compacted \d+ older tool results$/);
+      // The requests after it carry summaries instead of the old results, and stay under the window.
+      const last = fake.requests.at(-1)!;
+      expect(JSON.stringify(last.body.messages)).toContain('[compacted to save context: ');
+      const prompt = (q: (typeof fake.requests)[number]): number => q.usage!.input_tokens + q.usage!.cache_read_input_tokens + q.usage!.cache_creation_input_tokens;
+      expect(Math.max(...fake.requests.map(prompt))).toBeLessThan(200_000);
+      expect(prompt(last)).toBeLessThan(prompt(fake.requests[reads - 6]!));
+      // The transcript keeps every result whole.
+      expect(fs.readFileSync(path.join(runDirOf(r.stdout), 'tasks/big/1/transcript.jsonl'), 'utf8')).not.toContain('[compacted');
+    } finally {
+      await fake.close();
+      w.cleanup();
+    }
+  }, 90_000);
+});
+
 describe('prompt caching', () => {
   it('serves at least 70% of input tokens from the cache over a 10-turn conversation, and measures the loop overhead per turn', async () => {
     const w = makeWorld();
