@@ -55,8 +55,8 @@ export async function planCommand(configFile: string, goalArg: string | undefine
   const log = options.output === undefined ? err : out; // keep stdout for the plan when printing it
   const planned = await planWithTranscript(config, goal, repo, transcript, log);
   if (!planned.ok) {
-    err.write(`swarm: ${planned.error}\n`);
-    return EXIT.cannotStart;
+    err.write(`swarm: ${planned.error.message}\n`);
+    return planned.error.interrupted ? EXIT.stopped : EXIT.cannotStart;
   }
   const { tasks, plan, transcript: t } = planned.value;
   const text =

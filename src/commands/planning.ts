@@ -30,14 +30,20 @@ export function missingKeys(config: Config, planning: boolean, tasks: readonly R
     .map(([variable, key]) => `the environment variable ${variable} is not set: it holds the Anthropic API key (${key}); keys are never read from the YAML`);
 }
 
+/** Why planning gave no plan: a message for the user, and whether Ctrl-C stopped it. */
+export interface PlanningStopped {
+  message: string;
+  interrupted: boolean;
+}
+
 /**
  * Plans `goal`, printing progress to `out`, and writes the planner's transcript to `transcriptFile`
  * in every case (planned, invalid, API error, Ctrl-C). Returns the plan, or a message for the user
  * that lists the last answer's problems and where the transcript is.
  */
-export async function planWithTranscript(config: Config, goal: string, repo: string, transcriptFile: string, out: Output): Promise<Result<Planned, string>> {
+export async function planWithTranscript(config: Config, goal: string, repo: string, transcriptFile: string, out: Output): Promise<Result<Planned, PlanningStopped>> {
   const client = makeClient(config.planner);
-  if (!client.ok) return err(client.error);
+  if (!client.ok) return err({ message: client.error, interrupted: false });
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort(new Error('interrupted'));
   process.on('SIGINT', onInterrupt);
@@ -48,7 +54,7 @@ export async function planWithTranscript(config: Config, goal: string, repo: str
     writeJsonAtomicSync(transcriptFile, transcript);
     if (result.ok) return result;
     const problems = result.error.errors.map((e) => `\n  - ${e}`).join('');
-    return err(`${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`);
+    return err({ message: `${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`, interrupted: transcript.outcome === 'interrupted' });
   } finally {
     process.off('SIGINT', onInterrupt);
   }

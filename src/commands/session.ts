@@ -136,7 +136,9 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     if (!planned.ok) {
       lock.value.release();
       // The run directory keeps planner.json (the transcript) and nothing else.
-      return refuse(err, planned.error);
+      if (!planned.error.interrupted) return refuse(err, planned.error.message);
+      err.write(`swarm: ${planned.error.message}; nothing was run\n`);
+      return EXIT.stopped;
     }
     resolved = planned.value.plan;
     planner = { model: planned.value.transcript.model, requests: planned.value.transcript.turns.length, usage: planned.value.transcript.usage };

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { at, finish, isPlanner, taskOf, turnOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeReply, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { git, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
+import { git, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, runDirOf, startCli, waitFor, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-planner-test';
 
@@ -126,6 +126,34 @@ describe('the planner', () => {
     // No branch, no ref, no worktree was made.
     expect(git(repo, 'for-each-ref')).toBe(before);
     expect(fs.existsSync(path.join(repo, '.swarm/worktrees'))).toBe(false);
+  });
+});
+
+describe('Ctrl-C while planning', () => {
+  it('stops the planner at once with exit 130, keeping only its transcript', async () => {
+    const w = makeWorld();
+    let asked = false;
+    const fake = await FakeAnthropic.start({
+      apiKey: KEY,
+      rules: [{ name: 'slow', match: isPlanner, reply: () => ((asked = true), { ...plan([task('fr')]), delay_ms: 20_000 }) }],
+    });
+    try {
+      const repo = makeProject(w);
+      const run = startCli(['run', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+      await waitFor(() => asked, 20_000, 'the planner request');
+      const t = Date.now();
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code, r.stderr).toBe(130);
+      expect(Date.now() - t).toBeLessThan(5000); // not the 20 s answer
+      expect(r.stderr).toContain('planning was interrupted');
+      const runDir = runDirOf(r.stdout);
+      expect(fs.readdirSync(runDir)).toEqual(['planner.json']);
+      expect(readJson<{ outcome: string }>(path.join(runDir, 'planner.json')).outcome).toBe('interrupted');
+    } finally {
+      await fake.close();
+      w.cleanup();
+    }
   });
 });
 
