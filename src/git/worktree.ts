@@ -10,33 +10,45 @@ function identityArgs(repo: string): string[] {
   return configured ? [] : ['-c', 'user.name=fileswarm', '-c', 'user.email=fileswarm@localhost'];
 }
 
-/** Tries of `git worktree add` before giving up (see createWorktree). */
-const WORKTREE_ADD_TRIES = 6;
+/** Tries of a `git worktree add/remove` before giving up (see withWorktreeRetries). */
+const WORKTREE_TRIES = 6;
 
 /**
- * Creates a detached worktree at `commit` (removing a leftover one at the same path first).
- *
- * `git worktree add` is not safe against another one (or a `worktree remove`) running at the same
- * time in the same repository: it lists the existing worktrees and fails on one whose
- * administrative files are half written ("fatal: failed to read .git/worktrees/<x>/commondir",
- * seen with three workers starting at once on git 2.39). Workers start attempts concurrently, so a
- * failure is retried, with a growing, jittered wait; `--force` on a retry takes over the path if the
- * failed try registered it. A real problem (a bad commit) still fails, after about 3 s.
+ * Runs a `git worktree` command, again on failure. `git worktree add` and `remove` are not safe
+ * against each other running at the same time in one repository: each lists the existing
+ * worktrees and fails on one whose administrative files are half written or half removed ("fatal:
+ * failed to read .git/worktrees/<x>/commondir", seen with three workers starting at once, and with
+ * the coordinator removing a merged worktree meanwhile, on git 2.39). Workers and the coordinator
+ * do exactly that, so a failure is retried with a growing, jittered wait (0.1 s … 1.6 s); a real
+ * problem (a bad commit) still fails, after about 3 s. `before` runs before every retry.
+ * @throws Error with git's message when every try failed.
+ */
+async function withWorktreeRetries(run: (attempt: number) => Promise<unknown>, before: () => void = () => {}): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run(attempt);
+      return;
+    } catch (e) {
+      if (attempt >= WORKTREE_TRIES) throw e;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * (0.5 + Math.random())));
+      before();
+    }
+  }
+}
+
+/**
+ * Creates a detached worktree at `commit` (removing a leftover one at the same path first). A try
+ * that failed may have made the directory or registered the path: the retry removes the one and
+ * takes over the other with `--force`.
  * @throws Error with git's message when every try failed.
  */
 export async function createWorktree(repo: string, worktree: string, commit: string): Promise<void> {
-  if (fs.existsSync(worktree)) await git(repo, ['worktree', 'remove', '--force', worktree]).catch(() => fs.rmSync(worktree, { recursive: true, force: true }));
+  if (fs.existsSync(worktree)) await removeWorktree(repo, worktree).catch(() => fs.rmSync(worktree, { recursive: true, force: true }));
   fs.mkdirSync(path.dirname(worktree), { recursive: true });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await git(repo, ['worktree', 'add', '--detach', '--quiet', ...(attempt > 1 ? ['--force'] : []), worktree, commit]);
-      return;
-    } catch (e) {
-      if (attempt >= WORKTREE_ADD_TRIES) throw e;
-      if (fs.existsSync(worktree)) fs.rmSync(worktree, { recursive: true, force: true });
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * (0.5 + Math.random())));
-    }
-  }
+  await withWorktreeRetries(
+    (attempt) => git(repo, ['worktree', 'add', '--detach', '--quiet', ...(attempt > 1 ? ['--force'] : []), worktree, commit]),
+    () => fs.rmSync(worktree, { recursive: true, force: true }),
+  );
 }
 
 /** The commit of an attempt's work and the files it changes relative to `base`. */
@@ -60,7 +72,14 @@ export async function commitWorktree(repo: string, worktree: string, base: strin
   return { commit, files };
 }
 
-/** Removes a worktree and its administrative files (the attempt's commit stays, by its ref). */
+/**
+ * Removes a worktree and its administrative files (the attempt's commit stays, by its ref),
+ * retried like createWorktree's add. Done once the directory is gone.
+ * @throws Error with git's message when every try failed.
+ */
 export async function removeWorktree(repo: string, worktree: string): Promise<void> {
-  await git(repo, ['worktree', 'remove', '--force', worktree]);
+  await withWorktreeRetries(async () => {
+    if (!fs.existsSync(worktree)) return; // a try that failed late may still have removed it
+    await git(repo, ['worktree', 'remove', '--force', worktree]);
+  });
 }
