@@ -8,13 +8,13 @@ describe('createWorktree', () => {
   let w: World;
   afterEach(() => w?.cleanup());
 
-  it('creates 12 worktrees at once while others are removed (git worktree add is not safe concurrently by itself)', async () => {
+  it('creates 30 worktrees at once while others are removed (git worktree add is not safe concurrently by itself)', async () => {
     w = makeWorld();
     const repo = makeGitRepo(w, { 'a.txt': 'a\n' });
     const head = git(repo, 'rev-parse', 'HEAD');
     const old = Array.from({ length: 4 }, (_, i) => w.path(`wt/old-${i}`));
     for (const p of old) await createWorktree(repo, p, head);
-    const fresh = Array.from({ length: 12 }, (_, i) => w.path(`wt/new-${i}`));
+    const fresh = Array.from({ length: 30 }, (_, i) => w.path(`wt/new-${i}`));
     await Promise.all([...fresh.map((p) => createWorktree(repo, p, head)), ...old.map((p) => removeWorktree(repo, p))]);
     for (const p of fresh) expect(fs.readFileSync(`${p}/a.txt`, 'utf8')).toBe('a\n');
     const listed = git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length;
