@@ -50,6 +50,12 @@ export function retryAfterMs(e: unknown): number | undefined {
 
 /** One line describing an SDK error (status, type, message), for events and results. */
 export function describeApiError(e: unknown): string {
+  if (e instanceof Anthropic.APIConnectionError && !(e instanceof Anthropic.APIConnectionTimeoutError)) {
+    // "Connection error." alone does not say why: the cause does (ECONNREFUSED 127.0.0.1:9, ENOTFOUND, ...).
+    let cause = e.cause as (Error & { code?: string; cause?: unknown }) | undefined;
+    while (cause?.cause instanceof Error) cause = cause.cause as typeof cause;
+    return cause ? `connection error: ${cause.code ? `${cause.code}: ` : ''}${cause.message}` : 'connection error';
+  }
   if (e instanceof Anthropic.APIError) {
     const parts = [e.status !== undefined ? `HTTP ${e.status}` : null, e.type, e.apiMessage ?? e.message].filter(Boolean);
     return parts.join(': ');

@@ -7,7 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newWarnings, nextAttemptCaps } from '../../src/coordinator/budget.js';
 import { costOf, modelInfo } from '../../src/llm/prices.js';
-import { retryable, retryAfterMs } from '../../src/llm/retry.js';
+import { describeApiError, retryable, retryAfterMs } from '../../src/llm/retry.js';
 import { compact, withRollingBreakpoint } from '../../src/worker/agent/loop.js';
 import { runTool, toolDefinitions, truncate, type ToolContext } from '../../src/worker/agent/tools.js';
 import { resolveInside } from '../../src/worker/agent/workspace.js';
@@ -59,6 +59,12 @@ describe('API retries', () => {
     expect([400, 401, 403, 404].map((s) => retryable(error(s)))).toEqual([false, false, false, false]);
     expect(retryable(new Anthropic.APIConnectionError({ message: 'reset' }))).toBe(true);
     expect(retryable(new Anthropic.APIUserAbortError())).toBe(false);
+  });
+  it('says why a connection failed', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const e = new Anthropic.APIConnectionError({ message: 'Connection error.', cause: new Error('fetch failed', { cause: refused }) });
+    expect(describeApiError(e)).toBe('connection error: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1');
+    expect(describeApiError(error(529))).toBe('HTTP 529: x: m');
   });
   it('honours retry-after-ms, retry-after in seconds and as an HTTP date', () => {
     expect(retryAfterMs(error(429, { 'retry-after-ms': '250' }))).toBe(250);
