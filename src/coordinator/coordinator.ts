@@ -714,8 +714,9 @@ export class Coordinator {
     const out: PreviousAttempt[] = [];
     for (let n = Math.max(1, next - 3); n < next; n++) {
       const r = this.#readResult(id, n);
-      if (r) out.push({ attempt: n, outcome: r.outcome, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail });
-      else out.push({ attempt: n, outcome: 'no-result', reason: null, exit_code: null, stderr_tail: [] }); // see the attempt.finished event
+      if (r) out.push({ attempt: n, outcome: r.outcome, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail, summary: r.summary, verify_tail: r.verify?.output_tail ?? [] });
+      // No readable result: the attempt.finished event says how it ended (lost, taken back, failed at dispatch).
+      else out.push({ attempt: n, outcome: 'no-result', reason: null, exit_code: null, stderr_tail: [], summary: this.#state.tasks[id]!.last?.attempt === n ? this.#state.tasks[id]!.last!.summary : null, verify_tail: [] });
     }
     return out;
   }

@@ -166,6 +166,10 @@ export const PreviousAttemptSchema = z.object({
   exit_code: z.number().int().nullable(),
   /** Last lines of the attempt's stderr. */
   stderr_tail: z.array(z.string()),
+  /** The attempt's one-line summary (an agent's own account, or why it stopped); null without a result. */
+  summary: z.string().nullable(),
+  /** Last lines of its `verify` output, when verify ran. */
+  verify_tail: z.array(z.string()),
 });
 export type PreviousAttempt = z.infer<typeof PreviousAttemptSchema>;
 

@@ -212,8 +212,9 @@ export class RunningAttempt {
   }
 }
 
-/** The prompt of a command attempt: the command itself (agent backends write their real prompt). */
+/** The prompt of a command attempt: the command itself (agent backends replace it with their real prompt when they start). */
 function promptOf(a: Assignment): string {
+  if (a.task.backend !== 'command') return `# ${a.task.title}\n\nAgent task (attempt ${a.attempt}, backend ${a.task.backend}); the agent's prompt replaces this when it starts.\n\n${a.task.description}\n`;
   return `# ${a.task.title}\n\nCommand (attempt ${a.attempt}), run with /bin/sh -c in ${a.workspace}:\n\n\`\`\`sh\n${a.task.run ?? ''}\n\`\`\`\n`;
 }
 

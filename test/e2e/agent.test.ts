@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { at, call, finish, taskOf } from '../fixtures/agent-script.js';
+import { at, attemptOf, call, finish, taskOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeRequest } from '../fixtures/fake-anthropic.js';
 import { git, linesOf, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
 
@@ -212,6 +212,23 @@ describe('agent limits', () => {
     expect(arrived[1]! - arrived[0]!).toBeGreaterThanOrEqual(1900);
     const events = readJsonlFile<{ type: string; text: string }>(path.join(runDirOf(r.stdout), 'tasks/limited/1/events.jsonl'));
     expect(events.find((e) => e.type === 'error')?.text).toContain('HTTP 429: rate_limit_error: slow down); retry 1 of 4 in 2000 ms');
+  });
+
+  it('tells the next attempt what went wrong: the summary and the verify output of the failed one', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'twice', role: 'coder', description: 'Create done.txt.', verify: 'test -f done.txt || { echo "done.txt is missing"; exit 1; }', retries: 1 }] });
+    fake.addRules(
+      at('twice/1', 0, finish('nothing needed')),
+      at('twice/2', 0, call('write_file', { path: 'done.txt', content: 'ok\n' })),
+      at('twice/2', 1, finish('created done.txt')),
+    );
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const second = JSON.stringify(fake.requests.find((q) => attemptOf(q) === 'twice/2')!.body.system);
+    expect(second).toContain('attempt 1: failed (verify-failed): verify `test -f done.txt');
+    expect(second).toContain('done.txt is missing');
+    const assignment = readJson<{ previous: { summary: string; verify_tail: string[] }[] }>(path.join(runDirOf(r.stdout), 'tasks/twice/2/assignment.json'));
+    expect(assignment.previous[0]!.verify_tail).toEqual(['done.txt is missing']);
   });
 
   it('ends an attempt with api-error when the API keeps failing, with the reason', async () => {

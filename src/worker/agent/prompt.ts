@@ -25,9 +25,12 @@ export function taskSystem(a: Assignment): string {
   if (a.task.verify) parts.push(`## Verification\nAfter you finish, \`${a.task.verify}\` is run in the workspace and must exit 0, or the attempt fails. Run it yourself before you finish.`);
   const failed = a.previous.filter((p) => p.outcome !== 'succeeded');
   if (failed.length > 0) {
+    const lines = (title: string, tail: readonly string[]): string => (tail.length ? `\n  ${title}:\n${tail.map((l) => `    ${l}`).join('\n')}` : '');
     parts.push(
       `## Earlier attempts of this task failed\n` +
-        failed.map((p) => `- attempt ${p.attempt}: ${p.outcome}${p.reason ? ` (${p.reason})` : ''}${p.stderr_tail.length ? `\n  last output:\n${p.stderr_tail.map((l) => `    ${l}`).join('\n')}` : ''}`).join('\n') +
+        failed
+          .map((p) => `- attempt ${p.attempt}: ${p.outcome}${p.reason ? ` (${p.reason})` : ''}${p.summary ? `: ${p.summary}` : ''}${lines('verify output', p.verify_tail)}${lines('last output', p.stderr_tail)}`)
+          .join('\n') +
         `\nYour workspace starts fresh from the current integration branch; avoid what went wrong.`,
     );
   }
