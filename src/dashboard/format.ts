@@ -15,11 +15,11 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(m / 1440)}d${String(Math.floor((m % 1440) / 60)).padStart(2, '0')}h`;
 }
 
-/** US dollars: `$0.004`, `$0.12`, `$12.34`, `$1234`. Null → ''. */
+/** US dollars: `$0.004`, `$0.120`, `$12.34`, `$1234`. Null → ''. */
 export function formatCost(usd: number | null | undefined): string {
   if (usd === null || usd === undefined || !Number.isFinite(usd)) return '';
   if (usd === 0) return '$0';
-  if (usd < 0.01) return `$${usd.toFixed(3)}`;
+  if (usd < 1) return `$${usd.toFixed(3)}`; // agent attempts cost cents: $0.011, not $0.01
   if (usd < 1000) return `$${usd.toFixed(2)}`;
   return `$${Math.round(usd)}`;
 }

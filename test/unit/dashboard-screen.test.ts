@@ -335,7 +335,7 @@ describe('the views, as text', () => {
     expect(columnsFor(42, 10, true, false)).toMatchObject({ cost: 0, role: 0 });
     const row = { id: 'build', title: 'Build it', role: 'ci', state: 'running', glyph: '▶', tone: 'active', critical: true, wave: 0, attempts: 2, duration_ms: 61_000, cost_usd: 0.5, worker: 'w1', note: null } as const;
     const t = rowText(row, columnsFor(80, 10, true));
-    expect(`${t.glyph}${t.mark}${t.rest}`).toBe('▶*build      Build it                               ci          #2  1m01s  $0.50');
+    expect(`${t.glyph}${t.mark}${t.rest}`).toBe('▶*build      Build it                               ci          #2  1m01s $0.500');
   });
 
   it('keeps ? and q in the help line at any width, wraps at spaces, and writes a run under the current directory relative to it', () => {
