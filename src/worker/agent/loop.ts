@@ -119,7 +119,10 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     }
     if (lastContext > COMPACT_AT * spec.context_window) {
       const n = compact(messages);
-      if (n > 0) r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens: compacted ${n} older tool results` });
+      if (n > 0) {
+        r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens: compacted ${n} older tool results` });
+        r.log.info({ turn, context: lastContext, compacted: n }, 'compacted the conversation');
+      }
     }
 
     turn++;
@@ -142,6 +145,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       if (r.signal.aborted) return end('stopped', 'stopped');
       if (e instanceof ApiFailure) {
         r.emit({ type: 'error', text: `model request failed for good: ${e.message}` });
+        r.log.warn({ turn, status: e.status, permanent: e.permanent, error: e.message }, 'model request failed for good');
         return end('api-error', `the model API failed: ${e.message}`);
       }
       throw e;
