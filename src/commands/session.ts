@@ -189,7 +189,7 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
   } catch (e) {
     return refuse(err, (e as Error).message);
   }
-  if (!runJson) return refuse(err, new NotARunError(paths.root, 'no run.json').message);
+  if (!runJson) return refuse(err, NotARunError.noRunJson(paths).message);
   const lock = await acquireRunLock(paths, (runJson.config as Partial<Config>).liveness?.stale_after);
   if (!lock.ok) return refuse(err, `${paths.root}: ${lock.error.message}`);
   let snapshot;

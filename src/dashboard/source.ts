@@ -64,7 +64,7 @@ export class RunSource {
     if (!fs.existsSync(paths.root)) throw new NotARunError(paths.root, 'no such directory');
     if (!fs.statSync(paths.root).isDirectory()) throw new NotARunError(paths.root, 'not a directory');
     const run = readJsonFile(paths.runJson, RunJsonSchema);
-    if (!run) throw new NotARunError(paths.root, 'no run.json');
+    if (!run) throw NotARunError.noRunJson(paths);
     const plan = readJsonFile(paths.planJson, PlanJsonSchema);
     const opened = openState(paths);
     const model = new RunModel({ dir: paths.root, run, plan, state: opened.state, history: opened.history });

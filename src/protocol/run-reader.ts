@@ -1,4 +1,5 @@
-// Reads a run directory as a whole: for `swarm status`, resume and (later) the dashboard.
+// Reads a run directory as a whole: for `swarm status`, resume and the dashboard.
+import fs from 'node:fs';
 import { ProtocolFileError, readJsonFile } from './files.js';
 import { EventSchema, type SwarmEvent } from './events.js';
 import { readJsonl } from './jsonl.js';
@@ -31,6 +32,13 @@ export class NotARunError extends Error {
     super(`${dir}: not a run directory (${why})`);
     this.name = 'NotARunError';
   }
+
+  /** For a directory without run.json; says so when it is what a failed planning left (planner.json only). */
+  static noRunJson(paths: RunPaths): NotARunError {
+    return fs.existsSync(paths.plannerJson)
+      ? new NotARunError(paths.root, `no run.json: the planner gave no plan here and nothing ran; its transcript is ${paths.plannerJson}`)
+      : new NotARunError(paths.root, 'no run.json');
+  }
 }
 
 /** Parses and validates events from JSONL records. @throws ProtocolFileError on a malformed event. */
@@ -50,7 +58,7 @@ export function parseEvents(file: string, records: unknown[]): SwarmEvent[] {
 export function loadRun(dir: string): RunSnapshot {
   const paths = new RunPaths(dir);
   const run = readJsonFile(paths.runJson, RunJsonSchema);
-  if (!run) throw new NotARunError(paths.root, 'no run.json');
+  if (!run) throw NotARunError.noRunJson(paths);
   const plan = readJsonFile(paths.planJson, PlanJsonSchema);
   const state = initialState();
   const chunk = readJsonl(paths.eventsJsonl);

@@ -422,6 +422,13 @@ const cases: Case[] = [
     message: 'not a run directory',
   },
   {
+    name: '`swarm status` of a run directory where planning failed (only planner.json)',
+    files: { 'failed-plan/planner.json': '{"outcome": "invalid"}\n' },
+    args: ['status', 'failed-plan'],
+    where: '<world>/failed-plan',
+    message: 'not a run directory (no run.json: the planner gave no plan here and nothing ran; its transcript is',
+  },
+  {
     name: '`swarm status` of a directory that does not exist',
     args: ['status', 'gone'],
     where: '<world>/gone',
