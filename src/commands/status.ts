@@ -1,11 +1,12 @@
 // `swarm status <run-dir> [--json] [--follow]`: the run's facts as text or JSON, from the run
 // directory alone.
+import { totalTokens } from '../protocol/usage.js';
 import prettyMs from 'pretty-ms';
 import { readJsonFile } from '../protocol/files.js';
 import { coordinatorLiveness, parseEvents, loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
 import { formatCost, formatDuration, formatTokens } from '../dashboard/format.js';
 import { coordinatorPhrase, RunModel } from '../dashboard/model.js';
-import { tokensOf, type Budget, type Usage } from '../dashboard/usage.js';
+import { type Budget, type Usage } from '../dashboard/usage.js';
 import { CoordinatorJsonSchema } from '../protocol/schemas.js';
 import { readJsonl } from '../protocol/jsonl.js';
 import type { SwarmEvent } from '../protocol/events.js';
@@ -97,7 +98,7 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   if (r.usage || r.budget) {
     const cost = r.usage?.cost_usd != null ? formatCost(r.usage.cost_usd) : '—';
     const cap = r.budget?.max_cost_usd != null ? ` of ${formatCost(r.budget.max_cost_usd)}` : '';
-    const tokens = r.usage ? ` · ${formatTokens(tokensOf(r.usage))} tokens${r.budget?.max_tokens != null ? ` of ${formatTokens(r.budget.max_tokens)}` : ''}` : '';
+    const tokens = r.usage ? ` · ${formatTokens(totalTokens(r.usage))} tokens${r.budget?.max_tokens != null ? ` of ${formatTokens(r.budget.max_tokens)}` : ''}` : '';
     lines.push(`cost: ${cost}${cap}${tokens}${r.budget?.exhausted ? ' · budget exhausted' : ''}`);
   }
   if (integration) lines.push(integration.trimEnd());

@@ -1,13 +1,13 @@
 // The header: run id and goal; phase, elapsed time, done/total with a progress bar; the
 // coordinator, cost against the budget and the integration branch (or, for a run nobody is
 // running, the command that continues it).
+import { totalTokens } from '../protocol/usage.js';
 import path from 'node:path';
 import blessed from 'blessed';
 import { cut, formatCost, formatDuration, formatTokens, progressBar } from './format.js';
 import type { HeaderView, Tone } from './model.js';
 import { STATE_STYLE } from './model.js';
 import type { Paint } from './theme.js';
-import { tokensOf } from './usage.js';
 
 /** Rows the header takes. */
 export const HEADER_HEIGHT = 3;
@@ -25,7 +25,7 @@ function costOf(h: HeaderView): { text: string; tone: Tone } {
   const b = h.budget;
   const parts: string[] = [];
   parts.push(`cost ${u?.cost_usd != null ? formatCost(u.cost_usd) : '—'}${b?.max_cost_usd != null ? ` / ${formatCost(b.max_cost_usd)}` : ''}`);
-  if ((u && tokensOf(u) > 0) || b?.max_tokens != null) parts.push(`${formatTokens(u ? tokensOf(u) : 0)}${b?.max_tokens != null ? ` / ${formatTokens(b.max_tokens)}` : ''} tokens`);
+  if ((u && totalTokens(u) > 0) || b?.max_tokens != null) parts.push(`${formatTokens(u ? totalTokens(u) : 0)}${b?.max_tokens != null ? ` / ${formatTokens(b.max_tokens)}` : ''} tokens`);
   if (b?.exhausted) parts.push('BUDGET EXHAUSTED');
   else if (h.budgetWarning !== null) parts.push(`${h.budgetWarning}% of budget`);
   return { text: parts.join(' · '), tone: b?.exhausted ? 'bad' : h.budgetWarning !== null ? 'warn' : 'normal' };

@@ -7,12 +7,13 @@
 // No blessed and no file system here: `source.ts` reads the files and feeds them in, the
 // `*-view.ts` files draw what comes out. Times are passed in (`now`, ms since the epoch), so
 // everything here is a function of its inputs.
+import { totalTokens } from '../protocol/usage.js';
 import type { SwarmEvent } from '../protocol/events.js';
 import type { CoordinatorLiveness, RunSnapshot } from '../protocol/run-reader.js';
 import type { CoordinatorJson, PlanJson, ResolvedTask, RunJson, WorkerJson } from '../protocol/schemas.js';
 import { applyEvent, TERMINAL, TaskStateName, type RunState, type TaskSnapshot } from '../protocol/state.js';
 import { clockTime, formatCost, formatDuration, oneLine, stripAnsi } from './format.js';
-import { budgetOf, sumUsage, tokensOf, usageField, type Budget, type Usage } from './usage.js';
+import { budgetOf, sumUsage, usageField, type Budget, type Usage } from './usage.js';
 
 /** How a piece of text should look; the views map tones to colours. */
 export type Tone = 'normal' | 'muted' | 'ok' | 'bad' | 'warn' | 'active' | 'accent';
@@ -768,7 +769,7 @@ export class RunModel {
     const live = attemptLiveOf(a.attempt, a.status);
     const usage = usageField(result) ?? live?.usage ?? null;
     const cost = formatCost(usage?.cost_usd ?? (result ? int(result, 'cost_usd') : null));
-    const tokens = usage ? tokensOf(usage) : 0;
+    const tokens = usage ? totalTokens(usage) : 0;
     const extra = [cost, tokens ? `${tokens} tokens` : ''].filter(Boolean).join(', ');
     if (result) {
       const outcome = str(result, 'outcome') ?? '?';

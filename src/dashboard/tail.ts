@@ -2,6 +2,7 @@
 // events of events.jsonl (the dashboard starts from state.json and needs only the events after
 // its `last_seq`, plus a few before for the feed).
 import fs from 'node:fs';
+import { parseJsonlLines } from '../protocol/jsonl.js';
 
 const CHUNK = 64 * 1024;
 
@@ -83,7 +84,7 @@ export function readJsonlTail(file: string, enough: (records: unknown[]) => bool
         carry = buf;
         continue;
       }
-      records = [...parseLines(file, buf.subarray(first), pos + first), ...records];
+      records = [...parseJsonlLines(file, buf.subarray(first), pos + first), ...records];
       carry = buf.subarray(0, first);
       if (pos > 0 && enough(records)) return { records, offset: end, fromStart: false };
     }
@@ -91,23 +92,4 @@ export function readJsonlTail(file: string, enough: (records: unknown[]) => bool
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function parseLines(file: string, buf: Buffer, base: number): unknown[] {
-  const out: unknown[] = [];
-  let start = 0;
-  while (start < buf.length) {
-    let nl = buf.indexOf(0x0a, start);
-    if (nl < 0) nl = buf.length;
-    const line = buf.toString('utf8', start, nl);
-    if (line.trim() !== '') {
-      try {
-        out.push(JSON.parse(line));
-      } catch (e) {
-        throw new SyntaxError(`${file}: bad JSON line at byte ${base + start}: ${(e as Error).message}`);
-      }
-    }
-    start = nl + 1;
-  }
-  return out;
 }

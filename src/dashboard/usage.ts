@@ -7,6 +7,8 @@
 // the accessors below, which take `unknown` and return null when a field is absent or not the
 // right shape, so a blank is shown rather than a wrong number.
 
+import { totalTokens } from '../protocol/usage.js';
+
 /** Token counts (integers) and cost (USD) of one attempt, one task or the whole run. */
 export interface Usage {
   input_tokens: number;
@@ -46,7 +48,7 @@ export function usageOf(value: unknown): Usage | null {
     cache_write_tokens: num(o, 'cache_write_tokens') ?? 0,
     cost_usd: num(o, 'cost_usd'),
   };
-  return tokensOf(u) === 0 && !u.cost_usd ? null : u;
+  return totalTokens(u) === 0 && !u.cost_usd ? null : u;
 }
 
 /** The `usage` field of any protocol object (state.json, one of its tasks, status.json, result.json). */
@@ -62,10 +64,6 @@ export function budgetOf(state: unknown): Budget | null {
   return budget.max_cost_usd === null && budget.max_tokens === null ? null : budget;
 }
 
-/** Tokens that count for a budget's `max_tokens`: input, output, cache reads and cache writes (as src/protocol/usage.ts totalTokens). */
-export function tokensOf(u: Usage): number {
-  return u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
-}
 
 /** Sums usages; null when every one is null. A cost is null only if no part has one. */
 export function sumUsage(parts: readonly (Usage | null)[]): Usage | null {

@@ -87,21 +87,31 @@ export function readJsonl(file: string, offset = 0): JsonlChunk {
     throw e;
   }
   const end = buf.lastIndexOf(0x0a) + 1; // 0 if no newline at all
+  return { records: parseJsonlLines(file, buf.subarray(0, end), offset), offset: offset + end, torn: end < buf.length };
+}
+
+/**
+ * Parses the JSON lines of `buf` (blank lines skipped; the end of `buf` ends its last line), which
+ * starts at byte `base` of `file`.
+ * @throws SyntaxError naming the file and the byte offset of a line that is not JSON.
+ */
+export function parseJsonlLines(file: string, buf: Buffer, base: number): unknown[] {
   const records: unknown[] = [];
   let start = 0;
-  while (start < end) {
-    const nl = buf.indexOf(0x0a, start);
+  while (start < buf.length) {
+    let nl = buf.indexOf(0x0a, start);
+    if (nl < 0) nl = buf.length;
     const line = buf.toString('utf8', start, nl);
     if (line.trim() !== '') {
       try {
         records.push(JSON.parse(line));
       } catch (e) {
-        throw new SyntaxError(`${file}: bad JSON line at byte ${offset + start}: ${(e as Error).message}`);
+        throw new SyntaxError(`${file}: bad JSON line at byte ${base + start}: ${(e as Error).message}`);
       }
     }
     start = nl + 1;
   }
-  return { records, offset: offset + end, torn: end < buf.length };
+  return records;
 }
 
 /** Cuts a torn last line off a JSONL file (only the one writer may do this, before appending). */

@@ -16,6 +16,6 @@ export function addUsage(a: Usage, b: Usage): Usage {
 }
 
 /** Every token of a usage: uncached input, cache reads and writes, and output (what `max_tokens` caps count). */
-export function totalTokens(u: Usage): number {
+export function totalTokens(u: Pick<Usage, 'input_tokens' | 'output_tokens' | 'cache_read_tokens' | 'cache_write_tokens'>): number {
   return u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
 }
