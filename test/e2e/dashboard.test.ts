@@ -122,7 +122,7 @@ describe('the dashboard in a terminal', () => {
     world.write('swarm.yaml', { version: 1, git: { isolation: 'none' }, tasks: [{ id: 'only', run: 'echo hi' }] });
     term = new TmuxTerminal({ cwd: world.dir, cols: 80, rows: 24 });
     term.type(`node ${CLI} run swarm.yaml --no-dashboard; echo "exit=$?"`);
-    let s = await screenWith(term, /^exit=0$/, 'the run to end');
+    const s = await screenWith(term, /^exit=0$/, 'the run to end');
     expect(line(s, /^\[1\/1\] ✓ only/)).toBeDefined();
     term.type(`clear; node ${CLI} dashboard`);
     await screenWith(term, [/^finished: succeeded · /, /^│✓[ *]only/, /^coordinator exited/], 'the dashboard of the newest run');
