@@ -66,7 +66,7 @@ program
 
 program
   .command('plan')
-  .description('plan a goal with the LLM planner without running it; writes an editable plan for `swarm run --plan`. Exit: 0 planned, 2 no valid plan')
+  .description('plan a goal with the LLM planner without running it; writes an editable plan for `swarm run --plan`. Exit: 0 planned, 2 no valid plan, 3 the budget in the config ran out, 130 Ctrl-C')
   .argument('<config>', 'swarm.yaml (its roles, planner and repository)')
   .argument('[goal]', 'what to plan (default: `goal:` of the config)')
   .option('-o, --output <file>', 'write the plan to this YAML file (default: print it)')

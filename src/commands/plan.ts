@@ -20,7 +20,8 @@ export interface PlanOptions {
 
 /**
  * Plans `goal` for the config's repository. The transcript goes to
- * `<repo>/.swarm/plans/<id>/planner.json`. Exit 0 with a plan, 2 when planning failed.
+ * `<repo>/.swarm/plans/<id>/planner.json`. Exit 0 with a plan, 2 when planning failed, 3 when
+ * the config's budget left too little for a request, 130 on Ctrl-C.
  */
 export async function planCommand(configFile: string, goalArg: string | undefined, options: PlanOptions, out: Output, err: Output): Promise<number> {
   const loaded = loadConfig(configFile);
@@ -56,7 +57,7 @@ export async function planCommand(configFile: string, goalArg: string | undefine
   const planned = await planWithTranscript(config, goal, repo, transcript, log);
   if (!planned.ok) {
     err.write(`swarm: ${planned.error.message}\n`);
-    return planned.error.interrupted ? EXIT.stopped : EXIT.cannotStart;
+    return { 'cannot-start': EXIT.cannotStart, interrupted: EXIT.stopped, budget: EXIT.budget }[planned.error.why];
   }
   const { tasks, plan, transcript: t } = planned.value;
   const text =

@@ -30,10 +30,11 @@ export function missingKeys(config: Config, planning: boolean, tasks: readonly R
     .map(([variable, key]) => `the environment variable ${variable} is not set: it holds the Anthropic API key (${key}); keys are never read from the YAML`);
 }
 
-/** Why planning gave no plan: a message for the user, and whether Ctrl-C stopped it. */
+/** Why planning gave no plan: a message for the user, and why (which sets the exit code). */
 export interface PlanningStopped {
   message: string;
-  interrupted: boolean;
+  /** `cannot-start`: no client, no valid plan, or an API error; `interrupted`: Ctrl-C; `budget`: the run's budget ran out. */
+  why: 'cannot-start' | 'interrupted' | 'budget';
 }
 
 /**
@@ -43,7 +44,7 @@ export interface PlanningStopped {
  */
 export async function planWithTranscript(config: Config, goal: string, repo: string, transcriptFile: string, out: Output): Promise<Result<Planned, PlanningStopped>> {
   const client = makeClient(config.planner);
-  if (!client.ok) return err({ message: client.error, interrupted: false });
+  if (!client.ok) return err({ message: client.error, why: 'cannot-start' });
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort(new Error('interrupted'));
   process.on('SIGINT', onInterrupt);
@@ -54,7 +55,8 @@ export async function planWithTranscript(config: Config, goal: string, repo: str
     writeJsonAtomicSync(transcriptFile, transcript);
     if (result.ok) return result;
     const problems = result.error.errors.map((e) => `\n  - ${e}`).join('');
-    return err({ message: `${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`, interrupted: transcript.outcome === 'interrupted' });
+    const why = transcript.outcome === 'interrupted' ? 'interrupted' : transcript.outcome === 'budget-exhausted' ? 'budget' : 'cannot-start';
+    return err({ message: `${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`, why });
   } finally {
     process.off('SIGINT', onInterrupt);
   }

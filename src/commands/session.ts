@@ -136,9 +136,16 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     if (!planned.ok) {
       lock.value.release();
       // The run directory keeps planner.json (the transcript) and nothing else.
-      if (!planned.error.interrupted) return refuse(err, planned.error.message);
-      err.write(`swarm: ${planned.error.message}; nothing was run\n`);
-      return EXIT.stopped;
+      switch (planned.error.why) {
+        case 'cannot-start':
+          return refuse(err, planned.error.message);
+        case 'interrupted':
+          err.write(`swarm: ${planned.error.message}; nothing was run\n`);
+          return EXIT.stopped;
+        case 'budget':
+          err.write(`swarm: ${planned.error.message}\nswarm: nothing was run: raise the budget in ${configFile} and run again\n`);
+          return EXIT.budget;
+      }
     }
     resolved = planned.value.plan;
     planner = { model: planned.value.transcript.model, requests: planned.value.transcript.turns.length, usage: planned.value.transcript.usage };

@@ -746,7 +746,8 @@ export class Coordinator {
     for (const f of [...this.#inFlight.values()]) {
       if (!f.cancelSent || Date.now() - f.cancelSentAt! < limit) continue;
       this.#killAttemptGroup(f.task, f.attempt);
-      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; the attempt's processes were killed`, usage: null });
+      // Like a lost attempt, it counts what its status.json last reported.
+      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; the attempt's processes were killed`, usage: this.#liveUsage(f.task, f.attempt) ?? null });
       this.#untrack(f.task, f.attempt, f.worker);
       this.#pool.retire(f.worker, this.#stopAfterDrain === undefined); // a worker that ignores its inbox gets no more work
       this.#decide(f.task);

@@ -7,9 +7,10 @@ import { z } from 'zod';
 import { DEFAULTS } from '../config/defaults.js';
 import { TaskId, TaskSpec, type Config, type PlannerSpec } from '../config/schema.js';
 import { costOf, modelInfo, type ModelPrice } from '../llm/prices.js';
+import { estimateTokens, responseCap, type ConversationCaps } from '../llm/response-cap.js';
 import { ApiFailure, withRetries } from '../llm/retry.js';
 import type { Usage } from '../protocol/schemas.js';
-import { addUsage, ZERO_USAGE } from '../protocol/usage.js';
+import { addUsage, totalTokens, ZERO_USAGE } from '../protocol/usage.js';
 import { err, ok, type Result } from '../util/result.js';
 import { validatePlan, type ResolvedPlan } from './plan.js';
 import { repoContext } from './repo-context.js';
@@ -60,7 +61,8 @@ export interface PlannerTurn {
 export interface PlannerTranscript {
   model: string;
   goal: string;
-  outcome: 'planned' | 'invalid' | 'api-error' | 'interrupted';
+  /** `budget-exhausted`: the run's budget (config `budget:`) left too little for the next request. */
+  outcome: 'planned' | 'invalid' | 'api-error' | 'interrupted' | 'budget-exhausted';
   turns: PlannerTurn[];
   usage: Usage;
   /** The conversation (system prompt, then every message). */
@@ -109,8 +111,10 @@ export function agentRoles(config: Config): [string, ...string[]] | undefined {
 
 /**
  * Asks the planner model for a plan of `goal`, validates it like any plan, and sends errors back
- * for repair up to `planner.max_repairs` times.
- * @returns the plan, or a failure with the errors of the last answer and the whole transcript.
+ * for repair up to `planner.max_repairs` times. The run's budget (config `budget:`) caps the
+ * planner too: each answer's `max_tokens` is what the budget leaves after the prompt's estimate.
+ * @returns the plan, or a failure (outcome invalid, api-error, interrupted or budget-exhausted)
+ *   with the errors of the last answer and the whole transcript.
  */
 export async function planGoal(req: PlanRequest): Promise<Result<Planned, PlanningFailure>> {
   const { config, goal } = req;
@@ -137,8 +141,21 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     ],
   });
 
+  const caps: ConversationCaps = { max_cost_usd: config.budget.max_cost_usd ?? null, max_tokens: config.budget.max_tokens ?? null };
+  let lastContext = 0; // tokens of the last request's prompt (cached for the next)
   let errors: string[] = [];
   for (let request = 1; request <= 1 + spec.max_repairs; request++) {
+    const promptTokens = estimateTokens(transcript.system, tool, messages);
+    const cap = responseCap({ maxOutput: spec.max_tokens, caps, spent: transcript.usage, price, promptTokens, cachedTokens: lastContext });
+    if (cap.kind === 'stop') {
+      transcript.outcome = 'budget-exhausted';
+      const spent = transcript.usage;
+      const message =
+        cap.cap === 'cost'
+          ? `the run's budget ($${caps.max_cost_usd!.toFixed(2)}, budget.max_cost_usd) leaves too little for the planner's request ${request}: $${spent.cost_usd.toFixed(4)} spent, a prompt of about ${promptTokens} tokens`
+          : `the run's token budget (${caps.max_tokens!}, budget.max_tokens) leaves too few for the planner's request ${request}: ${totalTokens(spent)} used, a prompt of about ${promptTokens} tokens`;
+      return err({ message, errors, transcript });
+    }
     req.onProgress?.(request === 1 ? `planning with ${spec.model}…` : `plan rejected (${errors.length} problem(s)); repair ${request - 1} of ${spec.max_repairs}…`);
     let message: Anthropic.Messages.Message;
     try {
@@ -148,7 +165,7 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
             .stream(
               // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer
               // without the call is sent back like any invalid answer.
-              { model: spec.model, max_tokens: spec.max_tokens, system: transcript.system, tools: [tool], messages },
+              { model: spec.model, max_tokens: cap.maxTokens, system: transcript.system, tools: [tool], messages },
               { signal: req.signal },
             )
             .finalMessage(),
@@ -175,6 +192,7 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     };
     const usage: Usage = { ...tokens, cost_usd: costOf(tokens, price) };
     transcript.usage = addUsage(transcript.usage, usage);
+    lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens;
     // The answer goes back whole (thinking blocks included: the API wants them with tool use).
     messages.push({ role: 'assistant', content: message.content as Anthropic.Messages.ContentBlockParam[] });
 

@@ -127,6 +127,32 @@ describe('the planner', () => {
     expect(git(repo, 'for-each-ref')).toBe(before);
     expect(fs.existsSync(path.join(repo, '.swarm/worktrees'))).toBe(false);
   });
+
+  it("is capped by the run's budget: a shorter answer, then exit 3 when too little is left for a repair", async () => {
+    w = makeWorld();
+    // An invalid answer that uses all the output tokens it is allowed leaves too little of the $0.04
+    // for the repair.
+    const longAndWrong: FakeRule = { name: 'long and wrong', match: isPlanner, reply: (req) => ({ ...plan([task('fr', ['fr'])]), output_tokens: req.body.max_tokens as number }) };
+    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [longAndWrong] });
+    const repo = makeProject(w);
+    const config = parse(fs.readFileSync(path.join(repo, 'swarm.yaml'), 'utf8')) as Record<string, unknown>;
+    w.write('repo/swarm.yaml', { ...config, budget: { max_cost_usd: 0.04 } });
+    const r = await runCli(['run', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/the run's budget \(\$0\.04, budget\.max_cost_usd\) leaves too little for the planner's request 2: \$0\.03\d+ spent, a prompt of about \d+ tokens/);
+    expect(r.stderr).toContain('nothing was run: raise the budget in swarm.yaml and run again');
+    expect(fake.requests).toHaveLength(1);
+    // The one answer was capped so that it could not cross the budget, and not needlessly short.
+    const maxTokens = fake.requests[0]!.body.max_tokens as number;
+    expect(maxTokens).toBeLessThan(16000); // planner.max_tokens' default
+    const runDir = runDirOf(r.stdout);
+    expect(fs.readdirSync(runDir)).toEqual(['planner.json']);
+    const transcript = readJson<{ outcome: string; usage: { cost_usd: number; output_tokens: number } }>(path.join(runDir, 'planner.json'));
+    expect(transcript.outcome).toBe('budget-exhausted');
+    expect(transcript.usage.output_tokens).toBe(maxTokens);
+    expect(transcript.usage.cost_usd).toBeLessThanOrEqual(0.04);
+    expect(transcript.usage.cost_usd).toBeGreaterThan(0.035);
+  });
 });
 
 describe('Ctrl-C while planning', () => {

@@ -7,7 +7,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newWarnings, nextAttemptCaps } from '../../src/coordinator/budget.js';
 import { costOf, modelInfo } from '../../src/llm/prices.js';
+import { MIN_OUTPUT_TOKENS, responseCap } from '../../src/llm/response-cap.js';
 import { describeApiError, retryable, retryAfterMs } from '../../src/llm/retry.js';
+import { ZERO_USAGE } from '../../src/protocol/usage.js';
 import { compact, withRollingBreakpoint } from '../../src/worker/agent/loop.js';
 import { runTool, toolDefinitions, truncate, type ToolContext } from '../../src/worker/agent/tools.js';
 import { resolveInside } from '../../src/worker/agent/workspace.js';
@@ -49,6 +51,30 @@ describe('budget', () => {
     expect(newWarnings({ max_cost_usd: 10, max_tokens: null }, { usd: 8.5, tokens: 0 }, [])).toEqual([50, 80]);
     expect(newWarnings({ max_cost_usd: 10, max_tokens: 100 }, { usd: 1, tokens: 96 }, [50])).toEqual([80, 95]);
     expect(newWarnings({ max_cost_usd: 10, max_tokens: null }, { usd: 4, tokens: 0 }, [])).toEqual([]);
+  });
+});
+
+describe('response caps', () => {
+  // $1/M in, $10/M out, $0.10/M cache read, $1.25/M cache write.
+  const price = { input: 1, output: 10, cache_read: 0.1, cache_write: 1.25 };
+  const none = { max_cost_usd: null, max_tokens: null };
+  it('asks for the conversation\'s own max_tokens when nothing caps it', () => {
+    expect(responseCap({ maxOutput: 8000, caps: none, spent: ZERO_USAGE, price, promptTokens: 10_000, cachedTokens: 0 })).toEqual({ kind: 'ok', maxTokens: 8000 });
+  });
+  it('prices the prompt as cached up to the last prompt and written beyond it, +10 %, and gives the rest to the answer', () => {
+    // Left $0.10; prompt 1.1 × (10,000 × 0.1 + 2,000 × 1.25) / 1e6 = $0.00385; (0.1 − 0.00385) × 1e6 / 10 = 9615 tokens.
+    const spent = { ...ZERO_USAGE, cost_usd: 0.4 };
+    const cap = responseCap({ maxOutput: 50_000, caps: { max_cost_usd: 0.5, max_tokens: null }, spent, price, promptTokens: 12_000, cachedTokens: 10_000 });
+    expect(cap.kind === 'ok' && cap.maxTokens).toBeOneOf([9614, 9615]); // 0.5 − 0.4 is 0.0999… in floating point
+  });
+  it('takes off the prompt (+10 %) and what was used from a token cap', () => {
+    const spent = { ...ZERO_USAGE, input_tokens: 1000, output_tokens: 2000, cache_read_tokens: 7000 };
+    expect(responseCap({ maxOutput: 50_000, caps: { max_cost_usd: null, max_tokens: 30_000 }, spent, price, promptTokens: 10_000, cachedTokens: 0 })).toEqual({ kind: 'ok', maxTokens: 9000 });
+  });
+  it(`stops, naming the cap, when less than ${MIN_OUTPUT_TOKENS} tokens could be afforded`, () => {
+    const spent = { ...ZERO_USAGE, cost_usd: 0.498 }; // $0.002 left, the prompt $0.00011: 189 tokens
+    expect(responseCap({ maxOutput: 50_000, caps: { max_cost_usd: 0.5, max_tokens: 1e9 }, spent, price, promptTokens: 1000, cachedTokens: 1000 })).toEqual({ kind: 'stop', cap: 'cost' });
+    expect(responseCap({ maxOutput: 50_000, caps: { max_cost_usd: 100, max_tokens: 11_200 }, spent: ZERO_USAGE, price, promptTokens: 10_000, cachedTokens: 0 })).toEqual({ kind: 'stop', cap: 'tokens' });
   });
 });
 

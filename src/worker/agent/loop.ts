@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AgentSpec, AttemptReason, Usage } from '../../protocol/schemas.js';
 import { addUsage, totalTokens, ZERO_USAGE } from '../../protocol/usage.js';
 import { costOf } from '../../llm/prices.js';
+import { estimateTokens, responseCap } from '../../llm/response-cap.js';
 import { ApiFailure, withRetries } from '../../llm/retry.js';
 import type { AgentProgress, AttemptEvent } from '../backends/backend.js';
 import { runTool, toolDefinitions, type ToolContext } from './tools.js';
@@ -17,8 +18,6 @@ export const LOOP_REPEATS = 3;
 export const COMPACT_AT = 0.7;
 /** The newest tool results kept whole when compacting (they are what the agent is working on). */
 const KEEP_RECENT_RESULTS = 6;
-/** A response may not be capped below this many output tokens; with less budget left, stop. */
-const MIN_OUTPUT_TOKENS = 256;
 
 type Param = Anthropic.Messages.MessageParam;
 type Block = Anthropic.Messages.ContentBlockParam;
@@ -101,22 +100,16 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
 
   while (turn < spec.max_turns) {
     if (r.signal.aborted) return end('stopped', 'stopped');
-    // Cap this response's length so the caps cannot be crossed: the prompt is priced as cached up
-    // to the last request's length and as a cache write beyond it (a cache miss costs more).
-    const promptTokens = Math.ceil(JSON.stringify(messages).length / 4) + Math.ceil((r.system.join('').length + JSON.stringify(tools).length) / 4);
-    const newTokens = Math.max(0, promptTokens - lastContext);
-    let maxOut = spec.max_output_tokens;
-    if (spec.max_cost_usd !== null) {
-      const left = spec.max_cost_usd - usage.cost_usd;
-      // +10 %: the estimate of the prompt's size is rough (characters / 4).
-      const promptCost = 1.1 * costOf({ input_tokens: 0, output_tokens: 0, cache_read_tokens: Math.min(lastContext, promptTokens), cache_write_tokens: newTokens }, spec.price);
-      maxOut = Math.min(maxOut, Math.floor(((left - promptCost) * 1e6) / spec.price.output));
-      if (maxOut < MIN_OUTPUT_TOKENS) return end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd.toFixed(4)} cap spent, too little left for another response`);
+    // Cap this response's length so the caps cannot be crossed (src/llm/response-cap.ts).
+    const promptTokens = estimateTokens(messages, ...r.system, tools);
+    const cap = responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens: lastContext });
+    if (cap.kind === 'stop' && cap.cap === 'cost') {
+      return end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`);
     }
-    if (spec.max_tokens !== null) {
-      maxOut = Math.min(maxOut, spec.max_tokens - totalTokens(usage) - Math.ceil(1.1 * promptTokens));
-      if (maxOut < MIN_OUTPUT_TOKENS) return end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens} token cap used, too few left for another turn`);
+    if (cap.kind === 'stop') {
+      return end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
     }
+    const maxOut = cap.maxTokens;
     if (lastContext > COMPACT_AT * spec.context_window) {
       const n = compact(messages);
       if (n > 0) {
