@@ -257,10 +257,10 @@ async function session(
 ): Promise<number> {
   const logger = fileLogger(paths.coordinatorLog, { role: 'coordinator' });
   const log = new EventLog(paths, resume.state ?? initialState());
-  const presenter = new ConsolePresenter(out);
+  const presenter = new ConsolePresenter(out, Date.now(), command === 'resume');
   // The run's last line, when it comes while the dashboard is open: printed once it is closed.
   const held: string[] = [];
-  const holding = new ConsolePresenter({ write: (t) => void held.push(t), color: out.color });
+  const holding = new ConsolePresenter({ write: (t) => void held.push(t), color: out.color }, Date.now(), command === 'resume');
   let dashboard: AttachedDashboard | undefined;
   log.listen((e, state) => {
     if (!dashboard?.open) presenter.onEvent(e, state);

@@ -15,11 +15,17 @@ const paint = (on: boolean, code: number, text: string): string => (on ? `\u001b
 export class ConsolePresenter {
   readonly #out: Output;
   readonly #started: number;
+  readonly #clock: string;
 
-  /** @param startedAt when the run started (ms since epoch), for the elapsed time at the end. */
-  constructor(out: Output, startedAt = Date.now()) {
+  /**
+   * @param startedAt when the clock of the last line starts (ms since epoch): the run's start, or
+   *   this session's (the default)
+   * @param session the clock is this session's, not the run's (a resume): the last line says so
+   */
+  constructor(out: Output, startedAt = Date.now(), session = false) {
     this.#out = out;
     this.#started = startedAt;
+    this.#clock = session ? ' (this session)' : '';
   }
 
   /** A line that is not an event (where the run is, what Ctrl-C does). */
@@ -79,7 +85,7 @@ export class ConsolePresenter {
         break;
       case 'run.finished':
         this.#line(
-          `${e.outcome === 'succeeded' ? paint(c, 32, 'succeeded') : paint(c, 31, 'failed')}: ${n.succeeded} succeeded, ${n.failed} failed, ${n.skipped} skipped, ${n.cancelled} cancelled in ${prettyMs(Date.now() - this.#started)}` +
+          `${e.outcome === 'succeeded' ? paint(c, 32, 'succeeded') : paint(c, 31, 'failed')}: ${n.succeeded} succeeded, ${n.failed} failed, ${n.skipped} skipped, ${n.cancelled} cancelled in ${prettyMs(Date.now() - this.#started)}${this.#clock}` +
             (state.usage.cost_usd > 0 ? `, $${state.usage.cost_usd.toFixed(4)} spent` : ''),
         );
         break;
