@@ -745,19 +745,20 @@ export class RunModel {
     const req = this.requestFor(id);
     if (req) add(`your request: ${describeRequest(req, this.liveness)}`, req.status === 'rejected' ? 'bad' : 'accent');
     if (t.run) add(`$ ${t.run}`, 'muted');
-    if (t.description.trim()) {
-      add('');
-      for (const l of t.description.trimEnd().split('\n').slice(0, 40)) add(oneLine(l));
-    }
-    if (!files) return out;
-
-    const attempts = files.attempts.slice().reverse();
+    // The attempts (newest first, with a running one's live activity) come before the description:
+    // what the task is doing now is what a small detail pane must show without scrolling.
+    const attempts = (files?.attempts ?? []).slice().reverse();
     attempts.forEach((a, i) => {
       add('');
       const current = s?.current?.attempt === a.attempt;
       out.push(...this.#attemptLines(a, current, i === 0, now));
     });
     if (s?.merged_commit) add(`merged ${s.merged_commit.slice(0, 12)} into ${this.state.git?.branch ?? 'the integration branch'}`, 'ok');
+    if (t.description.trim()) {
+      add('');
+      if (attempts.length) add('the task:', 'muted');
+      for (const l of t.description.trimEnd().split('\n').slice(0, 40)) add(oneLine(l));
+    }
     return out;
   }
 

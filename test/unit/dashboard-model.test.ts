@@ -241,6 +241,11 @@ describe('the dashboard model', () => {
     const text = m.detail('report', files, Date.now()).map((l) => l.text);
     expect(text).toContain('   → read x');
     expect(text).not.toContain('   ignored');
+    // A running attempt's activity comes before the task's description (a small pane shows it first).
+    const bounded = m.detail('bounded', { ...files, task: 'bounded' }, Date.now()).map((l) => l.text);
+    expect(bounded.indexOf('   → read x')).toBeGreaterThan(0);
+    expect(bounded.indexOf('   → read x')).toBeLessThan(bounded.indexOf('the task:'));
+    expect(bounded.slice(bounded.indexOf('the task:') + 1)).toEqual(['Bounded work.', 'It has a second line.']);
   });
 
   it('tracks its control requests until the coordinator applies them', () => {
