@@ -22,6 +22,8 @@ export type Tone = 'normal' | 'muted' | 'ok' | 'bad' | 'warn' | 'active' | 'acce
 export interface Line {
   text: string;
   tone: Tone;
+  /** A pane keeps this line in view until the user scrolls it: a running attempt's newest output. */
+  anchor?: boolean;
 }
 
 /** Glyph and tone of each task state. */
@@ -786,6 +788,7 @@ export class RunModel {
       add(`── #${a.attempt} no result (lost, taken back or never started: see the events)`, 'muted');
     }
     const agent = a.events.map(describeAttemptEvent).filter((l): l is Line => l !== null && l.tone !== 'muted');
+    const liveFrom = out.length;
     if (latest || current) {
       if (agent.length) {
         add('   activity:', 'muted');
@@ -801,6 +804,8 @@ export class RunModel {
         }
         if (!a.stdout.length && !a.stderr.length && live?.activity) add(`   ${oneLine(live.activity)}`);
       }
+      // A running attempt's newest line stays in view (ScrollPane) however long the detail is.
+      if (!result && out.length > liveFrom) out[out.length - 1] = { ...out[out.length - 1]!, anchor: true };
     } else if (result && str(result, 'outcome') !== 'succeeded') {
       for (const l of strings(result, 'stderr_tail').slice(-5)) add(`   ${oneLine(stripAnsi(l))}`, 'warn');
     }

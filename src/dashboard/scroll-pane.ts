@@ -12,7 +12,7 @@ import type { Paint } from './theme.js';
  */
 export function wrapLine(line: Line, width: number): Line[] {
   let rest = oneLine(line.text);
-  if (width <= 0 || rest.length <= width) return [{ text: rest, tone: line.tone }];
+  if (width <= 0 || rest.length <= width) return [{ ...line, text: rest }];
   const indent = ' '.repeat(Math.min(/^ */.exec(rest)![0].length + 2, Math.floor(width / 2)));
   const out: Line[] = [];
   let prefix = '';
@@ -24,11 +24,15 @@ export function wrapLine(line: Line, width: number): Line[] {
     rest = rest.slice(cutAt).replace(/^ /, '');
     prefix = indent;
   }
-  out.push({ text: prefix + rest, tone: line.tone });
+  out.push({ text: prefix + rest, tone: line.tone, ...(line.anchor ? { anchor: true } : {}) });
   return out;
 }
 
-/** A scrollable box of lines. With `follow`, it shows the end and stays there as lines are added. */
+/**
+ * A scrollable box of lines. With `follow`, it shows the end and stays there as lines are added.
+ * Otherwise, until the user scrolls, it keeps the last `anchor` line in view (at the bottom when
+ * the lines above it do not fit).
+ */
 export class ScrollPane {
   readonly element: blessed.Widgets.BoxElement;
   readonly #paint: Paint;
@@ -39,6 +43,8 @@ export class ScrollPane {
   #wrappedWidth = -1;
   #top = 0;
   #atEnd = true;
+  /** The user scrolled since the last reset: the anchor no longer moves the view. */
+  #scrolled = false;
   #label = '';
 
   /** `follow`: stay at the end as lines come; `wrap: false`: cut long lines instead of wrapping them. */
@@ -63,6 +69,7 @@ export class ScrollPane {
     if (reset) {
       this.#top = 0;
       this.#atEnd = true;
+      this.#scrolled = false;
     }
   }
 
@@ -79,7 +86,7 @@ export class ScrollPane {
   #wrap(): Line[] {
     const { width } = this.#inner;
     if (this.#wrappedWidth !== width) {
-      this.#wrapped = this.#wrapLines ? this.#lines.flatMap((l) => wrapLine(l, width)) : this.#lines.map((l) => ({ text: cut(l.text, width), tone: l.tone }));
+      this.#wrapped = this.#wrapLines ? this.#lines.flatMap((l) => wrapLine(l, width)) : this.#lines.map((l) => ({ ...l, text: cut(l.text, width) }));
       this.#wrappedWidth = width;
     }
     return this.#wrapped;
@@ -91,6 +98,7 @@ export class ScrollPane {
 
   /** Scrolls by `delta` lines (negative: up). */
   scroll(delta: number): void {
+    this.#scrolled = true;
     const start = this.#follow && this.#atEnd ? this.#maxTop : this.#top;
     this.#top = Math.max(0, Math.min(this.#maxTop, start + delta));
     this.#atEnd = this.#top >= this.#maxTop;
@@ -103,6 +111,7 @@ export class ScrollPane {
 
   /** Scrolls to the top or the end. */
   jump(where: 'start' | 'end'): void {
+    this.#scrolled = true;
     this.#top = where === 'start' ? 0 : this.#maxTop;
     this.#atEnd = where === 'end' || this.#maxTop === 0;
   }
@@ -112,6 +121,10 @@ export class ScrollPane {
     const wrapped = this.#wrap();
     const { height } = this.#inner;
     if (this.#follow && this.#atEnd) this.#top = this.#maxTop;
+    else if (!this.#follow && !this.#scrolled) {
+      const anchor = wrapped.findLastIndex((l) => l.anchor);
+      if (anchor >= 0) this.#top = Math.max(0, anchor - height + 1);
+    }
     this.#top = Math.min(this.#top, this.#maxTop);
     const visible = wrapped.slice(this.#top, this.#top + height);
     this.element.setContent(visible.map((l) => this.#paint.line(l)).join('\n'));

@@ -246,6 +246,8 @@ describe('the dashboard model', () => {
     expect(bounded.indexOf('   → read x')).toBeGreaterThan(0);
     expect(bounded.indexOf('   → read x')).toBeLessThan(bounded.indexOf('the task:'));
     expect(bounded.slice(bounded.indexOf('the task:') + 1)).toEqual(['Bounded work.', 'It has a second line.']);
+    // Its newest line is the one the pane keeps in view (the anchor).
+    expect(m.detail('bounded', { ...files, task: 'bounded' }, Date.now()).filter((l) => l.anchor).map((l) => l.text)).toEqual(['   → read x']);
   });
 
   it('tracks its control requests until the coordinator applies them', () => {

@@ -2,13 +2,14 @@
 // screenshot: layout at 80×24 and other sizes, keys, pagers, control requests, live tailing.
 import fs from 'node:fs';
 import path from 'node:path';
+import blessed from 'blessed';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/coordinator/event-log.js';
 import { Dashboard, type DashboardOptions } from '../../src/dashboard/app.js';
 import { headerLines, relativeCommand } from '../../src/dashboard/header-view.js';
 import { helpLine, KEYS } from '../../src/dashboard/keys.js';
 import { RunModel } from '../../src/dashboard/model.js';
-import { wrapLine } from '../../src/dashboard/scroll-pane.js';
+import { ScrollPane, wrapLine } from '../../src/dashboard/scroll-pane.js';
 import { columnsFor, rowText } from '../../src/dashboard/task-list-view.js';
 import { painter } from '../../src/dashboard/theme.js';
 import { loadRun, parseEvents } from '../../src/protocol/run-reader.js';
@@ -336,6 +337,41 @@ describe('the views, as text', () => {
     const row = { id: 'build', title: 'Build it', role: 'ci', state: 'running', glyph: '▶', tone: 'active', critical: true, wave: 0, attempts: 2, duration_ms: 61_000, cost_usd: 0.5, worker: 'w1', note: null } as const;
     const t = rowText(row, columnsFor(80, 10, true));
     expect(`${t.glyph}${t.mark}${t.rest}`).toBe('▶*build      Build it                               ci          #2  1m01s $0.500');
+  });
+
+  it("keeps a running attempt's newest line (the anchor) in view until the user scrolls", () => {
+    const term = fakeTerminal(40, 12);
+    const screen = blessed.screen({ input: term.input, output: term.output, terminal: 'xterm-256color' });
+    try {
+      const pane = new ScrollPane({ parent: screen, paint: painter(false), label: 'detail' });
+      Object.assign(pane.element, { top: 0, left: 0, width: 40, height: 8 }); // 6 lines inside
+      const lines = (newest: number) => [
+        ...Array.from({ length: 4 }, (_, i) => ({ text: `head ${i}`, tone: 'normal' as const })),
+        ...Array.from({ length: newest + 1 }, (_, i) => ({ text: `call ${i}`, tone: 'active' as const, ...(i === newest ? { anchor: true } : {}) })),
+        { text: 'the task:', tone: 'muted' as const },
+        { text: 'a description below the activity', tone: 'normal' as const },
+      ];
+      const inside = (): string[] => screenText(screen).slice(1, 7).map((l) => l.slice(1, -1).trim());
+      pane.setLines(lines(1), true);
+      pane.render(false);
+      screen.render();
+      expect(inside()).toEqual(['head 0', 'head 1', 'head 2', 'head 3', 'call 0', 'call 1']); // fits: from the top
+      pane.setLines(lines(5));
+      pane.render(false);
+      screen.render();
+      expect(inside()).toEqual(['call 0', 'call 1', 'call 2', 'call 3', 'call 4', 'call 5']); // the newest at the bottom
+      pane.scroll(-2); // the user scrolls: the anchor lets go
+      pane.setLines(lines(6));
+      pane.render(false);
+      screen.render();
+      expect(inside()).toEqual(['head 2', 'head 3', 'call 0', 'call 1', 'call 2', 'call 3']);
+      pane.setLines(lines(6), true); // another task (a reset): the anchor holds again
+      pane.render(false);
+      screen.render();
+      expect(inside().at(-1)).toBe('call 6');
+    } finally {
+      screen.destroy();
+    }
   });
 
   it('keeps ? and q in the help line at any width, wraps at spaces, and writes a run under the current directory relative to it', () => {
