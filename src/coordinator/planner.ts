@@ -203,7 +203,12 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
       messages.push({ role: 'user', content: [{ type: 'text', text: 'Answer by calling submit_plan with the whole plan.' }] });
       continue;
     }
-    const checked = checkPlan(call.input, schema, config);
+    // Cut off at max_tokens inside the call, its input is what the SDK could parse: perhaps a
+    // valid plan missing its last tasks. It is not taken.
+    const cutOff = message.stop_reason === 'max_tokens' && message.content.at(-1) === call;
+    const checked = cutOff
+      ? err([`the answer was cut off at max_tokens (${cap.maxTokens} tokens) inside the submit_plan call, so the plan is incomplete: submit it again, shorter (fewer tasks, shorter descriptions)`])
+      : checkPlan(call.input, schema, config);
     errors = checked.ok ? [] : checked.error;
     transcript.turns.push({ request, usage, errors });
     if (checked.ok) {

@@ -168,6 +168,30 @@ describe('agent limits', () => {
     expect(res.summary).toContain('read_file README.md');
   });
 
+  it('does not run a tool call that an answer cut off at max_tokens ended inside', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'cut', role: 'coder', description: 'Write notes.' }] });
+    // A complete call, then one cut off mid-input: the first runs, the second does not.
+    const cutReply = {
+      content: [
+        { type: 'tool_use' as const, name: 'write_file', input: { path: 'whole.txt', content: 'all of it\n' } },
+        { type: 'tool_use' as const, name: 'write_file', input: { path: 'notes.txt', content: 'the first half of' } },
+      ],
+      stop_reason: 'max_tokens' as const,
+    };
+    fake.addRules(at('cut', 0, cutReply), at('cut', 1, finish('wrote the notes')));
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const results = toolResults(fake.requests.find((q) => taskOf(q) === 'cut' && q.body.messages.length === 3)!);
+    expect(results[0]).toMatchObject({ content: 'created whole.txt (1 line)' });
+    expect(results[1]).toMatchObject({ is_error: true, content: expect.stringMatching(/^not run: your answer was cut off at its max_tokens \(\d+ tokens\) inside this call/) });
+    const run = readJson<{ id: string }>(path.join(runDirOf(r.stdout), 'run.json'));
+    expect(git(repo, 'show', `swarm/${run.id}:whole.txt`)).toBe('all of it');
+    expect(() => git(repo, 'show', `swarm/${run.id}:notes.txt`)).toThrow(); // never written
+    const events = readJsonlFile(path.join(runDirOf(r.stdout), 'tasks/cut/1/events.jsonl'));
+    expect(events.some((e) => e.type === 'error' && String(e.text).includes('cut off at max_tokens'))).toBe(true);
+  });
+
   it('ends an attempt at max_turns', async () => {
     w = makeWorld();
     const repo = makeProject(w, { roles: { coder: { ...coder, max_turns: 2 } }, tasks: [{ id: 'slow', role: 'coder', description: 'Explore.' }] });

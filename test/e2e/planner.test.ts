@@ -93,6 +93,21 @@ describe('the planner', () => {
     expect(parsed.tasks.map((t) => t.id)).toEqual(['fr', 'de']);
   });
 
+  it('does not take a plan cut off at max_tokens, though what was parsed of it is valid', async () => {
+    w = makeWorld();
+    fake = await FakeAnthropic.start({
+      apiKey: KEY,
+      rules: [plannerRule('cut', { ...plan([task('fr')]), stop_reason: 'max_tokens' }), plannerRule('whole', plan([task('fr'), task('de')]))],
+    });
+    const repo = makeProject(w);
+    const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const repair = fake.requests[1]!.body.messages.at(-1).content[0];
+    expect(repair).toMatchObject({ type: 'tool_result', is_error: true });
+    expect(repair.content).toMatch(/cut off at max_tokens \(16000 tokens\) inside the submit_plan call, so the plan is incomplete/);
+    expect((parse(r.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual(['fr', 'de']);
+  });
+
   it('repairs a cycle named in the error sent back', async () => {
     w = makeWorld();
     fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('cycle', plan([task('fr', ['de']), task('de', ['fr'])])), plannerRule('fixed', plan([task('fr'), task('de', ['fr'])]))] });

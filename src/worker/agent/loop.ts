@@ -174,7 +174,16 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     const results: Anthropic.Messages.ToolResultBlockParam[] = [];
     let finished: string | undefined;
     let looped = false;
+    // An answer cut off at max_tokens may end inside a tool call: the SDK hands back the part of
+    // its input it parsed (a write_file with half its content). That call is not run.
+    const last = content.at(-1);
+    const cutOff = message.stop_reason === 'max_tokens' && last?.type === 'tool_use' ? last.id : undefined;
     for (const call of calls) {
+      if (call.id === cutOff) {
+        r.emit({ type: 'error', text: `the answer was cut off at max_tokens (${maxOut}) inside a ${call.name} call: not run` });
+        results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `not run: your answer was cut off at its max_tokens (${maxOut} tokens) inside this call, so its input is incomplete. Make the call again in a shorter answer (write a large file in parts).` });
+        continue;
+      }
       const key = callKey(call.name, call.input);
       repeats = key === lastKey ? repeats + 1 : 1;
       lastKey = key;
