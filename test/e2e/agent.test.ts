@@ -311,6 +311,35 @@ describe('context compaction', () => {
       w.cleanup();
     }
   }, 90_000);
+
+  it('compacts at once after an answer that filled the context window, and ends the attempt when nothing is left to compact', async () => {
+    const w = makeWorld();
+    const fake = await FakeAnthropic.start({ apiKey: KEY });
+    try {
+      const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'full', role: 'coder', description: 'Read.' }, { id: 'empty', role: 'coder', description: 'Think.' }] });
+      // full: 8 small reads (far below 70 % of the window), then an answer the window cut off.
+      for (let k = 0; k < 8; k++) fake.addRules(at('full', k, call('read_file', { path: 'src/greet.js', offset: 1 + (k % 4), limit: 1 + k })));
+      fake.addRules(at('full', 8, { content: [{ type: 'text', text: 'So far I' }], stop_reason: 'model_context_window_exceeded' }), at('full', 9, finish('read it')));
+      // empty: the window is full at the first answer, with no tool result to compact.
+      fake.addRules(at('empty', 0, { content: [{ type: 'text', text: 'Hmm' }], stop_reason: 'model_context_window_exceeded' }));
+      const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+      expect(r.code, r.stderr + r.stdout).toBe(1);
+      const runDir = runDirOf(r.stdout);
+      const last = fake.requests.filter((q) => taskOf(q) === 'full').at(-1)!;
+      const sent = JSON.stringify(last.body.messages);
+      expect(sent).toContain('[compacted to save context: ');
+      expect(sent).toContain('Your answer was cut off (the context window is full; older tool results were compacted)');
+      const events = readJsonlFile<{ type: string; text: string }>(path.join(runDir, 'tasks/full/1/events.jsonl'));
+      expect(events.find((e) => e.type === 'log' && e.text.includes('compacted'))!.text).toMatch(/\(the last answer filled the window\): compacted 2 older tool results$/);
+      expect(readJson<{ outcome: string }>(path.join(runDir, 'tasks/full/1/result.json')).outcome).toBe('succeeded');
+      const empty = readJson<{ reason: string; summary: string }>(path.join(runDir, 'tasks/empty/1/result.json'));
+      expect(empty).toMatchObject({ reason: 'api-error', summary: "the conversation fills the model's context window (1000000 tokens) and nothing is left to compact" });
+      expect(fake.requests.filter((q) => taskOf(q) === 'empty')).toHaveLength(1); // not asked again
+    } finally {
+      await fake.close();
+      w.cleanup();
+    }
+  });
 });
 
 describe('prompt caching', () => {

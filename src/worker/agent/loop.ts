@@ -95,6 +95,8 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
   let repeats = 0;
   let lastKey = '';
   let turn = 0;
+  /** The last answer stopped because the context window was full: compact before the next request. */
+  let contextFull = false;
   const end = (reason: AgentEnd['reason'], summary: string): AgentEnd => ({ reason, summary, usage, turns: turn });
   const capReason = (which: 'cost' | 'tokens'): AttemptReason => (spec.cap_source[which] === 'budget' ? 'budget-exhausted' : which === 'cost' ? 'max-cost' : 'max-tokens');
 
@@ -110,12 +112,15 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       return end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
     }
     const maxOut = cap.maxTokens;
-    if (lastContext > COMPACT_AT * spec.context_window) {
+    if (contextFull || lastContext > COMPACT_AT * spec.context_window) {
       const n = compact(messages);
       if (n > 0) {
-        r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens: compacted ${n} older tool results` });
+        r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens${contextFull ? ' (the last answer filled the window)' : ''}: compacted ${n} older tool results` });
         r.log.info({ turn, context: lastContext, compacted: n }, 'compacted the conversation');
+      } else if (contextFull) {
+        return end('api-error', `the conversation fills the model's context window (${spec.context_window} tokens) and nothing is left to compact`);
       }
+      contextFull = false;
     }
 
     turn++;
@@ -161,10 +166,14 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     const calls = content.filter((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use');
     r.progress({ turn, activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : oneLine(text || `turn ${turn}`), usage });
 
+    // Cut off: by the response's max_tokens, or by the context window (then compact first).
+    const truncated = message.stop_reason === 'max_tokens' || message.stop_reason === 'model_context_window_exceeded';
+    if (message.stop_reason === 'model_context_window_exceeded') contextFull = true;
     if (calls.length === 0) {
       if (message.stop_reason === 'refusal') return end('api-error', `the model refused: ${text ? oneLine(text, 300) : '(no text)'}`);
-      if (message.stop_reason === 'max_tokens') {
-        push({ role: 'user', content: [{ type: 'text', text: 'Your answer was cut off (max_tokens). Continue, using the tools; call finish when done.' }] });
+      if (truncated) {
+        const why = message.stop_reason === 'max_tokens' ? 'max_tokens' : 'the context window is full; older tool results were compacted';
+        push({ role: 'user', content: [{ type: 'text', text: `Your answer was cut off (${why}). Continue, using the tools; call finish when done.` }] });
         continue;
       }
       // An answer without a tool call is the agent's final word.
@@ -177,11 +186,12 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     // An answer cut off at max_tokens may end inside a tool call: the SDK hands back the part of
     // its input it parsed (a write_file with half its content). That call is not run.
     const last = content.at(-1);
-    const cutOff = message.stop_reason === 'max_tokens' && last?.type === 'tool_use' ? last.id : undefined;
+    const cutOff = truncated && last?.type === 'tool_use' ? last.id : undefined;
     for (const call of calls) {
       if (call.id === cutOff) {
-        r.emit({ type: 'error', text: `the answer was cut off at max_tokens (${maxOut}) inside a ${call.name} call: not run` });
-        results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `not run: your answer was cut off at its max_tokens (${maxOut} tokens) inside this call, so its input is incomplete. Make the call again in a shorter answer (write a large file in parts).` });
+        const limit = message.stop_reason === 'max_tokens' ? `its max_tokens (${maxOut} tokens)` : "the model's context window";
+        r.emit({ type: 'error', text: `the answer was cut off at ${limit} inside a ${call.name} call: not run` });
+        results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `not run: your answer was cut off at ${limit} inside this call, so its input is incomplete. Make the call again in a shorter answer (write a large file in parts).` });
         continue;
       }
       const key = callKey(call.name, call.input);
