@@ -341,7 +341,9 @@ describe('the views, as text', () => {
 
   it("keeps a running attempt's newest line (the anchor) in view until the user scrolls", () => {
     const term = fakeTerminal(40, 12);
-    const screen = blessed.screen({ input: term.input, output: term.output, terminal: 'xterm-256color' });
+    // @types/blessed swaps the types of `input` and `output` (as src/dashboard/app.ts notes).
+    const streams = { input: term.input, output: term.output } as unknown as Pick<blessed.Widgets.IScreenOptions, 'input' | 'output'>;
+    const screen = blessed.screen({ ...streams, terminal: 'xterm-256color' });
     try {
       const pane = new ScrollPane({ parent: screen, paint: painter(false), label: 'detail' });
       Object.assign(pane.element, { top: 0, left: 0, width: 40, height: 8 }); // 6 lines inside
