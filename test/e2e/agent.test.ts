@@ -189,7 +189,7 @@ describe('agent limits', () => {
     expect(git(repo, 'show', `swarm/${run.id}:whole.txt`)).toBe('all of it');
     expect(() => git(repo, 'show', `swarm/${run.id}:notes.txt`)).toThrow(); // never written
     const events = readJsonlFile(path.join(runDirOf(r.stdout), 'tasks/cut/1/events.jsonl'));
-    expect(events.some((e) => e.type === 'error' && String(e.text).includes('cut off at max_tokens'))).toBe(true);
+    expect(events.some((e) => e.type === 'error' && String(e.text).includes('cut off at its max_tokens'))).toBe(true);
   });
 
   it('ends an attempt at max_turns', async () => {
