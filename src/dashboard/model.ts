@@ -155,8 +155,6 @@ export function describeAttemptEvent(r: Record<string, unknown>): Line | null {
       const output = typeof r.output === 'string' ? r.output : r.output === undefined ? (text ?? '') : JSON.stringify(r.output);
       return r.is_error === true ? { text: `✗ ${name}: ${clean(output)}`, tone: 'bad' } : { text: `← ${name}: ${clean(output)}`, tone: 'muted' };
     }
-    case 'usage':
-      return null;
     case 'error':
       return { text: `! ${clean(text ?? JSON.stringify(r))}`, tone: 'bad' };
     case 'log':

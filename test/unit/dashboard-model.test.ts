@@ -231,6 +231,8 @@ describe('the dashboard model', () => {
     expect(describeAttemptEvent({ type: 'tool_result', name: 'bash', is_error: true, output: 'exit 1' })).toEqual({ text: '✗ bash: exit 1', tone: 'bad' });
     expect(describeAttemptEvent({ type: 'tool_result', name: 'bash', is_error: false, output: '\u001b[32mok\u001b[0m' })).toEqual({ text: '← bash: ok', tone: 'muted' });
     expect(describeAttemptEvent({ type: 'usage', input_tokens: 3 })).toBeNull();
+    // A turn's usage: its text, muted (the pager shows it; the detail pane's activity leaves muted lines out).
+    expect(describeAttemptEvent({ type: 'usage', text: 'turn 1: 0 in, 1025 cache read, 112 cache write, 28 out, $0.0008', usage: {} })).toEqual({ text: 'turn 1: 0 in, 1025 cache read, 112 cache write, 28 out, $0.0008', tone: 'muted' });
     expect(describeAttemptEvent({ type: 'log', text: 'exited with code 0' })).toEqual({ text: 'exited with code 0', tone: 'muted' });
     // Agent events replace stdout as the live activity of an attempt.
     const m = RunSource.open(finished).model;
