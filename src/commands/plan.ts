@@ -57,6 +57,7 @@ export async function planCommand(configFile: string, goalArg: string | undefine
   const planned = await planWithTranscript(config, goal, repo, transcript, log);
   if (!planned.ok) {
     err.write(`swarm: ${planned.error.message}\n`);
+    if (planned.error.why === 'budget') err.write(`swarm: raise the budget in ${configFile} (the planner is held to it too) and plan again\n`);
     return { 'cannot-start': EXIT.cannotStart, interrupted: EXIT.stopped, budget: EXIT.budget }[planned.error.why];
   }
   const { tasks, plan, transcript: t } = planned.value;

@@ -152,7 +152,7 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
       const spent = transcript.usage;
       const message =
         cap.cap === 'cost'
-          ? `the run's budget ($${caps.max_cost_usd!.toFixed(2)}, budget.max_cost_usd) leaves too little for the planner's request ${request}: $${spent.cost_usd.toFixed(4)} spent, a prompt of about ${promptTokens} tokens`
+          ? `the run's budget ($${caps.max_cost_usd!}, budget.max_cost_usd) leaves too little for the planner's request ${request}: $${spent.cost_usd.toFixed(4)} spent, a prompt of about ${promptTokens} tokens`
           : `the run's token budget (${caps.max_tokens!}, budget.max_tokens) leaves too few for the planner's request ${request}: ${totalTokens(spent)} used, a prompt of about ${promptTokens} tokens`;
       return err({ message, errors, transcript });
     }
