@@ -22,7 +22,7 @@ export type Tone = 'normal' | 'muted' | 'ok' | 'bad' | 'warn' | 'active' | 'acce
 export interface Line {
   text: string;
   tone: Tone;
-  /** A pane keeps this line in view until the user scrolls it: a running attempt's newest output. */
+  /** A pane keeps this line in view until the user scrolls it: the newest output of the attempt in flight. */
   anchor?: boolean;
 }
 
@@ -787,6 +787,7 @@ export class RunModel {
     }
     const agent = a.events.map(describeAttemptEvent).filter((l): l is Line => l !== null && l.tone !== 'muted');
     const liveFrom = out.length;
+    const running = !result && current; // the coordinator's state has it in flight
     if (latest || current) {
       if (agent.length) {
         add('   activity:', 'muted');
@@ -802,8 +803,6 @@ export class RunModel {
         }
         if (!a.stdout.length && !a.stderr.length && live?.activity) add(`   ${oneLine(live.activity)}`);
       }
-      // A running attempt's newest line stays in view (ScrollPane) however long the detail is.
-      if (!result && out.length > liveFrom) out[out.length - 1] = { ...out[out.length - 1]!, anchor: true };
     } else if (result && str(result, 'outcome') !== 'succeeded') {
       for (const l of strings(result, 'stderr_tail').slice(-5)) add(`   ${oneLine(stripAnsi(l))}`, 'warn');
     }
@@ -816,6 +815,9 @@ export class RunModel {
       add('   verify output:', 'muted');
       for (const l of a.verify.slice(-8)) add(`   ${oneLine(stripAnsi(l))}`, 'muted');
     }
+    // A running attempt's newest line (its activity, or its verify output once verify runs) stays
+    // in view (ScrollPane) however long the detail is.
+    if (running && out.length > liveFrom) out[out.length - 1] = { ...out[out.length - 1]!, anchor: true };
     const commit = str(result, 'commit');
     if (commit) {
       const files = strings(result, 'files_changed');

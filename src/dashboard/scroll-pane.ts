@@ -31,7 +31,7 @@ export function wrapLine(line: Line, width: number): Line[] {
 /**
  * A scrollable box of lines. With `follow`, it shows the end and stays there as lines are added.
  * Otherwise, until the user scrolls, it keeps the last `anchor` line in view (at the bottom when
- * the lines above it do not fit).
+ * the lines above it do not fit); `setLines(lines, true)` (another task selected) arms it again.
  */
 export class ScrollPane {
   readonly element: blessed.Widgets.BoxElement;
