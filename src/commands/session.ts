@@ -34,7 +34,10 @@ export const EXIT = {
   failed: 1,
   /** The run could not start: bad config, bad plan, lock held, not a run directory. */
   cannotStart: 2,
-  /** The run budget is spent: `swarm resume --max-cost-usd N` (or --max-tokens) continues it. */
+  /**
+   * The run budget is spent: `swarm resume --max-cost-usd N` (or --max-tokens) continues it; when
+   * the planner spent it, nothing ran and there is nothing to resume (raise `budget` in the config).
+   */
   budget: 3,
   /** Stopped before finishing (Ctrl-C, stop-run, SIGTERM): `swarm resume` continues it. */
   stopped: 130,

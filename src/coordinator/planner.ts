@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../config/defaults.js';
 import { TaskId, TaskSpec, type Config, type PlannerSpec } from '../config/schema.js';
 import { costOf, modelInfo, type ModelPrice } from '../llm/prices.js';
+import { cutOffBy, unfinishedToolUse, withRollingBreakpoint } from '../llm/conversation.js';
 import { estimateTokens, responseCap, type ConversationCaps } from '../llm/response-cap.js';
 import { ApiFailure, withRetries } from '../llm/retry.js';
 import type { Usage } from '../protocol/schemas.js';
@@ -165,7 +166,8 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
             .stream(
               // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer
               // without the call is sent back like any invalid answer.
-              { model: spec.model, max_tokens: cap.maxTokens, system: transcript.system, tools: [tool], messages },
+              // The rolling breakpoint caches each rejected answer and its errors for the repair.
+              { model: spec.model, max_tokens: cap.maxTokens, system: transcript.system, tools: [tool], messages: withRollingBreakpoint(messages) },
               { signal: req.signal },
             )
             .finalMessage(),
@@ -196,29 +198,40 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     // The answer goes back whole (thinking blocks included: the API wants them with tool use).
     messages.push({ role: 'assistant', content: message.content as Anthropic.Messages.ContentBlockParam[] });
 
-    const call = message.content.find((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use' && b.name === 'submit_plan');
+    const calls = message.content.filter((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use');
+    const call = calls.find((b) => b.name === 'submit_plan');
+    // Every tool_use needs its tool_result in the next message (the API refuses the request
+    // otherwise); only the first submit_plan is read.
+    const notRead: Anthropic.Messages.ToolResultBlockParam[] = calls
+      .filter((c) => c !== call)
+      .map((c) => ({ type: 'tool_result', tool_use_id: c.id, is_error: true, content: c.name === 'submit_plan' ? 'not read: one submit_plan call per answer' : `there is no tool ${c.name}: call submit_plan` }));
     if (!call) {
       errors = ['the answer did not call submit_plan'];
       transcript.turns.push({ request, usage, errors });
-      messages.push({ role: 'user', content: [{ type: 'text', text: 'Answer by calling submit_plan with the whole plan.' }] });
+      messages.push({ role: 'user', content: [...notRead, { type: 'text', text: 'Answer by calling submit_plan with the whole plan.' }] });
       continue;
     }
-    // Cut off at max_tokens inside the call, its input is what the SDK could parse: perhaps a
-    // valid plan missing its last tasks. It is not taken.
-    const cutOff = message.stop_reason === 'max_tokens' && message.content.at(-1) === call;
-    const checked = cutOff
-      ? err([`the answer was cut off at max_tokens (${cap.maxTokens} tokens) inside the submit_plan call, so the plan is incomplete: submit it again, shorter (fewer tasks, shorter descriptions)`])
-      : checkPlan(call.input, schema, config);
+    // An answer that stopped inside the call (cut off, or refused) holds what the SDK could parse
+    // of its input: perhaps a valid plan missing its last tasks. It is not taken.
+    const by = cutOffBy(message);
+    const stopped = by === 'max_tokens' ? `cut off at max_tokens (${cap.maxTokens} tokens)` : by === 'context window' ? "cut off at the model's context window" : 'stopped by a refusal';
+    const checked =
+      unfinishedToolUse(message) === call
+        ? err([`the answer was ${stopped} inside the submit_plan call, so the plan is incomplete: submit it again, shorter (fewer tasks, shorter descriptions)`])
+        : checkPlan(call.input, schema, config);
     errors = checked.ok ? [] : checked.error;
     transcript.turns.push({ request, usage, errors });
     if (checked.ok) {
-      messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: `accepted: ${checked.value.tasks.length} tasks` }] });
+      messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: `accepted: ${checked.value.tasks.length} tasks` }, ...notRead] });
       transcript.outcome = 'planned';
       return ok({ tasks: checked.value.tasks, plan: checked.value.plan, transcript });
     }
     messages.push({
       role: 'user',
-      content: [{ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\nCall submit_plan again with the whole corrected plan.` }],
+      content: [
+        { type: 'tool_result', tool_use_id: call.id, is_error: true, content: `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\nCall submit_plan again with the whole corrected plan.` },
+        ...notRead,
+      ],
     });
   }
   transcript.outcome = 'invalid';

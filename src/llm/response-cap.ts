@@ -6,7 +6,7 @@ import type { Usage } from '../protocol/schemas.js';
 import { totalTokens } from '../protocol/usage.js';
 import { costOf, type ModelPrice } from './prices.js';
 
-/** A response may not be capped below this many output tokens; with less left, stop. */
+/** A cap may not shorten a response below this many output tokens (or its own max_tokens, if smaller); with less left, stop. */
 export const MIN_OUTPUT_TOKENS = 256;
 /** The prompt estimate (characters / 4) is rough: count it 10% larger. */
 const ESTIMATE_MARGIN = 1.1;
@@ -49,17 +49,18 @@ export function estimateTokens(...parts: unknown[]): number {
  * was larger than estimated or missed the cache).
  */
 export function responseCap(i: ResponseCapInput): ResponseCap {
+  const least = Math.min(MIN_OUTPUT_TOKENS, i.maxOutput);
   let maxTokens = i.maxOutput;
   if (i.caps.max_cost_usd !== null) {
     const left = i.caps.max_cost_usd - i.spent.cost_usd;
     const newTokens = Math.max(0, i.promptTokens - i.cachedTokens);
     const promptCost = ESTIMATE_MARGIN * costOf({ input_tokens: 0, output_tokens: 0, cache_read_tokens: Math.min(i.cachedTokens, i.promptTokens), cache_write_tokens: newTokens }, i.price);
     maxTokens = Math.min(maxTokens, Math.floor(((left - promptCost) * 1e6) / i.price.output));
-    if (maxTokens < MIN_OUTPUT_TOKENS) return { kind: 'stop', cap: 'cost' };
+    if (maxTokens < least) return { kind: 'stop', cap: 'cost' };
   }
   if (i.caps.max_tokens !== null) {
     maxTokens = Math.min(maxTokens, i.caps.max_tokens - totalTokens(i.spent) - Math.ceil(ESTIMATE_MARGIN * i.promptTokens));
-    if (maxTokens < MIN_OUTPUT_TOKENS) return { kind: 'stop', cap: 'tokens' };
+    if (maxTokens < least) return { kind: 'stop', cap: 'tokens' };
   }
   return { kind: 'ok', maxTokens };
 }

@@ -192,6 +192,18 @@ describe('agent limits', () => {
     expect(events.some((e) => e.type === 'error' && String(e.text).includes('cut off at its max_tokens'))).toBe(true);
   });
 
+  it('ends an attempt whose answer was refused without running its tool calls', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'refused', role: 'coder', description: 'Write notes.' }] });
+    fake.addRules(at('refused', 0, { content: [{ type: 'text', text: 'I will not' }, { type: 'tool_use', name: 'write_file', input: { path: 'notes.txt', content: 'par' } }], stop_reason: 'refusal' }));
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(1);
+    const runDir = runDirOf(r.stdout);
+    expect(readJson<{ reason: string; summary: string }>(path.join(runDir, 'tasks/refused/1/result.json'))).toMatchObject({ reason: 'api-error', summary: 'the model refused: I will not' });
+    const run = readJson<{ id: string }>(path.join(runDir, 'run.json'));
+    expect(() => git(repo, 'show', `refs/swarm/${run.id}/refused/1:notes.txt`)).toThrow(); // never written
+  });
+
   it('ends an attempt at max_turns', async () => {
     w = makeWorld();
     const repo = makeProject(w, { roles: { coder: { ...coder, max_turns: 2 } }, tasks: [{ id: 'slow', role: 'coder', description: 'Explore.' }] });

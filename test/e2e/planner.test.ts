@@ -108,6 +108,43 @@ describe('the planner', () => {
     expect((parse(r.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual(['fr', 'de']);
   });
 
+  it("makes no request when the budget cannot pay for the prompt and an answer: swarm plan exits 3", async () => {
+    w = makeWorld();
+    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('never', plan([task('fr')]))] });
+    const repo = makeProject(w);
+    const config = parse(fs.readFileSync(path.join(repo, 'swarm.yaml'), 'utf8')) as Record<string, unknown>;
+    w.write('repo/swarm.yaml', { ...config, budget: { max_tokens: 500 } });
+    const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^swarm: the run's token budget \(500, budget\.max_tokens\) leaves too few for the planner's request 1: 0 used, a prompt of about \d+ tokens$/m);
+    expect(r.stderr).toContain('swarm: raise the budget in swarm.yaml (the planner is held to it too) and plan again');
+    expect(fake.requests).toHaveLength(0);
+    const transcript = /the planner's transcript: (.+)/.exec(r.stderr)![1]!;
+    expect(readJson<{ outcome: string; turns: unknown[] }>(transcript)).toMatchObject({ outcome: 'budget-exhausted', turns: [] });
+  });
+
+  it('answers every tool call of an answer, and does not take a plan whose answer was refused inside it', async () => {
+    w = makeWorld();
+    const refused: FakeReply = {
+      content: [{ type: 'tool_use', name: 'read_file', input: { path: 'README.md' } }, { type: 'tool_use', name: 'submit_plan', input: { tasks: [task('fr')] } }],
+      stop_reason: 'refusal',
+    };
+    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('refused', refused), plannerRule('whole', plan([task('fr'), task('de')]))] });
+    const repo = makeProject(w);
+    const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const reply = fake.requests[1]!.body.messages.at(-1).content as { type: string; tool_use_id: string; is_error: boolean; content: string }[];
+    const calls = fake.requests[1]!.body.messages.at(-2).content as { id: string; name: string }[];
+    // One tool_result per tool_use (the API refuses a request without), the plan's first.
+    expect(reply.map((b) => [b.type, b.tool_use_id, b.is_error])).toEqual([
+      ['tool_result', calls[1]!.id, true],
+      ['tool_result', calls[0]!.id, true],
+    ]);
+    expect(reply[0]!.content).toContain('the answer was stopped by a refusal inside the submit_plan call, so the plan is incomplete');
+    expect(reply[1]!.content).toBe('there is no tool read_file: call submit_plan');
+    expect((parse(r.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual(['fr', 'de']);
+  });
+
   it('repairs a cycle named in the error sent back', async () => {
     w = makeWorld();
     fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('cycle', plan([task('fr', ['de']), task('de', ['fr'])])), plannerRule('fixed', plan([task('fr'), task('de', ['fr'])]))] });

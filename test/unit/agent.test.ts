@@ -10,7 +10,8 @@ import { costOf, modelInfo } from '../../src/llm/prices.js';
 import { MIN_OUTPUT_TOKENS, responseCap } from '../../src/llm/response-cap.js';
 import { describeApiError, retryable, retryAfterMs } from '../../src/llm/retry.js';
 import { ZERO_USAGE } from '../../src/protocol/usage.js';
-import { compact, withRollingBreakpoint } from '../../src/worker/agent/loop.js';
+import { withRollingBreakpoint } from '../../src/llm/conversation.js';
+import { compact } from '../../src/worker/agent/loop.js';
 import { runTool, toolDefinitions, truncate, type ToolContext } from '../../src/worker/agent/tools.js';
 import { resolveInside } from '../../src/worker/agent/workspace.js';
 import { makeWorld, type World } from '../helpers.js';
@@ -75,6 +76,12 @@ describe('response caps', () => {
     const spent = { ...ZERO_USAGE, cost_usd: 0.498 }; // $0.002 left, the prompt $0.00011: 189 tokens
     expect(responseCap({ maxOutput: 50_000, caps: { max_cost_usd: 0.5, max_tokens: 1e9 }, spent, price, promptTokens: 1000, cachedTokens: 1000 })).toEqual({ kind: 'stop', cap: 'cost' });
     expect(responseCap({ maxOutput: 50_000, caps: { max_cost_usd: 100, max_tokens: 11_200 }, spent: ZERO_USAGE, price, promptTokens: 10_000, cachedTokens: 0 })).toEqual({ kind: 'stop', cap: 'tokens' });
+  });
+  it(`lets a conversation that asks for fewer than ${MIN_OUTPUT_TOKENS} tokens have them while its caps can pay`, () => {
+    const caps = { max_cost_usd: 100, max_tokens: 1e9 };
+    expect(responseCap({ maxOutput: 200, caps, spent: ZERO_USAGE, price, promptTokens: 1000, cachedTokens: 0 })).toEqual({ kind: 'ok', maxTokens: 200 });
+    expect(responseCap({ maxOutput: 200, caps: { max_cost_usd: null, max_tokens: 1300 }, spent: ZERO_USAGE, price, promptTokens: 1000, cachedTokens: 0 })).toEqual({ kind: 'ok', maxTokens: 200 });
+    expect(responseCap({ maxOutput: 200, caps: { max_cost_usd: null, max_tokens: 1250 }, spent: ZERO_USAGE, price, promptTokens: 1000, cachedTokens: 0 })).toEqual({ kind: 'stop', cap: 'tokens' });
   });
 });
 

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AgentSpec, AttemptReason, Usage } from '../../protocol/schemas.js';
 import { addUsage, totalTokens, ZERO_USAGE } from '../../protocol/usage.js';
 import { costOf } from '../../llm/prices.js';
+import { cutOffBy, unfinishedToolUse, withRollingBreakpoint } from '../../llm/conversation.js';
 import { estimateTokens, responseCap } from '../../llm/response-cap.js';
 import { ApiFailure, withRetries } from '../../llm/retry.js';
 import type { AgentProgress, AttemptEvent } from '../backends/backend.js';
@@ -102,9 +103,22 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
 
   while (turn < spec.max_turns) {
     if (r.signal.aborted) return end('stopped', 'stopped');
-    // Cap this response's length so the caps cannot be crossed (src/llm/response-cap.ts).
+    // Compact first, so the cap below is computed on what is sent.
+    let compacted = 0;
+    if (contextFull || lastContext > COMPACT_AT * spec.context_window) {
+      compacted = compact(messages);
+      if (compacted > 0) {
+        r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens${contextFull ? ' (the last answer filled the window)' : ''}: compacted ${compacted} older tool results` });
+        r.log.info({ turn, context: lastContext, compacted }, 'compacted the conversation');
+      } else if (contextFull) {
+        return end('api-error', `the conversation fills the model's context window (${spec.context_window} tokens) and nothing is left to compact`);
+      }
+      contextFull = false;
+    }
+    // Cap this response's length so the caps cannot be crossed (src/llm/response-cap.ts). After a
+    // compaction the cached prefix ends early: price the whole prompt as a cache write.
     const promptTokens = estimateTokens(messages, ...r.system, tools);
-    const cap = responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens: lastContext });
+    const cap = responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens: compacted > 0 ? 0 : lastContext });
     if (cap.kind === 'stop' && cap.cap === 'cost') {
       return end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`);
     }
@@ -112,16 +126,6 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       return end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
     }
     const maxOut = cap.maxTokens;
-    if (contextFull || lastContext > COMPACT_AT * spec.context_window) {
-      const n = compact(messages);
-      if (n > 0) {
-        r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens${contextFull ? ' (the last answer filled the window)' : ''}: compacted ${n} older tool results` });
-        r.log.info({ turn, context: lastContext, compacted: n }, 'compacted the conversation');
-      } else if (contextFull) {
-        return end('api-error', `the conversation fills the model's context window (${spec.context_window} tokens) and nothing is left to compact`);
-      }
-      contextFull = false;
-    }
 
     turn++;
     const request: Anthropic.Messages.MessageCreateParamsNonStreaming = {
@@ -166,13 +170,14 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     const calls = content.filter((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use');
     r.progress({ turn, activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : oneLine(text || `turn ${turn}`), usage });
 
+    // A refusal ends the attempt, whatever calls it holds (the last may be unfinished).
+    if (message.stop_reason === 'refusal') return end('api-error', `the model refused: ${text ? oneLine(text, 300) : '(no text)'}`);
     // Cut off: by the response's max_tokens, or by the context window (then compact first).
-    const truncated = message.stop_reason === 'max_tokens' || message.stop_reason === 'model_context_window_exceeded';
-    if (message.stop_reason === 'model_context_window_exceeded') contextFull = true;
+    const cutOff = cutOffBy(message);
+    if (cutOff === 'context window') contextFull = true;
     if (calls.length === 0) {
-      if (message.stop_reason === 'refusal') return end('api-error', `the model refused: ${text ? oneLine(text, 300) : '(no text)'}`);
-      if (truncated) {
-        const why = message.stop_reason === 'max_tokens' ? 'max_tokens' : 'the context window is full; older tool results were compacted';
+      if (cutOff) {
+        const why = cutOff === 'max_tokens' ? 'max_tokens' : 'the context window is full; older tool results were compacted';
         push({ role: 'user', content: [{ type: 'text', text: `Your answer was cut off (${why}). Continue, using the tools; call finish when done.` }] });
         continue;
       }
@@ -183,13 +188,12 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     const results: Anthropic.Messages.ToolResultBlockParam[] = [];
     let finished: string | undefined;
     let looped = false;
-    // An answer cut off at max_tokens may end inside a tool call: the SDK hands back the part of
-    // its input it parsed (a write_file with half its content). That call is not run.
-    const last = content.at(-1);
-    const cutOff = truncated && last?.type === 'tool_use' ? last.id : undefined;
+    // A cut-off answer may end inside a tool call, of which the SDK hands back the part of its
+    // input it parsed (a write_file with half its content). That call is not run.
+    const unfinished = unfinishedToolUse(message);
     for (const call of calls) {
-      if (call.id === cutOff) {
-        const limit = message.stop_reason === 'max_tokens' ? `its max_tokens (${maxOut} tokens)` : "the model's context window";
+      if (call === unfinished) {
+        const limit = cutOff === 'max_tokens' ? `its max_tokens (${maxOut} tokens)` : "the model's context window";
         r.emit({ type: 'error', text: `the answer was cut off at ${limit} inside a ${call.name} call: not run` });
         results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `not run: your answer was cut off at ${limit} inside this call, so its input is incomplete. Make the call again in a shorter answer (write a large file in parts).` });
         continue;
@@ -221,22 +225,6 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     if (spec.max_tokens !== null && totalTokens(usage) >= spec.max_tokens) return end(capReason('tokens'), `reached its token cap: ${totalTokens(usage)} of ${spec.max_tokens}`);
   }
   return end('max-turns', `reached max_turns (${spec.max_turns}) without finishing`);
-}
-
-/**
- * The messages to send: the conversation with one cache breakpoint on the last block of the
- * newest message, so the next request reads everything before it from the cache (Anthropic's
- * prompt caching finds the longest cached prefix ending at or up to 20 blocks before a breakpoint).
- */
-export function withRollingBreakpoint(messages: readonly Param[]): Param[] {
-  const out = messages.slice();
-  const last = out.at(-1);
-  if (!last) return out;
-  const blocks: Block[] = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content.slice();
-  const i = blocks.length - 1;
-  blocks[i] = { ...blocks[i], cache_control: { type: 'ephemeral' } } as Block;
-  out[out.length - 1] = { ...last, content: blocks } as Param;
-  return out;
 }
 
 /**

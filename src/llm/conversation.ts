@@ -1,0 +1,46 @@
+// What the agent loop and the planner share about a Messages API conversation: where the rolling
+// prompt-cache breakpoint goes, and whether an answer was cut off (and inside which tool call).
+// Stop reasons: platform.claude.com, "Handling stop reasons"; the values are the SDK's
+// `StopReason` (@anthropic-ai/sdk 1.12).
+import type Anthropic from '@anthropic-ai/sdk';
+
+type Param = Anthropic.Messages.MessageParam;
+type Block = Anthropic.Messages.ContentBlockParam;
+
+/**
+ * The messages to send: the conversation with one cache breakpoint on the last block of the
+ * newest message, so the next request reads everything before it from the cache (Anthropic's
+ * prompt caching finds the longest cached prefix ending at or up to 20 blocks before a breakpoint).
+ */
+export function withRollingBreakpoint(messages: readonly Param[]): Param[] {
+  const out = messages.slice();
+  const last = out.at(-1);
+  if (!last) return out;
+  const blocks: Block[] = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content.slice();
+  const i = blocks.length - 1;
+  blocks[i] = { ...blocks[i], cache_control: { type: 'ephemeral' } } as Block;
+  out[out.length - 1] = { ...last, content: blocks } as Param;
+  return out;
+}
+
+/**
+ * What cut an answer off before the model ended it: its `max_tokens`, or the model's context
+ * window (`model_context_window_exceeded`); null when it ended as the model meant (`end_turn`,
+ * `tool_use`, `stop_sequence`) or was refused.
+ */
+export function cutOffBy(message: Pick<Anthropic.Messages.Message, 'stop_reason'>): 'max_tokens' | 'context window' | null {
+  if (message.stop_reason === 'max_tokens') return 'max_tokens';
+  if (message.stop_reason === 'model_context_window_exceeded') return 'context window';
+  return null;
+}
+
+/**
+ * The tool call an answer stopped inside: its last block, when that is a `tool_use` and the answer
+ * was cut off or refused. Its `input` is only what the SDK could parse of the partial JSON (a
+ * `write_file` with half its content, a plan missing its last tasks): it must not be used.
+ */
+export function unfinishedToolUse(message: Pick<Anthropic.Messages.Message, 'stop_reason' | 'content'>): Anthropic.Messages.ToolUseBlock | undefined {
+  const last = message.content.at(-1);
+  const stopped = cutOffBy(message) !== null || message.stop_reason === 'refusal';
+  return stopped && last?.type === 'tool_use' ? last : undefined;
+}
