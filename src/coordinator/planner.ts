@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { DEFAULTS } from '../config/defaults.js';
 import { TaskId, TaskSpec, type Config, type PlannerSpec } from '../config/schema.js';
 import { costOf, modelInfo, type ModelPrice } from '../llm/prices.js';
-import { cutOffBy, unfinishedToolUse, withRollingBreakpoint } from '../llm/conversation.js';
+import { cutOffBy, streamAnswer, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../llm/conversation.js';
 import { estimateTokens, responseCap, type ConversationCaps } from '../llm/response-cap.js';
 import { ApiFailure, withRetries } from '../llm/retry.js';
 import type { Usage } from '../protocol/schemas.js';
@@ -162,15 +162,16 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     try {
       message = await withRetries(
         () =>
-          req.client.messages
-            .stream(
-              // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer
-              // without the call is sent back like any invalid answer.
-              // The rolling breakpoint caches each rejected answer and its errors for the repair.
-              { model: spec.model, max_tokens: cap.maxTokens, system: transcript.system, tools: [tool], messages: withRollingBreakpoint(messages) },
-              { signal: req.signal },
-            )
-            .finalMessage(),
+          streamAnswer(
+            req.client,
+            // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer
+            // without the call is sent back like any invalid answer.
+            // The rolling breakpoint caches each rejected answer and its errors for the repair.
+            { model: spec.model, max_tokens: cap.maxTokens, system: transcript.system, tools: [tool], messages: withRollingBreakpoint(messages) },
+            req.signal,
+            // A request that failed midway was billed as far as it went.
+            (partial) => void (transcript.usage = addUsage(transcript.usage, { ...partial, cost_usd: costOf(partial, price) })),
+          ),
         DEFAULTS.apiRetries,
         req.signal,
         (n) => req.onProgress?.(`planner request failed (${n.error}); retrying in ${n.delayMs} ms`),
@@ -186,12 +187,7 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
       }
       throw e;
     }
-    const tokens = {
-      input_tokens: message.usage.input_tokens,
-      output_tokens: message.usage.output_tokens,
-      cache_read_tokens: message.usage.cache_read_input_tokens ?? 0,
-      cache_write_tokens: message.usage.cache_creation_input_tokens ?? 0,
-    };
+    const tokens = tokensOf(message.usage);
     const usage: Usage = { ...tokens, cost_usd: costOf(tokens, price) };
     transcript.usage = addUsage(transcript.usage, usage);
     lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens;

@@ -1,11 +1,41 @@
-// What the agent loop and the planner share about a Messages API conversation: where the rolling
-// prompt-cache breakpoint goes, and whether an answer was cut off (and inside which tool call).
+// What the agent loop and the planner share about a Messages API conversation: one streamed
+// request and what it cost (also when it failed midway), where the rolling prompt-cache breakpoint
+// goes, and whether an answer was cut off (and inside which tool call).
 // Stop reasons: platform.claude.com, "Handling stop reasons"; the values are the SDK's
 // `StopReason` (@anthropic-ai/sdk 1.12).
 import type Anthropic from '@anthropic-ai/sdk';
+import type { TokenCounts } from './prices.js';
 
 type Param = Anthropic.Messages.MessageParam;
 type Block = Anthropic.Messages.ContentBlockParam;
+
+/** The token counts of an API `usage` (absent cache fields count 0). */
+export function tokensOf(u: Anthropic.Messages.Usage): TokenCounts {
+  return { input_tokens: u.input_tokens, output_tokens: u.output_tokens, cache_read_tokens: u.cache_read_input_tokens ?? 0, cache_write_tokens: u.cache_creation_input_tokens ?? 0 };
+}
+
+/**
+ * Streams one request to its final message. A stream that fails or is aborted after
+ * `message_start` was billed for its prompt (and the output so far): the tokens its snapshot
+ * reports (the prompt's, and `message_start`'s output count) go to `onPartial` before the error is
+ * rethrown, so they can be counted.
+ * @throws what the SDK throws (APIError, APIConnectionError, APIUserAbortError, ...)
+ */
+export async function streamAnswer(
+  client: Anthropic,
+  params: Anthropic.Messages.MessageStreamParams,
+  signal: AbortSignal,
+  onPartial: (tokens: TokenCounts) => void,
+): Promise<Anthropic.Messages.Message> {
+  const stream = client.messages.stream(params, { signal });
+  try {
+    return await stream.finalMessage();
+  } catch (e) {
+    const partial = stream.currentMessage;
+    if (partial) onPartial(tokensOf(partial.usage));
+    throw e;
+  }
+}
 
 /**
  * The messages to send: the conversation with one cache breakpoint on the last block of the

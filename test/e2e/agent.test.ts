@@ -230,6 +230,32 @@ describe('agent limits', () => {
     expect(events.find((e) => e.type === 'error')?.text).toMatch(/HTTP 529: overloaded_error: Overloaded.*retry 1 of 4/);
   });
 
+  it('counts what a response that failed mid-stream was billed, then retries it', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'midway', role: 'coder', description: 'List, then finish.' }] });
+    fake.addRules(
+      at('midway', 0, { ...call('list_files', {}), stream_error: { type: 'overloaded_error', message: 'Overloaded' } }),
+      at('midway', 0, call('list_files', {})),
+      at('midway', 1, finish('listed')),
+    );
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const runDir = runDirOf(r.stdout);
+    const sent = fake.requests.filter((q) => taskOf(q) === 'midway');
+    expect(sent).toHaveLength(3);
+    // The attempt's usage is every request's, the failed one's prompt included (the fake logs
+    // what message_start reported for it).
+    const sum = (k: 'input_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'output_tokens'): number => sent.reduce((n, q) => n + q.usage![k], 0);
+    const result = readJson<{ usage: Record<string, number> }>(path.join(runDir, 'tasks/midway/1/result.json'));
+    expect(result.usage).toMatchObject({ input_tokens: sum('input_tokens'), cache_read_tokens: sum('cache_read_input_tokens'), cache_write_tokens: sum('cache_creation_input_tokens'), output_tokens: sum('output_tokens') });
+    expect(sent[0]!.usage!.cache_creation_input_tokens + sent[0]!.usage!.input_tokens).toBeGreaterThan(0);
+    const events = readJsonlFile<{ type: string; text: string }>(path.join(runDir, 'tasks/midway/1/events.jsonl'));
+    const usageLines = events.filter((e) => e.type === 'usage').map((e) => e.text);
+    expect(usageLines[0]).toMatch(/^turn 1, a response cut off by an error \(billed as far as it went\): \d+ in, /);
+    expect(usageLines).toHaveLength(3);
+    expect(events.find((e) => e.type === 'error')?.text).toMatch(/overloaded_error.*retry 1 of 4/);
+  });
+
   it('waits as long as a 429 answer\'s retry-after says before retrying', async () => {
     w = makeWorld();
     const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'limited', role: 'coder', description: 'Say done.' }] });

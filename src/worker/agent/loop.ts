@@ -6,8 +6,8 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { Logger } from 'pino';
 import type { AgentSpec, AttemptReason, Usage } from '../../protocol/schemas.js';
 import { addUsage, totalTokens, ZERO_USAGE } from '../../protocol/usage.js';
-import { costOf } from '../../llm/prices.js';
-import { cutOffBy, unfinishedToolUse, withRollingBreakpoint } from '../../llm/conversation.js';
+import { costOf, type TokenCounts } from '../../llm/prices.js';
+import { cutOffBy, streamAnswer, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../../llm/conversation.js';
 import { estimateTokens, responseCap } from '../../llm/response-cap.js';
 import { ApiFailure, withRetries } from '../../llm/retry.js';
 import type { AgentProgress, AttemptEvent } from '../backends/backend.js';
@@ -135,10 +135,18 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       tools: toolParams,
       messages: withRollingBreakpoint(messages),
     };
+    /** Adds a response's tokens (or a failed one's, `cut` by an error or a stop) to the attempt's usage. */
+    const charge = (tokens: TokenCounts, cut: boolean): void => {
+      const turnUsage: Usage = { ...tokens, cost_usd: costOf(tokens, spec.price) };
+      usage = addUsage(usage, turnUsage);
+      const what = cut ? `turn ${turn}, a response cut off by ${r.signal.aborted ? 'the stop' : 'an error'} (billed as far as it went)` : `turn ${turn}`;
+      r.emit({ type: 'usage', text: `${what}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn, usage: turnUsage, total: usage });
+      if (cut) r.progress({ turn, activity: 'model request failed', usage });
+    };
     let message: Anthropic.Messages.Message;
     try {
       message = await withRetries(
-        () => r.client.messages.stream(request, { signal: r.signal }).finalMessage(),
+        () => streamAnswer(r.client, request, r.signal, (partial) => charge(partial, true)),
         spec.api_retries,
         r.signal,
         (n) => r.emit({ type: 'error', text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms` }),
@@ -153,14 +161,11 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       throw e;
     }
 
-    const u = message.usage;
-    const tokens = { input_tokens: u.input_tokens, output_tokens: u.output_tokens, cache_read_tokens: u.cache_read_input_tokens ?? 0, cache_write_tokens: u.cache_creation_input_tokens ?? 0 };
-    const turnUsage: Usage = { ...tokens, cost_usd: costOf(tokens, spec.price) };
-    usage = addUsage(usage, turnUsage);
+    const tokens = tokensOf(message.usage);
+    charge(tokens, false);
     // What the next request can read from the cache: this request's prompt (not its answer, which
     // comes back as new input).
     lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens;
-    r.emit({ type: 'usage', text: `turn ${turn}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn, usage: turnUsage, total: usage });
 
     // The answer goes back whole: thinking blocks must accompany tool use when a model thinks.
     const content = message.content;
