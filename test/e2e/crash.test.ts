@@ -2,7 +2,7 @@
 // effect happens exactly once for attempts that finished, and nothing is run twice.
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { linesOf, makeWorld, processAlive, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
+import { linesOf, makeWorld, processAlive, processesMatching, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
 
 let world: World;
 afterEach(() => world?.cleanup());
@@ -109,7 +109,8 @@ describe('worker failures', () => {
     world.write('swarm.yaml', {
       version: 1,
       workers: 1,
-      tasks: [{ id: 'slow', run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; sleep 1.5; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log` }],
+      // Attempt 1 runs until killed, however slow the machine; attempt 2 is quick.
+      tasks: [{ id: 'slow', run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; [ $SWARM_ATTEMPT = 1 ] && sleep 29.3; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log` }],
     });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => linesOf(world.path('slow.log')).includes('start 1'), 20_000, 'attempt 1 to start');
@@ -117,8 +118,9 @@ describe('worker failures', () => {
     process.kill(worker.pid, 'SIGKILL');
     const res = await run.done;
     expect(res.code).toBe(0);
-    // Attempt 1's command was killed with its worker's loss: only attempt 2 finished.
+    // Attempt 1's command was killed with its worker's loss: only attempt 2 finished, and no sleep is left.
     expect(linesOf(world.path('slow.log'))).toEqual(['start 1', 'start 2', 'done 2']);
+    await waitFor(() => processesMatching('sleep 29.3').length === 0, 10_000, "attempt 1's sleep to be gone");
     const events = readJsonlFile<{ type: string; task?: string; reason?: string; attempt?: number }>(world.path('run/events.jsonl'));
     expect(events.find((e) => e.type === 'attempt.finished' && e.attempt === 1)).toMatchObject({ reason: 'worker-lost' });
     // The pool replaced the worker.
@@ -181,12 +183,14 @@ describe('the run lock', () => {
 
   it('refuses a second coordinator on a run directory while the first is alive', async () => {
     world = makeWorld();
-    world.write('swarm.yaml', { version: 1, tasks: [{ id: 'wait', run: 'sleep 2' }] });
+    // The task waits for the test, so the first coordinator is still running when the second tries.
+    world.write('swarm.yaml', { version: 1, tasks: [{ id: 'wait', run: `while [ ! -f ${world.dir}/release ]; do sleep 0.05; done` }] });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => fs.existsSync(world.path('run/coordinator.json')), 20_000, 'the first coordinator');
     const second = await runCli(['resume', 'run'], { cwd: world.dir });
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/already being coordinated by pid \d+/);
+    fs.writeFileSync(world.path('release'), '');
     const first = await run.done;
     expect(first.code).toBe(0);
     const events = readJsonlFile<{ type: string }>(world.path('run/events.jsonl'));

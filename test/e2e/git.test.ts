@@ -238,7 +238,10 @@ describe('git isolation', () => {
     world = makeWorld();
     makeRepo(world);
     const trace = world.path('trace.log');
-    const run = (id: string): string => `echo "start ${id}" >> ${trace}; sleep 1.5; echo "end ${id}" >> ${trace}; echo ${id} >> shared.txt`;
+    // x and y wait (up to 20 s) for z to start, so z starts beside the first of them however slow
+    // the machine; if it could not (serialized with them), the order check below fails.
+    const waitZ = `for i in $(seq 400); do grep -q "start z" ${trace} && break; sleep 0.05; done`;
+    const run = (id: string): string => `echo "start ${id}" >> ${trace}; ${waitZ}; sleep 0.3; echo "end ${id}" >> ${trace}; echo ${id} >> shared.txt`;
     swarmConfig(world, {
       workers: 3,
       tasks: [

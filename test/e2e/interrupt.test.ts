@@ -70,8 +70,8 @@ describe('swarm control', () => {
       version: 1,
       workers: 2,
       tasks: [
-        // Long enough for `swarm control pause` (a new node process) to be applied while it runs.
-        { id: 'first', run: `touch ${world.dir}/first-ran; sleep 3` },
+        // Runs until the test releases it, so the pause is applied while it runs however slow the machine.
+        { id: 'first', run: `touch ${world.dir}/first-ran; while [ ! -f ${world.dir}/release-first ]; do sleep 0.05; done` },
         { id: 'second', deps: ['first'], run: `touch ${world.dir}/second-ran` },
         { id: 'long', run: `sleep 30` },
         { id: 'after-long', deps: ['long'], run: `touch ${world.dir}/after-long-ran` },
@@ -82,6 +82,7 @@ describe('swarm control', () => {
     const pause = await runCli(['control', 'run', 'pause', '--wait', '10000'], { cwd: world.dir });
     expect(pause.stdout).toContain('applied: dispatch paused');
     // While paused, first finishes but second is not dispatched.
+    fs.writeFileSync(world.path('release-first'), '');
     await waitFor(() => events(world).some((e) => e.type === 'task.succeeded' && e.task === 'first'), 20_000, 'first to succeed');
     await new Promise((r) => setTimeout(r, 500));
     expect(fs.existsSync(world.path('second-ran'))).toBe(false);
