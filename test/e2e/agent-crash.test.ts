@@ -49,7 +49,7 @@ describe('agents and crashes', () => {
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: repo, env });
     const events = path.join(repo, 'run/events.jsonl');
     await waitFor(() => fs.existsSync(events) && readJsonlFile<{ type: string }>(events).filter((e) => e.type === 'attempt.started').length === 2, 20_000, 'a and b started');
-    await waitFor(() => fake.requests.filter((q) => turnOf(q) === 0).length === 2, 20_000, "a's and b's first requests at the fake");
+    await waitFor(() => fake!.requests.filter((q) => turnOf(q) === 0).length === 2, 20_000, "a's and b's first requests at the fake");
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
 
