@@ -6,6 +6,7 @@ import { readJsonFile } from '../protocol/files.js';
 import { coordinatorLiveness, parseEvents, loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
 import { formatCost, formatDuration, formatTokens } from '../dashboard/format.js';
 import { coordinatorPhrase, RunModel } from '../dashboard/model.js';
+import { readLiveAttempts } from '../dashboard/source.js';
 import { type Budget, type Usage } from '../dashboard/usage.js';
 import { CoordinatorJsonSchema } from '../protocol/schemas.js';
 import { readJsonl } from '../protocol/jsonl.js';
@@ -32,6 +33,8 @@ export interface TaskStatus {
   /** Reason of the last attempt that did not succeed, or why the task was skipped. */
   note: string | null;
   worker: string | null;
+  /** A running agent's current step (its status.json `activity`), else null. */
+  activity: string | null;
 }
 
 /** The whole status, as `--json` prints it. */
@@ -58,10 +61,11 @@ export interface StatusReport {
 /** Builds the status report of a loaded run, from the dashboard's model. */
 export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport {
   const model = RunModel.fromSnapshot(snap);
+  readLiveAttempts(model, snap.paths); // running agents' activity and spend so far
   const h = model.header(now);
   const tasks: TaskStatus[] = model.plan.tasks.map((t) => {
     const r = model.row(t.id, now);
-    return { id: r.id, title: r.title, role: r.role, state: r.state, wave: r.wave, critical: r.critical, attempts: r.attempts, duration_ms: r.duration_ms, cost_usd: r.cost_usd, note: r.note, worker: r.worker };
+    return { id: r.id, title: r.title, role: r.role, state: r.state, wave: r.wave, critical: r.critical, attempts: r.attempts, duration_ms: r.duration_ms, cost_usd: r.cost_usd, note: r.note, worker: r.worker, activity: r.activity };
   });
   const { run, coordinator } = snap;
   return {
@@ -109,7 +113,7 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   lines.push(`${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}${costs ? `  ${'COST'.padStart(7)}` : ''}  NOTE`);
   for (const t of r.tasks) {
     const dur = t.duration_ms === null ? '' : prettyMs(t.duration_ms, { secondsDecimalDigits: 1 });
-    const note = t.state === 'running' ? `on ${t.worker}` : (t.note ?? '');
+    const note = t.state === 'running' ? `on ${t.worker}${t.activity ? `: ${t.activity}` : ''}` : (t.note ?? '');
     const cost = costs ? `  ${formatCost(t.cost_usd).padStart(7)}` : '';
     lines.push(`${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}${cost}  ${note}`);
   }

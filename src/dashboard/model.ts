@@ -270,6 +270,8 @@ export interface TaskRow {
   worker: string | null;
   /** Why it did not succeed, when it did not; a retry's time; why it was skipped. */
   note: string | null;
+  /** A running agent's current step (status.json `activity`, e.g. `edit_file src/a.ts`); null otherwise. */
+  activity: string | null;
 }
 
 /** A line of the task list: a wave heading, or a task. */
@@ -638,7 +640,7 @@ export class RunModel {
       else if (s.last && s.last.outcome !== 'succeeded') note = s.last.summary;
       if (s.not_before && s.state === 'ready') note = `retry at ${s.not_before}${note ? ` after: ${note}` : ''}`;
     }
-    return {
+    const row: TaskRow = {
       id,
       title: t?.title ?? id,
       role: t?.role ?? null,
@@ -652,7 +654,12 @@ export class RunModel {
       cost_usd: this.taskUsage(id)?.cost_usd ?? null,
       worker: s?.current?.worker ?? null,
       note,
+      activity: null,
     };
+    const live = state === 'running' ? this.live.get(id) : undefined;
+    // Agents only (they report turns); a command's activity is its last output line, in the detail.
+    if (live && live.turn !== null && live.activity) row.activity = live.activity;
+    return row;
   }
 
   /** Whether a task passes a filter. */

@@ -100,11 +100,7 @@ export class RunSource {
       // being replaced, or broken: keep what we had
     }
     m.setWorkers(this.#readWorkers());
-    for (const task of m.running()) {
-      const attempt = m.state.tasks[task]?.current?.attempt;
-      if (attempt === undefined) continue;
-      m.setLive(task, attemptLiveOf(attempt, readLoose(this.paths.attempt(task, attempt).status)));
-    }
+    readLiveAttempts(m, this.paths);
     for (const r of m.requests.values()) if (r.status === 'pending' && fs.existsSync(this.paths.controlDone(r.id))) m.requestArchived(r.id);
     return m.version !== before;
   }
@@ -236,6 +232,19 @@ export class RunSource {
 }
 
 /** A JSON file as a plain object; null when missing, being replaced, or not an object. */
+/**
+ * Reads the status.json of every running attempt into the model: its state, turn, activity and
+ * spend so far (what the task rows, the header's cost and `swarm status` add to the finished
+ * attempts'). A missing or torn file leaves that attempt without live facts.
+ */
+export function readLiveAttempts(m: RunModel, paths: RunPaths): void {
+  for (const task of m.running()) {
+    const attempt = m.state.tasks[task]?.current?.attempt;
+    if (attempt === undefined) continue;
+    m.setLive(task, attemptLiveOf(attempt, readLoose(paths.attempt(task, attempt).status)));
+  }
+}
+
 function readLoose(file: string): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));

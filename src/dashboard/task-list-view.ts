@@ -34,7 +34,8 @@ export function columnsFor(width: number, maxId: number, hasRoles: boolean, hasA
 
 /** One task row as plain text of exactly `width` columns (`selected` rows are drawn inverse by the caller). */
 export function rowText(r: TaskRow, c: Columns): { glyph: string; mark: string; rest: string } {
-  const title = r.title === r.id ? (r.note && r.state !== 'succeeded' ? r.note : '') : r.title;
+  // A running agent shows what it is doing instead of its title (which the detail pane shows).
+  const title = r.activity ? `→ ${r.activity}` : r.title === r.id ? (r.note && r.state !== 'succeeded' ? r.note : '') : r.title;
   const rest =
     fit(r.id, c.id) +
     fit(title, c.title) +

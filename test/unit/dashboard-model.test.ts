@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/coordinator/event-log.js';
 import { parseFilter, describeEvent, describeAttemptEvent, RunModel, STATE_STYLE, type TaskFiles } from '../../src/dashboard/model.js';
 import { RunSource } from '../../src/dashboard/source.js';
+import { formatStatus, statusReport } from '../../src/commands/status.js';
 import { readJsonlTail } from '../../src/dashboard/tail.js';
 import { NotARunError, loadRun, parseEvents } from '../../src/protocol/run-reader.js';
 import { RunPaths } from '../../src/protocol/paths.js';
@@ -225,6 +226,22 @@ describe('the dashboard model', () => {
     expect(m.header(Date.now()).usage?.cost_usd).toBe(0.02);
     m.setLive('quick', { attempt: 1, state: 'running', started_at: null, heartbeat_at: null, turn: null, activity: null, usage: null });
     expect(m.live.has('quick')).toBe(false); // not running: ignored
+  });
+
+  it("shows a running agent's current step in its row and in swarm status, with its spend so far", () => {
+    // The dead-coordinator copy: its task `wait` is running, and its status.json is ours to edit.
+    const dir = copyWithDeadCoordinator(live.dir, world.path('agent-step'));
+    const status = path.join(dir, 'tasks/wait/1/status.json');
+    const usage = { input_tokens: 100, output_tokens: 50, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0.25 };
+    fs.writeFileSync(status, JSON.stringify({ ...JSON.parse(fs.readFileSync(status, 'utf8')), turn: 4, activity: 'edit_file src/a.ts', usage }));
+    expect(RunSource.open(dir).model.row('wait', Date.now()).activity).toBe('edit_file src/a.ts');
+    const report = statusReport(loadRun(dir));
+    expect(report.tasks.find((t) => t.id === 'wait')).toMatchObject({ activity: 'edit_file src/a.ts', cost_usd: 0.25 });
+    expect(report.usage?.cost_usd).toBe(0.25);
+    expect(formatStatus(report)).toMatch(/^wait +running .* on w\d+: edit_file src\/a\.ts$/m);
+    // A command's status.json has no turn: its last output line stays in the detail pane, not the row.
+    fs.writeFileSync(status, JSON.stringify({ ...JSON.parse(fs.readFileSync(status, 'utf8')), turn: null, activity: 'waiting for release' }));
+    expect(RunSource.open(dir).model.row('wait', Date.now()).activity).toBeNull();
   });
 
   it("formats an agent attempt's events: messages, tool calls and results, errors", () => {

@@ -334,9 +334,12 @@ describe('the views, as text', () => {
     // The task list of an 80-column screen: a plan with agents shows their cost, one without does not.
     expect(columnsFor(42, 10, true, true)).toMatchObject({ cost: 7, role: 0 });
     expect(columnsFor(42, 10, true, false)).toMatchObject({ cost: 0, role: 0 });
-    const row = { id: 'build', title: 'Build it', role: 'ci', state: 'running', glyph: '▶', tone: 'active', critical: true, wave: 0, attempts: 2, duration_ms: 61_000, cost_usd: 0.5, worker: 'w1', note: null } as const;
+    const row = { id: 'build', title: 'Build it', role: 'ci', state: 'running', glyph: '▶', tone: 'active', critical: true, wave: 0, attempts: 2, duration_ms: 61_000, cost_usd: 0.5, worker: 'w1', note: null, activity: null } as const;
     const t = rowText(row, columnsFor(80, 10, true));
     expect(`${t.glyph}${t.mark}${t.rest}`).toBe('▶*build      Build it                               ci          #2  1m01s $0.500');
+    // A running agent shows its current step in place of the title.
+    const a = rowText({ ...row, activity: 'edit_file src/build.ts' }, columnsFor(80, 10, true));
+    expect(`${a.glyph}${a.mark}${a.rest}`).toBe('▶*build      → edit_file src/build.ts               ci          #2  1m01s $0.500');
   });
 
   it("keeps a running attempt's newest line (the anchor) in view until the user scrolls", () => {
