@@ -6,6 +6,7 @@ import { ulid } from 'ulid';
 import { loadConfig, loadPlan } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { formatIssue, type InputIssue } from '../config/source.js';
+import { raisedCapOptions } from '../coordinator/budget.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
 import { LocalLauncher } from '../coordinator/launcher.js';
@@ -340,12 +341,7 @@ async function session(
       const b = log.state.budget;
       const spent = log.state.usage;
       const caps = [b.max_cost_usd !== null ? `$${spent.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null, b.max_tokens !== null ? `${totalTokens(spent)} of ${b.max_tokens} tokens` : null].filter(Boolean).join(', ');
-      // Suggest raising every cap the run has (either may be the one that stopped it).
-      const flag = [
-        b.max_cost_usd !== null ? `--max-cost-usd ${Math.ceil(b.max_cost_usd * 2)}` : null,
-        b.max_tokens !== null ? `--max-tokens ${b.max_tokens * 2}` : null,
-      ].filter(Boolean).join(' ');
-      out.write(`budget exhausted (${caps} spent); raise the cap and continue with: swarm resume ${flag} ${paths.root}\n`);
+      out.write(`budget exhausted (${caps} spent); raise the cap and continue with: swarm resume ${raisedCapOptions(b)} ${paths.root}\n`);
       return EXIT.budget;
     }
     out.write(`stopped (${exit.why}); continue with: swarm resume ${paths.root}\n`);

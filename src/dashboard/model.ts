@@ -7,6 +7,7 @@
 // No blessed and no file system here: `source.ts` reads the files and feeds them in, the
 // `*-view.ts` files draw what comes out. Times are passed in (`now`, ms since the epoch), so
 // everything here is a function of its inputs.
+import { raisedCapOptions } from '../coordinator/budget.js';
 import { totalTokens } from '../protocol/usage.js';
 import type { SwarmEvent } from '../protocol/events.js';
 import type { CoordinatorLiveness, RunSnapshot } from '../protocol/run-reader.js';
@@ -610,7 +611,8 @@ export class RunModel {
       outcome: state.outcome,
       liveness: this.liveness,
       coordinator,
-      resumeCommand: this.liveness !== 'alive' && state.phase !== 'finished' ? `swarm resume ${this.dir}` : null,
+      // A spent budget must be raised to go on: the command says by how much (as `swarm run` does).
+      resumeCommand: this.liveness !== 'alive' && state.phase !== 'finished' ? `swarm resume ${budget && (budget.exhausted || this.#budgetExhausted) ? `${raisedCapOptions(budget)} ` : ''}${this.dir}` : null,
       elapsedMs: Number.isFinite(elapsedMs) ? elapsedMs : null,
       done,
       total,

@@ -69,6 +69,9 @@ describe('budget', () => {
     expect(types.filter((t) => t === 'budget.exhausted')).toHaveLength(1);
     // The attempt that hit its share of the budget was not retried on a smaller share.
     expect(fs.existsSync(path.join(runDir, 'tasks/second/2'))).toBe(false);
+    // swarm status (and the dashboard, from the same model) give the command with the raise.
+    const stopped = await runCli(['status', runDir], { cwd: repo });
+    expect(stopped.stdout).toContain(`continue with:\n  swarm resume --max-cost-usd 1 ${runDir}`);
 
     const r2 = await runCli(['resume', '--max-cost-usd', '1', runDir], { cwd: repo, env });
     expect(r2.code, r2.stderr + r2.stdout).toBe(0);
