@@ -40,7 +40,7 @@ const program = new Command()
 
 program
   .command('run')
-  .description('run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resumable), 130 stopped (resumable)')
+  .description('run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resumable; when planning spent it, nothing ran), 130 stopped (resumable)')
   .argument('<config>', 'swarm.yaml')
   .argument('[goal]', 'what the run is for; without tasks in the config, the planner splits it into tasks')
   .option('--plan <file>', 'take the tasks from this YAML or JSON plan instead of the config\'s tasks:')
@@ -76,7 +76,7 @@ program
 
 program
   .command('status')
-  .description("show a run's phase, task counts and each task's state; says when its coordinator is dead")
+  .description("show a run's phase, task counts, spend against its budget and each task's state (a running agent's current step); says when its coordinator is dead and how to continue")
   .argument('<run-dir>', 'the run directory')
   .option('--json', 'print JSON (with --follow: then one JSON event per line)')
   .option('--follow', 'keep printing events until the run finishes or its coordinator stops')
