@@ -1,7 +1,8 @@
-// Retrying model API requests: 408, 409, 429, 5xx and 529 (overloaded) and connection errors, with
-// capped exponential backoff and jitter, honouring `retry-after-ms` / `retry-after`. The SDK can
-// retry by itself; we do it here (clients are made with maxRetries: 0) so that every retry is
-// recorded as an event, a stop of the attempt interrupts the wait, and the final error is ours.
+// Retrying model API requests: 408, 409, 429, 5xx and 529 (overloaded) and connection errors
+// (unless the response says `x-should-retry: false`), with capped exponential backoff and jitter,
+// honouring `retry-after-ms` / `retry-after`. The SDK can retry by itself; we do it here (clients
+// are made with maxRetries: 0) so that every retry is recorded as an event, a stop of the attempt
+// interrupts the wait, and the final error is ours.
 import Anthropic from '@anthropic-ai/sdk';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -15,7 +16,7 @@ export class ApiFailure extends Error {
   constructor(
     message: string,
     readonly status: number | null,
-    /** True when retrying could not help (bad key, bad request): a user problem, not an outage. */
+    /** True when retrying could not help (bad key, bad request, or the server said `x-should-retry: false`). */
     readonly permanent: boolean,
   ) {
     super(message);
@@ -23,11 +24,18 @@ export class ApiFailure extends Error {
   }
 }
 
-/** Whether an SDK error is worth retrying (Anthropic's API docs: 429, 500, 529 overloaded; plus timeouts and lost connections). */
+/**
+ * Whether an SDK error is worth retrying (Anthropic's API docs: 429, 500, 529 overloaded; plus
+ * timeouts and lost connections). A response's `x-should-retry: true|false` header decides first,
+ * as in the SDK's own retry logic (@anthropic-ai/sdk 1.12, `shouldRetry` in client.js).
+ */
 export function retryable(e: unknown): boolean {
   if (e instanceof Anthropic.APIUserAbortError) return false;
   if (e instanceof Anthropic.APIConnectionError) return true;
   if (e instanceof Anthropic.APIError) {
+    const told = e.headers?.get('x-should-retry');
+    if (told === 'true') return true;
+    if (told === 'false') return false;
     const s = e.status;
     if (s === undefined) return true; // an error event in the middle of a stream (e.g. overloaded_error)
     return s === 408 || s === 409 || s === 429 || s >= 500;

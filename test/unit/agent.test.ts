@@ -92,6 +92,9 @@ describe('API retries', () => {
     expect([400, 401, 403, 404].map((s) => retryable(error(s)))).toEqual([false, false, false, false]);
     expect(retryable(new Anthropic.APIConnectionError({ message: 'reset' }))).toBe(true);
     expect(retryable(new Anthropic.APIUserAbortError())).toBe(false);
+    // The server's x-should-retry decides, as in the SDK.
+    expect(retryable(error(500, { 'x-should-retry': 'false' }))).toBe(false);
+    expect(retryable(error(400, { 'x-should-retry': 'true' }))).toBe(true);
   });
   it('says why a connection failed', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
