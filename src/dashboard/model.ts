@@ -867,8 +867,8 @@ export function describeRequest(r: RequestFacts, liveness: CoordinatorLiveness):
   }
 }
 
-/** Lines of an attempt's log for the pager: events, stdout, stderr, verify output. */
-export function attemptLogLines(a: { attempt: number; events: Record<string, unknown>[]; stdout: string[]; stderr: string[]; verify: string[]; result: Record<string, unknown> | null }): Line[] {
+/** Lines of an attempt's log for the pager: events, stdout, stderr, an agent's bash commands and their output (bash.log), verify output. */
+export function attemptLogLines(a: { attempt: number; events: Record<string, unknown>[]; stdout: string[]; stderr: string[]; bash?: string[]; verify: string[]; result: Record<string, unknown> | null }): Line[] {
   const out: Line[] = [];
   const outcome = str(a.result, 'outcome');
   out.push({ text: `════ attempt ${a.attempt}${outcome ? ` · ${outcome}: ${str(a.result, 'summary') ?? ''}` : ''}`, tone: 'accent' });
@@ -880,7 +880,8 @@ export function attemptLogLines(a: { attempt: number; events: Record<string, unk
   section('events', a.events.map((r) => `${typeof r.at === 'string' ? clockTime(r.at) : ''} ${describeAttemptEvent(r)?.text ?? JSON.stringify(r)}`), 'muted');
   section('stdout', a.stdout, 'normal');
   section('stderr', a.stderr, 'warn');
+  section('bash (the agent\'s commands and their output)', a.bash ?? [], 'normal');
   section('verify', a.verify, 'normal');
-  if (!a.events.length && !a.stdout.length && !a.stderr.length && !a.verify.length) out.push({ text: '(no output)', tone: 'muted' });
+  if (!a.events.length && !a.stdout.length && !a.stderr.length && !a.bash?.length && !a.verify.length) out.push({ text: '(no output)', tone: 'muted' });
   return out;
 }

@@ -178,7 +178,7 @@ export class RunSource {
     for (let a = 1; a <= n; a++) {
       const p = this.paths.attempt(task, a);
       const big = (file: string): string[] => lastLines(file, Number.MAX_SAFE_INTEGER, LOG_BYTES);
-      out.push(...attemptLogLines({ attempt: a, events: lastRecords(p.events, Number.MAX_SAFE_INTEGER, LOG_BYTES), stdout: big(p.stdout), stderr: big(p.stderr), verify: big(p.verify), result: readLoose(p.result) }));
+      out.push(...attemptLogLines({ attempt: a, events: lastRecords(p.events, Number.MAX_SAFE_INTEGER, LOG_BYTES), stdout: big(p.stdout), stderr: big(p.stderr), bash: big(p.bash), verify: big(p.verify), result: readLoose(p.result) }));
       out.push({ text: '', tone: 'normal' });
     }
     return out;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { at, attemptOf, call, finish, taskOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeRequest } from '../fixtures/fake-anthropic.js';
+import { RunSource } from '../../src/dashboard/source.js';
 import { git, linesOf, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, runDirOf, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-test-7f3c9e1d2b4a6058';
@@ -89,6 +90,12 @@ describe('an agent that reads, edits, runs a command and finishes in a real work
     expect(bash.content).toContain('[exit code 0]');
     // The agent's commands do not see the API key.
     expect(bash.content).toContain('key=[]');
+     // The dashboard's log pager (l) shows the commands and their whole output from bash.log.
+    const log = RunSource.open(runDir).readLog('shout').map((l) => l.text);
+    const from = log.indexOf("── bash (the agent's commands and their output)");
+    expect(from).toBeGreaterThan(0);
+    expect(log.slice(from)).toContain('HELLO, BOB!');
+    expect(log.slice(from).some((l) => l.startsWith('$ echo "key=[$ANTHROPIC_API_KEY]"'))).toBe(true);
   });
 
   it('refuses paths that leave the worktree, also through a symbolic link', () => {
