@@ -151,11 +151,11 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     if (cap.kind === 'stop') {
       transcript.outcome = 'budget-exhausted';
       const spent = transcript.usage;
-      const message =
+      const why =
         cap.cap === 'cost'
           ? `the run's budget ($${caps.max_cost_usd!}, budget.max_cost_usd) leaves too little for the planner's request ${request}: $${spent.cost_usd.toFixed(4)} spent, a prompt of about ${promptTokens} tokens`
           : `the run's token budget (${caps.max_tokens!}, budget.max_tokens) leaves too few for the planner's request ${request}: ${totalTokens(spent)} used, a prompt of about ${promptTokens} tokens`;
-      return err({ message, errors, transcript });
+      return err({ message: why, errors, transcript });
     }
     req.onProgress?.(request === 1 ? `planning with ${spec.model}…` : `plan rejected (${errors.length} problem(s)); repair ${request - 1} of ${spec.max_repairs}…`);
     let message: Anthropic.Messages.Message;
