@@ -40,7 +40,7 @@ const program = new Command()
 
 program
   .command('run')
-  .description('run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resumable; when planning spent it, nothing ran), 130 stopped (resumable)')
+  .description('run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resume with a higher cap; if the planner spent it, nothing ran), 130 stopped (resumable)')
   .argument('<config>', 'swarm.yaml')
   .argument('[goal]', 'what the run is for; without tasks in the config, the planner splits it into tasks')
   .option('--plan <file>', 'take the tasks from this YAML or JSON plan instead of the config\'s tasks:')

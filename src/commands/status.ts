@@ -15,6 +15,7 @@ import { applyEvent } from '../protocol/state.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { EXIT, integrationSummary } from './session.js';
+import { raisedCapOptions } from '../coordinator/budget.js';
 
 /** One task's line of the status, as `--json` prints it. */
 export interface TaskStatus {
@@ -164,7 +165,9 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
       const alive = coordinatorLiveness(coordinator, staleAfterMs) === 'alive';
       if (state.phase === 'finished' || !alive) {
         void watcher.close();
-        if (!options.json && state.phase !== 'finished') out.write(`coordinator is not running; continue with: swarm resume ${snap.paths.root}\n`);
+        // A spent budget must be raised to go on (as `swarm run` and the dashboard say).
+        const raise = state.budget.exhausted ? `${raisedCapOptions(state.budget)} ` : '';
+        if (!options.json && state.phase !== 'finished') out.write(`coordinator is not running; continue with: swarm resume ${raise}${snap.paths.root}\n`);
         resolve(0);
       }
     };

@@ -241,7 +241,7 @@ export interface HeaderView {
   /** Usage so far: the run's total plus the running attempts' (null: nothing reported). */
   usage: Usage | null;
   budget: Budget | null;
-  /** Percent of the budget used, from the last `budget.warning` event. */
+  /** The highest warning threshold (percent) crossed against the caps in force: `state.json` `budget.warned`, which `budget.changed` clears. */
   budgetWarning: number | null;
   branch: string | null;
   /** Integration branch tip (short). */
@@ -426,8 +426,6 @@ export class RunModel {
   readonly #feed: FeedLine[] = [];
   readonly #running = new Set<string>();
   readonly #staleAfterMs: number;
-  #budgetWarning: number | null = null;
-  #budgetExhausted = false;
 
   constructor(input: ModelInput) {
     this.dir = input.dir;
@@ -490,9 +488,6 @@ export class RunModel {
     const line = describeEvent(e, this.state);
     this.#feed.push({ seq: e.seq, at: e.at, ...line });
     if (this.#feed.length > FEED_LIMIT * 2) this.#feed.splice(0, this.#feed.length - FEED_LIMIT);
-    const loose = e as unknown as Record<string, unknown> & { type: string };
-    if (loose.type === 'budget.warning') this.#budgetWarning = int(loose, 'percent');
-    if (loose.type === 'budget.exhausted') this.#budgetExhausted = true;
     if (e.type === 'control.applied') {
       const r = this.requests.get(e.request);
       if (r) {
@@ -612,14 +607,14 @@ export class RunModel {
       liveness: this.liveness,
       coordinator,
       // A spent budget must be raised to go on: the command says by how much (as `swarm run` does).
-      resumeCommand: this.liveness !== 'alive' && state.phase !== 'finished' ? `swarm resume ${budget && (budget.exhausted || this.#budgetExhausted) ? `${raisedCapOptions(budget)} ` : ''}${this.dir}` : null,
+      resumeCommand: this.liveness !== 'alive' && state.phase !== 'finished' ? `swarm resume ${budget?.exhausted ? `${raisedCapOptions(budget)} ` : ''}${this.dir}` : null,
       elapsedMs: Number.isFinite(elapsedMs) ? elapsedMs : null,
       done,
       total,
       counts: { ...c },
       usage,
-      budget: budget && this.#budgetExhausted ? { ...budget, exhausted: true } : budget,
-      budgetWarning: this.#budgetWarning,
+      budget, // exhausted as the reducer has it: set by budget.exhausted, cleared by run.resumed and budget.changed
+      budgetWarning: state.budget?.warned?.length ? Math.max(...state.budget.warned) : null,
       branch: state.git?.branch ?? run.integration_branch,
       tip: state.git ? state.git.tip.slice(0, 12) : null,
       criticalDone: this.plan.criticalPath.filter((id) => state.tasks[id]?.state === 'succeeded').length,

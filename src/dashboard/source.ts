@@ -231,7 +231,6 @@ export class RunSource {
   }
 }
 
-/** A JSON file as a plain object; null when missing, being replaced, or not an object. */
 /**
  * Reads the status.json of every running attempt into the model: its state, turn, activity and
  * spend so far (what the task rows, the header's cost and `swarm status` add to the finished
@@ -245,6 +244,7 @@ export function readLiveAttempts(m: RunModel, paths: RunPaths): void {
   }
 }
 
+/** A JSON file as a plain object; null when missing, being replaced, or not an object. */
 function readLoose(file: string): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));

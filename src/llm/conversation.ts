@@ -28,11 +28,16 @@ export async function streamAnswer(
   onPartial: (tokens: TokenCounts) => void,
 ): Promise<Anthropic.Messages.Message> {
   const stream = client.messages.stream(params, { signal });
+  // The SDK updates this snapshot as events come (message_delta's usage too), but drops its own
+  // reference when a body ends without message_stop: keep ours from message_start.
+  let started: Anthropic.Messages.Message | undefined;
+  stream.on('streamEvent', (event, snapshot) => {
+    if (event.type === 'message_start') started = snapshot;
+  });
   try {
     return await stream.finalMessage();
   } catch (e) {
-    const partial = stream.currentMessage;
-    if (partial) onPartial(tokensOf(partial.usage));
+    if (started) onPartial(tokensOf(started.usage));
     throw e;
   }
 }

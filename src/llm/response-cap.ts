@@ -37,6 +37,17 @@ export interface ResponseCapInput {
   cachedTokens: number;
 }
 
+/**
+ * Thrown by a request function given to `withRetries` when, before a retry, the caps no longer pay
+ * for a response (the tries that failed midway were charged): `withRetries` passes it through.
+ */
+export class CapReached extends Error {
+  constructor(readonly cap: 'cost' | 'tokens') {
+    super(`the ${cap} cap leaves too little for another try`);
+    this.name = 'CapReached';
+  }
+}
+
 /** Estimated tokens of a prompt from its parts' JSON: characters / 4. */
 export function estimateTokens(...parts: unknown[]): number {
   return Math.ceil(parts.reduce<number>((n, p) => n + (typeof p === 'string' ? p.length : JSON.stringify(p).length), 0) / 4);

@@ -5,6 +5,7 @@
 // interrupts the wait, and the final error is ours.
 import Anthropic from '@anthropic-ai/sdk';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CapReached } from './response-cap.js';
 
 /** Longest wait between two tries, ms (a larger retry-after is capped to this). */
 const MAX_DELAY_MS = 60_000;
@@ -26,21 +27,24 @@ export class ApiFailure extends Error {
 
 /**
  * Whether an SDK error is worth retrying (Anthropic's API docs: 429, 500, 529 overloaded; plus
- * timeouts and lost connections). A response's `x-should-retry: true|false` header decides first,
- * as in the SDK's own retry logic (@anthropic-ai/sdk 1.12, `shouldRetry` in client.js).
+ * timeouts and lost connections). An error response's `x-should-retry: true|false` header decides
+ * first, as in the SDK's own retry logic (@anthropic-ai/sdk 1.12, `shouldRetry` in client.js, which
+ * reads it on error responses only: an error event in a stream carries the 200's headers).
  */
 export function retryable(e: unknown): boolean {
   if (e instanceof Anthropic.APIUserAbortError) return false;
   if (e instanceof Anthropic.APIConnectionError) return true;
   if (e instanceof Anthropic.APIError) {
+    const s = e.status;
+    if (s === undefined) return true; // an error event in the middle of a stream (e.g. overloaded_error)
     const told = e.headers?.get('x-should-retry');
     if (told === 'true') return true;
     if (told === 'false') return false;
-    const s = e.status;
-    if (s === undefined) return true; // an error event in the middle of a stream (e.g. overloaded_error)
     return s === 408 || s === 409 || s === 429 || s >= 500;
   }
-  return false;
+  // Any other SDK error is a stream that broke off: a connection reset mid-body ("terminated"), or
+  // a body that ended without message_stop.
+  return e instanceof Anthropic.AnthropicError;
 }
 
 /** The wait the server asked for, ms, from `retry-after-ms` or `retry-after` (seconds or an HTTP date). */
@@ -82,7 +86,8 @@ export interface RetryNotice {
  * Runs `request` until it succeeds, fails with a non-retryable error, or has failed
  * `retries + 1` times. Waits `retry-after` when the server gives one, else 0.5 s × 2^n with ±25 %
  * jitter, at most 60 s. An abort of `signal` ends the wait and rethrows the abort.
- * @throws ApiFailure when the request failed for good; the abort reason when `signal` aborted.
+ * @throws ApiFailure when the request failed for good; the abort reason when `signal` aborted;
+ *   a `CapReached` that `request` threw (before a retry the caller's caps ran out), as is.
  */
 export async function withRetries<T>(request: () => Promise<T>, retries: number, signal: AbortSignal, onRetry: (n: RetryNotice) => void): Promise<T> {
   for (let attempt = 0; ; attempt++) {
@@ -90,6 +95,7 @@ export async function withRetries<T>(request: () => Promise<T>, retries: number,
       return await request();
     } catch (e) {
       if (signal.aborted) throw signal.reason;
+      if (e instanceof CapReached) throw e; // the caller's own stop, not the API's
       if (!retryable(e)) {
         const status = e instanceof Anthropic.APIError ? (e.status ?? null) : null;
         throw new ApiFailure(describeApiError(e), status, true);

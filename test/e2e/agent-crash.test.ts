@@ -38,10 +38,12 @@ describe('agents and crashes', () => {
       ],
     });
     // a's and b's first answers take 3 s: the coordinator is killed while both wait for them.
+    // The rules see each request as it arrives (the fake logs it only once answered).
+    const waiting = new Set<string>();
     fake.addRules(
-      at('a', 0, { ...call('write_file', { path: 'a.txt', content: 'a\n' }), delay_ms: 3000 }),
+      at('a', 0, () => (waiting.add('a'), { ...call('write_file', { path: 'a.txt', content: 'a\n' }), delay_ms: 3000 })),
       at('a', 1, finish('wrote a.txt')),
-      at('b', 0, { ...call('write_file', { path: 'b.txt', content: 'b\n' }), delay_ms: 3000 }),
+      at('b', 0, () => (waiting.add('b'), { ...call('write_file', { path: 'b.txt', content: 'b\n' }), delay_ms: 3000 })),
       at('b', 1, finish('wrote b.txt')),
       at('c', 0, finish('checked')),
     );
@@ -49,7 +51,7 @@ describe('agents and crashes', () => {
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: repo, env });
     const events = path.join(repo, 'run/events.jsonl');
     await waitFor(() => fs.existsSync(events) && readJsonlFile<{ type: string }>(events).filter((e) => e.type === 'attempt.started').length === 2, 20_000, 'a and b started');
-    await waitFor(() => fake!.requests.filter((q) => turnOf(q) === 0).length === 2, 20_000, "a's and b's first requests at the fake");
+    await waitFor(() => waiting.size === 2, 20_000, "a's and b's first requests waiting at the fake");
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
 

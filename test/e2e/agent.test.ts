@@ -90,7 +90,7 @@ describe('an agent that reads, edits, runs a command and finishes in a real work
     expect(bash.content).toContain('[exit code 0]');
     // The agent's commands do not see the API key.
     expect(bash.content).toContain('key=[]');
-     // The dashboard's log pager (l) shows the commands and their whole output from bash.log.
+    // The dashboard's log pager (l) shows the commands and their whole output from bash.log.
     const log = RunSource.open(runDir).readLog('shout').map((l) => l.text);
     const from = log.indexOf("── bash (the agent's commands and their output)");
     expect(from).toBeGreaterThan(0);

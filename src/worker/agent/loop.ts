@@ -8,7 +8,7 @@ import type { AgentSpec, AttemptReason, Usage } from '../../protocol/schemas.js'
 import { addUsage, totalTokens, ZERO_USAGE } from '../../protocol/usage.js';
 import { costOf, type TokenCounts } from '../../llm/prices.js';
 import { cutOffBy, streamAnswer, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../../llm/conversation.js';
-import { estimateTokens, responseCap } from '../../llm/response-cap.js';
+import { CapReached, estimateTokens, responseCap, type ResponseCap } from '../../llm/response-cap.js';
 import { ApiFailure, withRetries } from '../../llm/retry.js';
 import type { AgentProgress, AttemptEvent } from '../backends/backend.js';
 import { runTool, toolDefinitions, type ToolContext } from './tools.js';
@@ -116,21 +116,21 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       contextFull = false;
     }
     // Cap this response's length so the caps cannot be crossed (src/llm/response-cap.ts). After a
-    // compaction the cached prefix ends early: price the whole prompt as a cache write.
+    // compaction the cached prefix ends early: price the whole prompt as a cache write. A retry of
+    // a try that failed midway (and was charged) is sized again on what is left then.
     const promptTokens = estimateTokens(messages, ...r.system, tools);
-    const cap = responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens: compacted > 0 ? 0 : lastContext });
-    if (cap.kind === 'stop' && cap.cap === 'cost') {
-      return end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`);
-    }
-    if (cap.kind === 'stop') {
-      return end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
-    }
-    const maxOut = cap.maxTokens;
+    const cachedTokens = compacted > 0 ? 0 : lastContext;
+    const capNow = (): ResponseCap => responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens });
+    const stopAtCap = (which: 'cost' | 'tokens'): AgentEnd =>
+      which === 'cost'
+        ? end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`)
+        : end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
+    const cap = capNow();
+    if (cap.kind === 'stop') return stopAtCap(cap.cap);
 
-    turn++;
     const request: Anthropic.Messages.MessageCreateParamsNonStreaming = {
       model: spec.model,
-      max_tokens: maxOut,
+      max_tokens: cap.maxTokens,
       system,
       tools: toolParams,
       messages: withRollingBreakpoint(messages),
@@ -139,20 +139,29 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     const charge = (tokens: TokenCounts, cut: boolean): void => {
       const turnUsage: Usage = { ...tokens, cost_usd: costOf(tokens, spec.price) };
       usage = addUsage(usage, turnUsage);
-      const what = cut ? `turn ${turn}, a response cut off by ${r.signal.aborted ? 'the stop' : 'an error'} (billed as far as it went)` : `turn ${turn}`;
-      r.emit({ type: 'usage', text: `${what}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn, usage: turnUsage, total: usage });
-      if (cut) r.progress({ turn, activity: 'model request failed', usage });
+      const what = cut ? `turn ${turn + 1}, a response cut off by ${r.signal.aborted ? 'the stop' : 'an error'} (billed as far as it went)` : `turn ${turn + 1}`;
+      r.emit({ type: 'usage', text: `${what}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn: turn + 1, usage: turnUsage, total: usage });
+      // status.json's turn counts responses received: this one did not arrive.
+      if (cut) r.progress({ turn, activity: r.signal.aborted ? 'stopping' : 'model request failed; retrying', usage });
     };
     let message: Anthropic.Messages.Message;
+    let tries = 0;
     try {
       message = await withRetries(
-        () => streamAnswer(r.client, request, r.signal, (partial) => charge(partial, true)),
+        () => {
+          if (tries++ === 0) return streamAnswer(r.client, request, r.signal, (partial) => charge(partial, true));
+          const again = capNow();
+          if (again.kind === 'stop') throw new CapReached(again.cap);
+          request.max_tokens = again.maxTokens;
+          return streamAnswer(r.client, request, r.signal, (partial) => charge(partial, true));
+        },
         spec.api_retries,
         r.signal,
         (n) => r.emit({ type: 'error', text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms` }),
       );
     } catch (e) {
       if (r.signal.aborted) return end('stopped', 'stopped');
+      if (e instanceof CapReached) return stopAtCap(e.cap);
       if (e instanceof ApiFailure) {
         r.emit({ type: 'error', text: `model request failed for good: ${e.message}` });
         r.log.warn({ turn, status: e.status, permanent: e.permanent, error: e.message }, 'model request failed for good');
@@ -161,8 +170,10 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       throw e;
     }
 
+    const maxOut = request.max_tokens;
     const tokens = tokensOf(message.usage);
     charge(tokens, false);
+    turn++;
     // What the next request can read from the cache: this request's prompt (not its answer, which
     // comes back as new input).
     lastContext = tokens.input_tokens + tokens.cache_read_tokens + tokens.cache_write_tokens;
