@@ -263,6 +263,29 @@ describe('agent limits', () => {
     expect(events.find((e) => e.type === 'error')?.text).toMatch(/overloaded_error.*retry 1 of 4/);
   });
 
+  it('sizes a retry on what the cap leaves after the failed try, and stops when that is too little', async () => {
+    // First the prompt's size P (tokens, as the fake counts them), from the same task uncapped.
+    w = makeWorld();
+    let repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'capa', role: 'coder', description: 'List.' }] });
+    fake.addRules(at('capa', 0, finish('nothing')));
+    expect((await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() })).code).toBe(0);
+    const u = fake.requests.find((q) => taskOf(q) === 'capa')!.usage!;
+    const p = u.input_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens;
+    w.cleanup();
+    // A token cap T = 1.55 P + 300 pays for the first try (T − 1.1 P ≥ 256) but, once the failed
+    // try's P + 1 tokens are charged, not for a retry (T − (P + 1) − 1.1 P < 256).
+    w = makeWorld();
+    const cap = Math.round(1.55 * p) + 300;
+    repo = makeProject(w, { roles: { coder: { ...coder, max_tokens: cap } }, tasks: [{ id: 'capb', role: 'coder', description: 'List.' }] });
+    fake.addRules(at('capb', 0, { ...call('list_files', {}), stream_error: { type: 'overloaded_error', message: 'Overloaded' } }));
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(1);
+    expect(fake.requests.filter((q) => taskOf(q) === 'capb')).toHaveLength(1); // no retry was sent
+    const res = readJson<{ reason: string; summary: string }>(path.join(runDirOf(r.stdout), 'tasks/capb/1/result.json'));
+    expect(res.reason).toBe('max-tokens');
+    expect(res.summary).toMatch(new RegExp(`^stopped before turn 1: \\d+ of its ${cap} token cap used, too few left for another turn$`));
+  });
+
   it('waits as long as a 429 answer\'s retry-after says before retrying', async () => {
     w = makeWorld();
     const repo = makeProject(w, { roles: { coder }, tasks: [{ id: 'limited', role: 'coder', description: 'Say done.' }] });

@@ -92,9 +92,16 @@ describe('API retries', () => {
     expect([400, 401, 403, 404].map((s) => retryable(error(s)))).toEqual([false, false, false, false]);
     expect(retryable(new Anthropic.APIConnectionError({ message: 'reset' }))).toBe(true);
     expect(retryable(new Anthropic.APIUserAbortError())).toBe(false);
-    // The server's x-should-retry decides, as in the SDK.
+    // The server's x-should-retry decides, as in the SDK, on error responses only (an error event
+    // in a stream has no status and carries the 200's headers).
     expect(retryable(error(500, { 'x-should-retry': 'false' }))).toBe(false);
     expect(retryable(error(400, { 'x-should-retry': 'true' }))).toBe(true);
+    // (built as the SDK's stream builds it: APIError(undefined, the event's data, undefined, the response's headers)).
+    const midStream = new Anthropic.APIError(undefined, { type: 'error', error: { type: 'overloaded_error', message: 'm' } }, undefined, new Headers({ 'x-should-retry': 'false' }));
+    expect(midStream).not.toBeInstanceOf(Anthropic.APIConnectionError);
+    expect(retryable(midStream)).toBe(true);
+    // A stream that broke off (a reset mid-body is the SDK's AnthropicError "terminated").
+    expect(retryable(new Anthropic.AnthropicError('terminated'))).toBe(true);
   });
   it('says why a connection failed', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
