@@ -7,9 +7,9 @@ import { z } from 'zod';
 import { DEFAULTS } from '../config/defaults.js';
 import { TaskId, TaskSpec, type Config, type PlannerSpec } from '../config/schema.js';
 import { costOf, modelInfo, type ModelPrice } from '../llm/prices.js';
-import { cutOffBy, streamAnswer, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../llm/conversation.js';
-import { CapReached, estimateTokens, responseCap, type ConversationCaps, type ResponseCap } from '../llm/response-cap.js';
-import { ApiFailure, withRetries } from '../llm/retry.js';
+import { askSized, cutOffBy, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../llm/conversation.js';
+import { CapReached, estimateTokens, responseCap, type ConversationCaps } from '../llm/response-cap.js';
+import { ApiFailure } from '../llm/retry.js';
 import type { Usage } from '../protocol/schemas.js';
 import { addUsage, totalTokens, ZERO_USAGE } from '../protocol/usage.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -147,47 +147,37 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
   let errors: string[] = [];
   for (let request = 1; request <= 1 + spec.max_repairs; request++) {
     const promptTokens = estimateTokens(transcript.system, tool, messages);
-    // Sized again before a retry: the tries that failed midway were charged.
-    const capNow = (): ResponseCap => responseCap({ maxOutput: spec.max_tokens, caps, spent: transcript.usage, price, promptTokens, cachedTokens: lastContext });
-    const budgetOut = (which: 'cost' | 'tokens'): Result<Planned, PlanningFailure> => {
-      transcript.outcome = 'budget-exhausted';
-      const spent = transcript.usage;
-      const why =
-        which === 'cost'
-          ? `the run's budget ($${caps.max_cost_usd!}, budget.max_cost_usd) leaves too little for the planner's request ${request}: $${spent.cost_usd.toFixed(4)} spent, a prompt of about ${promptTokens} tokens`
-          : `the run's token budget (${caps.max_tokens!}, budget.max_tokens) leaves too few for the planner's request ${request}: ${totalTokens(spent)} used, a prompt of about ${promptTokens} tokens`;
-      return err({ message: why, errors, transcript });
-    };
-    const cap = capNow();
-    if (cap.kind === 'stop') return budgetOut(cap.cap);
-    // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer without
-    // the call is sent back like any invalid answer. The rolling breakpoint caches each rejected
-    // answer and its errors for the repair.
-    const params = { model: spec.model, max_tokens: cap.maxTokens, system: transcript.system, tools: [tool], messages: withRollingBreakpoint(messages) };
-    let tries = 0;
     req.onProgress?.(request === 1 ? `planning with ${spec.model}…` : `plan rejected (${errors.length} problem(s)); repair ${request - 1} of ${spec.max_repairs}…`);
     let message: Anthropic.Messages.Message;
+    let maxTokens: number;
     try {
-      message = await withRetries(
-        () => {
-          if (tries++ > 0) {
-            const again = capNow();
-            if (again.kind === 'stop') throw new CapReached(again.cap);
-            params.max_tokens = again.maxTokens;
-          }
-          // A request that failed midway was billed as far as it went.
-          return streamAnswer(req.client, params, req.signal, (partial) => void (transcript.usage = addUsage(transcript.usage, { ...partial, cost_usd: costOf(partial, price) })));
-        },
-        DEFAULTS.apiRetries,
-        req.signal,
-        (n) => req.onProgress?.(`planner request failed (${n.error}); retrying in ${n.delayMs} ms`),
-      );
+      ({ message, maxTokens } = await askSized({
+        client: req.client,
+        // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer
+        // without the call is sent back like any invalid answer. The rolling breakpoint caches
+        // each rejected answer and its errors for the repair.
+        params: { model: spec.model, system: transcript.system, tools: [tool], messages: withRollingBreakpoint(messages) },
+        signal: req.signal,
+        retries: DEFAULTS.apiRetries,
+        // Each try is sized on the budget left then (tries that failed midway were charged).
+        size: () => responseCap({ maxOutput: spec.max_tokens, caps, spent: transcript.usage, price, promptTokens, cachedTokens: lastContext }),
+        onPartial: (partial) => void (transcript.usage = addUsage(transcript.usage, { ...partial, cost_usd: costOf(partial, price) })),
+        onRetry: (n) => req.onProgress?.(`planner request failed (${n.error}); retrying in ${n.delayMs} ms`),
+      }));
     } catch (e) {
       if (req.signal.aborted) {
         transcript.outcome = 'interrupted';
         return err({ message: 'planning was interrupted', errors: [], transcript });
       }
-      if (e instanceof CapReached) return budgetOut(e.cap);
+      if (e instanceof CapReached) {
+        transcript.outcome = 'budget-exhausted';
+        const spent = transcript.usage;
+        const why =
+          e.cap === 'cost'
+            ? `the run's budget ($${caps.max_cost_usd!}, budget.max_cost_usd) leaves too little for the planner's request ${request}: $${spent.cost_usd.toFixed(4)} spent, a prompt of about ${promptTokens} tokens`
+            : `the run's token budget (${caps.max_tokens!}, budget.max_tokens) leaves too few for the planner's request ${request}: ${totalTokens(spent)} used, a prompt of about ${promptTokens} tokens`;
+        return err({ message: why, errors, transcript });
+      }
       if (e instanceof ApiFailure) {
         transcript.outcome = 'api-error';
         return err({ message: `the planner's model request failed: ${e.message}`, errors: [], transcript });
@@ -217,7 +207,7 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     // An answer that stopped inside the call (cut off, or refused) holds what the SDK could parse
     // of its input: perhaps a valid plan missing its last tasks. It is not taken.
     const by = cutOffBy(message);
-    const stopped = by === 'max_tokens' ? `cut off at max_tokens (${params.max_tokens} tokens)` : by === 'context window' ? "cut off at the model's context window" : 'stopped by a refusal';
+    const stopped = by === 'max_tokens' ? `cut off at max_tokens (${maxTokens} tokens)` : by === 'context window' ? "cut off at the model's context window" : 'stopped by a refusal';
     const checked =
       unfinishedToolUse(message) === call
         ? err([`the answer was ${stopped} inside the submit_plan call, so the plan is incomplete: submit it again, shorter (fewer tasks, shorter descriptions)`])

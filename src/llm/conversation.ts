@@ -5,6 +5,8 @@
 // `StopReason` (@anthropic-ai/sdk 1.12).
 import type Anthropic from '@anthropic-ai/sdk';
 import type { TokenCounts } from './prices.js';
+import { CapReached, type ResponseCap } from './response-cap.js';
+import { withRetries, type RetryNotice } from './retry.js';
 
 type Param = Anthropic.Messages.MessageParam;
 type Block = Anthropic.Messages.ContentBlockParam;
@@ -40,6 +42,44 @@ export async function streamAnswer(
     if (started) onPartial(tokensOf(started.usage));
     throw e;
   }
+}
+
+/** What {@link askSized} needs: the request without its `max_tokens`, and how to size, charge and report. */
+export interface SizedAsk {
+  client: Anthropic;
+  params: Omit<Anthropic.Messages.MessageStreamParams, 'max_tokens'>;
+  signal: AbortSignal;
+  /** Retries after the first try (`withRetries`). */
+  retries: number;
+  /** The response's `max_tokens` under the caps, from what is spent now (`responseCap`); asked before each try. */
+  size(): ResponseCap;
+  /** The tokens a try that failed after `message_start` was billed for (charge them: the next `size()` sees them). */
+  onPartial(tokens: TokenCounts): void;
+  onRetry(n: RetryNotice): void;
+}
+
+/**
+ * One request of a conversation (the agent's turn, the planner's request), retried by
+ * `withRetries`, each try sized by `size()` on what is spent then: the prompts of tries that failed
+ * midway, charged through `onPartial`, shorten the next try or stop it.
+ * @returns the answer, and the `max_tokens` it was asked with
+ * @throws CapReached when `size()` leaves too little (before the first try too); ApiFailure when
+ *   the request failed for good; the abort reason when `signal` aborted
+ */
+export async function askSized(a: SizedAsk): Promise<{ message: Anthropic.Messages.Message; maxTokens: number }> {
+  let maxTokens = 0;
+  const message = await withRetries(
+    () => {
+      const cap = a.size();
+      if (cap.kind === 'stop') throw new CapReached(cap.cap);
+      maxTokens = cap.maxTokens;
+      return streamAnswer(a.client, { ...a.params, max_tokens: maxTokens }, a.signal, a.onPartial);
+    },
+    a.retries,
+    a.signal,
+    a.onRetry,
+  );
+  return { message, maxTokens };
 }
 
 /**

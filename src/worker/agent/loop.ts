@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import type { AgentSpec, AttemptReason, Usage } from '../../protocol/schemas.js';
 import { addUsage, totalTokens, ZERO_USAGE } from '../../protocol/usage.js';
 import { costOf, type TokenCounts } from '../../llm/prices.js';
-import { cutOffBy, streamAnswer, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../../llm/conversation.js';
-import { CapReached, estimateTokens, responseCap, type ResponseCap } from '../../llm/response-cap.js';
-import { ApiFailure, withRetries } from '../../llm/retry.js';
+import { askSized, cutOffBy, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../../llm/conversation.js';
+import { CapReached, estimateTokens, responseCap } from '../../llm/response-cap.js';
+import { ApiFailure } from '../../llm/retry.js';
 import type { AgentProgress, AttemptEvent } from '../backends/backend.js';
 import { runTool, toolDefinitions, type ToolContext } from './tools.js';
 
@@ -115,26 +115,11 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       }
       contextFull = false;
     }
-    // Cap this response's length so the caps cannot be crossed (src/llm/response-cap.ts). After a
-    // compaction the cached prefix ends early: price the whole prompt as a cache write. A retry of
-    // a try that failed midway (and was charged) is sized again on what is left then.
+    // Each try's length is capped so the caps cannot be crossed (src/llm/response-cap.ts), on what
+    // is spent then (a try that failed midway was charged). After a compaction the cached prefix
+    // ends early: price the whole prompt as a cache write.
     const promptTokens = estimateTokens(messages, ...r.system, tools);
     const cachedTokens = compacted > 0 ? 0 : lastContext;
-    const capNow = (): ResponseCap => responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens });
-    const stopAtCap = (which: 'cost' | 'tokens'): AgentEnd =>
-      which === 'cost'
-        ? end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`)
-        : end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
-    const cap = capNow();
-    if (cap.kind === 'stop') return stopAtCap(cap.cap);
-
-    const request: Anthropic.Messages.MessageCreateParamsNonStreaming = {
-      model: spec.model,
-      max_tokens: cap.maxTokens,
-      system,
-      tools: toolParams,
-      messages: withRollingBreakpoint(messages),
-    };
     /** Adds a response's tokens (or a failed one's, `cut` by an error or a stop) to the attempt's usage. */
     const charge = (tokens: TokenCounts, cut: boolean): void => {
       const turnUsage: Usage = { ...tokens, cost_usd: costOf(tokens, spec.price) };
@@ -145,23 +130,24 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       if (cut) r.progress({ turn, activity: r.signal.aborted ? 'stopping' : 'model request failed; retrying', usage });
     };
     let message: Anthropic.Messages.Message;
-    let tries = 0;
+    let maxOut: number;
     try {
-      message = await withRetries(
-        () => {
-          if (tries++ === 0) return streamAnswer(r.client, request, r.signal, (partial) => charge(partial, true));
-          const again = capNow();
-          if (again.kind === 'stop') throw new CapReached(again.cap);
-          request.max_tokens = again.maxTokens;
-          return streamAnswer(r.client, request, r.signal, (partial) => charge(partial, true));
-        },
-        spec.api_retries,
-        r.signal,
-        (n) => r.emit({ type: 'error', text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms` }),
-      );
+      ({ message, maxTokens: maxOut } = await askSized({
+        client: r.client,
+        params: { model: spec.model, system, tools: toolParams, messages: withRollingBreakpoint(messages) },
+        signal: r.signal,
+        retries: spec.api_retries,
+        size: () => responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens }),
+        onPartial: (partial) => charge(partial, true),
+        onRetry: (n) => r.emit({ type: 'error', text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms` }),
+      }));
     } catch (e) {
       if (r.signal.aborted) return end('stopped', 'stopped');
-      if (e instanceof CapReached) return stopAtCap(e.cap);
+      if (e instanceof CapReached) {
+        return e.cap === 'cost'
+          ? end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`)
+          : end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
+      }
       if (e instanceof ApiFailure) {
         r.emit({ type: 'error', text: `model request failed for good: ${e.message}` });
         r.log.warn({ turn, status: e.status, permanent: e.permanent, error: e.message }, 'model request failed for good');
@@ -170,7 +156,6 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       throw e;
     }
 
-    const maxOut = request.max_tokens;
     const tokens = tokensOf(message.usage);
     charge(tokens, false);
     turn++;
