@@ -9,7 +9,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { FakeAnthropic, type FakeReply } from '../test/fixtures/fake-anthropic.js';
-import { isMain, median, metric, percentile, removeDir, requireBuild, round, runStandalone, settle, tempDir, timed, CLI, type BenchOptions, type BenchResult } from './lib.js';
+import {
+  isMain,
+  median,
+  metric,
+  percentile,
+  removeDir,
+  requireBuild,
+  round,
+  runStandalone,
+  settle,
+  tempDir,
+  timed,
+  CLI,
+  type BenchOptions,
+  type BenchResult,
+} from './lib.js';
 
 const KEY = 'sk-ant-bench';
 
@@ -22,14 +37,21 @@ export async function agentTurns(options: BenchOptions): Promise<BenchResult> {
   const turns = options.quick ? 15 : 40;
   const repeats = 3;
   const dir = tempDir('agent');
-  fs.writeFileSync(path.join(dir, 'README.md'), Array.from({ length: 200 }, (_, i) => `line ${i + 1} of a readme that the agent reads in pieces`).join('\n'));
+  fs.writeFileSync(
+    path.join(dir, 'README.md'),
+    Array.from({ length: 200 }, (_, i) => `line ${i + 1} of a readme that the agent reads in pieces`).join('\n'),
+  );
   fs.writeFileSync(
     path.join(dir, 'swarm.yaml'),
     `version: 1\nworkers: 1\ngit:\n  isolation: none\nroles:\n  coder:\n    backend: anthropic\n    max_turns: ${turns + 5}\ntasks:\n  - id: reader\n    role: coder\n    description: Read the README in pieces, then finish.\n`,
   );
   // Turn k reads a different slice (the same call three times in a row would be a loop).
   const reply = (k: number): FakeReply =>
-    k === turns - 1 ? { content: [{ type: 'tool_use', name: 'finish', input: { summary: 'read it' } }] } : { content: [{ type: 'tool_use', name: 'read_file', input: { path: 'README.md', offset: 1 + 5 * k, limit: 5 } }] };
+    k === turns - 1
+      ? { content: [{ type: 'tool_use', name: 'finish', input: { summary: 'read it' } }] }
+      : {
+          content: [{ type: 'tool_use', name: 'read_file', input: { path: 'README.md', offset: 1 + 5 * k, limit: 5 } }],
+        };
 
   const agentGaps: number[] = [];
   const sdkGaps: number[] = [];
@@ -39,7 +61,14 @@ export async function agentTurns(options: BenchOptions): Promise<BenchResult> {
     await settle();
     const arrived: number[] = [];
     const fake = await FakeAnthropic.start({ apiKey: KEY });
-    fake.addRules({ match: () => true, times: Infinity, reply: (q) => (arrived.push(performance.now()), reply((q.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length)) });
+    fake.addRules({
+      match: () => true,
+      times: Infinity,
+      reply: (q) => (
+        arrived.push(performance.now()),
+        reply((q.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length)
+      ),
+    });
     const runDir = path.join(dir, `run-${r}`);
     const t = await timed(process.execPath, [CLI, 'run', 'swarm.yaml', '--run-dir', runDir, '--no-dashboard'], {
       cwd: dir,
@@ -57,12 +86,21 @@ export async function agentTurns(options: BenchOptions): Promise<BenchResult> {
     await settle();
     const ref = await FakeAnthropic.start({ apiKey: KEY });
     const refArrived: number[] = [];
-    ref.addRules({ match: () => true, times: Infinity, reply: (q) => (refArrived.push(performance.now()), reply((q.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length)) });
+    ref.addRules({
+      match: () => true,
+      times: Infinity,
+      reply: (q) => (
+        refArrived.push(performance.now()),
+        reply((q.body.messages as { role: string }[]).filter((m) => m.role === 'assistant').length)
+      ),
+    });
     const client = new Anthropic({ apiKey: KEY, baseURL: ref.url, maxRetries: 0 });
     for (const body of sent) await client.messages.stream(body).finalMessage();
     sdkGaps.push(...gaps(refArrived));
     await ref.close();
-    options.log(`  repeat ${r + 1}: agent turn median ${median(gaps(arrived)).toFixed(1)} ms, bare SDK ${median(gaps(refArrived)).toFixed(1)} ms`);
+    options.log(
+      `  repeat ${r + 1}: agent turn median ${median(gaps(arrived)).toFixed(1)} ms, bare SDK ${median(gaps(refArrived)).toFixed(1)} ms`,
+    );
   }
   removeDir(dir, options);
   const agentMedian = median(agentGaps);

@@ -63,14 +63,45 @@ async function until<T>(check: () => T | undefined | false, timeoutMs: number, w
  * One start of the dashboard on `runDir` in a fresh tmux window; returns its timings, ms. Then
  * scrolls: `G` until the last task (`lastTask`) is on screen, and `g` until the first is again.
  */
-async function startOnce(dir: string, runDir: string, i: number, marker: RegExp, firstTask: string, lastTask: string): Promise<{ externalMs: number; firstFrameMs: number; commandMs: number; open: unknown; endMs: number; homeMs: number }> {
+async function startOnce(
+  dir: string,
+  runDir: string,
+  i: number,
+  marker: RegExp,
+  firstTask: string,
+  lastTask: string,
+): Promise<{
+  externalMs: number;
+  firstFrameMs: number;
+  commandMs: number;
+  open: unknown;
+  endMs: number;
+  homeMs: number;
+}> {
   const trace = path.join(dir, `trace-${i}.json`);
   const start = process.hrtime.bigint();
-  const term = new TmuxTerminal({ cwd: dir, cols: 120, rows: 40, command: [process.execPath, CLI, 'dashboard', runDir], env: { SWARM_DASHBOARD_TRACE: trace } });
+  const term = new TmuxTerminal({
+    cwd: dir,
+    cols: 120,
+    rows: 40,
+    command: [process.execPath, CLI, 'dashboard', runDir],
+    env: { SWARM_DASHBOARD_TRACE: trace },
+  });
   try {
     await until(() => term.screen().some((l) => marker.test(l)), 60_000, 'the dashboard header', 5);
     const externalMs = Number(process.hrtime.bigint() - start) / 1e6;
-    const t = await until(() => (fs.existsSync(trace) ? (JSON.parse(fs.readFileSync(trace, 'utf8')) as { first_frame_ms: number; command_ms: number; open: unknown }) : undefined), 10_000, 'the trace');
+    const t = await until(
+      () =>
+        fs.existsSync(trace)
+          ? (JSON.parse(fs.readFileSync(trace, 'utf8')) as {
+              first_frame_ms: number;
+              command_ms: number;
+              open: unknown;
+            })
+          : undefined,
+      10_000,
+      'the trace',
+    );
     const row = (id: string): RegExp => new RegExp(`^│. ?\\*?${id} `);
     const scroll = async (key: string, id: string): Promise<number> => {
       const t0 = process.hrtime.bigint();
@@ -100,9 +131,16 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
   const big = path.join(dir, 'big');
   const synthetic = await writeSyntheticRun(big, { tasks: n, finished: n * 0.6, running: 8, failEvery: 40 });
   // The task list's order: by wave, then plan order. Its first and last rows, for the scrolling test.
-  const plan = JSON.parse(fs.readFileSync(path.join(big, 'plan.json'), 'utf8')) as { tasks: { id: string; wave: number }[] };
-  const order = plan.tasks.map((t, k) => ({ ...t, k })).sort((a, b) => a.wave - b.wave || a.k - b.k).map((t) => t.id);
-  const sizes = Object.fromEntries(['plan.json', 'state.json', 'events.jsonl'].map((f) => [f, fs.statSync(path.join(big, f)).size]));
+  const plan = JSON.parse(fs.readFileSync(path.join(big, 'plan.json'), 'utf8')) as {
+    tasks: { id: string; wave: number }[];
+  };
+  const order = plan.tasks
+    .map((t, k) => ({ ...t, k }))
+    .sort((a, b) => a.wave - b.wave || a.k - b.k)
+    .map((t) => t.id);
+  const sizes = Object.fromEntries(
+    ['plan.json', 'state.json', 'events.jsonl'].map((f) => [f, fs.statSync(path.join(big, f)).size]),
+  );
   options.log(`dashboard: start-up on ${n} tasks (${synthetic.events} events), ${repeats} times`);
   const starts: Awaited<ReturnType<typeof startOnce>>[] = [];
   const statuses: number[] = [];
@@ -114,7 +152,9 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
     if (s.code !== 0) throw new Error(`swarm status failed: ${s.stderr}`);
     statuses.push(s.wallMs);
     bare.push((await timed(process.execPath, [CLI, '--version'])).wallMs);
-    options.log(`  #${i + 1}: first frame ${starts[i]!.firstFrameMs.toFixed(0)} ms (in-process), ${starts[i]!.externalMs.toFixed(0)} ms (tmux); G ${starts[i]!.endMs.toFixed(0)} ms, g ${starts[i]!.homeMs.toFixed(0)} ms; status ${s.wallMs.toFixed(0)} ms; --version ${bare[i]!.toFixed(0)} ms`);
+    options.log(
+      `  #${i + 1}: first frame ${starts[i]!.firstFrameMs.toFixed(0)} ms (in-process), ${starts[i]!.externalMs.toFixed(0)} ms (tmux); G ${starts[i]!.endMs.toFixed(0)} ms, g ${starts[i]!.homeMs.toFixed(0)} ms; status ${s.wallMs.toFixed(0)} ms; --version ${bare[i]!.toFixed(0)} ms`,
+    );
   }
 
   // ── CPU while tailing a busy run ──────────────────────────────────────────────────────────
@@ -124,10 +164,23 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
   const runDir = path.join(dir, 'busy');
   await settle();
   options.log(`dashboard: CPU while tailing a run of ${tasks} tasks on 8 workers`);
-  const run = spawn(process.execPath, [CLI, 'run', config, '--run-dir', runDir, '--no-dashboard'], { cwd: dir, stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+  const run = spawn(process.execPath, [CLI, 'run', config, '--run-dir', runDir, '--no-dashboard'], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const runExit = new Promise<number | null>((r) => run.on('exit', (code) => r(code)));
-  await until(() => fs.existsSync(path.join(runDir, 'events.jsonl')) && fs.statSync(path.join(runDir, 'events.jsonl')).size > 0, 60_000, 'the run to start');
-  const term = new TmuxTerminal({ cwd: dir, cols: 120, rows: 40, command: [process.execPath, CLI, 'dashboard', runDir] });
+  await until(
+    () => fs.existsSync(path.join(runDir, 'events.jsonl')) && fs.statSync(path.join(runDir, 'events.jsonl')).size > 0,
+    60_000,
+    'the run to start',
+  );
+  const term = new TmuxTerminal({
+    cwd: dir,
+    cols: 120,
+    rows: 40,
+    command: [process.execPath, CLI, 'dashboard', runDir],
+  });
   const follow = spawn(process.execPath, [CLI, 'status', runDir, '--follow'], { stdio: 'ignore' });
   let busy: { seconds: number; dashboard: number; follow: number; coordinator: number; events: number } | undefined;
   let idle = NaN;
@@ -154,11 +207,22 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
       read();
     }
     const code = await runExit;
-    const percent = (name: keyof typeof pids): number => (100 * (last[name].cpu - first[name].cpu)) / (Number(last[name].t - first[name].t) / 1e9);
+    const percent = (name: keyof typeof pids): number =>
+      (100 * (last[name].cpu - first[name].cpu)) / (Number(last[name].t - first[name].t) / 1e9);
     const seconds = Number(last.coordinator.t - first.coordinator.t) / 1e9;
-    const events = readEvents(runDir).filter((e) => Date.parse(e.at) >= first.coordinator.at && Date.parse(e.at) <= last.coordinator.at).length;
-    busy = { seconds, dashboard: percent('dashboard'), follow: percent('follow'), coordinator: percent('coordinator'), events: events / seconds };
-    options.log(`  run exited ${code}; window ${seconds.toFixed(1)} s, ${busy.events.toFixed(0)} events/s: dashboard ${busy.dashboard.toFixed(1)}% CPU, status --follow ${busy.follow.toFixed(1)}%, coordinator ${busy.coordinator.toFixed(1)}%`);
+    const events = readEvents(runDir).filter(
+      (e) => Date.parse(e.at) >= first.coordinator.at && Date.parse(e.at) <= last.coordinator.at,
+    ).length;
+    busy = {
+      seconds,
+      dashboard: percent('dashboard'),
+      follow: percent('follow'),
+      coordinator: percent('coordinator'),
+      events: events / seconds,
+    };
+    options.log(
+      `  run exited ${code}; window ${seconds.toFixed(1)} s, ${busy.events.toFixed(0)} events/s: dashboard ${busy.dashboard.toFixed(1)}% CPU, status --follow ${busy.follow.toFixed(1)}%, coordinator ${busy.coordinator.toFixed(1)}%`,
+    );
     // The finished run, idle: the 1 s clock and the 2 s rescan only.
     await settle(1000);
     const i0 = cpuSeconds(dashPid);
@@ -178,8 +242,17 @@ export async function dashboard(options: BenchOptions): Promise<BenchResult> {
   const metrics = [
     metric(`first full frame, ${n} tasks (median of ${repeats}, from process start)`, round(first, 0), 'ms', 1000),
     metric('  of which node start-up and module loading', round(median(starts.map((s) => s.commandMs)), 0), 'ms'),
-    metric('header on the tmux screen (from starting the window)', round(median(starts.map((s) => s.externalMs)), 0), 'ms'),
-    metric(`G: the last of ${n} tasks on the tmux screen (median)`, round(median(starts.map((s) => s.endMs)), 0), 'ms', 200),
+    metric(
+      'header on the tmux screen (from starting the window)',
+      round(median(starts.map((s) => s.externalMs)), 0),
+      'ms',
+    ),
+    metric(
+      `G: the last of ${n} tasks on the tmux screen (median)`,
+      round(median(starts.map((s) => s.endMs)), 0),
+      'ms',
+      200,
+    ),
     metric('g: back to the first (median)', round(median(starts.map((s) => s.homeMs)), 0), 'ms', 200),
     metric(`reference: swarm status on the same run (full replay, ${n} lines)`, round(median(statuses), 0), 'ms'),
     metric('reference: node cli.js --version', round(median(bare), 0), 'ms'),

@@ -37,7 +37,10 @@ const START = 'date +%s%N > "$SWARM_RUN_DIR/start-$SWARM_TASK_ID-$SWARM_ATTEMPT"
 export async function dateCostMs(samples: number): Promise<{ medianMs: number; p99Ms: number }> {
   const script = `i=0; while [ $i -lt ${samples} ]; do date +%s%N; date +%s%N; i=$((i+1)); done`;
   const t = await timed('/bin/sh', ['-c', script]);
-  const v = t.stdout.trim().split('\n').map((l) => BigInt(l));
+  const v = t.stdout
+    .trim()
+    .split('\n')
+    .map((l) => BigInt(l));
   const d: number[] = [];
   for (let i = 0; i + 1 < v.length; i += 2) d.push(Number(v[i + 1]! - v[i]!) / 1e6);
   return { medianMs: median(d), p99Ms: percentile(d, 99) };
@@ -73,7 +76,9 @@ function readHops(runDir: string, tasks: readonly ConfigTask[]): Hop[] {
     const startNs = BigInt(fs.readFileSync(path.join(runDir, `start-${t.id}-1`), 'utf8').trim());
     const mtimeMs = Number(mtimeNs / 1000n) / 1000;
     const startMsEpoch = Number(startNs / 1000n) / 1000;
-    const own = JSON.parse(fs.readFileSync(path.join(runDir, 'tasks', t.id, '1', 'result.json'), 'utf8')) as { started_at: string };
+    const own = JSON.parse(fs.readFileSync(path.join(runDir, 'tasks', t.id, '1', 'result.json'), 'utf8')) as {
+      started_at: string;
+    };
     hops.push({
       task: t.id,
       dep,
@@ -98,7 +103,12 @@ export async function dispatchLatency(options: BenchOptions): Promise<BenchResul
   const tasks: ConfigTask[] = [];
   for (let c = 0; c < chains; c++) {
     for (let i = 0; i < length; i++) {
-      tasks.push({ id: `c${c}-${String(i).padStart(3, '0')}`, deps: i === 0 ? [] : [`c${c}-${String(i - 1).padStart(3, '0')}`], run: START, estimate: 1 });
+      tasks.push({
+        id: `c${c}-${String(i).padStart(3, '0')}`,
+        deps: i === 0 ? [] : [`c${c}-${String(i - 1).padStart(3, '0')}`],
+        run: START,
+        estimate: 1,
+      });
     }
   }
   const config = path.join(dir, 'swarm.yaml');
@@ -117,7 +127,9 @@ export async function dispatchLatency(options: BenchOptions): Promise<BenchResul
     const mine = readHops(runDir, tasks).map((h) => ({ ...h, run: k }));
     hops.push(...mine);
     const lat = mine.map((h) => h.latencyMs);
-    options.log(`  run ${k + 1}: p50 ${median(lat).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms (raw, ${mine.length} dispatches)`);
+    options.log(
+      `  run ${k + 1}: p50 ${median(lat).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms (raw, ${mine.length} dispatches)`,
+    );
     removeDir(runDir, options);
   }
   removeDir(dir, options);

@@ -88,7 +88,14 @@ export function formatTable(results: readonly BenchResult[]): string {
     }
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function fmt(n: number): string {
@@ -103,7 +110,12 @@ export async function runStandalone(name: string, bench: (o: BenchOptions) => Pr
   const result = await bench(options);
   process.stdout.write(`${formatTable([result])}\n`);
   for (const n of result.notes) process.stdout.write(`  - ${n}\n`);
-  const file = writeResults(name, { machine: machineInfo(), build: buildInfo, quick: options.quick, results: [result] });
+  const file = writeResults(name, {
+    machine: machineInfo(),
+    build: buildInfo,
+    quick: options.quick,
+    results: [result],
+  });
   process.stdout.write(`raw results: ${file}\n`);
   cleanup();
 }
@@ -205,7 +217,11 @@ export interface DagTask {
  * the `window` tasks before it (a window keeps the DAG deep, as real plans are; a dependency on
  * any earlier task would make it shallow and wide). About `rootShare` of tasks have no deps.
  */
-export function randomDag(n: number, seed: number, options: { maxDeps?: number; window?: number; rootShare?: number } = {}): DagTask[] {
+export function randomDag(
+  n: number,
+  seed: number,
+  options: { maxDeps?: number; window?: number; rootShare?: number } = {},
+): DagTask[] {
   const { maxDeps = 3, window = 50, rootShare = 0.05 } = options;
   const r = rng(seed);
   const width = String(n - 1).length;
@@ -224,7 +240,12 @@ export function randomDag(n: number, seed: number, options: { maxDeps?: number; 
 }
 
 /** Depth (number of waves), edges, and the widest wave of a DAG in dependency order. */
-export function dagShape(tasks: readonly DagTask[]): { tasks: number; edges: number; waves: number; widestWave: number } {
+export function dagShape(tasks: readonly DagTask[]): {
+  tasks: number;
+  edges: number;
+  waves: number;
+  widestWave: number;
+} {
   const wave = new Map<string, number>();
   const perWave: number[] = [];
   let edges = 0;
@@ -253,12 +274,20 @@ export interface ConfigTask {
  * Writes a swarm config. JSON is valid YAML, and the config loader parses YAML, so the file is
  * JSON (faster to write and unambiguous to quote).
  */
-export function writeConfig(file: string, config: { workers: number; mode?: 'eager' | 'waves'; tasks: readonly ConfigTask[] }): void {
+export function writeConfig(
+  file: string,
+  config: { workers: number; mode?: 'eager' | 'waves'; tasks: readonly ConfigTask[] },
+): void {
   const body = {
     version: 1,
     workers: config.workers,
     scheduling: { mode: config.mode ?? 'eager' },
-    tasks: config.tasks.map((t) => ({ id: t.id, deps: t.deps, run: t.run, ...(t.estimate === undefined ? {} : { estimate: t.estimate }) })),
+    tasks: config.tasks.map((t) => ({
+      id: t.id,
+      deps: t.deps,
+      run: t.run,
+      ...(t.estimate === undefined ? {} : { estimate: t.estimate }),
+    })),
   };
   fs.writeFileSync(file, JSON.stringify(body, null, 1) + '\n');
 }
@@ -437,14 +466,16 @@ export async function swarmRun(o: SwarmRunOptions): Promise<Timed> {
     ...(o.pollRss !== undefined ? { pollRss: o.pollRss } : {}),
     ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
   });
-  if (t.code !== 0 && !t.timedOut && !o.allowFailure) throw new Error(`swarm run ${o.config} exited ${t.code ?? t.signal}: ${t.stderr.slice(-2000)}`);
+  if (t.code !== 0 && !t.timedOut && !o.allowFailure)
+    throw new Error(`swarm run ${o.config} exited ${t.code ?? t.signal}: ${t.stderr.slice(-2000)}`);
   return t;
 }
 
 let snapshotDir: string | undefined;
 
 /** What was benchmarked: git HEAD and uncommitted src/ changes when dist/src was copied, and the build's time. */
-export let buildInfo: { head: string | null; dirtySrc: string | null; distBuiltAt: string; snapshotAt: string } | undefined;
+export let buildInfo:
+  { head: string | null; dirtySrc: string | null; distBuiltAt: string; snapshotAt: string } | undefined;
 
 function git(...args: string[]): string | null {
   const r = spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
@@ -459,7 +490,8 @@ function git(...args: string[]): string | null {
  */
 export function requireBuild(): void {
   if (snapshotDir !== undefined) return;
-  if (!fs.existsSync(path.join(DIST_SRC, 'cli.js'))) throw new Error(`${DIST_SRC}cli.js is missing: run \`npm run build\` first`);
+  if (!fs.existsSync(path.join(DIST_SRC, 'cli.js')))
+    throw new Error(`${DIST_SRC}cli.js is missing: run \`npm run build\` first`);
   for (let tries = 0; ; tries++) {
     const before = newestMtime(DIST_SRC);
     // A build in progress writes files within a few seconds; wait until dist/ has been quiet for 3 s.
@@ -485,7 +517,12 @@ export function requireBuild(): void {
     if (check.status !== 0) throw new Error(`the snapshot of dist/src does not start: ${check.stderr}`);
     snapshotDir = dir;
     CLI = path.join(dir, 'src', 'cli.js');
-    buildInfo = { head: git('rev-parse', 'HEAD'), dirtySrc: git('status', '--short', '--', 'src'), distBuiltAt: new Date(before).toISOString(), snapshotAt: new Date().toISOString() };
+    buildInfo = {
+      head: git('rev-parse', 'HEAD'),
+      dirtySrc: git('status', '--short', '--', 'src'),
+      distBuiltAt: new Date(before).toISOString(),
+      snapshotAt: new Date().toISOString(),
+    };
     process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     return;
   }
@@ -506,7 +543,7 @@ export function otherBenchmarks(): string[] {
   }
   // Our own ancestors (npm, the shell of `npm run bench`) mention dist/bench too.
   const ours = new Set<number>([process.pid]);
-  for (let p = process.ppid; p > 1 && !ours.has(p); ) {
+  for (let p = process.ppid; p > 1 && !ours.has(p);) {
     ours.add(p);
     const stat = safeRead(`/proc/${p}/stat`);
     p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);

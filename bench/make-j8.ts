@@ -48,7 +48,9 @@ export async function makeJ8(options: BenchOptions): Promise<BenchResult> {
   fs.writeFileSync(path.join(dir, 'Makefile'), makefileOf(tasks));
   const config = path.join(dir, 'swarm.yaml');
   writeConfig(config, { workers: WORKERS, tasks: tasks.map((t) => ({ ...t, run: 'true' })) });
-  options.log(`make-j8: ${n} tasks (${shape.edges} edges, ${shape.waves} waves, widest ${shape.widestWave}), ${repeats} repeats`);
+  options.log(
+    `make-j8: ${n} tasks (${shape.edges} edges, ${shape.waves} waves, widest ${shape.widestWave}), ${repeats} repeats`,
+  );
 
   const makeMs: number[] = [];
   const swarmMs: number[] = [];
@@ -70,7 +72,9 @@ export async function makeJ8(options: BenchOptions): Promise<BenchResult> {
     if (finished.outcome !== 'succeeded') throw new Error(`swarm run ${runDir}: ${String(finished.outcome)}`);
     swarmInnerMs.push(ms(finished.at) - ms(started.at));
     lags.push(...noticeLagsMs(runDir, events));
-    options.log(`  repeat ${i + 1}: make ${m.wallMs.toFixed(0)} ms, swarm ${s.wallMs.toFixed(0)} ms (run.started→run.finished ${swarmInnerMs.at(-1)} ms)`);
+    options.log(
+      `  repeat ${i + 1}: make ${m.wallMs.toFixed(0)} ms, swarm ${s.wallMs.toFixed(0)} ms (run.started→run.finished ${swarmInnerMs.at(-1)} ms)`,
+    );
     removeDir(runDir, options);
   }
   // Spawn floor: what `true` alone costs through /bin/sh, as the command backend runs it.
@@ -96,7 +100,13 @@ export async function makeJ8(options: BenchOptions): Promise<BenchResult> {
       `The coordinator recorded each result ${median(lags).toFixed(0)} ms (median; p90 ${percentile(lags, 90).toFixed(0)} ms) after result.json was written; ${lags.filter((l) => l > 100).length} of ${lags.length} were more than 100 ms late, i.e. found by the 1 s rescan rather than the file watcher.`,
       `swarm wall includes node start-up of the coordinator and 8 workers and their shutdown; run.started→run.finished alone was ${median(swarmInnerMs).toFixed(0)} ms (median).`,
     ],
-    raw: { makeMs, swarmMs, swarmInnerMs, shTrueLoopMs: shTrue.wallMs, noticeLagMs: { p50: median(lags), p90: percentile(lags, 90), p99: percentile(lags, 99) } },
+    raw: {
+      makeMs,
+      swarmMs,
+      swarmInnerMs,
+      shTrueLoopMs: shTrue.wallMs,
+      noticeLagMs: { p50: median(lags), p90: percentile(lags, 90), p99: percentile(lags, 99) },
+    },
     elapsedMs: Date.now() - began,
   };
 }

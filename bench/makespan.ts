@@ -39,7 +39,10 @@ export interface TimedTask extends DagTask {
 }
 
 /** Lower bound of any schedule on `workers` machines: max(critical path, total work / workers). */
-export function lowerBound(tasks: readonly TimedTask[], workers: number): { bound: number; criticalPath: number; criticalTasks: number; work: number } {
+export function lowerBound(
+  tasks: readonly TimedTask[],
+  workers: number,
+): { bound: number; criticalPath: number; criticalTasks: number; work: number } {
   const finish = new Map<string, { ms: number; tasks: number }>();
   let critical = { ms: 0, tasks: 0 };
   let work = 0;
@@ -51,7 +54,12 @@ export function lowerBound(tasks: readonly TimedTask[], workers: number): { boun
     if (f.ms > critical.ms) critical = f;
     work += t.ms;
   }
-  return { bound: Math.max(critical.ms, work / workers), criticalPath: critical.ms, criticalTasks: critical.tasks, work };
+  return {
+    bound: Math.max(critical.ms, work / workers),
+    criticalPath: critical.ms,
+    criticalTasks: critical.tasks,
+    work,
+  };
 }
 
 /**
@@ -64,7 +72,8 @@ export function simulate(tasks: readonly TimedTask[], workers: number, mode: 'ea
   const dependents = tasks.map(() => [] as number[]);
   tasks.forEach((t, i) => t.deps.forEach((d) => dependents[index.get(d)!]!.push(i)));
   const rank = new Array<number>(tasks.length).fill(0);
-  for (let i = tasks.length - 1; i >= 0; i--) rank[i] = tasks[i]!.ms + Math.max(0, ...dependents[i]!.map((c) => rank[c]!));
+  for (let i = tasks.length - 1; i >= 0; i--)
+    rank[i] = tasks[i]!.ms + Math.max(0, ...dependents[i]!.map((c) => rank[c]!));
   const wave = tasks.map(() => 0);
   tasks.forEach((t, i) => (wave[i] = Math.max(-1, ...t.deps.map((d) => wave[index.get(d)!]!)) + 1));
   const unfinishedPerWave: number[] = [];
@@ -77,9 +86,12 @@ export function simulate(tasks: readonly TimedTask[], workers: number, mode: 'ea
   while (done < tasks.length) {
     const barrier = mode === 'eager' ? Infinity : unfinishedPerWave.findIndex((n) => n > 0);
     ready.sort((a, b) => rank[b]! - rank[a]! || a - b);
-    for (let k = 0; k < ready.length && running.length < workers; ) {
+    for (let k = 0; k < ready.length && running.length < workers;) {
       const i = ready[k]!;
-      if (wave[i]! > barrier) { k++; continue; }
+      if (wave[i]! > barrier) {
+        k++;
+        continue;
+      }
       ready.splice(k, 1);
       running.push({ i, end: now + tasks[i]!.ms });
     }
@@ -113,7 +125,8 @@ export function measuredMakespan(runDir: string): { fromStarted: number; fromAss
   const events = readEvents(runDir);
   const first = (type: string): number => Math.min(...events.filter((e) => e.type === type).map((e) => ms(e.at)));
   const end = Math.max(...events.filter((e) => e.type === 'task.succeeded').map((e) => ms(e.at)));
-  if (events.some((e) => e.type === 'task.failed' || e.type === 'task.skipped')) throw new Error(`${runDir}: a task failed`);
+  if (events.some((e) => e.type === 'task.failed' || e.type === 'task.skipped'))
+    throw new Error(`${runDir}: a task failed`);
   return { fromStarted: end - first('attempt.started'), fromAssigned: end - first('attempt.assigned') };
 }
 
@@ -152,7 +165,15 @@ export async function makespan(options: BenchOptions): Promise<BenchResult> {
         tasks: tasks.map((t) => ({ id: t.id, deps: t.deps, run: `sleep ${(t.ms / 1000).toFixed(3)}`, estimate: t.ms })),
       }) + '\n',
     );
-    const result: Partial<DagRun> = { dag: k, tasks: tasks.length, bound: lb.bound, criticalPath: lb.criticalPath, criticalTasks: lb.criticalTasks, work: lb.work, lateNotices: 0 };
+    const result: Partial<DagRun> = {
+      dag: k,
+      tasks: tasks.length,
+      bound: lb.bound,
+      criticalPath: lb.criticalPath,
+      criticalTasks: lb.criticalTasks,
+      work: lb.work,
+      lateNotices: 0,
+    };
     // Alternate which mode goes first, so drift in machine load does not favour one.
     const modes = (k % 2 === 0 ? ['eager', 'waves'] : ['waves', 'eager']) as ('eager' | 'waves')[];
     for (const mode of modes) {
@@ -161,10 +182,18 @@ export async function makespan(options: BenchOptions): Promise<BenchResult> {
       const t = await swarmRun({ config, runDir, cwd: dir, mode });
       const m = measuredMakespan(runDir);
       result.lateNotices! += noticeLagsMs(runDir).filter((l) => l > 100).length;
-      result[mode] = { makespan: m.fromStarted, fromAssigned: m.fromAssigned, ratio: m.fromStarted / lb.bound, simulated: simulate(tasks, WORKERS, mode) / lb.bound, wallMs: t.wallMs };
+      result[mode] = {
+        makespan: m.fromStarted,
+        fromAssigned: m.fromAssigned,
+        ratio: m.fromStarted / lb.bound,
+        simulated: simulate(tasks, WORKERS, mode) / lb.bound,
+        wallMs: t.wallMs,
+      };
       if (mode === 'eager') {
         const over = tasks.map((task) => {
-          const r = JSON.parse(fs.readFileSync(path.join(runDir, 'tasks', task.id, '1', 'result.json'), 'utf8')) as { duration_ms: number };
+          const r = JSON.parse(fs.readFileSync(path.join(runDir, 'tasks', task.id, '1', 'result.json'), 'utf8')) as {
+            duration_ms: number;
+          };
           return r.duration_ms - task.ms;
         });
         result.attemptOverheadMs = mean(over);

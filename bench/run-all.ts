@@ -4,7 +4,18 @@
 import { agentTurns } from './agent-turns.js';
 import { dashboard } from './dashboard.js';
 import { dispatchLatency } from './dispatch-latency.js';
-import { buildInfo, cleanup, formatTable, machineInfo, otherBenchmarks, parseOptions, requireBuild, writeResults, type BenchOptions, type BenchResult } from './lib.js';
+import {
+  buildInfo,
+  cleanup,
+  formatTable,
+  machineInfo,
+  otherBenchmarks,
+  parseOptions,
+  requireBuild,
+  writeResults,
+  type BenchOptions,
+  type BenchResult,
+} from './lib.js';
 import { makeJ8 } from './make-j8.js';
 import { makespan } from './makespan.js';
 import { scale } from './scale.js';
@@ -25,9 +36,15 @@ async function main(): Promise<void> {
   const selected = BENCHMARKS.filter(([name]) => !only || only.has(name));
   requireBuild();
   const machine = machineInfo();
-  options.log(`fileswarm benchmarks${options.quick ? ' (--quick: NOT final numbers)' : ''}: ${selected.map(([n]) => n).join(', ')}`);
-  options.log(`build: ${buildInfo?.head?.slice(0, 7) ?? '?'}${buildInfo?.dirtySrc ? ' + uncommitted src changes' : ''}, dist built ${buildInfo?.distBuiltAt ?? '?'}`);
-  options.log(`machine: ${String(machine.nproc)} cpus (${String(machine.cpu)}), node ${String(machine.node)}, load ${(machine.loadavg as number[]).map((l) => l.toFixed(2)).join(' ')}`);
+  options.log(
+    `fileswarm benchmarks${options.quick ? ' (--quick: NOT final numbers)' : ''}: ${selected.map(([n]) => n).join(', ')}`,
+  );
+  options.log(
+    `build: ${buildInfo?.head?.slice(0, 7) ?? '?'}${buildInfo?.dirtySrc ? ' + uncommitted src changes' : ''}, dist built ${buildInfo?.distBuiltAt ?? '?'}`,
+  );
+  options.log(
+    `machine: ${String(machine.nproc)} cpus (${String(machine.cpu)}), node ${String(machine.node)}, load ${(machine.loadavg as number[]).map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   // Another benchmark suite running at the same time would distort these numbers: look for one
   // every 5 s and say so in the results.
@@ -59,8 +76,20 @@ async function main(): Promise<void> {
     for (const n of r.notes) out.write(`  - ${n}\n`);
   }
   for (const f of failures) out.write(`\n${f.name} FAILED:\n${f.error}\n`);
-  out.write(concurrent.size ? `\nWARNING: other benchmark runs were seen during this one (numbers distorted): ${[...concurrent].join('; ')}\n` : '\nNo other benchmark run was seen during this one.\n');
-  const file = writeResults('all', { machine, build: buildInfo, concurrentBenchmarks: [...concurrent], quick: options.quick, loadavgAfter: machineInfo().loadavg, results, failures });
+  out.write(
+    concurrent.size
+      ? `\nWARNING: other benchmark runs were seen during this one (numbers distorted): ${[...concurrent].join('; ')}\n`
+      : '\nNo other benchmark run was seen during this one.\n',
+  );
+  const file = writeResults('all', {
+    machine,
+    build: buildInfo,
+    concurrentBenchmarks: [...concurrent],
+    quick: options.quick,
+    loadavgAfter: machineInfo().loadavg,
+    results,
+    failures,
+  });
   out.write(`\nraw results: ${file}\n`);
   cleanup();
   if (failures.length > 0) process.exitCode = 1;

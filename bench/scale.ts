@@ -69,10 +69,20 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
   writeConfig(config, { workers: WORKERS, tasks: tasks.map((t) => ({ ...t, run: 'true' })) });
   const runDir = path.join(dir, 'run');
   const limitMs = hardLimitMs();
-  options.log(`scale: ${n} tasks (${shape.edges} edges, ${shape.waves} waves), ${WORKERS} workers, stopped after ${limitMs / 60_000} min`);
+  options.log(
+    `scale: ${n} tasks (${shape.edges} edges, ${shape.waves} waves), ${WORKERS} workers, stopped after ${limitMs / 60_000} min`,
+  );
 
   await settle();
-  const run = await swarmRun({ config, runDir, cwd: dir, workers: WORKERS, pollRss: 200, timeoutMs: limitMs, allowFailure: true });
+  const run = await swarmRun({
+    config,
+    runDir,
+    cwd: dir,
+    workers: WORKERS,
+    pollRss: 200,
+    timeoutMs: limitMs,
+    allowFailure: true,
+  });
   const peakMiB = run.peakRssKiB! / 1024;
   // VmRSS samples up to the 10-minute mark (VmHWM is not sampled separately; the max VmRSS seen is close).
   const rssAt10MinMiB = Math.max(...run.rssSamples!.filter(([t]) => t <= REPORT_LIMIT_MS).map(([, kib]) => kib)) / 1024;
@@ -80,12 +90,18 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
   const finished = events.find((e) => e.type === 'run.finished');
   const succeeded = events.filter((e) => e.type === 'task.succeeded').length;
   const runStart = ms(events[0]!.at);
-  const succeededBy10Min = events.filter((e) => e.type === 'task.succeeded' && ms(e.at) - runStart <= REPORT_LIMIT_MS).length;
+  const succeededBy10Min = events.filter(
+    (e) => e.type === 'task.succeeded' && ms(e.at) - runStart <= REPORT_LIMIT_MS,
+  ).length;
   const eventsBytes = fs.statSync(path.join(runDir, 'events.jsonl')).size;
-  options.log(`  run: ${(run.wallMs / 1000).toFixed(1)} s, ${succeeded}/${n} succeeded, peak RSS ${peakMiB.toFixed(0)} MiB${run.timedOut ? ' (stopped at the time limit)' : ''}`);
+  options.log(
+    `  run: ${(run.wallMs / 1000).toFixed(1)} s, ${succeeded}/${n} succeeded, peak RSS ${peakMiB.toFixed(0)} MiB${run.timedOut ? ' (stopped at the time limit)' : ''}`,
+  );
   const throughput = throughputByDecile(runDir);
   const lags = noticeLagsMs(runDir, events);
-  const lagByDecile = Array.from({ length: 10 }, (_, d) => median(lags.slice(Math.floor((d * lags.length) / 10), Math.floor(((d + 1) * lags.length) / 10))));
+  const lagByDecile = Array.from({ length: 10 }, (_, d) =>
+    median(lags.slice(Math.floor((d * lags.length) / 10), Math.floor(((d + 1) * lags.length) / 10))),
+  );
 
   // Reference: node start-up + loading the CLI's modules, 3 times.
   const bare: number[] = [];
@@ -97,7 +113,10 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
   if (finished) {
     await settle();
     for (let i = 0; i < 3; i++) {
-      const r = await timed(process.execPath, [CLI, 'resume', runDir], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+      const r = await timed(process.execPath, [CLI, 'resume', runDir], {
+        cwd: dir,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       if (r.code !== 0) {
         resumeError = `swarm resume exited ${r.code}: ${r.stderr.slice(0, 2000)}`;
         break;
@@ -114,7 +133,8 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
     metric('run wall time', round(run.wallMs / 1000, 1), 's', REPORT_LIMIT_MS / 1000),
     metric('run per task', round(run.wallMs / Math.max(1, succeeded), 2), 'ms'),
   ];
-  if (resumes.length > 0) metrics.push(metric('swarm resume (finished run, median of 3)', round(median(resumes) / 1000, 2), 's', 3));
+  if (resumes.length > 0)
+    metrics.push(metric('swarm resume (finished run, median of 3)', round(median(resumes) / 1000, 2), 's', 3));
   metrics.push(metric('node cli.js --version (reference)', round(median(bare) / 1000, 2), 's'));
 
   const notes = [
@@ -122,8 +142,8 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
     !run.timedOut && !finished
       ? `The run did NOT finish: swarm run exited ${String(run.code ?? run.signal)} after ${(run.wallMs / 1000).toFixed(0)} s (stopped from outside?) with ${succeeded}/${n} tasks succeeded; the peak RSS is of that part of the run. stderr: ${run.stderr.slice(-500)}`
       : run.timedOut
-      ? `The run did NOT finish within ${limitMs / 60_000} min: ${succeeded}/${n} tasks had succeeded when it was stopped; the peak RSS is of that part of the run, and resume was not timed (a resume would continue the run).`
-      : `The run finished (${String(finished?.outcome)}) in ${(run.wallMs / 1000).toFixed(1)} s.`,
+        ? `The run did NOT finish within ${limitMs / 60_000} min: ${succeeded}/${n} tasks had succeeded when it was stopped; the peak RSS is of that part of the run, and resume was not timed (a resume would continue the run).`
+        : `The run finished (${String(finished?.outcome)}) in ${(run.wallMs / 1000).toFixed(1)} s.`,
     run.wallMs > REPORT_LIMIT_MS
       ? `After 10 minutes ${succeededBy10Min}/${n} tasks had succeeded and the largest VmRSS sampled so far was ${rssAt10MinMiB.toFixed(0)} MiB.`
       : `It finished within 10 minutes.`,
@@ -133,7 +153,10 @@ export async function scale(options: BenchOptions): Promise<BenchResult> {
     `Median delay from a result.json being written to the coordinator recording it, by tenth of the run (ms): ${lagByDecile.map((l) => l.toFixed(0)).join(', ')} (≈ 500-1000 ms means the 1 s rescan found it, not the file watcher).`,
   ];
   if (resumeError) notes.push(`swarm resume FAILED: ${resumeError}`);
-  if (resumes.length > 0) notes.push(`swarm resume: ${resumes.map((x) => x.toFixed(0)).join(', ')} ms, of which ${median(bare).toFixed(0)} ms is node start-up and module loading (\`cli.js --version\`). It printed: "${resumeOutput.split('\n')[0]}".`);
+  if (resumes.length > 0)
+    notes.push(
+      `swarm resume: ${resumes.map((x) => x.toFixed(0)).join(', ')} ms, of which ${median(bare).toFixed(0)} ms is node start-up and module loading (\`cli.js --version\`). It printed: "${resumeOutput.split('\n')[0]}".`,
+    );
   return {
     name: 'scale',
     description: `${n}-task random DAG of \`true\`, ${WORKERS} workers: coordinator peak RSS; swarm resume of the finished run`,

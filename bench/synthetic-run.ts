@@ -37,10 +37,18 @@ export interface SyntheticRunOptions {
  * coordinator left it after a crash (no coordinator file is written, so liveness is `none`).
  * @returns the run id and the number of events written.
  */
-export async function writeSyntheticRun(dir: string, options: SyntheticRunOptions): Promise<{ runId: string; events: number }> {
+export async function writeSyntheticRun(
+  dir: string,
+  options: SyntheticRunOptions,
+): Promise<{ runId: string; events: number }> {
   const { seed = 4242, failEvery = 0, workers = 8 } = options;
   const dag = randomDag(options.tasks, seed);
-  const config = ConfigSchema.parse({ version: 1, workers, git: { isolation: 'none' }, tasks: dag.map((t) => ({ ...t, run: 'true' })) });
+  const config = ConfigSchema.parse({
+    version: 1,
+    workers,
+    git: { isolation: 'none' },
+    tasks: dag.map((t) => ({ ...t, run: 'true' })),
+  });
   const plan = validatePlan(config.tasks ?? [], config);
   if (!plan.ok) throw new Error(`synthetic plan invalid: ${plan.error[0]?.message}`);
   const paths = new RunPaths(dir);
@@ -63,8 +71,23 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
   writeJsonAtomicSync(paths.runJson, runJson);
 
   const log = new EventLog(paths, initialState(), 60_000);
-  log.append({ type: 'run.started', run_id: runId, goal: runJson.goal, pid: process.pid, host: 'synthetic', base_commit: null, integration_branch: null, budget: { max_cost_usd: null, max_tokens: null }, planner_usage: null });
-  log.append({ type: 'plan.created', tasks: planJson.tasks.map((t) => t.id), waves: planJson.waves, critical_path: planJson.critical_path });
+  log.append({
+    type: 'run.started',
+    run_id: runId,
+    goal: runJson.goal,
+    pid: process.pid,
+    host: 'synthetic',
+    base_commit: null,
+    integration_branch: null,
+    budget: { max_cost_usd: null, max_tokens: null },
+    planner_usage: null,
+  });
+  log.append({
+    type: 'plan.created',
+    tasks: planJson.tasks.map((t) => t.id),
+    waves: planJson.waves,
+    critical_path: planJson.critical_path,
+  });
   const hasDependents = new Set(planJson.tasks.flatMap((t) => t.deps));
   let sinks = 0;
   let worker = 0;
@@ -83,10 +106,19 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
     if (i >= options.finished) return; // left running
     const fails = failEvery > 0 && !hasDependents.has(t.id) && ++sinks % failEvery === 0;
     log.append({
-      type: 'attempt.finished', task: t.id, attempt: 1, outcome: fails ? 'failed' : 'succeeded', reason: fails ? 'exit-non-zero' : 'exit-zero',
-      exit_code: fails ? 1 : 0, duration_ms: 5 + (i % 50), summary: fails ? 'exited with code 1' : 'exited with code 0', usage: null,
+      type: 'attempt.finished',
+      task: t.id,
+      attempt: 1,
+      outcome: fails ? 'failed' : 'succeeded',
+      reason: fails ? 'exit-non-zero' : 'exit-zero',
+      exit_code: fails ? 1 : 0,
+      duration_ms: 5 + (i % 50),
+      summary: fails ? 'exited with code 1' : 'exited with code 0',
+      usage: null,
     });
-    log.append(fails ? { type: 'task.failed', task: t.id, reason: 'exit-non-zero' } : { type: 'task.succeeded', task: t.id });
+    log.append(
+      fails ? { type: 'task.failed', task: t.id, reason: 'exit-non-zero' } : { type: 'task.succeeded', task: t.id },
+    );
   });
   await log.close();
   return { runId, events: log.state.last_seq };

@@ -26,11 +26,29 @@ export class TmuxTerminal {
   constructor(options: { cwd: string; cols: number; rows: number; env?: Record<string, string>; command?: string[] }) {
     this.socket = `swarm-${process.pid}-${++sessions}-${Date.now().toString(36)}`;
     const env = { LANG: 'C.UTF-8', NCURSES_NO_UTF8_ACS: '1', ...options.env };
-    const args = ['-L', this.socket, '-u', '-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(options.cols), '-y', String(options.rows), '-c', options.cwd];
+    const args = [
+      '-L',
+      this.socket,
+      '-u',
+      '-f',
+      '/dev/null',
+      'new-session',
+      '-d',
+      '-s',
+      'main',
+      '-x',
+      String(options.cols),
+      '-y',
+      String(options.rows),
+      '-c',
+      options.cwd,
+    ];
     for (const [k, v] of Object.entries(env)) args.push('-e', `${k}=${v}`);
     args.push(...(options.command ?? ['sh']));
     execFileSync('tmux', args, { stdio: 'pipe' });
-    this.#socketPath = execFileSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], { encoding: 'utf8' }).trim();
+    this.#socketPath = execFileSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], {
+      encoding: 'utf8',
+    }).trim();
   }
 
   /** Sends keys by tmux name (`Enter`, `C-c`, `Up`, `q`...). */
@@ -46,13 +64,23 @@ export class TmuxTerminal {
 
   /** The visible screen, one string per row (trailing spaces removed). */
   screen(): string[] {
-    const out = execFileSync('tmux', ['-L', this.socket, 'capture-pane', '-p', '-t', 'main'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.replace(/\n$/, '').split('\n').map((l) => l.trimEnd());
+    const out = execFileSync('tmux', ['-L', this.socket, 'capture-pane', '-p', '-t', 'main'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return out
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => l.trimEnd());
   }
 
   /** Pid of the process running in the window (the shell). */
   panePid(): number {
-    return Number(execFileSync('tmux', ['-L', this.socket, 'list-panes', '-t', 'main', '-F', '#{pane_pid}'], { encoding: 'utf8' }).trim());
+    return Number(
+      execFileSync('tmux', ['-L', this.socket, 'list-panes', '-t', 'main', '-F', '#{pane_pid}'], {
+        encoding: 'utf8',
+      }).trim(),
+    );
   }
 
   /** Stops the server and everything in its window, and removes its socket file. */

@@ -10,8 +10,14 @@ import { statusCommand } from './commands/status.js';
 import { Worker } from './worker/worker.js';
 import type { Output } from './presenter/console.js';
 
-const stdout: Output = { write: (t) => void process.stdout.write(t), color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR };
-const stderr: Output = { write: (t) => void process.stderr.write(t), color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR };
+const stdout: Output = {
+  write: (t) => void process.stdout.write(t),
+  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+};
+const stderr: Output = {
+  write: (t) => void process.stderr.write(t),
+  color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+};
 
 function positiveNumber(value: string): number {
   const n = Number(value);
@@ -20,7 +26,8 @@ function positiveNumber(value: string): number {
 }
 
 /** The dashboard replaces line output only in an interactive terminal, and only if not refused. */
-const wantsDashboard = (opts: { dashboard: boolean }): boolean => opts.dashboard && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
+const wantsDashboard = (opts: { dashboard: boolean }): boolean =>
+  opts.dashboard && Boolean(process.stdout.isTTY) && Boolean(process.stdin.isTTY);
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -40,16 +47,26 @@ const program = new Command()
 
 program
   .command('run')
-  .description('run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resume with a higher cap; if the planner spent it, nothing ran), 130 stopped (resumable)')
+  .description(
+    'run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resume with a higher cap; if the planner spent it, nothing ran), 130 stopped (resumable)',
+  )
   .argument('<config>', 'swarm.yaml')
   .argument('[goal]', 'what the run is for; without tasks in the config, the planner splits it into tasks')
-  .option('--plan <file>', 'take the tasks from this YAML or JSON plan instead of the config\'s tasks:')
+  .option('--plan <file>', "take the tasks from this YAML or JSON plan instead of the config's tasks:")
   .option('--run-dir <dir>', 'create the run directory here (default: <repo>/.swarm/runs/<run-id>)')
   .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
   .addOption(new Option('--mode <mode>', 'scheduling mode (overrides the config)').choices(['eager', 'waves'] as const))
-  .option('--no-dashboard', 'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)')
+  .option(
+    '--no-dashboard',
+    'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',
+  )
   .action(async (config, goal, opts) => {
-    process.exitCode = await runCommand(config, { ...opts, dashboard: wantsDashboard(opts), ...(goal ? { goal } : {}) }, stdout, stderr);
+    process.exitCode = await runCommand(
+      config,
+      { ...opts, dashboard: wantsDashboard(opts), ...(goal ? { goal } : {}) },
+      stdout,
+      stderr,
+    );
   });
 
 program
@@ -57,16 +74,25 @@ program
   .description('continue an interrupted run from its run directory alone')
   .argument('<run-dir>', 'the run directory')
   .option('--retry-failed', 'also run failed, cancelled and skipped tasks again')
-  .option('--max-cost-usd <usd>', "set the run's cost cap (raise it to continue a run whose budget is spent)", positiveNumber)
+  .option(
+    '--max-cost-usd <usd>',
+    "set the run's cost cap (raise it to continue a run whose budget is spent)",
+    positiveNumber,
+  )
   .option('--max-tokens <n>', "set the run's token cap", positiveInt)
-  .option('--no-dashboard', 'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)')
+  .option(
+    '--no-dashboard',
+    'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',
+  )
   .action(async (runDir, opts) => {
     process.exitCode = await resumeCommand(runDir, { ...opts, dashboard: wantsDashboard(opts) }, stdout, stderr);
   });
 
 program
   .command('plan')
-  .description('plan a goal with the LLM planner without running it; writes an editable plan for `swarm run --plan`. Exit: 0 planned, 2 no valid plan, 3 the budget in the config ran out, 130 Ctrl-C')
+  .description(
+    'plan a goal with the LLM planner without running it; writes an editable plan for `swarm run --plan`. Exit: 0 planned, 2 no valid plan, 3 the budget in the config ran out, 130 Ctrl-C',
+  )
   .argument('<config>', 'swarm.yaml (its roles, planner and repository)')
   .argument('[goal]', 'what to plan (default: `goal:` of the config)')
   .option('-o, --output <file>', 'write the plan to this YAML file (default: print it)')
@@ -76,7 +102,9 @@ program
 
 program
   .command('status')
-  .description("show a run's phase, task counts, spend against its budget and each task's state (a running agent's current step); says when its coordinator is dead and how to continue")
+  .description(
+    "show a run's phase, task counts, spend against its budget and each task's state (a running agent's current step); says when its coordinator is dead and how to continue",
+  )
   .argument('<run-dir>', 'the run directory')
   .option('--json', 'print JSON (with --follow: then one JSON event per line)')
   .option('--follow', 'keep printing events until the run finishes or its coordinator stops')
@@ -86,7 +114,9 @@ program
 
 program
   .command('dashboard')
-  .description('watch a run in the terminal, live or finished: tasks by wave, detail, events, workers; pause, cancel and retry with keys')
+  .description(
+    'watch a run in the terminal, live or finished: tasks by wave, detail, events, workers; pause, cancel and retry with keys',
+  )
   .argument('[run-dir]', 'the run directory (default: the newest run under .swarm/runs/)')
   .addOption(new Option('--attached', 'internal: started by swarm run/resume').hideHelp())
   .action(async (runDir, opts) => {
@@ -108,7 +138,9 @@ program
 
 program
   .command('clean')
-  .description("remove the worktrees a run kept (failed attempts), and the refs/swarm/ refs of deleted runs; never the integration branches")
+  .description(
+    'remove the worktrees a run kept (failed attempts), and the refs/swarm/ refs of deleted runs; never the integration branches',
+  )
   .argument('[run-dir]', 'the run directory (without: only prune refs of deleted runs in this repository)')
   .option('--force', 'also remove worktrees that have uncommitted changes')
   .action((runDir, opts) => {

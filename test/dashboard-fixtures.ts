@@ -51,27 +51,45 @@ export async function startLiveRun(world: World, name = 'live'): Promise<LiveRun
     git: { isolation: 'none' },
     tasks: [
       { id: 'quick', run: 'echo quick' },
-      { id: 'wait', deps: ['quick'], run: `echo "waiting for release"; while [ ! -f ${release} ]; do sleep 0.05; done; echo released` },
+      {
+        id: 'wait',
+        deps: ['quick'],
+        run: `echo "waiting for release"; while [ ! -f ${release} ]; do sleep 0.05; done; echo released`,
+      },
       { id: 'after-wait', deps: ['wait'], run: 'true' },
     ],
   });
   const dir = world.path(name);
   const cli = startCli(['run', `${name}.yaml`, '--run-dir', name], { cwd: world.dir });
-  await waitFor(() => {
-    try {
-      return readJson<{ activity: string | null }>(path.join(dir, 'tasks/wait/1/status.json')).activity === 'waiting for release';
-    } catch {
-      return false;
-    }
-  }, 60_000, 'the wait task to run and report its activity');
+  await waitFor(
+    () => {
+      try {
+        return (
+          readJson<{ activity: string | null }>(path.join(dir, 'tasks/wait/1/status.json')).activity ===
+          'waiting for release'
+        );
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    'the wait task to run and report its activity',
+  );
   // state.json is throttled (200 ms): wait until it shows the running task too.
-  await waitFor(() => {
-    try {
-      return readJson<{ tasks: Record<string, { state: string }> }>(path.join(dir, 'state.json')).tasks.wait?.state === 'running';
-    } catch {
-      return false;
-    }
-  }, 60_000, 'state.json to show wait running');
+  await waitFor(
+    () => {
+      try {
+        return (
+          readJson<{ tasks: Record<string, { state: string }> }>(path.join(dir, 'state.json')).tasks.wait?.state ===
+          'running'
+        );
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    'state.json to show wait running',
+  );
   return {
     dir,
     cli,
@@ -115,7 +133,8 @@ export async function writeLargeRun(dir: string, tasks = 10_000): Promise<string
 export async function recordGitRun(world: World, name = 'git'): Promise<string> {
   const repo = world.path(`${name}-repo`);
   fs.mkdirSync(repo);
-  const git = (...args: string[]): void => void spawnSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd: repo });
+  const git = (...args: string[]): void =>
+    void spawnSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd: repo });
   git('init', '-q', '-b', 'main');
   fs.writeFileSync(path.join(repo, 'README.md'), '# demo\n');
   git('add', '-A');

@@ -59,9 +59,17 @@ function splitKeys(keys: string): string[] {
 
 /** The screen as plain text lines (no colours), from blessed's screenshot. */
 export function screenText(screen: blessed.Widgets.Screen): string[] {
-  const shot = (screen.screenshot as unknown as (xi: number, xl: number, yi: number, yl: number) => string)(0, Number(screen.width), 0, Number(screen.height));
-  // eslint-disable-next-line no-control-regex
-  const lines = shot.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd());
+  const shot = (screen.screenshot as unknown as (xi: number, xl: number, yi: number, yl: number) => string)(
+    0,
+    Number(screen.width),
+    0,
+    Number(screen.height),
+  );
+  const lines = shot
+    // eslint-disable-next-line no-control-regex
+    .replace(/\x1b\[[0-9;]*m/g, '')
+    .split('\n')
+    .map((l) => l.trimEnd());
   if (lines.at(-1) === '') lines.pop(); // the screenshot ends with a newline
   return lines;
 }

@@ -87,7 +87,10 @@ export function runCli(args: string[], options: { cwd: string; env?: Record<stri
 
 /** Runs git in `cwd` with a test identity; returns its trimmed stdout. */
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+  return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], {
+    cwd,
+    encoding: 'utf8',
+  }).trim();
 }
 
 /**
@@ -112,7 +115,11 @@ export function runDirOf(stdout: string): string {
 }
 
 /** Polls `check` every 25 ms until it returns a truthy value; throws after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false | null, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | null,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = check();

@@ -27,7 +27,8 @@ function worktreesUnder(repo: string, dir: string): string[] {
 function removeWorktree(repo: string, worktree: string, force: boolean): { removed: boolean; line: string } {
   const status = gitTrySync(worktree, ['status', '--porcelain']);
   const dirty = status.exitCode !== 0 || status.stdout !== '';
-  if (dirty && !force) return { removed: false, line: `kept ${worktree}: it has uncommitted changes (use --force to delete them)` };
+  if (dirty && !force)
+    return { removed: false, line: `kept ${worktree}: it has uncommitted changes (use --force to delete them)` };
   gitSync(repo, ['worktree', 'remove', '--force', worktree]);
   return { removed: true, line: `removed ${worktree}${dirty ? ' (with its uncommitted changes)' : ''}` };
 }
@@ -43,7 +44,12 @@ function runIdsWithRefs(repo: string): string[] {
  * run directory no longer exists in the runs directory.
  * @returns exit code: 0, 1 if something was kept, 2 if it could not start.
  */
-export function cleanCommand(runDir: string | undefined, options: { force?: boolean }, out: Output, err: Output): number {
+export function cleanCommand(
+  runDir: string | undefined,
+  options: { force?: boolean },
+  out: Output,
+  err: Output,
+): number {
   let repo: string | undefined;
   let runsDir: string;
   let kept = 0;
@@ -57,7 +63,9 @@ export function cleanCommand(runDir: string | undefined, options: { force?: bool
     const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
     const staleAfterMs = (run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
     if (coordinatorLiveness(coordinator, staleAfterMs) === 'alive') {
-      err.write(`swarm: ${paths.root}: the run is still being coordinated (pid ${coordinator?.pid}); clean it after it stops\n`);
+      err.write(
+        `swarm: ${paths.root}: the run is still being coordinated (pid ${coordinator?.pid}); clean it after it stops\n`,
+      );
       return EXIT.cannotStart;
     }
     if (!run.integration_branch) {
@@ -89,7 +97,9 @@ export function cleanCommand(runDir: string | undefined, options: { force?: bool
     }
     kept += keptHere;
     if (keptHere > 0) continue; // its refs keep the commits of what was kept
-    const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', `refs/swarm/${id}/`]).split('\n').filter(Boolean);
+    const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', `refs/swarm/${id}/`])
+      .split('\n')
+      .filter(Boolean);
     for (const ref of refs) gitSync(repo, ['update-ref', '-d', ref]);
     out.write(`pruned ${refs.length} ref(s) of deleted run ${id} (its branch swarm/${id} is kept, if it exists)\n`);
   }

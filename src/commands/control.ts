@@ -10,7 +10,14 @@ import { sleep } from '../util/process.js';
 import { EXIT } from './session.js';
 
 /** Creates the request; prints its id. With `wait` (ms), waits for its `control.applied` event. */
-export async function controlCommand(runDir: string, action: string, task: string | undefined, options: { wait?: number }, out: Output, err: Output): Promise<number> {
+export async function controlCommand(
+  runDir: string,
+  action: string,
+  task: string | undefined,
+  options: { wait?: number },
+  out: Output,
+  err: Output,
+): Promise<number> {
   const paths = new RunPaths(runDir);
   if (!fs.existsSync(paths.runJson)) {
     err.write(`swarm: ${paths.root}: not a run directory (no run.json)\n`);

@@ -33,7 +33,8 @@ export function newestRun(cwd: string): { dir: string } | { error: string } {
   } catch {
     // no runs directory
   }
-  if (names.length === 0) return { error: `${runs}: no run here (start one with \`swarm run\`, or name a run directory)` };
+  if (names.length === 0)
+    return { error: `${runs}: no run here (start one with \`swarm run\`, or name a run directory)` };
   names.sort();
   return { dir: path.join(runs, names.at(-1)!) };
 }
@@ -48,7 +49,12 @@ function checkRunDir(dir: string): string | undefined {
 }
 
 /** `swarm dashboard`: runs until the user quits (exit 0), or refuses (exit 2). */
-export async function dashboardCommand(runDir: string | undefined, options: DashboardCommandOptions, out: Output, err: Output): Promise<number> {
+export async function dashboardCommand(
+  runDir: string | undefined,
+  options: DashboardCommandOptions,
+  out: Output,
+  err: Output,
+): Promise<number> {
   let dir = runDir;
   if (dir === undefined) {
     const found = newestRun(process.cwd());
@@ -64,7 +70,9 @@ export async function dashboardCommand(runDir: string | undefined, options: Dash
     return EXIT.cannotStart;
   }
   if (!process.stdout.isTTY || !process.stdin.isTTY) {
-    err.write(`swarm: the dashboard needs a terminal (stdin and stdout); without one use \`swarm status ${path.resolve(dir)} --follow\`\n`);
+    err.write(
+      `swarm: the dashboard needs a terminal (stdin and stdout); without one use \`swarm status ${path.resolve(dir)} --follow\`\n`,
+    );
     return EXIT.cannotStart;
   }
 
@@ -102,7 +110,8 @@ export async function dashboardCommand(runDir: string | undefined, options: Dash
   await dashboard.closed;
   // The terminal is back: leave the one command the user may need where they can copy it.
   const resume = dashboard.source.model.header(Date.now()).resumeCommand;
-  if (resume && !attached) out.write(`the run is not finished and no coordinator is running it; continue with:\n  ${resume}\n`);
+  if (resume && !attached)
+    out.write(`the run is not finished and no coordinator is running it; continue with:\n  ${resume}\n`);
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', quit);
   process.off('SIGHUP', quit);
@@ -111,7 +120,11 @@ export async function dashboardCommand(runDir: string | undefined, options: Dash
 
 /** Whether an error from opening a run is about the directory (a message, exit 2) rather than a bug. */
 function isRunError(e: unknown): boolean {
-  return e instanceof ProtocolFileError || (e instanceof Error && (e.name === 'NotARunError' || e instanceof SyntaxError || /event log gap|names unknown task/.test(e.message)));
+  return (
+    e instanceof ProtocolFileError ||
+    (e instanceof Error &&
+      (e.name === 'NotARunError' || e instanceof SyntaxError || /event log gap|names unknown task/.test(e.message)))
+  );
 }
 
 /**
@@ -119,6 +132,11 @@ function isRunError(e: unknown): boolean {
  * command (node start-up and module loading) and to the first full frame.
  */
 function writeTrace(file: string, dashboard: Dashboard, openedAt: number): void {
-  const record = { command_ms: openedAt, first_frame_ms: performance.now(), open: dashboard.source.openStats, tasks: dashboard.source.model.plan.tasks.length };
+  const record = {
+    command_ms: openedAt,
+    first_frame_ms: performance.now(),
+    open: dashboard.source.openStats,
+    tasks: dashboard.source.model.plan.tasks.length,
+  };
   fs.writeFileSync(file, JSON.stringify(record) + '\n');
 }

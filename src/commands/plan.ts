@@ -23,7 +23,13 @@ export interface PlanOptions {
  * `<repo>/.swarm/plans/<id>/planner.json`. Exit 0 with a plan, 2 when planning failed, 3 when
  * the config's budget left too little for a request, 130 on Ctrl-C.
  */
-export async function planCommand(configFile: string, goalArg: string | undefined, options: PlanOptions, out: Output, err: Output): Promise<number> {
+export async function planCommand(
+  configFile: string,
+  goalArg: string | undefined,
+  options: PlanOptions,
+  out: Output,
+  err: Output,
+): Promise<number> {
   const loaded = loadConfig(configFile);
   if (!loaded.ok) {
     for (const i of loaded.error) err.write(`swarm: ${formatIssue(i)}\n`);
@@ -57,7 +63,8 @@ export async function planCommand(configFile: string, goalArg: string | undefine
   const planned = await planWithTranscript(config, goal, repo, transcript, log);
   if (!planned.ok) {
     err.write(`swarm: ${planned.error.message}\n`);
-    if (planned.error.why === 'budget') err.write(`swarm: raise the budget in ${configFile} (the planner is held to it too) and plan again\n`);
+    if (planned.error.why === 'budget')
+      err.write(`swarm: raise the budget in ${configFile} (the planner is held to it too) and plan again\n`);
     return { 'cannot-start': EXIT.cannotStart, interrupted: EXIT.stopped, budget: EXIT.budget }[planned.error.why];
   }
   const { tasks, plan, transcript: t } = planned.value;

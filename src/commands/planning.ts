@@ -15,19 +15,29 @@ import { err, type Result } from '../util/result.js';
  * The API keys a run needs and the environment lacks, as messages naming the variable and the
  * config key that names it: the planner's (when planning) and each agent role's that a task uses.
  */
-export function missingKeys(config: Config, planning: boolean, tasks: readonly ResolvedTask[], env: NodeJS.ProcessEnv = process.env): string[] {
+export function missingKeys(
+  config: Config,
+  planning: boolean,
+  tasks: readonly ResolvedTask[],
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const need = new Map<string, string>(); // variable → the first config key that names it
   const add = (variable: string, key: string): void => void (need.has(variable) || need.set(variable, key));
   if (planning) {
     add(config.planner.api_key_env, 'planner.api_key_env');
-    for (const role of agentRoles(config) ?? []) add(config.roles[role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${role}.api_key_env`);
+    for (const role of agentRoles(config) ?? [])
+      add(config.roles[role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${role}.api_key_env`);
   }
   for (const t of tasks) {
-    if (t.backend === 'anthropic' && t.role !== null) add(config.roles[t.role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${t.role}.api_key_env`);
+    if (t.backend === 'anthropic' && t.role !== null)
+      add(config.roles[t.role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${t.role}.api_key_env`);
   }
   return [...need]
     .filter(([variable]) => !env[variable])
-    .map(([variable, key]) => `the environment variable ${variable} is not set: it holds the Anthropic API key (${key}); keys are never read from the YAML`);
+    .map(
+      ([variable, key]) =>
+        `the environment variable ${variable} is not set: it holds the Anthropic API key (${key}); keys are never read from the YAML`,
+    );
 }
 
 /** Why planning gave no plan: a message for the user, and why (which sets the exit code). */
@@ -42,23 +52,40 @@ export interface PlanningStopped {
  * in every case (planned, invalid, API error, Ctrl-C). Returns the plan, or a message for the user
  * that lists the last answer's problems and where the transcript is.
  */
-export async function planWithTranscript(config: Config, goal: string, repo: string, transcriptFile: string, out: Output): Promise<Result<Planned, PlanningStopped>> {
+export async function planWithTranscript(
+  config: Config,
+  goal: string,
+  repo: string,
+  transcriptFile: string,
+  out: Output,
+): Promise<Result<Planned, PlanningStopped>> {
   const client = makeClient(config.planner);
   if (!client.ok) return err({ message: client.error, why: 'cannot-start' });
   const controller = new AbortController();
   const onInterrupt = (): void => controller.abort(new Error('interrupted'));
   process.on('SIGINT', onInterrupt);
   try {
-    const result = await planGoal({ goal, config, repo, client: client.value, signal: controller.signal, onProgress: (line) => out.write(`${line}\n`) });
+    const result = await planGoal({
+      goal,
+      config,
+      repo,
+      client: client.value,
+      signal: controller.signal,
+      onProgress: (line) => out.write(`${line}\n`),
+    });
     const transcript = result.ok ? result.value.transcript : result.error.transcript;
     fs.mkdirSync(path.dirname(transcriptFile), { recursive: true });
     writeJsonAtomicSync(transcriptFile, transcript);
     if (result.ok) return result;
     const problems = result.error.errors.map((e) => `\n  - ${e}`).join('');
-    const why = transcript.outcome === 'interrupted' ? 'interrupted' : transcript.outcome === 'budget-exhausted' ? 'budget' : 'cannot-start';
+    const why =
+      transcript.outcome === 'interrupted'
+        ? 'interrupted'
+        : transcript.outcome === 'budget-exhausted'
+          ? 'budget'
+          : 'cannot-start';
     return err({ message: `${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`, why });
   } finally {
     process.off('SIGINT', onInterrupt);
   }
 }
-

@@ -105,12 +105,18 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     plan = rest;
   }
   if (planning && !agentRoles(config)) {
-    return refuse(err, [loaded.value.doc.issue(['roles'], 'planning a goal needs an agent role (e.g. `coder: {backend: anthropic}`), or give tasks')]);
+    return refuse(err, [
+      loaded.value.doc.issue(
+        ['roles'],
+        'planning a goal needs an agent role (e.g. `coder: {backend: anthropic}`), or give tasks',
+      ),
+    ]);
   }
   const keys = missingKeys(config, planning, plan?.tasks ?? []);
   if (keys.length > 0) return refuse(err, keys.join('\nswarm: '));
   const isolate = config.git.isolation === 'worktree' && target.git;
-  if (config.git.required && !target.git) return refuse(err, `${repo} is not a git repository, and git.required is true`);
+  if (config.git.required && !target.git)
+    return refuse(err, `${repo} is not a git repository, and git.required is true`);
   if (isolate) {
     const version = checkGitVersion();
     if (!version.ok) return refuse(err, version.error);
@@ -122,7 +128,10 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     return refuse(err, `${root}: --run-dir names a file, not a directory`);
   }
   if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
-    return refuse(err, `${root}: the run directory already exists and is not empty (use \`swarm resume ${root}\` to continue a run)`);
+    return refuse(
+      err,
+      `${root}: the run directory already exists and is not empty (use \`swarm resume ${root}\` to continue a run)`,
+    );
   }
   const paths = new RunPaths(root);
   const created = !fs.existsSync(root);
@@ -147,17 +156,26 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
           err.write(`swarm: ${planned.error.message}; nothing was run\n`);
           return EXIT.stopped;
         case 'budget':
-          err.write(`swarm: ${planned.error.message}\nswarm: nothing was run: raise the budget in ${configFile} and run again\n`);
+          err.write(
+            `swarm: ${planned.error.message}\nswarm: nothing was run: raise the budget in ${configFile} and run again\n`,
+          );
           return EXIT.budget;
       }
     }
     resolved = planned.value.plan;
-    planner = { model: planned.value.transcript.model, requests: planned.value.transcript.turns.length, usage: planned.value.transcript.usage };
+    planner = {
+      model: planned.value.transcript.model,
+      requests: planned.value.transcript.turns.length,
+      usage: planned.value.transcript.usage,
+    };
   }
 
   let git: GitRun | undefined;
   if (isolate) {
-    const prepared = prepareGitRun(repo, id, { base: config.git.base, includeUncommitted: config.git.include_uncommitted });
+    const prepared = prepareGitRun(repo, id, {
+      base: config.git.base,
+      includeUncommitted: config.git.include_uncommitted,
+    });
     if (!prepared.ok) {
       lock.value.release();
       // Nothing but the lock (and the planner's transcript) was written.
@@ -167,7 +185,9 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     git = prepared.value.git;
     for (const w of prepared.value.warnings) err.write(`swarm: warning: ${w}\n`);
   } else if (config.git.isolation === 'worktree') {
-    err.write(`swarm: warning: ${repo} is not a git repository: tasks run in place, without worktrees (set git.isolation: none to silence this)\n`);
+    err.write(
+      `swarm: warning: ${repo} is not a git repository: tasks run in place, without worktrees (set git.isolation: none to silence this)\n`,
+    );
   }
 
   const { tasks: _tasks, ...configSnapshot } = config;
@@ -187,7 +207,10 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
   writeJsonAtomicSync(paths.planJson, planJson);
   writeJsonAtomicSync(paths.runJson, runJson);
   if (!planner) out.write(`run ${id}\nrun directory: ${paths.root}\n`);
-  else out.write(`plan: ${resolved.tasks.length} tasks in ${resolved.waves} wave(s), ${planner.requests} planner request(s), $${planner.usage.cost_usd.toFixed(4)}\n`);
+  else
+    out.write(
+      `plan: ${resolved.tasks.length} tasks in ${resolved.waves} wave(s), ${planner.requests} planner request(s), $${planner.usage.cost_usd.toFixed(4)}\n`,
+    );
   return session(paths, runJson, planJson, 'run', {}, lock.value, options, out, err);
 }
 
@@ -223,12 +246,24 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
   }
   if (state.phase === 'finished' && !options.retryFailed) {
     lock.value.release();
-    out.write(`run ${snapshot.run.id} already finished: ${state.outcome}${state.outcome === 'failed' ? ` (use \`swarm resume --retry-failed ${paths.root}\` to run failed tasks again)` : ''}\n`);
+    out.write(
+      `run ${snapshot.run.id} already finished: ${state.outcome}${state.outcome === 'failed' ? ` (use \`swarm resume --retry-failed ${paths.root}\` to run failed tasks again)` : ''}\n`,
+    );
     return state.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
   }
   out.write(`resuming run ${snapshot.run.id}\nrun directory: ${paths.root}\n`);
   const budget = { max_cost_usd: options.maxCostUsd, max_tokens: options.maxTokens };
-  return session(paths, snapshot.run, snapshot.plan, 'resume', { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests, budget }, lock.value, options, out, err);
+  return session(
+    paths,
+    snapshot.run,
+    snapshot.plan,
+    'resume',
+    { state, retryFailed: options.retryFailed ?? false, appliedRequests: snapshot.appliedRequests, budget },
+    lock.value,
+    options,
+    out,
+    err,
+  );
 }
 
 /** Where the merged work is and how to take it (git isolation), for the end of a run and status. */
@@ -253,7 +288,12 @@ async function session(
   run: RunJson,
   plan: PlanJson,
   command: 'run' | 'resume',
-  resume: { state?: RunState; retryFailed?: boolean; appliedRequests?: ReadonlySet<string>; budget?: { max_cost_usd?: number; max_tokens?: number } },
+  resume: {
+    state?: RunState;
+    retryFailed?: boolean;
+    appliedRequests?: ReadonlySet<string>;
+    budget?: { max_cost_usd?: number; max_tokens?: number };
+  },
   lock: RunLock,
   ui: UiOptions,
   out: Output,
@@ -264,7 +304,11 @@ async function session(
   const presenter = new ConsolePresenter(out, Date.now(), command === 'resume');
   // The run's last line, when it comes while the dashboard is open: printed once it is closed.
   const held: string[] = [];
-  const holding = new ConsolePresenter({ write: (t) => void held.push(t), color: out.color }, Date.now(), command === 'resume');
+  const holding = new ConsolePresenter(
+    { write: (t) => void held.push(t), color: out.color },
+    Date.now(),
+    command === 'resume',
+  );
   let dashboard: AttachedDashboard | undefined;
   log.listen((e, state) => {
     if (!dashboard?.open) presenter.onEvent(e, state);
@@ -317,8 +361,14 @@ async function session(
     dashboard = new AttachedDashboard(paths.root, onInterrupt);
     void dashboard.closed.then((how) => {
       if (coordinatorDone) return;
-      const why = how.error ? `the dashboard could not start (${how.error})` : how.code === 0 ? 'dashboard closed' : `the dashboard exited (${how.signal ?? `code ${how.code}`})`;
-      presenter.notice(`${why}; the run goes on here, one line per event (Ctrl-C stops dispatching). Watch it again with: swarm dashboard ${paths.root}`);
+      const why = how.error
+        ? `the dashboard could not start (${how.error})`
+        : how.code === 0
+          ? 'dashboard closed'
+          : `the dashboard exited (${how.signal ?? `code ${how.code}`})`;
+      presenter.notice(
+        `${why}; the run goes on here, one line per event (Ctrl-C stops dispatching). Watch it again with: swarm dashboard ${paths.root}`,
+      );
     });
   }
   try {
@@ -340,8 +390,15 @@ async function session(
     if (exit.why === 'budget') {
       const b = log.state.budget;
       const spent = log.state.usage;
-      const caps = [b.max_cost_usd !== null ? `$${spent.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null, b.max_tokens !== null ? `${totalTokens(spent)} of ${b.max_tokens} tokens` : null].filter(Boolean).join(', ');
-      out.write(`budget exhausted (${caps} spent); raise the cap and continue with: swarm resume ${raisedCapOptions(b)} ${paths.root}\n`);
+      const caps = [
+        b.max_cost_usd !== null ? `$${spent.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null,
+        b.max_tokens !== null ? `${totalTokens(spent)} of ${b.max_tokens} tokens` : null,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      out.write(
+        `budget exhausted (${caps} spent); raise the cap and continue with: swarm resume ${raisedCapOptions(b)} ${paths.root}\n`,
+      );
       return EXIT.budget;
     }
     out.write(`stopped (${exit.why}); continue with: swarm resume ${paths.root}\n`);

@@ -3,7 +3,13 @@
 import { totalTokens } from '../protocol/usage.js';
 import prettyMs from 'pretty-ms';
 import { readJsonFile } from '../protocol/files.js';
-import { coordinatorLiveness, parseEvents, loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
+import {
+  coordinatorLiveness,
+  parseEvents,
+  loadRun,
+  type CoordinatorLiveness,
+  type RunSnapshot,
+} from '../protocol/run-reader.js';
 import { formatCost, formatDuration, formatTokens } from '../dashboard/format.js';
 import { coordinatorPhrase, RunModel } from '../dashboard/model.js';
 import { readLiveAttempts } from '../dashboard/source.js';
@@ -66,14 +72,32 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
   const h = model.header(now);
   const tasks: TaskStatus[] = model.plan.tasks.map((t) => {
     const r = model.row(t.id, now);
-    return { id: r.id, title: r.title, role: r.role, state: r.state, wave: r.wave, critical: r.critical, attempts: r.attempts, duration_ms: r.duration_ms, cost_usd: r.cost_usd, note: r.note, worker: r.worker, activity: r.activity };
+    return {
+      id: r.id,
+      title: r.title,
+      role: r.role,
+      state: r.state,
+      wave: r.wave,
+      critical: r.critical,
+      attempts: r.attempts,
+      duration_ms: r.duration_ms,
+      cost_usd: r.cost_usd,
+      note: r.note,
+      worker: r.worker,
+      activity: r.activity,
+    };
   });
   const { run, coordinator } = snap;
   return {
     run: { id: run.id, goal: run.goal, dir: snap.paths.root, created_at: run.created_at },
     phase: h.phase,
     outcome: h.outcome,
-    coordinator: { liveness: h.liveness, pid: coordinator?.pid ?? null, host: coordinator?.host ?? null, heartbeat_at: coordinator?.heartbeat_at ?? null },
+    coordinator: {
+      liveness: h.liveness,
+      pid: coordinator?.pid ?? null,
+      host: coordinator?.host ?? null,
+      heartbeat_at: coordinator?.heartbeat_at ?? null,
+    },
     resume_command: h.resumeCommand,
     counts: { ...h.counts },
     total: tasks.length,
@@ -93,8 +117,15 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   const lines: string[] = [];
   lines.push(`run ${r.run.id}${r.run.goal ? `: ${r.run.goal}` : ''}`);
   lines.push(`directory: ${r.run.dir}`);
-  const coord = coordinatorPhrase(r.coordinator.liveness as CoordinatorLiveness, r.coordinator.pid === null ? undefined : { pid: r.coordinator.pid, host: r.coordinator.host ?? '', heartbeat_at: r.coordinator.heartbeat_at ?? '' });
-  lines.push(`phase: ${r.phase}${r.outcome ? ` (${r.outcome})` : ''} · ${coord}${r.elapsed_ms !== null ? ` · ${formatDuration(r.elapsed_ms)}` : ''}`);
+  const coord = coordinatorPhrase(
+    r.coordinator.liveness as CoordinatorLiveness,
+    r.coordinator.pid === null
+      ? undefined
+      : { pid: r.coordinator.pid, host: r.coordinator.host ?? '', heartbeat_at: r.coordinator.heartbeat_at ?? '' },
+  );
+  lines.push(
+    `phase: ${r.phase}${r.outcome ? ` (${r.outcome})` : ''} · ${coord}${r.elapsed_ms !== null ? ` · ${formatDuration(r.elapsed_ms)}` : ''}`,
+  );
   const c = r.counts;
   const done = (c.succeeded ?? 0) + (c.failed ?? 0) + (c.skipped ?? 0) + (c.cancelled ?? 0);
   lines.push(
@@ -103,26 +134,38 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   if (r.usage || r.budget) {
     const cost = r.usage?.cost_usd != null ? formatCost(r.usage.cost_usd) : '—';
     const cap = r.budget?.max_cost_usd != null ? ` of ${formatCost(r.budget.max_cost_usd)}` : '';
-    const tokens = r.usage ? ` · ${formatTokens(totalTokens(r.usage))} tokens${r.budget?.max_tokens != null ? ` of ${formatTokens(r.budget.max_tokens)}` : ''}` : '';
+    const tokens = r.usage
+      ? ` · ${formatTokens(totalTokens(r.usage))} tokens${r.budget?.max_tokens != null ? ` of ${formatTokens(r.budget.max_tokens)}` : ''}`
+      : '';
     lines.push(`cost: ${cost}${cap}${tokens}${r.budget?.exhausted ? ' · budget exhausted' : ''}`);
   }
   if (integration) lines.push(integration.trimEnd());
-  if (r.resume_command) lines.push(`the run is not finished and no coordinator is running it; continue with:\n  ${r.resume_command}`);
+  if (r.resume_command)
+    lines.push(`the run is not finished and no coordinator is running it; continue with:\n  ${r.resume_command}`);
   lines.push('');
   const width = Math.max(4, ...r.tasks.map((t) => t.id.length));
   const costs = r.tasks.some((t) => t.cost_usd !== null);
-  lines.push(`${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}${costs ? `  ${'COST'.padStart(7)}` : ''}  NOTE`);
+  lines.push(
+    `${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}${costs ? `  ${'COST'.padStart(7)}` : ''}  NOTE`,
+  );
   for (const t of r.tasks) {
     const dur = t.duration_ms === null ? '' : prettyMs(t.duration_ms, { secondsDecimalDigits: 1 });
     const note = t.state === 'running' ? `on ${t.worker}${t.activity ? `: ${t.activity}` : ''}` : (t.note ?? '');
     const cost = costs ? `  ${formatCost(t.cost_usd).padStart(7)}` : '';
-    lines.push(`${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}${cost}  ${note}`);
+    lines.push(
+      `${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}${cost}  ${note}`,
+    );
   }
   return lines.join('\n') + '\n';
 }
 
 /** `swarm status`: prints once, or with `follow`, prints then streams events until the run ends or its coordinator is gone. */
-export async function statusCommand(runDir: string, options: { json?: boolean; follow?: boolean }, out: Output, err: Output): Promise<number> {
+export async function statusCommand(
+  runDir: string,
+  options: { json?: boolean; follow?: boolean },
+  out: Output,
+  err: Output,
+): Promise<number> {
   let snap: RunSnapshot;
   try {
     snap = loadRun(runDir);
@@ -131,7 +174,11 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
     return EXIT.cannotStart;
   }
   const report = statusReport(snap);
-  out.write(options.json ? JSON.stringify(report, null, options.follow ? 0 : 2) + '\n' : formatStatus(report, integrationSummary(snap.run.repo, snap.state.git)));
+  out.write(
+    options.json
+      ? JSON.stringify(report, null, options.follow ? 0 : 2) + '\n'
+      : formatStatus(report, integrationSummary(snap.run.repo, snap.state.git)),
+  );
   if (!options.follow) return 0;
 
   const presenter = new ConsolePresenter(out, snap.state.started_at ? Date.parse(snap.state.started_at) : Date.now());
@@ -167,7 +214,8 @@ export async function statusCommand(runDir: string, options: { json?: boolean; f
         void watcher.close();
         // A spent budget must be raised to go on (as `swarm run` and the dashboard say).
         const raise = state.budget.exhausted ? `${raisedCapOptions(state.budget)} ` : '';
-        if (!options.json && state.phase !== 'finished') out.write(`coordinator is not running; continue with: swarm resume ${raise}${snap.paths.root}\n`);
+        if (!options.json && state.phase !== 'finished')
+          out.write(`coordinator is not running; continue with: swarm resume ${raise}${snap.paths.root}\n`);
         resolve(0);
       }
     };

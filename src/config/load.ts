@@ -38,13 +38,20 @@ function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
   for (const [name, role] of Object.entries(config.roles)) {
     if (role.backend === 'command') {
       for (const key of AGENT_ROLE_KEYS) {
-        if (role[key] !== undefined) issues.push(doc.issue(['roles', name, key], `\`${key}\` is for agent roles (backend: anthropic); role "${name}" uses backend: command`));
+        if (role[key] !== undefined)
+          issues.push(
+            doc.issue(
+              ['roles', name, key],
+              `\`${key}\` is for agent roles (backend: anthropic); role "${name}" uses backend: command`,
+            ),
+          );
       }
     } else if (role.model !== undefined && !role.price && !modelInfo(role.model)) {
       issues.push(doc.issue(['roles', name, 'model'], unknownModel(role.model)));
     }
   }
-  if (!config.planner.price && !modelInfo(config.planner.model)) issues.push(doc.issue(['planner', 'model'], unknownModel(config.planner.model)));
+  if (!config.planner.price && !modelInfo(config.planner.model))
+    issues.push(doc.issue(['planner', 'model'], unknownModel(config.planner.model)));
   return issues;
 }
 
@@ -62,7 +69,11 @@ function parseWith<S extends z.ZodType>(doc: SourceDocument, schema: S): Result<
  * Both go through the one validator; its issues are located in the file the tasks came from.
  * With `repo`, also checks that every task's `cwd` is a directory under it.
  */
-export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, repo?: string): Result<ResolvedPlan & { goal?: string }, InputIssue[]> {
+export function loadPlan(
+  loaded: LoadedConfig,
+  planFile: string | undefined,
+  repo?: string,
+): Result<ResolvedPlan & { goal?: string }, InputIssue[]> {
   let tasks: TaskSpec[];
   let goal: string | undefined;
   let doc: SourceDocument;
@@ -78,7 +89,12 @@ export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, rep
     prefix = Array.isArray(parsed.value) ? [] : ['tasks'];
   } else {
     if (loaded.config.tasks === undefined) {
-      return err([loaded.doc.issue([], 'no tasks: add a `tasks:` list, pass `--plan FILE`, or give a goal for the planner (`swarm run <config> "<goal>"`)')]);
+      return err([
+        loaded.doc.issue(
+          [],
+          'no tasks: add a `tasks:` list, pass `--plan FILE`, or give a goal for the planner (`swarm run <config> "<goal>"`)',
+        ),
+      ]);
     }
     doc = loaded.doc;
     tasks = loaded.config.tasks;
@@ -91,7 +107,8 @@ export function loadPlan(loaded: LoadedConfig, planFile: string | undefined, rep
     plan.value.tasks.forEach((t, i) => {
       if (t.cwd === null) return;
       const dir = path.resolve(repo, t.cwd);
-      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) issues.push(doc.issue([...prefix, i, 'cwd'], `directory ${dir} does not exist`));
+      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+        issues.push(doc.issue([...prefix, i, 'cwd'], `directory ${dir} does not exist`));
     });
     if (issues.length > 0) return err(issues);
   }

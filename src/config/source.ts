@@ -38,7 +38,11 @@ export class SourceDocument {
   readonly #doc: Document.Parsed;
   readonly #lines: LineCounter;
 
-  private constructor(readonly file: string, doc: Document.Parsed, lines: LineCounter) {
+  private constructor(
+    readonly file: string,
+    doc: Document.Parsed,
+    lines: LineCounter,
+  ) {
     this.#doc = doc;
     this.#lines = lines;
   }
@@ -53,7 +57,8 @@ export class SourceDocument {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
+      const why =
+        code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : (e as Error).message;
       return { issues: [{ file, field: '', message: `cannot read: ${why}` }] };
     }
     return SourceDocument.parse(file, text);

@@ -11,7 +11,12 @@ export function suggest(name: string, known: readonly string[]): string | undefi
 }
 
 /** Maps zod issues of `doc`'s data to input issues. `schema` is used to list known keys. */
-export function zodIssues(doc: SourceDocument, schema: z.ZodType, issues: readonly z.core.$ZodIssue[], prefix: FieldPath = []): InputIssue[] {
+export function zodIssues(
+  doc: SourceDocument,
+  schema: z.ZodType,
+  issues: readonly z.core.$ZodIssue[],
+  prefix: FieldPath = [],
+): InputIssue[] {
   const data = doc.toJS();
   const out: InputIssue[] = [];
   for (const issue of issues) {
@@ -50,9 +55,11 @@ function isMissing(data: unknown, path: FieldPath): boolean {
 
 function describe(issue: z.core.$ZodIssue, missing: boolean): string {
   const expected =
-    issue.code === 'invalid_type' ? issue.expected
-    : issue.code === 'invalid_value' && issue.values.length > 0 ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
-    : undefined;
+    issue.code === 'invalid_type'
+      ? issue.expected
+      : issue.code === 'invalid_value' && issue.values.length > 0
+        ? `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+        : undefined;
   if (missing) return `required field is missing${expected ? ` (expected ${expected})` : ''}`;
   if (issue.code === 'invalid_value' && expected) return `expected ${expected}`;
   return issue.message;

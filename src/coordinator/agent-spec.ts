@@ -21,7 +21,12 @@ export function agentSpecFor(role: RoleSpec, caps: Caps, source: CapSources): Ag
   const model = role.model ?? DEFAULTS.model;
   const known = modelInfo(model);
   const price = role.price
-    ? { input: role.price.input, output: role.price.output, cache_read: role.price.cache_read ?? role.price.input / 10, cache_write: role.price.cache_write ?? role.price.input * 1.25 }
+    ? {
+        input: role.price.input,
+        output: role.price.output,
+        cache_read: role.price.cache_read ?? role.price.input / 10,
+        cache_write: role.price.cache_write ?? role.price.input * 1.25,
+      }
     : known?.price;
   if (!price) throw new Error(`model "${model}" has no price`);
   return {

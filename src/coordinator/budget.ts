@@ -53,9 +53,17 @@ export function nextAttemptCaps(run: Caps, committed: Spend, share: number, role
     if (left < MIN_ATTEMPT_BUDGET.tokens) return { kind: 'exhausted', cap: 'tokens' };
     fromBudget.max_tokens = Math.min(left, Math.max(MIN_ATTEMPT_BUDGET.tokens, Math.floor(left / n)));
   }
-  const caps: Caps = { max_cost_usd: min(role.max_cost_usd, fromBudget.max_cost_usd), max_tokens: min(role.max_tokens, fromBudget.max_tokens) };
-  const from = (cap: number | null, own: number | null): CapSources['cost'] => (cap === null ? null : cap === own ? 'role' : 'budget');
-  return { kind: 'ok', caps, source: { cost: from(caps.max_cost_usd, role.max_cost_usd), tokens: from(caps.max_tokens, role.max_tokens) } };
+  const caps: Caps = {
+    max_cost_usd: min(role.max_cost_usd, fromBudget.max_cost_usd),
+    max_tokens: min(role.max_tokens, fromBudget.max_tokens),
+  };
+  const from = (cap: number | null, own: number | null): CapSources['cost'] =>
+    cap === null ? null : cap === own ? 'role' : 'budget';
+  return {
+    kind: 'ok',
+    caps,
+    source: { cost: from(caps.max_cost_usd, role.max_cost_usd), tokens: from(caps.max_tokens, role.max_tokens) },
+  };
 }
 
 /**
@@ -64,7 +72,10 @@ export function nextAttemptCaps(run: Caps, committed: Spend, share: number, role
  * spent: either cap may be the one that stopped it. Empty without caps.
  */
 export function raisedCapOptions(run: Caps): string {
-  return [run.max_cost_usd !== null ? `--max-cost-usd ${Math.ceil(run.max_cost_usd * 2)}` : null, run.max_tokens !== null ? `--max-tokens ${run.max_tokens * 2}` : null]
+  return [
+    run.max_cost_usd !== null ? `--max-cost-usd ${Math.ceil(run.max_cost_usd * 2)}` : null,
+    run.max_tokens !== null ? `--max-tokens ${run.max_tokens * 2}` : null,
+  ]
     .filter(Boolean)
     .join(' ');
 }
@@ -74,6 +85,9 @@ export function raisedCapOptions(run: Caps): string {
  * given yet (`warned`), in increasing order.
  */
 export function newWarnings(run: Caps, spent: Spend, warned: readonly number[]): number[] {
-  const pct = Math.max(run.max_cost_usd ? (100 * spent.usd) / run.max_cost_usd : 0, run.max_tokens ? (100 * spent.tokens) / run.max_tokens : 0);
+  const pct = Math.max(
+    run.max_cost_usd ? (100 * spent.usd) / run.max_cost_usd : 0,
+    run.max_tokens ? (100 * spent.tokens) / run.max_tokens : 0,
+  );
   return BUDGET_WARNINGS.filter((p) => pct >= p && !warned.includes(p));
 }

@@ -9,7 +9,12 @@ import { ControlRequestSchema, type ControlAction, type ControlRequest } from '.
  * Creates a control request. Returns its id (a ULID: requests are applied in id order).
  * The file is written atomically, so the coordinator never reads half of it.
  */
-export async function createControlRequest(paths: RunPaths, action: ControlAction, task: string | undefined, by: string): Promise<string> {
+export async function createControlRequest(
+  paths: RunPaths,
+  action: ControlAction,
+  task: string | undefined,
+  by: string,
+): Promise<string> {
   const id = ulid();
   const request: ControlRequest = { action, ...(task ? { task } : {}), by, at: new Date().toISOString() };
   fs.mkdirSync(paths.controlDir, { recursive: true });
@@ -24,7 +29,10 @@ export type PendingRequest = { id: string; request: ControlRequest } | { id: str
 export function pendingRequests(paths: RunPaths): PendingRequest[] {
   let names: string[];
   try {
-    names = fs.readdirSync(paths.controlDir).filter((n) => /^[0-9A-Z]{26}\.json$/.test(n)).sort();
+    names = fs
+      .readdirSync(paths.controlDir)
+      .filter((n) => /^[0-9A-Z]{26}\.json$/.test(n))
+      .sort();
   } catch {
     return [];
   }
@@ -33,7 +41,9 @@ export function pendingRequests(paths: RunPaths): PendingRequest[] {
     const id = name.slice(0, -5);
     try {
       const parsed = ControlRequestSchema.safeParse(JSON.parse(fs.readFileSync(paths.controlRequest(id), 'utf8')));
-      out.push(parsed.success ? { id, request: parsed.data } : { id, malformed: parsed.error.issues[0]?.message ?? 'invalid' });
+      out.push(
+        parsed.success ? { id, request: parsed.data } : { id, malformed: parsed.error.issues[0]?.message ?? 'invalid' },
+      );
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') out.push({ id, malformed: (e as Error).message });
     }

@@ -144,10 +144,13 @@ export class Coordinator {
   interrupt(): void {
     this.#interrupts++;
     if (this.#interrupts === 1) {
-      if (this.#state.phase !== 'finished' && this.#state.phase !== 'stopping') this.#o.log.append({ type: 'run.paused', reason: 'interrupt' });
+      if (this.#state.phase !== 'finished' && this.#state.phase !== 'stopping')
+        this.#o.log.append({ type: 'run.paused', reason: 'interrupt' });
       this.#stopAfterDrain ??= 'interrupt';
       if (this.#inFlight.size > 0) {
-        this.#o.notices.notice(`stopping: waiting for ${this.#inFlight.size} running attempt(s) to finish; press Ctrl-C again to cancel them`);
+        this.#o.notices.notice(
+          `stopping: waiting for ${this.#inFlight.size} running attempt(s) to finish; press Ctrl-C again to cancel them`,
+        );
       }
     } else if (this.#interrupts === 2) {
       this.#o.notices.notice(`cancelling ${this.#inFlight.size} running attempt(s)`);
@@ -159,7 +162,8 @@ export class Coordinator {
   /** Runs the session until the run finishes or stops. */
   async run(): Promise<CoordinatorExit> {
     const { paths, logger } = this.#o;
-    for (const dir of [paths.controlDir, paths.workersDir, paths.tasksDir, paths.logsDir]) fs.mkdirSync(dir, { recursive: true });
+    for (const dir of [paths.controlDir, paths.workersDir, paths.tasksDir, paths.logsDir])
+      fs.mkdirSync(dir, { recursive: true });
     this.#writeCoordinatorJson();
     this.#heartbeat = setInterval(() => {
       try {
@@ -204,12 +208,27 @@ export class Coordinator {
   /** Events of a new run: run.started, plan.created, and the first ready tasks. */
   #startEvents(): void {
     const { run, plan, log } = this.#o;
-    const budget = { max_cost_usd: this.#config.budget.max_cost_usd ?? null, max_tokens: this.#config.budget.max_tokens ?? null };
+    const budget = {
+      max_cost_usd: this.#config.budget.max_cost_usd ?? null,
+      max_tokens: this.#config.budget.max_tokens ?? null,
+    };
     log.append({
-      type: 'run.started', run_id: run.id, goal: run.goal, pid: process.pid, host: HOST, base_commit: run.base_commit, integration_branch: run.integration_branch,
-      budget, planner_usage: plan.planner?.usage ?? null,
+      type: 'run.started',
+      run_id: run.id,
+      goal: run.goal,
+      pid: process.pid,
+      host: HOST,
+      base_commit: run.base_commit,
+      integration_branch: run.integration_branch,
+      budget,
+      planner_usage: plan.planner?.usage ?? null,
     });
-    log.append({ type: 'plan.created', tasks: plan.tasks.map((t) => t.id), waves: plan.waves, critical_path: plan.critical_path });
+    log.append({
+      type: 'plan.created',
+      tasks: plan.tasks.map((t) => t.id),
+      waves: plan.waves,
+      critical_path: plan.critical_path,
+    });
   }
 
   /** Events of a resumed run: run.resumed, the plan if a crash came before it, resets for --retry-failed. */
@@ -219,14 +238,25 @@ export class Coordinator {
     const raise = this.#o.budget;
     if (raise && (raise.max_cost_usd !== undefined || raise.max_tokens !== undefined)) {
       const b = this.#state.budget;
-      log.append({ type: 'budget.changed', max_cost_usd: raise.max_cost_usd ?? b.max_cost_usd, max_tokens: raise.max_tokens ?? b.max_tokens });
+      log.append({
+        type: 'budget.changed',
+        max_cost_usd: raise.max_cost_usd ?? b.max_cost_usd,
+        max_tokens: raise.max_tokens ?? b.max_tokens,
+      });
     }
     if (Object.keys(this.#state.tasks).length === 0) {
       // The crash came between run.started and plan.created.
-      log.append({ type: 'plan.created', tasks: plan.tasks.map((t) => t.id), waves: plan.waves, critical_path: plan.critical_path });
+      log.append({
+        type: 'plan.created',
+        tasks: plan.tasks.map((t) => t.id),
+        waves: plan.waves,
+        critical_path: plan.critical_path,
+      });
     }
     if (this.#o.retryFailed) {
-      for (const [id, t] of Object.entries(this.#state.tasks)) if (t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped') log.append({ type: 'task.reset', task: id });
+      for (const [id, t] of Object.entries(this.#state.tasks))
+        if (t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped')
+          log.append({ type: 'task.reset', task: id });
     }
   }
 
@@ -247,9 +277,13 @@ export class Coordinator {
       const f = { task: id, attempt: t.current.attempt, worker: t.current.worker };
       if (this.#settleFromResult(f)) continue;
       const info = WorkerPool.info(paths, f.worker);
-      const alive = info !== undefined && (info.host === HOST ? pidAlive(info.pid) : Date.now() - Date.parse(info.heartbeat_at) < this.#config.liveness.stale_after);
+      const alive =
+        info !== undefined &&
+        (info.host === HOST
+          ? pidAlive(info.pid)
+          : Date.now() - Date.parse(info.heartbeat_at) < this.#config.liveness.stale_after);
       // The worker is running the attempt (or has just claimed it): let it finish, if it is alive.
-      if (alive && (info.current?.task === id && info.current.attempt === f.attempt || this.#claimed(f))) {
+      if (alive && ((info.current?.task === id && info.current.attempt === f.attempt) || this.#claimed(f))) {
         logger.info(f, 'adopting an attempt whose worker is alive');
         this.#pool.adopt(f.worker, { task: id, attempt: f.attempt });
         this.#track({ ...f, reserved: this.#reservationOf(id, f.attempt) });
@@ -261,7 +295,9 @@ export class Coordinator {
 
   /** True if the attempt's assignment message is in its worker's cur/ (claimed). */
   #claimed(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>): boolean {
-    return listClaimed(this.#o.paths.inbox(f.worker)).some(({ message: m }) => m.kind === 'assign' && m.task === f.task && m.attempt === f.attempt);
+    return listClaimed(this.#o.paths.inbox(f.worker)).some(
+      ({ message: m }) => m.kind === 'assign' && m.task === f.task && m.attempt === f.attempt,
+    );
   }
 
   /**
@@ -272,7 +308,17 @@ export class Coordinator {
    */
   #abandon(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, why: string): void {
     if (this.#revokeAssignment(f) || !this.#claimed(f)) {
-      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: 'interrupted', exit_code: null, duration_ms: null, summary: `not started by worker ${f.worker}: ${why}`, usage: null });
+      this.#o.log.append({
+        type: 'attempt.finished',
+        task: f.task,
+        attempt: f.attempt,
+        outcome: 'cancelled',
+        reason: 'interrupted',
+        exit_code: null,
+        duration_ms: null,
+        summary: `not started by worker ${f.worker}: ${why}`,
+        usage: null,
+      });
       this.#untrack(f.task, f.attempt, f.worker);
       this.#decide(f.task);
       return;
@@ -284,7 +330,10 @@ export class Coordinator {
 
   /** Takes an attempt's assignment back from its worker's inbox if the worker has not claimed it. */
   #revokeAssignment(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>): boolean {
-    return revoke(this.#o.paths.inbox(f.worker), (m) => m.kind === 'assign' && m.task === f.task && m.attempt === f.attempt);
+    return revoke(
+      this.#o.paths.inbox(f.worker),
+      (m) => m.kind === 'assign' && m.task === f.task && m.attempt === f.attempt,
+    );
   }
 
   /** Rebuilds the ready queue and the unfinished-task count of each wave from the state. */
@@ -318,8 +367,13 @@ export class Coordinator {
 
   /** One pass over everything that may have changed. Returns how the session ends, once it does. */
   #tick(): CoordinatorExit | undefined {
-    if (!fs.existsSync(this.#o.paths.runJson)) return { kind: 'broken', why: `the run directory ${this.#o.paths.root} was deleted` };
-    if (this.#pool.crashLooping) return { kind: 'broken', why: `workers exit as soon as they start; see ${this.#o.paths.logsDir}/worker-*.log and worker-*.stderr` };
+    if (!fs.existsSync(this.#o.paths.runJson))
+      return { kind: 'broken', why: `the run directory ${this.#o.paths.root} was deleted` };
+    if (this.#pool.crashLooping)
+      return {
+        kind: 'broken',
+        why: `workers exit as soon as they start; see ${this.#o.paths.logsDir}/worker-*.log and worker-*.stderr`,
+      };
     this.#collectResults();
     this.#applyControl();
     this.#reapWorkers();
@@ -379,7 +433,8 @@ export class Coordinator {
   #finishAttempt(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, result: Result): void {
     const s = this.#state.tasks[f.task]!;
     if (s.current === null || s.current.attempt !== f.attempt) return; // already recorded
-    if (s.current.started_at === null) this.#o.log.append({ type: 'attempt.started', task: f.task, attempt: f.attempt, worker: f.worker });
+    if (s.current.started_at === null)
+      this.#o.log.append({ type: 'attempt.started', task: f.task, attempt: f.attempt, worker: f.worker });
     this.#o.log.append({
       type: 'attempt.finished',
       task: f.task,
@@ -406,14 +461,30 @@ export class Coordinator {
   #appendExhausted(): void {
     const b = this.#state.budget;
     const spent = this.#state.usage;
-    this.#o.log.append({ type: 'budget.exhausted', cost_usd: spent.cost_usd, tokens: totalTokens(spent), max_cost_usd: b.max_cost_usd, max_tokens: b.max_tokens });
+    this.#o.log.append({
+      type: 'budget.exhausted',
+      cost_usd: spent.cost_usd,
+      tokens: totalTokens(spent),
+      max_cost_usd: b.max_cost_usd,
+      max_tokens: b.max_tokens,
+    });
   }
 
   /** Records an attempt lost with its worker (no result.json) and decides what happens next. */
   #lose(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, why: string): void {
     // What the lost attempt spent as far as its status.json last said: paid for, so it counts.
     const usage = this.#liveUsage(f.task, f.attempt) ?? null;
-    this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: `worker ${f.worker} lost: ${why}`, usage });
+    this.#o.log.append({
+      type: 'attempt.finished',
+      task: f.task,
+      attempt: f.attempt,
+      outcome: 'failed',
+      reason: 'worker-lost',
+      exit_code: null,
+      duration_ms: null,
+      summary: `worker ${f.worker} lost: ${why}`,
+      usage,
+    });
     this.#untrack(f.task, f.attempt, f.worker);
     this.#decide(f.task);
   }
@@ -447,7 +518,11 @@ export class Coordinator {
       }
       case 'cancel':
       case 'fail':
-        log.append(step.kind === 'cancel' ? { type: 'task.cancelled', task: id } : { type: 'task.failed', task: id, reason: step.reason });
+        log.append(
+          step.kind === 'cancel'
+            ? { type: 'task.cancelled', task: id }
+            : { type: 'task.failed', task: id, reason: step.reason },
+        );
         this.#terminal(id);
         this.#skipFrom(id, descendants(id, this.#dependents));
         break;
@@ -455,7 +530,6 @@ export class Coordinator {
         unreachable(step, 'next step');
     }
   }
-
 
   /**
    * Git isolation: merges a succeeded attempt's commit into the integration branch (one merge at
@@ -476,7 +550,12 @@ export class Coordinator {
     this.#crashPoint('before-merge');
     let outcome;
     try {
-      outcome = mergeIntoBranch(run.repo, run.integration_branch, result.commit, `swarm ${run.id}: merge ${id} (attempt ${attempt})`);
+      outcome = mergeIntoBranch(
+        run.repo,
+        run.integration_branch,
+        result.commit,
+        `swarm ${run.id}: merge ${id} (attempt ${attempt})`,
+      );
     } catch (e) {
       // Not a conflict: the branch or the commit is gone, the repository is broken. Fail the task.
       logger.error({ err: e, task: id, attempt }, 'merge failed');
@@ -485,10 +564,24 @@ export class Coordinator {
     }
     if (outcome.kind === 'conflicted') {
       logger.warn({ task: id, attempt, files: outcome.files }, 'merge conflict');
-      log.append({ type: 'merge.conflicted', task: id, attempt, commit: result.commit, tip: outcome.tip, files: outcome.files });
+      log.append({
+        type: 'merge.conflicted',
+        task: id,
+        attempt,
+        commit: result.commit,
+        tip: outcome.tip,
+        files: outcome.files,
+      });
       return 'conflicted';
     }
-    log.append({ type: 'merge.succeeded', task: id, attempt, commit: result.commit, tip: outcome.tip, files: outcome.files });
+    log.append({
+      type: 'merge.succeeded',
+      task: id,
+      attempt,
+      commit: result.commit,
+      tip: outcome.tip,
+      files: outcome.files,
+    });
     void this.#removeWorktree(worktree);
     return 'merged';
   }
@@ -536,7 +629,9 @@ export class Coordinator {
     const committed = this.#committed();
     const budgeted = this.#state.budget.max_cost_usd !== null || this.#state.budget.max_tokens !== null;
     // The budget left is shared among the agent attempts that can start now.
-    let share = budgeted ? this.#ready.countReady(now, slots, (t) => this.#tasks.get(t.id)!.backend === 'anthropic') : 1;
+    let share = budgeted
+      ? this.#ready.countReady(now, slots, (t) => this.#tasks.get(t.id)!.backend === 'anthropic')
+      : 1;
     let blocked = false;
     const canStart = (t: SchedTask): boolean => {
       const task = this.#tasks.get(t.id)!;
@@ -546,7 +641,10 @@ export class Coordinator {
         // starts once the budget is exhausted (until a resume raises it).
         if (this.#state.budget.exhausted) return false;
         const role = this.#config.roles[task.role!]!;
-        const caps = nextAttemptCaps(this.#state.budget, committed, share, { max_cost_usd: role.max_cost_usd ?? null, max_tokens: role.max_tokens ?? null });
+        const caps = nextAttemptCaps(this.#state.budget, committed, share, {
+          max_cost_usd: role.max_cost_usd ?? null,
+          max_tokens: role.max_tokens ?? null,
+        });
         if (caps.kind === 'exhausted') {
           blocked = true;
           return false;
@@ -559,7 +657,12 @@ export class Coordinator {
       for (const file of task.files) busy.add(file);
       return true;
     };
-    const { tasks, wakeAt } = this.#ready.take(slots, now, waveBarrier(this.#config.scheduling.mode, this.#unfinishedPerWave), canStart);
+    const { tasks, wakeAt } = this.#ready.take(
+      slots,
+      now,
+      waveBarrier(this.#config.scheduling.mode, this.#unfinishedPerWave),
+      canStart,
+    );
     tasks.forEach((t, i) => this.#assign(t, idle[i]!.id));
     if (blocked && !this.#state.budget.exhausted && ![...this.#inFlight.values()].some((f) => f.reserved)) {
       // Nothing running can give budget back: the run stops here, resumable with higher caps.
@@ -568,10 +671,13 @@ export class Coordinator {
     if (wakeAt !== undefined && wakeAt !== this.#backoffAt) {
       clearTimeout(this.#backoffTimer);
       this.#backoffAt = wakeAt;
-      this.#backoffTimer = setTimeout(() => {
-        this.#backoffAt = undefined;
-        this.#wake();
-      }, Math.max(0, wakeAt - now));
+      this.#backoffTimer = setTimeout(
+        () => {
+          this.#backoffAt = undefined;
+          this.#wake();
+        },
+        Math.max(0, wakeAt - now),
+      );
     }
   }
 
@@ -596,11 +702,25 @@ export class Coordinator {
     const root = git?.worktree ?? run.repo;
     const workspace = task.cwd ? path.resolve(root, task.cwd) : root;
     // A task starts from the integration branch as it is now: it sees its dependencies' merged work.
-    const base = run.integration_branch ? gitTrySync(run.repo, ['rev-parse', '--verify', `refs/heads/${run.integration_branch}`]) : null;
+    const base = run.integration_branch
+      ? gitTrySync(run.repo, ['rev-parse', '--verify', `refs/heads/${run.integration_branch}`])
+      : null;
     if (base && base.exitCode !== 0) {
       // The integration branch is gone: nothing can be started on it. The attempt fails at once.
-      this.#o.notices.notice(`cannot start ${t.id}: the integration branch ${run.integration_branch} is missing in ${run.repo}`);
-      log.append({ type: 'attempt.finished', task: t.id, attempt, outcome: 'failed', reason: 'workspace-failed', exit_code: null, duration_ms: null, summary: `the integration branch ${run.integration_branch} is missing`, usage: null });
+      this.#o.notices.notice(
+        `cannot start ${t.id}: the integration branch ${run.integration_branch} is missing in ${run.repo}`,
+      );
+      log.append({
+        type: 'attempt.finished',
+        task: t.id,
+        attempt,
+        outcome: 'failed',
+        reason: 'workspace-failed',
+        exit_code: null,
+        duration_ms: null,
+        summary: `the integration branch ${run.integration_branch} is missing`,
+        usage: null,
+      });
       log.append({ type: 'task.failed', task: t.id, reason: 'workspace-failed' });
       this.#terminal(t.id);
       this.#skipFrom(t.id, descendants(t.id, this.#dependents));
@@ -608,7 +728,14 @@ export class Coordinator {
     }
     const caps = this.#caps.get(t.id);
     this.#caps.delete(t.id);
-    const agent = task.backend === 'anthropic' ? agentSpecFor(this.#config.roles[task.role!]!, caps?.caps ?? { max_cost_usd: null, max_tokens: null }, caps?.source ?? { cost: null, tokens: null }) : null;
+    const agent =
+      task.backend === 'anthropic'
+        ? agentSpecFor(
+            this.#config.roles[task.role!]!,
+            caps?.caps ?? { max_cost_usd: null, max_tokens: null },
+            caps?.source ?? { cost: null, tokens: null },
+          )
+        : null;
     const assignment: Assignment = {
       protocol: PROTOCOL_VERSION,
       run_id: run.id,
@@ -622,7 +749,13 @@ export class Coordinator {
       base_commit: base?.stdout ?? null,
       timeout_ms: task.timeout_ms,
       kill_grace_ms: this.#config.scheduling.kill_grace,
-      env: { ...task.env, SWARM_RUN_DIR: paths.root, SWARM_TASK_ID: t.id, SWARM_ATTEMPT: String(attempt), [ATTEMPT_MARKER]: attemptKey(run.id, t.id, attempt) },
+      env: {
+        ...task.env,
+        SWARM_RUN_DIR: paths.root,
+        SWARM_TASK_ID: t.id,
+        SWARM_ATTEMPT: String(attempt),
+        [ATTEMPT_MARKER]: attemptKey(run.id, t.id, attempt),
+      },
       previous: this.#previousAttempts(t.id, attempt),
       dependencies: task.deps.map((d) => ({ id: d, summary: this.#state.tasks[d]!.last?.summary ?? null })),
       git,
@@ -635,7 +768,12 @@ export class Coordinator {
     writeJsonAtomicSync(files.assignment, assignment, { fsync: false });
     this.#pool.assign(worker, { task: t.id, attempt });
     this.#pool.send(worker, { kind: 'assign', task: t.id, attempt });
-    this.#track({ task: t.id, attempt, worker, reserved: agent ? { usd: agent.max_cost_usd ?? 0, tokens: agent.max_tokens ?? 0 } : undefined });
+    this.#track({
+      task: t.id,
+      attempt,
+      worker,
+      reserved: agent ? { usd: agent.max_cost_usd ?? 0, tokens: agent.max_tokens ?? 0 } : undefined,
+    });
   }
 
   /** What an adopted attempt reserved: the caps in its assignment.json. */
@@ -689,7 +827,12 @@ export class Coordinator {
       }
     }
     for (const percent of newWarnings(b, spent, b.warned)) {
-      this.#o.log.append({ type: 'budget.warning', percent, cost_usd: Math.round(spent.usd * 1e6) / 1e6, tokens: spent.tokens });
+      this.#o.log.append({
+        type: 'budget.warning',
+        percent,
+        cost_usd: Math.round(spent.usd * 1e6) / 1e6,
+        tokens: spent.tokens,
+      });
     }
   }
 
@@ -714,9 +857,27 @@ export class Coordinator {
     const out: PreviousAttempt[] = [];
     for (let n = Math.max(1, next - 3); n < next; n++) {
       const r = this.#readResult(id, n);
-      if (r) out.push({ attempt: n, outcome: r.outcome, reason: r.reason, exit_code: r.exit_code, stderr_tail: r.stderr_tail, summary: r.summary, verify_tail: r.verify?.output_tail ?? [] });
+      if (r)
+        out.push({
+          attempt: n,
+          outcome: r.outcome,
+          reason: r.reason,
+          exit_code: r.exit_code,
+          stderr_tail: r.stderr_tail,
+          summary: r.summary,
+          verify_tail: r.verify?.output_tail ?? [],
+        });
       // No readable result: the attempt.finished event says how it ended (lost, taken back, failed at dispatch).
-      else out.push({ attempt: n, outcome: 'no-result', reason: null, exit_code: null, stderr_tail: [], summary: this.#state.tasks[id]!.last?.attempt === n ? this.#state.tasks[id]!.last!.summary : null, verify_tail: [] });
+      else
+        out.push({
+          attempt: n,
+          outcome: 'no-result',
+          reason: null,
+          exit_code: null,
+          stderr_tail: [],
+          summary: this.#state.tasks[id]!.last?.attempt === n ? this.#state.tasks[id]!.last!.summary : null,
+          verify_tail: [],
+        });
     }
     return out;
   }
@@ -747,7 +908,17 @@ export class Coordinator {
       if (!f.cancelSent || Date.now() - f.cancelSentAt! < limit) continue;
       this.#killAttemptGroup(f.task, f.attempt);
       // Like a lost attempt, it counts what its status.json last reported.
-      this.#o.log.append({ type: 'attempt.finished', task: f.task, attempt: f.attempt, outcome: 'cancelled', reason: f.cancelSent, exit_code: null, duration_ms: null, summary: `worker ${f.worker} did not answer the cancel; the attempt's processes were killed`, usage: this.#liveUsage(f.task, f.attempt) ?? null });
+      this.#o.log.append({
+        type: 'attempt.finished',
+        task: f.task,
+        attempt: f.attempt,
+        outcome: 'cancelled',
+        reason: f.cancelSent,
+        exit_code: null,
+        duration_ms: null,
+        summary: `worker ${f.worker} did not answer the cancel; the attempt's processes were killed`,
+        usage: this.#liveUsage(f.task, f.attempt) ?? null,
+      });
       this.#untrack(f.task, f.attempt, f.worker);
       this.#pool.retire(f.worker, this.#stopAfterDrain === undefined); // a worker that ignores its inbox gets no more work
       this.#decide(f.task);
@@ -770,7 +941,8 @@ export class Coordinator {
     if (status?.pgid) signalGroup(status.pgid, 'SIGKILL');
     // The worker may have died between spawning and recording the group: find it by its marker.
     const killed = killByEnvMarker(ATTEMPT_MARKER, attemptKey(this.#o.run.id, task, attempt));
-    if (killed.length > 0) this.#o.logger.warn({ task, attempt, killed }, 'killed processes of a lost attempt by their marker');
+    if (killed.length > 0)
+      this.#o.logger.warn({ task, attempt, killed }, 'killed processes of a lost attempt by their marker');
   }
 
   /** Finds dead workers (every heartbeat interval, or at once when a process exits). */
@@ -812,7 +984,10 @@ export class Coordinator {
     }
   }
 
-  #control(action: 'pause' | 'resume' | 'cancel-task' | 'retry-task' | 'stop-run', id: string | null): { accepted: boolean; message: string } {
+  #control(
+    action: 'pause' | 'resume' | 'cancel-task' | 'retry-task' | 'stop-run',
+    id: string | null,
+  ): { accepted: boolean; message: string } {
     const { log } = this.#o;
     const phase = this.#state.phase;
     switch (action) {
@@ -868,15 +1043,28 @@ export class Coordinator {
 
   #retryTask(id: string): { accepted: boolean; message: string } {
     const s = this.#state.tasks[id]!;
-    if (s.state === 'skipped') return { accepted: false, message: `${id} was skipped because ${s.skipped_because} did not succeed: retry that task` };
-    if (s.state !== 'failed' && s.state !== 'cancelled') return { accepted: false, message: `${id} is ${s.state}; only failed or cancelled tasks can be retried` };
-    const reset = [id, ...descendants(id, this.#dependents).filter((c) => this.#state.tasks[c]!.state === 'skipped' && this.#state.tasks[c]!.skipped_because === id)];
+    if (s.state === 'skipped')
+      return {
+        accepted: false,
+        message: `${id} was skipped because ${s.skipped_because} did not succeed: retry that task`,
+      };
+    if (s.state !== 'failed' && s.state !== 'cancelled')
+      return { accepted: false, message: `${id} is ${s.state}; only failed or cancelled tasks can be retried` };
+    const reset = [
+      id,
+      ...descendants(id, this.#dependents).filter(
+        (c) => this.#state.tasks[c]!.state === 'skipped' && this.#state.tasks[c]!.skipped_because === id,
+      ),
+    ];
     for (const r of reset) {
       this.#o.log.append({ type: 'task.reset', task: r });
       this.#unfinishedPerWave[this.#tasks.get(r)!.wave]!++;
     }
     for (const r of reset) this.#settle(r);
-    return { accepted: true, message: `retrying ${id}${reset.length > 1 ? ` and ${reset.length - 1} skipped dependent(s)` : ''}` };
+    return {
+      accepted: true,
+      message: `retrying ${id}${reset.length > 1 ? ` and ${reset.length - 1} skipped dependent(s)` : ''}`,
+    };
   }
 
   /** The session ends when every task is terminal, or when stopping and nothing runs. */
@@ -886,7 +1074,8 @@ export class Coordinator {
     if (c.pending + c.ready + c.running > 0) {
       if (this.#stopAfterDrain) return { kind: 'stopped', why: this.#stopAfterDrain };
       // Budget spent: stop once nothing can progress (a command task waiting out a retry can).
-      const commandWaiting = this.#ready.countReady(Infinity, 1, (t) => this.#tasks.get(t.id)!.backend !== 'anthropic') > 0;
+      const commandWaiting =
+        this.#ready.countReady(Infinity, 1, (t) => this.#tasks.get(t.id)!.backend !== 'anthropic') > 0;
       return this.#state.budget.exhausted && !commandWaiting ? { kind: 'stopped', why: 'budget' } : undefined;
     }
     const outcome = c.failed + c.skipped + c.cancelled === 0 ? 'succeeded' : 'failed';

@@ -90,7 +90,10 @@ export function analyzeDag(tasks: readonly GraphTask[]): DagInfo {
     let bestChild: string | undefined;
     for (const c of dependents.get(id)!) {
       const r = rank.get(c)!;
-      if (r > best) { best = r; bestChild = c; }
+      if (r > best) {
+        best = r;
+        bestChild = c;
+      }
     }
     rank.set(id, byId.get(id)!.estimate + best);
     next.set(id, bestChild);
@@ -98,7 +101,10 @@ export function analyzeDag(tasks: readonly GraphTask[]): DagInfo {
   let head: string | undefined;
   let length = 0;
   for (const t of tasks) {
-    if (t.deps.length === 0 && rank.get(t.id)! > length) { head = t.id; length = rank.get(t.id)!; }
+    if (t.deps.length === 0 && rank.get(t.id)! > length) {
+      head = t.id;
+      length = rank.get(t.id)!;
+    }
   }
   const criticalPath: string[] = [];
   for (let at = head; at !== undefined; at = next.get(at)) criticalPath.push(at);
@@ -112,7 +118,11 @@ export function descendants(id: string, dependents: ReadonlyMap<string, readonly
   const stack = [id];
   while (stack.length > 0) {
     for (const c of dependents.get(stack.pop()!) ?? []) {
-      if (!seen.has(c)) { seen.add(c); out.push(c); stack.push(c); }
+      if (!seen.has(c)) {
+        seen.add(c);
+        out.push(c);
+        stack.push(c);
+      }
     }
   }
   return out;

@@ -36,14 +36,18 @@ export class LocalLauncher implements Launcher {
     if (!fs.existsSync(CLI)) throw new Error(`cannot start workers: ${CLI} is missing (run \`npm run build\`)`);
     const paths = new RunPaths(options.runDir);
     fs.mkdirSync(paths.logsDir, { recursive: true });
-    const child = execa(process.execPath, [CLI, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator], {
-      detached: true,
-      stdin: 'ignore',
-      stdout: 'ignore',
-      stderr: { file: paths.workerStderr(options.id), append: true },
-      reject: false,
-      cleanup: false,
-    });
+    const child = execa(
+      process.execPath,
+      [CLI, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator],
+      {
+        detached: true,
+        stdin: 'ignore',
+        stdout: 'ignore',
+        stderr: { file: paths.workerStderr(options.id), append: true },
+        reject: false,
+        cleanup: false,
+      },
+    );
     const exited = child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
     return {
       id: options.id,

@@ -55,19 +55,36 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
       if (d === t.id) issues.push({ path: [i, 'deps', k], message: `task "${t.id}" depends on itself` });
       else if (!firstIndex.has(d)) {
         const near = suggest(d, ids);
-        issues.push({ path: [i, 'deps', k], message: `unknown task "${d}"${near ? ` (did you mean "${near}"?)` : ''}` });
+        issues.push({
+          path: [i, 'deps', k],
+          message: `unknown task "${d}"${near ? ` (did you mean "${near}"?)` : ''}`,
+        });
       } else if (seen.has(d)) issues.push({ path: [i, 'deps', k], message: `dependency "${d}" is listed twice` });
       seen.add(d);
     });
     if (t.role !== undefined && !(t.role in context.roles)) {
       const near = suggest(t.role, roleNames);
       const known = roleNames.length ? `known roles: ${roleNames.join(', ')}` : 'the config defines no roles';
-      issues.push({ path: [i, 'role'], message: `unknown role "${t.role}"${near ? ` (did you mean "${near}"?)` : ` (${known})`}` });
+      issues.push({
+        path: [i, 'role'],
+        message: `unknown role "${t.role}"${near ? ` (did you mean "${near}"?)` : ` (${known})`}`,
+      });
     } else if ((t.role === undefined ? 'command' : context.roles[t.role]!.backend) === 'anthropic') {
-      if (t.run !== undefined) issues.push({ path: [i, 'run'], message: `role "${t.role}" is an agent role (backend: anthropic): its tasks take a \`description\`, not \`run:\`` });
-      if (!t.description?.trim()) issues.push({ path: [i, 'description'], message: `task "${t.id}" has an agent role ("${t.role}") and needs a \`description\`: the agent's instructions` });
+      if (t.run !== undefined)
+        issues.push({
+          path: [i, 'run'],
+          message: `role "${t.role}" is an agent role (backend: anthropic): its tasks take a \`description\`, not \`run:\``,
+        });
+      if (!t.description?.trim())
+        issues.push({
+          path: [i, 'description'],
+          message: `task "${t.id}" has an agent role ("${t.role}") and needs a \`description\`: the agent's instructions`,
+        });
     } else if (t.run === undefined) {
-      const why = t.role === undefined ? 'a task needs `run:` (a shell command) or a `role:`' : `role "${t.role}" uses the command backend, which needs \`run:\``;
+      const why =
+        t.role === undefined
+          ? 'a task needs `run:` (a shell command) or a `role:`'
+          : `role "${t.role}" uses the command backend, which needs \`run:\``;
       issues.push({ path: [i], message: why });
     }
   });
@@ -76,7 +93,9 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
   const graphTasks = tasks.map((t) => ({ id: t.id, deps: t.deps, estimate: t.estimate ?? DEFAULTS.estimate }));
   const cycles = findCycles(graphTasks);
   if (cycles.length > 0) {
-    return err(cycles.map((c) => ({ path: [firstIndex.get(c[0]!)!, 'deps'], message: `dependency cycle: ${c.join(' → ')}` })));
+    return err(
+      cycles.map((c) => ({ path: [firstIndex.get(c[0]!)!, 'deps'], message: `dependency cycle: ${c.join(' → ')}` })),
+    );
   }
 
   const dag = analyzeDag(graphTasks);

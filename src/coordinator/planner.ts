@@ -21,18 +21,31 @@ function plannedTask(roles: [string, ...string[]]) {
   return z.strictObject({
     id: TaskId,
     title: z.string().min(1).max(200).describe('One line for humans.'),
-    description: z.string().min(1).describe('Complete instructions for the agent that does the task: what to change, where, and how to check it.'),
-    deps: z.array(TaskId).describe('Ids of tasks whose work this task needs (it starts after they succeed and sees their changes).'),
+    description: z
+      .string()
+      .min(1)
+      .describe('Complete instructions for the agent that does the task: what to change, where, and how to check it.'),
+    deps: z
+      .array(TaskId)
+      .describe('Ids of tasks whose work this task needs (it starts after they succeed and sees their changes).'),
     role: z.enum(roles).describe('Which agent role does the task.'),
-    files: z.array(z.string()).optional().describe('Paths the task expects to touch; tasks sharing a file never run at once.'),
+    files: z
+      .array(z.string())
+      .optional()
+      .describe('Paths the task expects to touch; tasks sharing a file never run at once.'),
     verify: z.string().optional().describe('Shell command that must exit 0 after the task (e.g. the tests it adds).'),
-    estimate: z.number().positive().describe('Relative duration (1 = a small change); longer chains of estimates are started first.'),
+    estimate: z
+      .number()
+      .positive()
+      .describe('Relative duration (1 = a small change); longer chains of estimates are started first.'),
   });
 }
 
 /** The input of submit_plan. */
 function planSchema(roles: [string, ...string[]]) {
-  return z.strictObject({ tasks: z.array(plannedTask(roles)).min(1).describe('The tasks of the plan, a DAG through `deps`.') });
+  return z.strictObject({
+    tasks: z.array(plannedTask(roles)).min(1).describe('The tasks of the plan, a DAG through `deps`.'),
+  });
 }
 
 /** A task as the planner wrote it (what `swarm plan` saves). */
@@ -98,7 +111,13 @@ export interface PlanRequest {
 
 /** The prices of the planner's model (its `price:`, else the table). */
 function plannerPrice(p: PlannerSpec): ModelPrice {
-  if (p.price) return { input: p.price.input, output: p.price.output, cache_read: p.price.cache_read ?? p.price.input / 10, cache_write: p.price.cache_write ?? p.price.input * 1.25 };
+  if (p.price)
+    return {
+      input: p.price.input,
+      output: p.price.output,
+      cache_read: p.price.cache_read ?? p.price.input / 10,
+      cache_write: p.price.cache_write ?? p.price.input * 1.25,
+    };
   const info = modelInfo(p.model);
   if (!info) throw new Error(`planner model "${p.model}" has no price`); // loadConfig refuses this
   return info.price;
@@ -106,7 +125,9 @@ function plannerPrice(p: PlannerSpec): ModelPrice {
 
 /** Agent roles of a config (the ones a planner may use), or undefined if there are none. */
 export function agentRoles(config: Config): [string, ...string[]] | undefined {
-  const names = Object.entries(config.roles).filter(([, r]) => r.backend === 'anthropic').map(([n]) => n);
+  const names = Object.entries(config.roles)
+    .filter(([, r]) => r.backend === 'anthropic')
+    .map(([n]) => n);
   return names.length > 0 ? (names as [string, ...string[]]) : undefined;
 }
 
@@ -122,12 +143,29 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
   const spec = config.planner;
   const price = plannerPrice(spec);
   const roles = agentRoles(config);
-  const transcript: PlannerTranscript = { model: spec.model, goal, outcome: 'invalid', turns: [], usage: { ...ZERO_USAGE }, system: '', messages: [] };
-  if (!roles) return err({ message: 'planning needs an agent role: add one to `roles:` (e.g. `coder: {backend: anthropic}`)', errors: [], transcript });
+  const transcript: PlannerTranscript = {
+    model: spec.model,
+    goal,
+    outcome: 'invalid',
+    turns: [],
+    usage: { ...ZERO_USAGE },
+    system: '',
+    messages: [],
+  };
+  if (!roles)
+    return err({
+      message: 'planning needs an agent role: add one to `roles:` (e.g. `coder: {backend: anthropic}`)',
+      errors: [],
+      transcript,
+    });
 
   const schema = planSchema(roles);
   const { $schema: _drop, ...inputSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
-  const tool = { name: 'submit_plan', description: 'Submit the plan: the tasks of a DAG that together reach the goal.', input_schema: { ...inputSchema, type: 'object' as const } };
+  const tool = {
+    name: 'submit_plan',
+    description: 'Submit the plan: the tasks of a DAG that together reach the goal.',
+    input_schema: { ...inputSchema, type: 'object' as const },
+  };
   const roleLines = roles.map((n) => {
     const r = config.roles[n]!;
     return `- ${n}: model ${r.model ?? DEFAULTS.model}${r.instructions ? `; ${r.instructions.split('\n')[0]}` : ''}`;
@@ -138,16 +176,27 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
   messages.push({
     role: 'user',
     content: [
-      { type: 'text', text: `# Goal\n${goal}\n\n# Roles\n${roleLines.join('\n')}\n\n# The repository\n${context.text}`, cache_control: { type: 'ephemeral' } },
+      {
+        type: 'text',
+        text: `# Goal\n${goal}\n\n# Roles\n${roleLines.join('\n')}\n\n# The repository\n${context.text}`,
+        cache_control: { type: 'ephemeral' },
+      },
     ],
   });
 
-  const caps: ConversationCaps = { max_cost_usd: config.budget.max_cost_usd ?? null, max_tokens: config.budget.max_tokens ?? null };
+  const caps: ConversationCaps = {
+    max_cost_usd: config.budget.max_cost_usd ?? null,
+    max_tokens: config.budget.max_tokens ?? null,
+  };
   let lastContext = 0; // tokens of the last request's prompt (cached for the next)
   let errors: string[] = [];
   for (let request = 1; request <= 1 + spec.max_repairs; request++) {
     const promptTokens = estimateTokens(transcript.system, tool, messages);
-    req.onProgress?.(request === 1 ? `planning with ${spec.model}…` : `plan rejected (${errors.length} problem(s)); repair ${request - 1} of ${spec.max_repairs}…`);
+    req.onProgress?.(
+      request === 1
+        ? `planning with ${spec.model}…`
+        : `plan rejected (${errors.length} problem(s)); repair ${request - 1} of ${spec.max_repairs}…`,
+    );
     let message: Anthropic.Messages.Message;
     let maxTokens: number;
     try {
@@ -156,12 +205,26 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
         // No forced tool_choice: newer models (Sonnet 5.5) refuse forced tool use; an answer
         // without the call is sent back like any invalid answer. The rolling breakpoint caches
         // each rejected answer and its errors for the repair.
-        params: { model: spec.model, system: transcript.system, tools: [tool], messages: withRollingBreakpoint(messages) },
+        params: {
+          model: spec.model,
+          system: transcript.system,
+          tools: [tool],
+          messages: withRollingBreakpoint(messages),
+        },
         signal: req.signal,
         retries: DEFAULTS.apiRetries,
         // Each try is sized on the budget left then (tries that failed midway were charged).
-        size: () => responseCap({ maxOutput: spec.max_tokens, caps, spent: transcript.usage, price, promptTokens, cachedTokens: lastContext }),
-        onPartial: (partial) => void (transcript.usage = addUsage(transcript.usage, { ...partial, cost_usd: costOf(partial, price) })),
+        size: () =>
+          responseCap({
+            maxOutput: spec.max_tokens,
+            caps,
+            spent: transcript.usage,
+            price,
+            promptTokens,
+            cachedTokens: lastContext,
+          }),
+        onPartial: (partial) =>
+          void (transcript.usage = addUsage(transcript.usage, { ...partial, cost_usd: costOf(partial, price) })),
         onRetry: (n) => req.onProgress?.(`planner request failed (${n.error}); retrying in ${n.delayMs} ms`),
       }));
     } catch (e) {
@@ -197,32 +260,61 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
     // otherwise); only the first submit_plan is read.
     const notRead: Anthropic.Messages.ToolResultBlockParam[] = calls
       .filter((c) => c !== call)
-      .map((c) => ({ type: 'tool_result', tool_use_id: c.id, is_error: true, content: c.name === 'submit_plan' ? 'not read: one submit_plan call per answer' : `there is no tool ${c.name}: call submit_plan` }));
+      .map((c) => ({
+        type: 'tool_result',
+        tool_use_id: c.id,
+        is_error: true,
+        content:
+          c.name === 'submit_plan'
+            ? 'not read: one submit_plan call per answer'
+            : `there is no tool ${c.name}: call submit_plan`,
+      }));
     if (!call) {
       errors = ['the answer did not call submit_plan'];
       transcript.turns.push({ request, usage, errors });
-      messages.push({ role: 'user', content: [...notRead, { type: 'text', text: 'Answer by calling submit_plan with the whole plan.' }] });
+      messages.push({
+        role: 'user',
+        content: [...notRead, { type: 'text', text: 'Answer by calling submit_plan with the whole plan.' }],
+      });
       continue;
     }
     // An answer that stopped inside the call (cut off, or refused) holds what the SDK could parse
     // of its input: perhaps a valid plan missing its last tasks. It is not taken.
     const by = cutOffBy(message);
-    const stopped = by === 'max_tokens' ? `cut off at max_tokens (${maxTokens} tokens)` : by === 'context window' ? "cut off at the model's context window" : 'stopped by a refusal';
+    const stopped =
+      by === 'max_tokens'
+        ? `cut off at max_tokens (${maxTokens} tokens)`
+        : by === 'context window'
+          ? "cut off at the model's context window"
+          : 'stopped by a refusal';
     const checked =
       unfinishedToolUse(message) === call
-        ? err([`the answer was ${stopped} inside the submit_plan call, so the plan is incomplete: submit it again, shorter (fewer tasks, shorter descriptions)`])
+        ? err([
+            `the answer was ${stopped} inside the submit_plan call, so the plan is incomplete: submit it again, shorter (fewer tasks, shorter descriptions)`,
+          ])
         : checkPlan(call.input, schema, config);
     errors = checked.ok ? [] : checked.error;
     transcript.turns.push({ request, usage, errors });
     if (checked.ok) {
-      messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: `accepted: ${checked.value.tasks.length} tasks` }, ...notRead] });
+      messages.push({
+        role: 'user',
+        content: [
+          { type: 'tool_result', tool_use_id: call.id, content: `accepted: ${checked.value.tasks.length} tasks` },
+          ...notRead,
+        ],
+      });
       transcript.outcome = 'planned';
       return ok({ tasks: checked.value.tasks, plan: checked.value.plan, transcript });
     }
     messages.push({
       role: 'user',
       content: [
-        { type: 'tool_result', tool_use_id: call.id, is_error: true, content: `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\nCall submit_plan again with the whole corrected plan.` },
+        {
+          type: 'tool_result',
+          tool_use_id: call.id,
+          is_error: true,
+          content: `The plan was rejected:\n${errors.map((e) => `- ${e}`).join('\n')}\nCall submit_plan again with the whole corrected plan.`,
+        },
         ...notRead,
       ],
     });
@@ -232,8 +324,13 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
 }
 
 /** Validates a submit_plan input: the schema, then the one plan validator. Issues as `tasks[2].deps[0]: message`. */
-function checkPlan(input: unknown, schema: ReturnType<typeof planSchema>, config: Config): Result<{ tasks: PlannedTask[]; plan: ResolvedPlan }, string[]> {
-  const where = (p: readonly PropertyKey[]): string => p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+function checkPlan(
+  input: unknown,
+  schema: ReturnType<typeof planSchema>,
+  config: Config,
+): Result<{ tasks: PlannedTask[]; plan: ResolvedPlan }, string[]> {
+  const where = (p: readonly PropertyKey[]): string =>
+    p.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
   const parsed = schema.safeParse(input);
   if (!parsed.success) return err(parsed.error.issues.map((i) => `${where(i.path) || 'input'}: ${i.message}`));
   const tasks = parsed.data.tasks;

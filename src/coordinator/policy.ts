@@ -42,13 +42,16 @@ export function nextStep(s: TaskSnapshot, merge: MergeResult | undefined, p: Pol
     if (merge === 'failed') return { kind: 'fail', reason: 'merge-failed' };
     if (merge === 'conflicted') {
       if (s.cancel_requested) return { kind: 'cancel' }; // do not run again what the user cancelled
-      return p.onConflict === 'retry' && s.conflicts <= MAX_CONFLICT_RETRIES ? { kind: 'retry', delayMs: 0 } : { kind: 'fail', reason: 'merge-conflict' };
+      return p.onConflict === 'retry' && s.conflicts <= MAX_CONFLICT_RETRIES
+        ? { kind: 'retry', delayMs: 0 }
+        : { kind: 'fail', reason: 'merge-conflict' };
     }
     return { kind: 'succeed' };
   }
   if (last.reason === 'cancel-requested' || s.cancel_requested) return { kind: 'cancel' };
   if (last.reason === 'interrupted') return { kind: 'retry', delayMs: 0 };
-  if (last.reason === 'worker-lost') return s.lost <= MAX_LOST_ATTEMPTS ? { kind: 'retry', delayMs: 0 } : { kind: 'fail', reason: 'worker-lost' };
+  if (last.reason === 'worker-lost')
+    return s.lost <= MAX_LOST_ATTEMPTS ? { kind: 'retry', delayMs: 0 } : { kind: 'fail', reason: 'worker-lost' };
   if (s.failures <= p.retries) return { kind: 'retry', delayMs: backoffMs(s.failures, p.backoffMs, p.backoffMaxMs) };
   return { kind: 'fail', reason: last.reason };
 }

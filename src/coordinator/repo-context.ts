@@ -5,7 +5,19 @@ import path from 'node:path';
 import { globby } from 'globby';
 
 /** Manifests looked for at the top level, in this order. */
-const MANIFESTS = ['package.json', 'pyproject.toml', 'Cargo.toml', 'go.mod', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'Gemfile', 'composer.json', 'setup.py', 'Makefile'];
+const MANIFESTS = [
+  'package.json',
+  'pyproject.toml',
+  'Cargo.toml',
+  'go.mod',
+  'pom.xml',
+  'build.gradle',
+  'build.gradle.kts',
+  'Gemfile',
+  'composer.json',
+  'setup.py',
+  'Makefile',
+];
 const READMES = ['README.md', 'README', 'README.rst', 'README.txt', 'readme.md'];
 
 /** The context, as markdown sections. */
@@ -16,7 +28,8 @@ export interface RepoContext {
   listed: number;
 }
 
-const head = (text: string, chars: number): string => (text.length <= chars ? text : `${text.slice(0, chars)}\n[... cut ...]`);
+const head = (text: string, chars: number): string =>
+  text.length <= chars ? text : `${text.slice(0, chars)}\n[... cut ...]`;
 
 /**
  * Describes `repo` in at most about `tokens` tokens: half for the file tree (files ignored by
@@ -25,7 +38,15 @@ const head = (text: string, chars: number): string => (text.length <= chars ? te
  */
 export async function repoContext(repo: string, tokens: number): Promise<RepoContext> {
   const budget = tokens * 4;
-  const files = (await globby('**/*', { cwd: repo, gitignore: true, dot: true, ignore: ['.git/**', '**/.git/**', '.swarm/**', '**/node_modules/**'], followSymbolicLinks: false })).sort();
+  const files = (
+    await globby('**/*', {
+      cwd: repo,
+      gitignore: true,
+      dot: true,
+      ignore: ['.git/**', '**/.git/**', '.swarm/**', '**/node_modules/**'],
+      followSymbolicLinks: false,
+    })
+  ).sort();
   const sections: string[] = [];
   let listed = files.length;
   let tree = files.join('\n');

@@ -49,7 +49,12 @@ export async function acquireRunLock(paths: RunPaths, staleAfterMs = 15_000): Pr
   for (let tries = 0; ; tries++) {
     try {
       fs.mkdirSync(paths.lock);
-      const me: LockOwner = { pid: process.pid, host: HOST, pid_start: processStartTime(process.pid) ?? null, acquired_at: new Date().toISOString() };
+      const me: LockOwner = {
+        pid: process.pid,
+        host: HOST,
+        pid_start: processStartTime(process.pid) ?? null,
+        acquired_at: new Date().toISOString(),
+      };
       writeJsonAtomicSync(owner, me);
       return ok({ release: () => fs.rmSync(paths.lock, { recursive: true, force: true }) });
     } catch (e) {
@@ -58,12 +63,19 @@ export async function acquireRunLock(paths: RunPaths, staleAfterMs = 15_000): Pr
     const holder = readOwner(owner);
     const verdict = judge(paths, holder, staleAfterMs);
     if (verdict === 'alive') {
-      const who = holder ? `pid ${holder.pid} on ${holder.host} (since ${holder.acquired_at})` : 'a process that is starting';
-      if (holder || tries >= 20) return err({ reason: 'lock-held', message: `the run is already being coordinated by ${who}; stop it first, or watch it with \`swarm status --follow\`` });
+      const who = holder
+        ? `pid ${holder.pid} on ${holder.host} (since ${holder.acquired_at})`
+        : 'a process that is starting';
+      if (holder || tries >= 20)
+        return err({
+          reason: 'lock-held',
+          message: `the run is already being coordinated by ${who}; stop it first, or watch it with \`swarm status --follow\``,
+        });
       await sleep(100); // owner.json is being written
       continue;
     }
-    if (tries >= 20) return err({ reason: 'lock-held', message: `could not take over the stale run lock ${paths.lock}` });
+    if (tries >= 20)
+      return err({ reason: 'lock-held', message: `could not take over the stale run lock ${paths.lock}` });
     takeOver(paths.lock, holder);
   }
 }
@@ -91,7 +103,10 @@ function judge(paths: RunPaths, holder: LockOwner | undefined, staleAfterMs: num
     return 'alive';
   }
   // Another host: judge by the coordinator's heartbeat, or by the lock's age until it writes one.
-  const last = c && !c.stopped_at ? Math.max(Date.parse(c.heartbeat_at), Date.parse(holder.acquired_at)) : Date.parse(holder.acquired_at);
+  const last =
+    c && !c.stopped_at
+      ? Math.max(Date.parse(c.heartbeat_at), Date.parse(holder.acquired_at))
+      : Date.parse(holder.acquired_at);
   return Date.now() - last < staleAfterMs ? 'alive' : 'dead';
 }
 

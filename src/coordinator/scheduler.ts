@@ -58,7 +58,10 @@ export class ReadyQueue {
   /** Removes a task (cancelled while ready). */
   remove(id: string): void {
     if (!this.#ids.delete(id)) return;
-    this.#items.splice(this.#items.findIndex((i) => i.task.id === id), 1);
+    this.#items.splice(
+      this.#items.findIndex((i) => i.task.id === id),
+      1,
+    );
   }
 
   /**
@@ -67,12 +70,20 @@ export class ReadyQueue {
    * candidate in queue order, and a task it accepts is taken). Returns the tasks taken and the earliest `notBefore` among
    * the tasks left waiting for their backoff (to set a timer), or undefined.
    */
-  take(slots: number, now: number, maxWave = Infinity, canStart: (task: SchedTask) => boolean = () => true): { tasks: SchedTask[]; wakeAt: number | undefined } {
+  take(
+    slots: number,
+    now: number,
+    maxWave = Infinity,
+    canStart: (task: SchedTask) => boolean = () => true,
+  ): { tasks: SchedTask[]; wakeAt: number | undefined } {
     const tasks: SchedTask[] = [];
     let wakeAt: number | undefined;
-    for (let i = 0; i < this.#items.length && tasks.length < slots; ) {
+    for (let i = 0; i < this.#items.length && tasks.length < slots;) {
       const item = this.#items[i]!;
-      if (item.task.wave > maxWave || (item.notBefore <= now && !canStart(item.task))) { i++; continue; }
+      if (item.task.wave > maxWave || (item.notBefore <= now && !canStart(item.task))) {
+        i++;
+        continue;
+      }
       if (item.notBefore > now) {
         wakeAt = wakeAt === undefined ? item.notBefore : Math.min(wakeAt, item.notBefore);
         i++;

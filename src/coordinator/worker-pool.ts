@@ -158,9 +158,11 @@ export class WorkerPool {
       else {
         const info = this.#readInfo(w.id);
         if (info && info.host === HOST && !pidAlive(info.pid)) why = 'process gone';
-        else if (info && now - Date.parse(info.heartbeat_at) > staleAfterMs) why = `heartbeat stale for ${Math.round((now - Date.parse(info.heartbeat_at)) / 1000)} s`;
+        else if (info && now - Date.parse(info.heartbeat_at) > staleAfterMs)
+          why = `heartbeat stale for ${Math.round((now - Date.parse(info.heartbeat_at)) / 1000)} s`;
         // A process that is starting on a loaded machine may take seconds before its first heartbeat.
-        else if (!info && now - w.startedAt > Math.max(staleAfterMs, NEVER_REPORTED_MS)) why = 'never reported (no worker.json)';
+        else if (!info && now - w.startedAt > Math.max(staleAfterMs, NEVER_REPORTED_MS))
+          why = 'never reported (no worker.json)';
       }
       if (!why) continue;
       w.state = 'gone';
@@ -196,7 +198,10 @@ export class WorkerPool {
   get crashLooping(): boolean {
     const launched = [...this.#workers.values()].filter((w) => w.launched);
     const last = launched.slice(-CRASH_LOOP_EXITS);
-    return last.length === CRASH_LOOP_EXITS && last.every((w) => w.exitedHow !== undefined && (w.exitedAt ?? 0) - w.startedAt < CRASH_LOOP_MS);
+    return (
+      last.length === CRASH_LOOP_EXITS &&
+      last.every((w) => w.exitedHow !== undefined && (w.exitedAt ?? 0) - w.startedAt < CRASH_LOOP_MS)
+    );
   }
 
   /**

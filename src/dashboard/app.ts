@@ -109,7 +109,10 @@ export class Dashboard {
     this.#paint = painter(options.colors ?? true);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     // @types/blessed swaps the types of `input` and `output`; both are plain streams here.
-    const streams = { input: options.input ?? process.stdin, output: options.output ?? process.stdout } as unknown as Pick<blessed.Widgets.IScreenOptions, 'input' | 'output'>;
+    const streams = {
+      input: options.input ?? process.stdin,
+      output: options.output ?? process.stdout,
+    } as unknown as Pick<blessed.Widgets.IScreenOptions, 'input' | 'output'>;
     this.screen = blessed.screen({
       ...streams,
       ...(options.terminal ? { terminal: options.terminal } : {}),
@@ -130,13 +133,17 @@ export class Dashboard {
     const frameMs = options.frameMs ?? 100;
     this.#frame = new Throttle(() => this.#draw(), frameMs);
     this.#poll = new Throttle(() => this.#pollNow(), frameMs);
-    this.#watcher = new DirectoryWatcher(source.watchDirs(), () => this.#poll.request(), options.rescanMs ?? 2000, { create: false });
+    this.#watcher = new DirectoryWatcher(source.watchDirs(), () => this.#poll.request(), options.rescanMs ?? 2000, {
+      create: false,
+    });
     this.#clock = setInterval(() => this.#frame.request(), 1000);
     this.screen.on('resize', () => {
       this.#layout();
       this.#frame.request();
     });
-    this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) => this.#key(ch, key));
+    this.screen.on('keypress', (ch: string | undefined, key: blessed.Widgets.Events.IKeyEventArg | undefined) =>
+      this.#key(ch, key),
+    );
     this.#draw();
   }
 
@@ -290,13 +297,19 @@ export class Dashboard {
     if (this.#mode === 'prompt') return '';
     const model = this.source.model;
     const req = model.lastRequest();
-    if (req && (req.id !== this.#request.id || req.status !== this.#request.status)) this.#request = { id: req.id, status: req.status, at: now };
+    if (req && (req.id !== this.#request.id || req.status !== this.#request.status))
+      this.#request = { id: req.id, status: req.status, at: now };
     if (req && this.#request.at >= (this.#message?.at ?? 0)) {
       // A request's line stays while it is pending, and for a while after each change.
       const fresh = req.status === 'pending' || now - this.#request.at < MESSAGE_MS;
-      if (fresh) return p(req.status === 'rejected' ? 'bad' : req.status === 'pending' ? 'warn' : 'ok', cut(describeRequest(req, model.liveness), width));
+      if (fresh)
+        return p(
+          req.status === 'rejected' ? 'bad' : req.status === 'pending' ? 'warn' : 'ok',
+          cut(describeRequest(req, model.liveness), width),
+        );
     }
-    if (this.#message && now - this.#message.at < MESSAGE_MS) return p(this.#message.tone, cut(this.#message.text, width));
+    if (this.#message && now - this.#message.at < MESSAGE_MS)
+      return p(this.#message.tone, cut(this.#message.text, width));
     const live = model.liveness === 'alive' && model.state.phase !== 'finished';
     const attached = this.#options.onInterrupt && live ? '  (q: the run goes on)' : '';
     return p('muted', cut(helpLine(width - attached.length) + attached, width));
@@ -351,7 +364,11 @@ export class Dashboard {
       case '/':
         return this.#openPrompt();
       case 'f':
-        this.#setFilter(this.#tasks.filter?.states?.has('failed') && this.#tasks.filter.states.size === 1 && !this.#tasks.filter.text ? null : parseFilter('failed'));
+        this.#setFilter(
+          this.#tasks.filter?.states?.has('failed') && this.#tasks.filter.states.size === 1 && !this.#tasks.filter.text
+            ? null
+            : parseFilter('failed'),
+        );
         return;
       case 'l':
         if (task) this.#openPager(`log · ${task}`, this.source.readLog(task));
@@ -429,7 +446,10 @@ export class Dashboard {
     const live = m.liveness === 'alive' && m.state.phase !== 'finished';
     if (this.#options.onInterrupt && live) {
       this.#options.onInterrupt();
-      this.#say('Ctrl-C sent to the coordinator: it stops dispatching (again: cancels running attempts; a third time: exits at once)', 'warn');
+      this.#say(
+        'Ctrl-C sent to the coordinator: it stops dispatching (again: cancels running attempts; a third time: exits at once)',
+        'warn',
+      );
       return;
     }
     this.quit();
@@ -440,7 +460,10 @@ export class Dashboard {
   /** Refuses an action on a finished run (its requests are never applied); returns true if refused. */
   #finished(what: string): boolean {
     if (this.source.model.state.phase !== 'finished') return false;
-    this.#say(`the run is finished: nothing to ${what}${what === 'retry' ? ` (swarm resume --retry-failed ${this.source.paths.root} runs failed tasks again)` : ''}`, 'muted');
+    this.#say(
+      `the run is finished: nothing to ${what}${what === 'retry' ? ` (swarm resume --retry-failed ${this.source.paths.root} runs failed tasks again)` : ''}`,
+      'muted',
+    );
     return true;
   }
 
@@ -464,7 +487,10 @@ export class Dashboard {
     const state = this.source.model.state.tasks[task]?.state ?? 'pending';
     if (TERMINAL.has(state)) return this.#say(`${task} is already ${state}`, 'muted');
     const attempt = this.source.model.state.tasks[task]?.current?.attempt;
-    this.#confirm = { question: `cancel ${task} (${state}${attempt ? `, attempt ${attempt}` : ''}) and skip its dependents? y/n`, action: () => this.#send('cancel-task', task) };
+    this.#confirm = {
+      question: `cancel ${task} (${state}${attempt ? `, attempt ${attempt}` : ''}) and skip its dependents? y/n`,
+      action: () => this.#send('cancel-task', task),
+    };
     this.#mode = 'confirm';
     this.#frame.request();
   }
@@ -472,7 +498,8 @@ export class Dashboard {
   #retry(task: string): void {
     if (this.#finished('retry')) return;
     const state = this.source.model.state.tasks[task]?.state ?? 'pending';
-    if (state !== 'failed' && state !== 'cancelled') return this.#say(`${task} is ${state}; only failed or cancelled tasks can be retried`, 'muted');
+    if (state !== 'failed' && state !== 'cancelled')
+      return this.#say(`${task} is ${state}; only failed or cancelled tasks can be retried`, 'muted');
     this.#send('retry-task', task);
   }
 
@@ -547,11 +574,23 @@ export class Dashboard {
   }
 
   #openPrompt(): void {
-    const prompt = blessed.textbox({ parent: this.screen, bottom: 0, left: 0, height: 1, width: '100%', inputOnFocus: false, style: { fg: 'white' } });
+    const prompt = blessed.textbox({
+      parent: this.screen,
+      bottom: 0,
+      left: 0,
+      height: 1,
+      width: '100%',
+      inputOnFocus: false,
+      style: { fg: 'white' },
+    });
     const label = blessed.text({ parent: this.screen, bottom: 0, left: 0, height: 1, content: 'filter: ' });
     prompt.left = 8;
     prompt.width = (Number(this.screen.width) || 80) - 8;
-    prompt.setValue(this.#tasks.filter ? `${[...(this.#tasks.filter.states ?? [])].join(' ')} ${this.#tasks.filter.text ?? ''}`.trim() : '');
+    prompt.setValue(
+      this.#tasks.filter
+        ? `${[...(this.#tasks.filter.states ?? [])].join(' ')} ${this.#tasks.filter.text ?? ''}`.trim()
+        : '',
+    );
     this.#mode = 'prompt';
     this.screen.render();
     prompt.readInput((_err, value) => {

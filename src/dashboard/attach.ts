@@ -32,7 +32,9 @@ export class AttachedDashboard {
    * the run is live.
    */
   constructor(runDir: string, onInterrupt: () => void) {
-    this.#child = spawn(process.execPath, [CLI, 'dashboard', runDir, '--attached'], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+    this.#child = spawn(process.execPath, [CLI, 'dashboard', runDir, '--attached'], {
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    });
     this.#child.on('message', (m: ChildMessage) => {
       if (m?.type === 'interrupt') onInterrupt();
     });

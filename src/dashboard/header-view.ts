@@ -14,7 +14,8 @@ export const HEADER_HEIGHT = 3;
 
 /** A run phase (and outcome) as a word and a tone. */
 function phaseOf(h: HeaderView): { text: string; tone: Tone } {
-  if (h.phase === 'finished') return { text: `finished: ${h.outcome ?? '?'}`, tone: h.outcome === 'succeeded' ? 'ok' : 'bad' };
+  if (h.phase === 'finished')
+    return { text: `finished: ${h.outcome ?? '?'}`, tone: h.outcome === 'succeeded' ? 'ok' : 'bad' };
   if (h.liveness === 'dead' || h.liveness === 'unknown') return { text: `${h.phase} (no coordinator)`, tone: 'bad' };
   return { text: h.phase, tone: h.phase === 'running' ? 'active' : h.phase === 'starting' ? 'muted' : 'warn' };
 }
@@ -24,8 +25,13 @@ function costOf(h: HeaderView): { text: string; tone: Tone } {
   const u = h.usage;
   const b = h.budget;
   const parts: string[] = [];
-  parts.push(`cost ${u?.cost_usd != null ? formatCost(u.cost_usd) : '—'}${b?.max_cost_usd != null ? ` / ${formatCost(b.max_cost_usd)}` : ''}`);
-  if ((u && totalTokens(u) > 0) || b?.max_tokens != null) parts.push(`${formatTokens(u ? totalTokens(u) : 0)}${b?.max_tokens != null ? ` / ${formatTokens(b.max_tokens)}` : ''} tokens`);
+  parts.push(
+    `cost ${u?.cost_usd != null ? formatCost(u.cost_usd) : '—'}${b?.max_cost_usd != null ? ` / ${formatCost(b.max_cost_usd)}` : ''}`,
+  );
+  if ((u && totalTokens(u) > 0) || b?.max_tokens != null)
+    parts.push(
+      `${formatTokens(u ? totalTokens(u) : 0)}${b?.max_tokens != null ? ` / ${formatTokens(b.max_tokens)}` : ''} tokens`,
+    );
   if (b?.exhausted) parts.push('BUDGET EXHAUSTED');
   else if (h.budgetWarning !== null) parts.push(`${h.budgetWarning}% of budget`);
   return { text: parts.join(' · '), tone: b?.exhausted ? 'bad' : h.budgetWarning !== null ? 'warn' : 'normal' };
@@ -46,7 +52,9 @@ export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/
   // Line 2: how far.
   const phase = phaseOf(h);
   const pct = h.total ? Math.floor((100 * h.done) / h.total) : 0;
-  const shownStates = (['succeeded', 'failed', 'running', 'ready', 'skipped', 'cancelled'] as const).filter((s) => h.counts[s] > 0);
+  const shownStates = (['succeeded', 'failed', 'running', 'ready', 'skipped', 'cancelled'] as const).filter(
+    (s) => h.counts[s] > 0,
+  );
   const countsPlain = shownStates.map((s) => `${STATE_STYLE[s].glyph}${h.counts[s]}`).join(' ');
   const elapsed = formatDuration(h.elapsedMs) || '—';
   const head = `${phase.text} · ${elapsed} · ${h.done}/${h.total} done `;
@@ -57,8 +65,14 @@ export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/
   const bar = room >= 6 ? progressBar(h.total ? h.done / h.total : 0, Math.min(40, room - 1)) + ' ' : '';
   const counts = shownStates.map((s) => paint(STATE_STYLE[s].tone, `${STATE_STYLE[s].glyph}${h.counts[s]}`)).join(' ');
   const line2 =
-    paint(phase.tone, phase.text) + sep + paint('normal', elapsed) + sep + paint('normal', `${h.done}/${h.total} done `) +
-    (bar ? paint('ok', bar) : '') + paint('normal', tail) + (showCounts ? `  ${counts}` : '');
+    paint(phase.tone, phase.text) +
+    sep +
+    paint('normal', elapsed) +
+    sep +
+    paint('normal', `${h.done}/${h.total} done `) +
+    (bar ? paint('ok', bar) : '') +
+    paint('normal', tail) +
+    (showCounts ? `  ${counts}` : '');
 
   // Line 3: who runs it, what it cost, where the work goes; or what went wrong.
   let line3: string;
@@ -67,11 +81,16 @@ export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/
     const command = relativeCommand(h.resumeCommand, h.dir, cwd);
     const verb = h.liveness === 'none' ? 'start it' : 'continue';
     const full = `${h.coordinator} · ${verb} with: ${command}`;
-    const who = { none: 'no coordinator', stopped: 'coordinator exited', unknown: 'coordinator silent', dead: 'coordinator DEAD', alive: 'coordinator alive' }[h.liveness];
+    const who = {
+      none: 'no coordinator',
+      stopped: 'coordinator exited',
+      unknown: 'coordinator silent',
+      dead: 'coordinator DEAD',
+      alive: 'coordinator alive',
+    }[h.liveness];
     const short = `${who} · ${verb}: ${command}`;
     line3 = paint(h.liveness === 'none' ? 'warn' : 'bad', cut(full.length <= width ? full : short, width));
-  }
-  else {
+  } else {
     const cost = costOf(h);
     const branch = h.branch ? `branch ${h.branch}${h.tip ? ` @${h.tip.slice(0, 8)}` : ''}` : 'branch —';
     const critical = h.criticalTotal ? `critical path ${h.criticalDone}/${h.criticalTotal}` : '';
@@ -105,7 +124,15 @@ export class HeaderPane {
 
   constructor(parent: blessed.Widgets.Screen, paint: Paint) {
     this.#paint = paint;
-    this.element = blessed.box({ parent, top: 0, left: 0, width: '100%', height: HEADER_HEIGHT, tags: true, wrap: false });
+    this.element = blessed.box({
+      parent,
+      top: 0,
+      left: 0,
+      width: '100%',
+      height: HEADER_HEIGHT,
+      tags: true,
+      wrap: false,
+    });
   }
 
   /** Draws the header for `h` at the box's width. */

@@ -14,7 +14,11 @@ export const KEYS: readonly KeyHelp[] = [
   { keys: 'PgUp PgDn  g G', what: 'a page up or down; first, last' },
   { keys: 'enter', what: "the selected task's detail pane (enter or esc: back to the tasks)", short: '⏎ detail' },
   { keys: 'tab', what: 'next pane: tasks, detail, events', short: 'tab pane' },
-  { keys: '/', what: 'filter tasks: state names (failed, running, ...) and/or text in id or title; empty: all' , short: '/ filter' },
+  {
+    keys: '/',
+    what: 'filter tasks: state names (failed, running, ...) and/or text in id or title; empty: all',
+    short: '/ filter',
+  },
   { keys: 'f', what: 'only failed tasks (again: all)', short: 'f failed' },
   { keys: 'esc', what: 'clear the filter; close a pager or this help' },
   { keys: 'l', what: "the selected task's full log, every attempt, in a pager", short: 'l log' },
@@ -24,7 +28,10 @@ export const KEYS: readonly KeyHelp[] = [
   { keys: 'r', what: 'retry the selected task (failed or cancelled) with its skipped dependents', short: 'r retry' },
   { keys: '?', what: 'this help', short: '? help' },
   { keys: 'q', what: 'quit (under `swarm run`: the run goes on in the terminal, one line per event)', short: 'q quit' },
-  { keys: 'ctrl-c', what: 'under `swarm run`: the run\'s Ctrl-C (stop dispatching; twice: cancel attempts); otherwise quit' },
+  {
+    keys: 'ctrl-c',
+    what: "under `swarm run`: the run's Ctrl-C (stop dispatching; twice: cancel attempts); otherwise quit",
+  },
 ];
 
 /** The help line: the short forms that fit in `width` columns, always ending with `? help  q quit`. */
@@ -44,5 +51,10 @@ export function helpLine(width: number): string {
 /** The `?` overlay's text: every key and what it does. */
 export function helpText(): string[] {
   const width = Math.max(...KEYS.map((k) => k.keys.length));
-  return [...KEYS.map((k) => `${k.keys.padEnd(width)}  ${k.what}`), '', 'Actions are control requests (control/<id>.json), applied by the coordinator;', 'the line at the bottom says when one was applied. Any key closes this help.'];
+  return [
+    ...KEYS.map((k) => `${k.keys.padEnd(width)}  ${k.what}`),
+    '',
+    'Actions are control requests (control/<id>.json), applied by the coordinator;',
+    'the line at the bottom says when one was applied. Any key closes this help.',
+  ];
 }

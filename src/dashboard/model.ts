@@ -121,10 +121,14 @@ export interface RequestFacts {
 // ---------------------------------------------------------------------------------------------
 // Loose readers of protocol objects (pure)
 
-const rec = (v: unknown): Record<string, unknown> | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
-const str = (o: Record<string, unknown> | null, k: string): string | null => (o && typeof o[k] === 'string' ? (o[k] as string) : null);
-const int = (o: Record<string, unknown> | null, k: string): number | null => (o && typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : null);
-const strings = (o: Record<string, unknown> | null, k: string): string[] => (o && Array.isArray(o[k]) ? (o[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+const rec = (v: unknown): Record<string, unknown> | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+const str = (o: Record<string, unknown> | null, k: string): string | null =>
+  o && typeof o[k] === 'string' ? (o[k] as string) : null;
+const int = (o: Record<string, unknown> | null, k: string): number | null =>
+  o && typeof o[k] === 'number' && Number.isFinite(o[k]) ? (o[k] as number) : null;
+const strings = (o: Record<string, unknown> | null, k: string): string[] =>
+  o && Array.isArray(o[k]) ? (o[k] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
 
 /** Reads the live part of a status.json; null if it is not an object. */
 export function attemptLiveOf(attempt: number, status: unknown): AttemptLive | null {
@@ -149,12 +153,16 @@ export function describeAttemptEvent(r: Record<string, unknown>): Line | null {
     case 'message':
       return { text: `» ${clean(text ?? '')}`, tone: 'normal' };
     case 'tool_call': {
-      const input = r.input === undefined ? (text ?? '') : typeof r.input === 'string' ? r.input : JSON.stringify(r.input);
+      const input =
+        r.input === undefined ? (text ?? '') : typeof r.input === 'string' ? r.input : JSON.stringify(r.input);
       return { text: `→ ${name} ${clean(input ?? '')}`, tone: 'active' };
     }
     case 'tool_result': {
-      const output = typeof r.output === 'string' ? r.output : r.output === undefined ? (text ?? '') : JSON.stringify(r.output);
-      return r.is_error === true ? { text: `✗ ${name}: ${clean(output)}`, tone: 'bad' } : { text: `← ${name}: ${clean(output)}`, tone: 'muted' };
+      const output =
+        typeof r.output === 'string' ? r.output : r.output === undefined ? (text ?? '') : JSON.stringify(r.output);
+      return r.is_error === true
+        ? { text: `✗ ${name}: ${clean(output)}`, tone: 'bad' }
+        : { text: `← ${name}: ${clean(output)}`, tone: 'muted' };
     }
     case 'error':
       return { text: `! ${clean(text ?? JSON.stringify(r))}`, tone: 'bad' };
@@ -167,7 +175,10 @@ export function describeAttemptEvent(r: Record<string, unknown>): Line | null {
 
 /** First line of a text, without escape sequences or control characters. */
 function clean(text: string): string {
-  const first = stripAnsi(text).split('\n').find((l) => l.trim() !== '') ?? '';
+  const first =
+    stripAnsi(text)
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? '';
   return oneLine(first).trim();
 }
 
@@ -310,7 +321,11 @@ export interface TaskFilter {
 
 /** Reads what was typed after `/`: state names (`failed running`) and/or text. Empty → null (no filter). */
 export function parseFilter(input: string): TaskFilter | null {
-  const words = input.trim().toLowerCase().split(/[\s,]+/).filter(Boolean);
+  const words = input
+    .trim()
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean);
   if (words.length === 0) return null;
   const states = new Set<TaskStateName>();
   const text: string[] = [];
@@ -342,9 +357,14 @@ export function describeEvent(e: SwarmEvent, state?: RunState): Line {
     case 'plan.created':
       return { text: `plan: ${e.tasks.length} tasks in ${e.waves} waves`, tone: 'muted' };
     case 'run.resumed':
-      return { text: `run resumed by pid ${e.pid} on ${e.host}${e.retry_failed ? ' (--retry-failed)' : ''}`, tone: 'accent' };
+      return {
+        text: `run resumed by pid ${e.pid} on ${e.host}${e.retry_failed ? ' (--retry-failed)' : ''}`,
+        tone: 'accent',
+      };
     case 'task.ready':
-      return e.not_before ? { text: `↻ ${e.task} retries at ${clockTime(e.not_before)}`, tone: 'warn' } : { text: `○ ${e.task} ready`, tone: 'muted' };
+      return e.not_before
+        ? { text: `↻ ${e.task} retries at ${clockTime(e.not_before)}`, tone: 'warn' }
+        : { text: `○ ${e.task} ready`, tone: 'muted' };
     case 'attempt.assigned':
       return { text: `▶ ${e.task} #${e.attempt} → ${e.worker}`, tone: 'active' };
     case 'attempt.started':
@@ -352,10 +372,16 @@ export function describeEvent(e: SwarmEvent, state?: RunState): Line {
     case 'attempt.finished': {
       const took = e.duration_ms === null ? '' : ` · ${formatDuration(e.duration_ms)}`;
       if (e.outcome === 'succeeded') return { text: `  ${e.task} #${e.attempt}: ${e.summary}${took}`, tone: 'muted' };
-      return { text: `✗ ${e.task} #${e.attempt} ${e.outcome}: ${e.summary}${took}`, tone: e.outcome === 'failed' ? 'bad' : 'warn' };
+      return {
+        text: `✗ ${e.task} #${e.attempt} ${e.outcome}: ${e.summary}${took}`,
+        tone: e.outcome === 'failed' ? 'bad' : 'warn',
+      };
     }
     case 'merge.succeeded':
-      return { text: `⇢ ${e.task} #${e.attempt} merged (${e.files.length} file${e.files.length === 1 ? '' : 's'}) → ${e.tip.slice(0, 10)}`, tone: 'ok' };
+      return {
+        text: `⇢ ${e.task} #${e.attempt} merged (${e.files.length} file${e.files.length === 1 ? '' : 's'}) → ${e.tip.slice(0, 10)}`,
+        tone: 'ok',
+      };
     case 'merge.conflicted':
       return { text: `⚠ ${e.task} #${e.attempt} merge conflict in ${e.files.join(', ') || '?'}`, tone: 'warn' };
     case 'task.succeeded': {
@@ -371,7 +397,10 @@ export function describeEvent(e: SwarmEvent, state?: RunState): Line {
     case 'task.reset':
       return { text: `↺ ${e.task} reset`, tone: 'accent' };
     case 'control.applied':
-      return { text: `control ${e.action}${e.task ? ` ${e.task}` : ''} by ${e.by}: ${e.accepted ? '' : 'rejected: '}${e.message}`, tone: e.accepted ? 'accent' : 'bad' };
+      return {
+        text: `control ${e.action}${e.task ? ` ${e.task}` : ''} by ${e.by}: ${e.accepted ? '' : 'rejected: '}${e.message}`,
+        tone: e.accepted ? 'accent' : 'bad',
+      };
     case 'run.paused':
       return { text: e.reason === 'control' ? '‖ dispatch paused' : `‖ stopping (${e.reason})`, tone: 'warn' };
     case 'run.unpaused':
@@ -607,7 +636,10 @@ export class RunModel {
       liveness: this.liveness,
       coordinator,
       // A spent budget must be raised to go on: the command says by how much (as `swarm run` does).
-      resumeCommand: this.liveness !== 'alive' && state.phase !== 'finished' ? `swarm resume ${budget?.exhausted ? `${raisedCapOptions(budget)} ` : ''}${this.dir}` : null,
+      resumeCommand:
+        this.liveness !== 'alive' && state.phase !== 'finished'
+          ? `swarm resume ${budget?.exhausted ? `${raisedCapOptions(budget)} ` : ''}${this.dir}`
+          : null,
       elapsedMs: Number.isFinite(elapsedMs) ? elapsedMs : null,
       done,
       total,
@@ -701,7 +733,9 @@ export class RunModel {
   workerRows(now: number): WorkerRow[] {
     const session = this.coordinator?.session;
     const mine = this.workers.filter((w) => w.json.coordinator === session);
-    const shown = (mine.length ? this.workers.filter((w) => w.json.coordinator === session || w.alive === true) : this.workers).slice();
+    const shown = (
+      mine.length ? this.workers.filter((w) => w.json.coordinator === session || w.alive === true) : this.workers
+    ).slice();
     shown.sort((a, b) => Number(a.json.id.slice(1)) - Number(b.json.id.slice(1)) || a.json.id.localeCompare(b.json.id));
     return shown.map(({ json, alive }) => {
       const age = now - Date.parse(json.heartbeat_at);
@@ -715,7 +749,15 @@ export class RunModel {
         attempt: json.current?.attempt ?? null,
         heartbeatAgeMs: Number.isFinite(age) ? Math.max(0, age) : null,
         stale,
-        tone: gone ? 'muted' : stale ? 'bad' : json.state === 'busy' ? 'active' : json.state === 'stopping' ? 'warn' : 'normal',
+        tone: gone
+          ? 'muted'
+          : stale
+            ? 'bad'
+            : json.state === 'busy'
+              ? 'active'
+              : json.state === 'stopping'
+                ? 'warn'
+                : 'normal',
       };
     });
   }
@@ -734,18 +776,30 @@ export class RunModel {
     const add = (text: string, tone: Tone = 'normal'): void => void out.push({ text, tone });
     add(`${row.glyph} ${id} · ${row.state}${row.critical ? ' · critical path' : ''}`, row.tone);
     if (t.title !== id) add(t.title, 'accent');
-    const facts = [t.role ? `role ${t.role}` : null, `wave ${t.wave}`, `attempts ${row.attempts}`, t.retries ? `retries ${s?.failures ?? 0}/${t.retries} used` : null];
+    const facts = [
+      t.role ? `role ${t.role}` : null,
+      `wave ${t.wave}`,
+      `attempts ${row.attempts}`,
+      t.retries ? `retries ${s?.failures ?? 0}/${t.retries} used` : null,
+    ];
     const cost = formatCost(row.cost_usd);
     if (cost) facts.push(`cost ${cost}`);
     add(facts.filter(Boolean).join(' · '), 'muted');
-    if (t.deps.length) add(`deps: ${t.deps.map((d) => `${STATE_STYLE[this.state.tasks[d]?.state ?? 'pending'].glyph} ${d}`).join('  ')}`);
+    if (t.deps.length)
+      add(
+        `deps: ${t.deps.map((d) => `${STATE_STYLE[this.state.tasks[d]?.state ?? 'pending'].glyph} ${d}`).join('  ')}`,
+      );
     else add('deps: none', 'muted');
     const dependents = this.plan.dependents.get(id) ?? [];
-    if (dependents.length) add(`dependents: ${dependents.slice(0, 12).join(', ')}${dependents.length > 12 ? ` (+${dependents.length - 12} more)` : ''}`);
+    if (dependents.length)
+      add(
+        `dependents: ${dependents.slice(0, 12).join(', ')}${dependents.length > 12 ? ` (+${dependents.length - 12} more)` : ''}`,
+      );
     if (s?.state === 'skipped') add(`skipped: ${s.skipped_because} did not succeed`, 'warn');
     if (s?.state === 'ready' && s.not_before) add(`retries at ${clockTime(s.not_before)}`, 'warn');
     if (s?.cancel_requested) add('cancel requested', 'warn');
-    if (s?.last_conflict) add(`last merge conflict (attempt ${s.last_conflict.attempt}): ${s.last_conflict.files.join(', ')}`, 'warn');
+    if (s?.last_conflict)
+      add(`last merge conflict (attempt ${s.last_conflict.attempt}): ${s.last_conflict.files.join(', ')}`, 'warn');
     const req = this.requestFor(id);
     if (req) add(`your request: ${describeRequest(req, this.liveness)}`, req.status === 'rejected' ? 'bad' : 'accent');
     if (t.run) add(`$ ${t.run}`, 'muted');
@@ -757,7 +811,8 @@ export class RunModel {
       const current = s?.current?.attempt === a.attempt;
       out.push(...this.#attemptLines(a, current, i === 0, now));
     });
-    if (s?.merged_commit) add(`merged ${s.merged_commit.slice(0, 12)} into ${this.state.git?.branch ?? 'the integration branch'}`, 'ok');
+    if (s?.merged_commit)
+      add(`merged ${s.merged_commit.slice(0, 12)} into ${this.state.git?.branch ?? 'the integration branch'}`, 'ok');
     if (t.description.trim()) {
       add('');
       if (attempts.length) add('the task:', 'muted');
@@ -780,12 +835,18 @@ export class RunModel {
       const outcome = str(result, 'outcome') ?? '?';
       const tone: Tone = outcome === 'succeeded' ? 'ok' : outcome === 'failed' ? 'bad' : 'warn';
       const reason = str(result, 'reason');
-      add(`── #${a.attempt} ${outcome}${reason && reason !== 'exit-zero' ? ` (${reason})` : ''} · ${formatDuration(int(result, 'duration_ms'))}${worker ? ` · ${worker}` : ''}${extra ? ` · ${extra}` : ''}`, tone);
+      add(
+        `── #${a.attempt} ${outcome}${reason && reason !== 'exit-zero' ? ` (${reason})` : ''} · ${formatDuration(int(result, 'duration_ms'))}${worker ? ` · ${worker}` : ''}${extra ? ` · ${extra}` : ''}`,
+        tone,
+      );
       add(`   ${str(result, 'summary') ?? ''}`, tone);
     } else if (current || live) {
       const since = live?.started_at ?? str(a.assignment, 'assigned_at');
       const state = live ? live.state : 'assigned';
-      add(`── #${a.attempt} ${state}${since ? ` · ${formatDuration(now - Date.parse(since))}` : ''}${worker ? ` · ${worker}` : ''}${live?.turn != null ? ` · turn ${live.turn}` : ''}${extra ? ` · ${extra}` : ''}`, 'active');
+      add(
+        `── #${a.attempt} ${state}${since ? ` · ${formatDuration(now - Date.parse(since))}` : ''}${worker ? ` · ${worker}` : ''}${live?.turn != null ? ` · turn ${live.turn}` : ''}${extra ? ` · ${extra}` : ''}`,
+        'active',
+      );
     } else {
       add(`── #${a.attempt} no result (lost, taken back or never started: see the events)`, 'muted');
     }
@@ -813,7 +874,10 @@ export class RunModel {
     const verify = rec(result?.verify);
     if (verify) {
       const code = int(verify, 'exit_code');
-      add(`   verify \`${str(verify, 'command') ?? ''}\`: ${code === null ? 'stopped' : `exit ${code}`}`, code === 0 ? 'ok' : 'bad');
+      add(
+        `   verify \`${str(verify, 'command') ?? ''}\`: ${code === null ? 'stopped' : `exit ${code}`}`,
+        code === 0 ? 'ok' : 'bad',
+      );
       for (const l of strings(verify, 'output_tail').slice(-8)) add(`   ${oneLine(stripAnsi(l))}`, 'muted');
     } else if (a.verify.length && (latest || current)) {
       add('   verify output:', 'muted');
@@ -825,14 +889,20 @@ export class RunModel {
     const commit = str(result, 'commit');
     if (commit) {
       const files = strings(result, 'files_changed');
-      add(`   commit ${commit.slice(0, 12)} · ${files.length} file${files.length === 1 ? '' : 's'}${files.length ? `: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', …' : ''}` : ''} · d: diff`, 'accent');
+      add(
+        `   commit ${commit.slice(0, 12)} · ${files.length} file${files.length === 1 ? '' : 's'}${files.length ? `: ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', …' : ''}` : ''} · d: diff`,
+        'accent',
+      );
     }
     return out;
   }
 }
 
 /** The coordinator in a few words: `coordinator alive (pid 12)`, `coordinator DEAD (pid 12 is gone)`, ... */
-export function coordinatorPhrase(liveness: CoordinatorLiveness, co: Pick<CoordinatorJson, 'pid' | 'host' | 'heartbeat_at'> | undefined): string {
+export function coordinatorPhrase(
+  liveness: CoordinatorLiveness,
+  co: Pick<CoordinatorJson, 'pid' | 'host' | 'heartbeat_at'> | undefined,
+): string {
   switch (liveness) {
     case 'alive':
       return `coordinator alive (pid ${co?.pid})`;
@@ -852,7 +922,9 @@ export function describeRequest(r: RequestFacts, liveness: CoordinatorLiveness):
   const what = `${r.action}${r.task ? ` ${r.task}` : ''}`;
   switch (r.status) {
     case 'pending':
-      return liveness === 'alive' ? `${what}: sent, waiting for the coordinator` : `${what}: waiting; no coordinator is running (\`swarm resume\` applies it)`;
+      return liveness === 'alive'
+        ? `${what}: sent, waiting for the coordinator`
+        : `${what}: waiting; no coordinator is running (\`swarm resume\` applies it)`;
     case 'archived':
       return `${what}: applied`;
     case 'applied':
@@ -863,20 +935,38 @@ export function describeRequest(r: RequestFacts, liveness: CoordinatorLiveness):
 }
 
 /** Lines of an attempt's log for the pager: events, stdout, stderr, an agent's bash commands and their output (bash.log), verify output. */
-export function attemptLogLines(a: { attempt: number; events: Record<string, unknown>[]; stdout: string[]; stderr: string[]; bash?: string[]; verify: string[]; result: Record<string, unknown> | null }): Line[] {
+export function attemptLogLines(a: {
+  attempt: number;
+  events: Record<string, unknown>[];
+  stdout: string[];
+  stderr: string[];
+  bash?: string[];
+  verify: string[];
+  result: Record<string, unknown> | null;
+}): Line[] {
   const out: Line[] = [];
   const outcome = str(a.result, 'outcome');
-  out.push({ text: `════ attempt ${a.attempt}${outcome ? ` · ${outcome}: ${str(a.result, 'summary') ?? ''}` : ''}`, tone: 'accent' });
+  out.push({
+    text: `════ attempt ${a.attempt}${outcome ? ` · ${outcome}: ${str(a.result, 'summary') ?? ''}` : ''}`,
+    tone: 'accent',
+  });
   const section = (name: string, lines: string[], tone: Tone): void => {
     if (!lines.length) return;
     out.push({ text: `── ${name}`, tone: 'muted' });
     for (const l of lines) out.push({ text: oneLine(stripAnsi(l)), tone });
   };
-  section('events', a.events.map((r) => `${typeof r.at === 'string' ? clockTime(r.at) : ''} ${describeAttemptEvent(r)?.text ?? JSON.stringify(r)}`), 'muted');
+  section(
+    'events',
+    a.events.map(
+      (r) => `${typeof r.at === 'string' ? clockTime(r.at) : ''} ${describeAttemptEvent(r)?.text ?? JSON.stringify(r)}`,
+    ),
+    'muted',
+  );
   section('stdout', a.stdout, 'normal');
   section('stderr', a.stderr, 'warn');
-  section('bash (the agent\'s commands and their output)', a.bash ?? [], 'normal');
+  section("bash (the agent's commands and their output)", a.bash ?? [], 'normal');
   section('verify', a.verify, 'normal');
-  if (!a.events.length && !a.stdout.length && !a.stderr.length && !a.bash?.length && !a.verify.length) out.push({ text: '(no output)', tone: 'muted' });
+  if (!a.events.length && !a.stdout.length && !a.stderr.length && !a.bash?.length && !a.verify.length)
+    out.push({ text: '(no output)', tone: 'muted' });
   return out;
 }

@@ -48,7 +48,13 @@ export class ScrollPane {
   #label = '';
 
   /** `follow`: stay at the end as lines come; `wrap: false`: cut long lines instead of wrapping them. */
-  constructor(options: { parent: blessed.Widgets.Node; paint: Paint; label: string; follow?: boolean; wrap?: boolean }) {
+  constructor(options: {
+    parent: blessed.Widgets.Node;
+    paint: Paint;
+    label: string;
+    follow?: boolean;
+    wrap?: boolean;
+  }) {
     this.#paint = options.paint;
     this.#follow = options.follow ?? false;
     this.#wrapLines = options.wrap ?? true;
@@ -80,13 +86,18 @@ export class ScrollPane {
 
   get #inner(): { width: number; height: number } {
     const border = 2;
-    return { width: Math.max(1, (Number(this.element.width) || 40) - border), height: Math.max(1, (Number(this.element.height) || 10) - border) };
+    return {
+      width: Math.max(1, (Number(this.element.width) || 40) - border),
+      height: Math.max(1, (Number(this.element.height) || 10) - border),
+    };
   }
 
   #wrap(): Line[] {
     const { width } = this.#inner;
     if (this.#wrappedWidth !== width) {
-      this.#wrapped = this.#wrapLines ? this.#lines.flatMap((l) => wrapLine(l, width)) : this.#lines.map((l) => ({ ...l, text: cut(l.text, width) }));
+      this.#wrapped = this.#wrapLines
+        ? this.#lines.flatMap((l) => wrapLine(l, width))
+        : this.#lines.map((l) => ({ ...l, text: cut(l.text, width) }));
       this.#wrappedWidth = width;
     }
     return this.#wrapped;

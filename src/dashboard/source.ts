@@ -13,10 +13,25 @@ import { readJsonFile } from '../protocol/files.js';
 import { readJsonl } from '../protocol/jsonl.js';
 import { RunPaths } from '../protocol/paths.js';
 import { coordinatorLiveness, NotARunError, parseEvents } from '../protocol/run-reader.js';
-import { CoordinatorJsonSchema, PlanJsonSchema, PROTOCOL_VERSION, RunJsonSchema, WorkerJsonSchema, type ControlAction } from '../protocol/schemas.js';
+import {
+  CoordinatorJsonSchema,
+  PlanJsonSchema,
+  PROTOCOL_VERSION,
+  RunJsonSchema,
+  WorkerJsonSchema,
+  type ControlAction,
+} from '../protocol/schemas.js';
 import { initialState, RunPhase, TaskStateName, type RunState } from '../protocol/state.js';
 import { HOST, pidAlive } from '../util/process.js';
-import { attemptLiveOf, attemptLogLines, RunModel, type AttemptFiles, type Line, type TaskFiles, type WorkerFacts } from './model.js';
+import {
+  attemptLiveOf,
+  attemptLogLines,
+  RunModel,
+  type AttemptFiles,
+  type Line,
+  type TaskFiles,
+  type WorkerFacts,
+} from './model.js';
 import { lastLines, readJsonlTail } from './tail.js';
 
 /** Events kept before state.json's `last_seq` for the feed when a run is opened. */
@@ -91,7 +106,8 @@ export class RunSource {
     }
     if (m.error === null) this.#readEvents();
     // The rest changes with heartbeats (1 s by default): twice a second is enough, however busy the log.
-    if (options.throttleFiles && now - this.#filesReadAt < FILES_EVERY_MS && now >= this.#filesReadAt) return m.version !== before;
+    if (options.throttleFiles && now - this.#filesReadAt < FILES_EVERY_MS && now >= this.#filesReadAt)
+      return m.version !== before;
     this.#filesReadAt = now;
     try {
       const coordinator = readJsonFile(this.paths.coordinatorJson, CoordinatorJsonSchema);
@@ -101,7 +117,8 @@ export class RunSource {
     }
     m.setWorkers(this.#readWorkers());
     readLiveAttempts(m, this.paths);
-    for (const r of m.requests.values()) if (r.status === 'pending' && fs.existsSync(this.paths.controlDone(r.id))) m.requestArchived(r.id);
+    for (const r of m.requests.values())
+      if (r.status === 'pending' && fs.existsSync(this.paths.controlDone(r.id))) m.requestArchived(r.id);
     return m.version !== before;
   }
 
@@ -151,7 +168,8 @@ export class RunSource {
   readTask(task: string): TaskFiles {
     const n = this.model.state.tasks[task]?.attempts ?? 0;
     const attempts: AttemptFiles[] = [];
-    for (let a = Math.max(1, n - DETAIL_ATTEMPTS + 1); a <= n; a++) attempts.push(this.#readAttempt(task, a, a === n ? 12 : 0, 64 * 1024));
+    for (let a = Math.max(1, n - DETAIL_ATTEMPTS + 1); a <= n; a++)
+      attempts.push(this.#readAttempt(task, a, a === n ? 12 : 0, 64 * 1024));
     return { task, attempts };
   }
 
@@ -178,7 +196,17 @@ export class RunSource {
     for (let a = 1; a <= n; a++) {
       const p = this.paths.attempt(task, a);
       const big = (file: string): string[] => lastLines(file, Number.MAX_SAFE_INTEGER, LOG_BYTES);
-      out.push(...attemptLogLines({ attempt: a, events: lastRecords(p.events, Number.MAX_SAFE_INTEGER, LOG_BYTES), stdout: big(p.stdout), stderr: big(p.stderr), bash: big(p.bash), verify: big(p.verify), result: readLoose(p.result) }));
+      out.push(
+        ...attemptLogLines({
+          attempt: a,
+          events: lastRecords(p.events, Number.MAX_SAFE_INTEGER, LOG_BYTES),
+          stdout: big(p.stdout),
+          stderr: big(p.stderr),
+          bash: big(p.bash),
+          verify: big(p.verify),
+          result: readLoose(p.result),
+        }),
+      );
       out.push({ text: '', tone: 'normal' });
     }
     return out;
@@ -205,10 +233,14 @@ export class RunSource {
       }
     }
     if (!found) {
-      const why = this.model.run.integration_branch ? `${task} has no commit (no attempt changed anything yet)` : 'this run has no git isolation: attempts ran in place, without commits';
+      const why = this.model.run.integration_branch
+        ? `${task} has no commit (no attempt changed anything yet)`
+        : 'this run has no git isolation: attempts ran in place, without commits';
       return [{ text: why, tone: 'muted' }];
     }
-    const args = found.base ? ['diff', '--stat', '--patch', found.base, found.commit] : ['show', '--stat', '--patch', found.commit];
+    const args = found.base
+      ? ['diff', '--stat', '--patch', found.base, found.commit]
+      : ['show', '--stat', '--patch', found.commit];
     let text: string;
     try {
       text = await git(this.model.run.repo, args);
@@ -216,8 +248,24 @@ export class RunSource {
       return [{ text: `git ${args.join(' ')}: ${(e as Error).message}`, tone: 'bad' }];
     }
     if (text.length > DIFF_CHARS) text = text.slice(0, DIFF_CHARS) + '\n… (cut)';
-    const header: Line = { text: `attempt ${found.attempt} · ${found.base ? `${found.base.slice(0, 12)}..` : ''}${found.commit.slice(0, 12)}${found.commit === merged ? ' (merged)' : ''}`, tone: 'accent' };
-    return [header, ...text.split('\n').map((l): Line => ({ text: l, tone: l.startsWith('+') && !l.startsWith('+++') ? 'ok' : l.startsWith('-') && !l.startsWith('---') ? 'bad' : l.startsWith('@@') ? 'accent' : 'normal' }))];
+    const header: Line = {
+      text: `attempt ${found.attempt} · ${found.base ? `${found.base.slice(0, 12)}..` : ''}${found.commit.slice(0, 12)}${found.commit === merged ? ' (merged)' : ''}`,
+      tone: 'accent',
+    };
+    return [
+      header,
+      ...text.split('\n').map((l): Line => ({
+        text: l,
+        tone:
+          l.startsWith('+') && !l.startsWith('+++')
+            ? 'ok'
+            : l.startsWith('-') && !l.startsWith('---')
+              ? 'bad'
+              : l.startsWith('@@')
+                ? 'accent'
+                : 'normal',
+      })),
+    ];
   }
 
   /**
@@ -295,7 +343,10 @@ function openState(paths: RunPaths): OpenedState {
     const seqs = tail.records.map(seqOf);
     const firstNew = seqs.findIndex((s) => s !== undefined && s > lastSeq);
     const newRecords = firstNew < 0 ? [] : tail.records.slice(firstNew);
-    const continues = firstNew < 0 ? seqs.at(-1) === lastSeq || (lastSeq === 0 && tail.records.length === 0) : seqs[firstNew] === lastSeq + 1;
+    const continues =
+      firstNew < 0
+        ? seqs.at(-1) === lastSeq || (lastSeq === 0 && tail.records.length === 0)
+        : seqs[firstNew] === lastSeq + 1;
     if (continues) {
       const pending = parseEvents(paths.eventsJsonl, newRecords);
       const history = parseHistory(firstNew < 0 ? tail.records : tail.records.slice(0, firstNew));
@@ -304,7 +355,14 @@ function openState(paths: RunPaths): OpenedState {
   }
   const chunk = readJsonl(paths.eventsJsonl);
   const all = parseEvents(paths.eventsJsonl, chunk.records);
-  return { state: initialState(), history: [], pending: all, offset: chunk.offset, mode: 'replay', applied: all.length };
+  return {
+    state: initialState(),
+    history: [],
+    pending: all,
+    offset: chunk.offset,
+    mode: 'replay',
+    applied: all.length,
+  };
 }
 
 /**
@@ -329,12 +387,27 @@ const TASK_STATES = new Set<string>(TaskStateName.options);
 /** A cheap structural check of a parsed state.json (see {@link readSnapshot}). */
 export function looksLikeState(s: unknown): s is RunState {
   const o = s as Partial<Record<keyof RunState, unknown>> | null;
-  if (typeof o !== 'object' || o === null || o.protocol !== PROTOCOL_VERSION || !Number.isInteger(o.last_seq) || !PHASES.has(o.phase as string)) return false;
-  if (typeof o.tasks !== 'object' || o.tasks === null || typeof o.counts !== 'object' || o.counts === null) return false;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    o.protocol !== PROTOCOL_VERSION ||
+    !Number.isInteger(o.last_seq) ||
+    !PHASES.has(o.phase as string)
+  )
+    return false;
+  if (typeof o.tasks !== 'object' || o.tasks === null || typeof o.counts !== 'object' || o.counts === null)
+    return false;
   for (const name of TASK_STATES) if (!Number.isInteger((o.counts as Record<string, unknown>)[name])) return false;
   for (const t of Object.values(o.tasks as Record<string, unknown>)) {
     const task = t as { state?: unknown; attempts?: unknown; current?: unknown } | null;
-    if (typeof task !== 'object' || task === null || !TASK_STATES.has(task.state as string) || !Number.isInteger(task.attempts) || task.current === undefined) return false;
+    if (
+      typeof task !== 'object' ||
+      task === null ||
+      !TASK_STATES.has(task.state as string) ||
+      !Number.isInteger(task.attempts) ||
+      task.current === undefined
+    )
+      return false;
   }
   return true;
 }

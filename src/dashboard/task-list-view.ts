@@ -35,7 +35,13 @@ export function columnsFor(width: number, maxId: number, hasRoles: boolean, hasA
 /** One task row as plain text of exactly `width` columns (`selected` rows are drawn inverse by the caller). */
 export function rowText(r: TaskRow, c: Columns): { glyph: string; mark: string; rest: string } {
   // A running agent shows what it is doing instead of its title (which the detail pane shows).
-  const title = r.activity ? `→ ${r.activity}` : r.title === r.id ? (r.note && r.state !== 'succeeded' ? r.note : '') : r.title;
+  const title = r.activity
+    ? `→ ${r.activity}`
+    : r.title === r.id
+      ? r.note && r.state !== 'succeeded'
+        ? r.note
+        : ''
+      : r.title;
   const rest =
     fit(r.id, c.id) +
     fit(title, c.title) +
@@ -141,7 +147,8 @@ export class TaskListPane {
     this.#linesVersion = version;
     this.#lines = this.#model.lines(this.#filter);
     this.#taskCount = this.#lines.reduce((n, l) => n + (l.kind === 'task' ? 1 : 0), 0);
-    const keep = this.#selectedId === null ? -1 : this.#lines.findIndex((l) => l.kind === 'task' && l.id === this.#selectedId);
+    const keep =
+      this.#selectedId === null ? -1 : this.#lines.findIndex((l) => l.kind === 'task' && l.id === this.#selectedId);
     if (keep >= 0) this.#cursor = keep;
     else {
       this.#cursor = Math.min(this.#cursor, Math.max(0, this.#lines.length - 1));
@@ -179,12 +186,21 @@ export class TaskListPane {
       const row = m.row(line.id, now);
       const t = rowText(row, cols);
       const body = `${t.glyph}${t.mark}${t.rest}`;
-      if (i === this.#cursor) out.push(`{${focused ? 'inverse' : 'underline'}}${p(row.tone, fit(body, width))}{/${focused ? 'inverse' : 'underline'}}`);
+      if (i === this.#cursor)
+        out.push(
+          `{${focused ? 'inverse' : 'underline'}}${p(row.tone, fit(body, width))}{/${focused ? 'inverse' : 'underline'}}`,
+        );
       else out.push(p(row.tone, t.glyph) + p('warn', t.mark) + p(row.state === 'pending' ? 'muted' : 'normal', t.rest));
     }
-    if (this.#lines.length === 0) out.push(p('muted', this.#filter ? 'no task matches the filter (Esc clears it)' : 'no tasks yet'));
+    if (this.#lines.length === 0)
+      out.push(p('muted', this.#filter ? 'no task matches the filter (Esc clears it)' : 'no tasks yet'));
     this.element.setContent(out.join('\n'));
-    const pos = this.#lines.length > height ? ` ${Math.round((100 * this.#top) / Math.max(1, this.#lines.length - height))}%` : '';
-    this.element.setLabel(` tasks${this.#filter ? ` · ${describeFilter(this.#filter)}: ${this.#taskCount} of ${m.plan.tasks.length}` : ''}${pos} `);
+    const pos =
+      this.#lines.length > height
+        ? ` ${Math.round((100 * this.#top) / Math.max(1, this.#lines.length - height))}%`
+        : '';
+    this.element.setLabel(
+      ` tasks${this.#filter ? ` · ${describeFilter(this.#filter)}: ${this.#taskCount} of ${m.plan.tasks.length}` : ''}${pos} `,
+    );
   }
 }

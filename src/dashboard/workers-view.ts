@@ -29,8 +29,11 @@ export class WorkersPane {
     const width = Math.max(1, (Number(this.element.width) || 30) - 2);
     const height = Math.max(1, (Number(this.element.height) || 5) - 2);
     const busy = rows.filter((r) => r.state === 'busy').length;
-    const lines = rows.length ? rows.map((r) => this.#paint(r.tone, workerLine(r, width))) : [this.#paint('muted', 'no workers')];
-    if (lines.length > height) lines.splice(height - 1, lines.length, this.#paint('muted', `+${rows.length - height + 1} more`));
+    const lines = rows.length
+      ? rows.map((r) => this.#paint(r.tone, workerLine(r, width)))
+      : [this.#paint('muted', 'no workers')];
+    if (lines.length > height)
+      lines.splice(height - 1, lines.length, this.#paint('muted', `+${rows.length - height + 1} more`));
     this.element.setContent(lines.join('\n'));
     const alive = rows.filter((r) => r.state !== 'exited').length;
     this.element.setLabel(alive ? ` workers · ${busy}/${alive} busy ` : ' workers ');

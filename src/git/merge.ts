@@ -10,7 +10,9 @@ export type MergeOutcome =
   | { kind: 'conflicted'; tip: string; files: string[] };
 
 function identityArgs(repo: string): string[] {
-  return gitTrySync(repo, ['config', 'user.email']).exitCode === 0 ? [] : ['-c', 'user.name=fileswarm', '-c', 'user.email=fileswarm@localhost'];
+  return gitTrySync(repo, ['config', 'user.email']).exitCode === 0
+    ? []
+    : ['-c', 'user.name=fileswarm', '-c', 'user.email=fileswarm@localhost'];
 }
 
 /**
@@ -22,8 +24,10 @@ function identityArgs(repo: string): string[] {
 export function mergeIntoBranch(repo: string, branch: string, commit: string, message: string): MergeOutcome {
   const ref = `refs/heads/${branch}`;
   const tip = gitSync(repo, ['rev-parse', '--verify', ref]);
-  const files = (base: string, to: string): string[] => gitSync(repo, ['diff', '--name-only', base, to]).split('\n').filter(Boolean);
-  if (gitTrySync(repo, ['merge-base', '--is-ancestor', commit, tip]).exitCode === 0) return { kind: 'merged', tip, files: [] };
+  const files = (base: string, to: string): string[] =>
+    gitSync(repo, ['diff', '--name-only', base, to]).split('\n').filter(Boolean);
+  if (gitTrySync(repo, ['merge-base', '--is-ancestor', commit, tip]).exitCode === 0)
+    return { kind: 'merged', tip, files: [] };
   if (gitTrySync(repo, ['merge-base', '--is-ancestor', tip, commit]).exitCode === 0) {
     gitSync(repo, ['update-ref', ref, commit, tip]);
     return { kind: 'merged', tip: commit, files: files(tip, commit) };

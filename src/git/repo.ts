@@ -37,7 +37,9 @@ export function checkGitVersion(): Result<string, string> {
   if (r.exitCode !== 0 || !m) return err('git is not installed or did not run (`git --version` failed)');
   const [major, minor] = [Number(m[1]), Number(m[2])];
   if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
-    return err(`git ${major}.${minor} is too old: fileswarm merges with \`git merge-tree --write-tree\`, which needs git ${MIN_GIT.join('.')} or newer`);
+    return err(
+      `git ${major}.${minor} is too old: fileswarm merges with \`git merge-tree --write-tree\`, which needs git ${MIN_GIT.join('.')} or newer`,
+    );
   }
   return ok(`${major}.${minor}`);
 }
@@ -54,7 +56,11 @@ export interface GitOptions {
  * @returns the run's git facts and warnings (uncommitted changes the workers will not see), or a
  *   message for an error that must stop the run before any work (exit 2).
  */
-export function prepareGitRun(repo: string, runId: string, options: GitOptions): Result<{ git: GitRun; warnings: GitWarning[] }, string> {
+export function prepareGitRun(
+  repo: string,
+  runId: string,
+  options: GitOptions,
+): Result<{ git: GitRun; warnings: GitWarning[] }, string> {
   const version = checkGitVersion();
   if (!version.ok) return version;
   const warnings: GitWarning[] = [];
@@ -80,13 +86,17 @@ export function prepareGitRun(repo: string, runId: string, options: GitOptions):
     const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fileswarm-index-')), 'index');
     try {
       fs.copyFileSync(index, copy);
-      const snapshot = gitSync(repo, ['stash', 'create', `fileswarm ${runId}: uncommitted changes`], { GIT_INDEX_FILE: copy });
+      const snapshot = gitSync(repo, ['stash', 'create', `fileswarm ${runId}: uncommitted changes`], {
+        GIT_INDEX_FILE: copy,
+      });
       if (snapshot) base = snapshot;
     } finally {
       fs.rmSync(path.dirname(copy), { recursive: true, force: true });
     }
   } else if (dirty) {
-    warnings.push(`${repo} has uncommitted changes: workers start from ${base.slice(0, 12)} and will not see them (set git.include_uncommitted: true to include them)`);
+    warnings.push(
+      `${repo} has uncommitted changes: workers start from ${base.slice(0, 12)} and will not see them (set git.include_uncommitted: true to include them)`,
+    );
   }
   const branch = `swarm/${runId}`;
   if (gitTrySync(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]).exitCode === 0) {

@@ -23,7 +23,10 @@ const WORKTREE_TRIES = 6;
  * problem (a bad commit) still fails, after about 3 s. `before` runs before every retry.
  * @throws Error with git's message when every try failed.
  */
-async function withWorktreeRetries(run: (attempt: number) => Promise<unknown>, before: () => void = () => {}): Promise<void> {
+async function withWorktreeRetries(
+  run: (attempt: number) => Promise<unknown>,
+  before: () => void = () => {},
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await run(attempt);
@@ -43,10 +46,12 @@ async function withWorktreeRetries(run: (attempt: number) => Promise<unknown>, b
  * @throws Error with git's message when every try failed.
  */
 export async function createWorktree(repo: string, worktree: string, commit: string): Promise<void> {
-  if (fs.existsSync(worktree)) await removeWorktree(repo, worktree).catch(() => fs.rmSync(worktree, { recursive: true, force: true }));
+  if (fs.existsSync(worktree))
+    await removeWorktree(repo, worktree).catch(() => fs.rmSync(worktree, { recursive: true, force: true }));
   fs.mkdirSync(path.dirname(worktree), { recursive: true });
   await withWorktreeRetries(
-    (attempt) => git(repo, ['worktree', 'add', '--detach', '--quiet', ...(attempt > 1 ? ['--force'] : []), worktree, commit]),
+    (attempt) =>
+      git(repo, ['worktree', 'add', '--detach', '--quiet', ...(attempt > 1 ? ['--force'] : []), worktree, commit]),
     () => fs.rmSync(worktree, { recursive: true, force: true }),
   );
 }
@@ -61,7 +66,13 @@ export interface AttemptCommit {
  * Commits everything in the worktree (new, changed and deleted files; ignored ones excepted) and
  * points `ref` at the commit. Returns undefined when the attempt changed nothing.
  */
-export async function commitWorktree(repo: string, worktree: string, base: string, ref: string, message: string): Promise<AttemptCommit | undefined> {
+export async function commitWorktree(
+  repo: string,
+  worktree: string,
+  base: string,
+  ref: string,
+  message: string,
+): Promise<AttemptCommit | undefined> {
   await git(worktree, ['add', '--all']);
   const staged = gitTrySync(worktree, ['diff', '--cached', '--quiet']);
   if (staged.exitCode === 0) return undefined;

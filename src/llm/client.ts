@@ -21,5 +21,12 @@ const REQUEST_TIMEOUT_MS = 10 * 60_000;
 export function makeClient(settings: ClientSettings, env: NodeJS.ProcessEnv = process.env): Result<Anthropic, string> {
   const apiKey = env[settings.api_key_env];
   if (!apiKey) return err(`the environment variable ${settings.api_key_env} (the API key) is not set`);
-  return ok(new Anthropic({ apiKey, baseURL: settings.base_url ?? env.ANTHROPIC_BASE_URL ?? undefined, maxRetries: 0, timeout: REQUEST_TIMEOUT_MS }));
+  return ok(
+    new Anthropic({
+      apiKey,
+      baseURL: settings.base_url ?? env.ANTHROPIC_BASE_URL ?? undefined,
+      maxRetries: 0,
+      timeout: REQUEST_TIMEOUT_MS,
+    }),
+  );
 }

@@ -13,7 +13,12 @@ type Block = Anthropic.Messages.ContentBlockParam;
 
 /** The token counts of an API `usage` (absent cache fields count 0). */
 export function tokensOf(u: Anthropic.Messages.Usage): TokenCounts {
-  return { input_tokens: u.input_tokens, output_tokens: u.output_tokens, cache_read_tokens: u.cache_read_input_tokens ?? 0, cache_write_tokens: u.cache_creation_input_tokens ?? 0 };
+  return {
+    input_tokens: u.input_tokens,
+    output_tokens: u.output_tokens,
+    cache_read_tokens: u.cache_read_input_tokens ?? 0,
+    cache_write_tokens: u.cache_creation_input_tokens ?? 0,
+  };
 }
 
 /**
@@ -91,7 +96,8 @@ export function withRollingBreakpoint(messages: readonly Param[]): Param[] {
   const out = messages.slice();
   const last = out.at(-1);
   if (!last) return out;
-  const blocks: Block[] = typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content.slice();
+  const blocks: Block[] =
+    typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content.slice();
   const i = blocks.length - 1;
   blocks[i] = { ...blocks[i], cache_control: { type: 'ephemeral' } } as Block;
   out[out.length - 1] = { ...last, content: blocks } as Param;
@@ -103,7 +109,9 @@ export function withRollingBreakpoint(messages: readonly Param[]): Param[] {
  * window (`model_context_window_exceeded`); null when it ended as the model meant (`end_turn`,
  * `tool_use`, `stop_sequence`) or was refused.
  */
-export function cutOffBy(message: Pick<Anthropic.Messages.Message, 'stop_reason'>): 'max_tokens' | 'context window' | null {
+export function cutOffBy(
+  message: Pick<Anthropic.Messages.Message, 'stop_reason'>,
+): 'max_tokens' | 'context window' | null {
   if (message.stop_reason === 'max_tokens') return 'max_tokens';
   if (message.stop_reason === 'model_context_window_exceeded') return 'context window';
   return null;
@@ -114,7 +122,9 @@ export function cutOffBy(message: Pick<Anthropic.Messages.Message, 'stop_reason'
  * was cut off or refused. Its `input` is only what the SDK could parse of the partial JSON (a
  * `write_file` with half its content, a plan missing its last tasks): it must not be used.
  */
-export function unfinishedToolUse(message: Pick<Anthropic.Messages.Message, 'stop_reason' | 'content'>): Anthropic.Messages.ToolUseBlock | undefined {
+export function unfinishedToolUse(
+  message: Pick<Anthropic.Messages.Message, 'stop_reason' | 'content'>,
+): Anthropic.Messages.ToolUseBlock | undefined {
   const last = message.content.at(-1);
   const stopped = cutOffBy(message) !== null || message.stop_reason === 'refusal';
   return stopped && last?.type === 'tool_use' ? last : undefined;

@@ -24,14 +24,27 @@ interface ModelEntry {
   context: number;
 }
 
-const tier = (input: number, output: number): ModelPrice => ({ input, output, cache_read: input / 10, cache_write: input * 1.25 });
+const tier = (input: number, output: number): ModelPrice => ({
+  input,
+  output,
+  cache_read: input / 10,
+  cache_write: input * 1.25,
+});
 
 /** Longest prefix first, so `claude-opus-4-5` wins over `claude-opus-4`. */
 const TABLE: readonly ModelEntry[] = [
-  { prefix: 'claude-fable-5-1', price: { input: 10, output: 50, cache_read: 0.25, cache_write: 12.5 }, context: 1_000_000 },
+  {
+    prefix: 'claude-fable-5-1',
+    price: { input: 10, output: 50, cache_read: 0.25, cache_write: 12.5 },
+    context: 1_000_000,
+  },
   { prefix: 'claude-fable-5', price: tier(10, 50), context: 1_000_000 },
   { prefix: 'claude-opus-5-5', price: { input: 4, output: 20, cache_read: 0.2, cache_write: 5 }, context: 1_000_000 },
-  { prefix: 'claude-sonnet-5-5', price: { input: 2, output: 10, cache_read: 0.2, cache_write: 2.5 }, context: 1_000_000 },
+  {
+    prefix: 'claude-sonnet-5-5',
+    price: { input: 2, output: 10, cache_read: 0.2, cache_write: 2.5 },
+    context: 1_000_000,
+  },
   { prefix: 'claude-sonnet-5', price: { input: 2, output: 10, cache_read: 0.2, cache_write: 2.5 }, context: 1_000_000 },
   { prefix: 'claude-opus-5', price: tier(5, 25), context: 1_000_000 },
   { prefix: 'claude-opus-4-8', price: tier(5, 25), context: 200_000 },
@@ -54,7 +67,9 @@ export const KNOWN_MODELS: readonly string[] = TABLE.map((e) => e.prefix).sort()
 /** The table's entry for a model id, or undefined if it does not know it. */
 export function modelInfo(model: string): { price: ModelPrice; context: number } | undefined {
   // The family's id itself, or it with a date (`-20250929`), `-latest`, or a platform version (`@20250929`).
-  const e = TABLE.find((x) => model.startsWith(x.prefix) && /^(-\d{8}|-latest|@.+)?$/.test(model.slice(x.prefix.length)));
+  const e = TABLE.find(
+    (x) => model.startsWith(x.prefix) && /^(-\d{8}|-latest|@.+)?$/.test(model.slice(x.prefix.length)),
+  );
   return e ? { price: e.price, context: e.context } : undefined;
 }
 
@@ -69,6 +84,10 @@ export interface TokenCounts {
 /** Cost in USD of `tokens` at `price` (USD per million tokens). */
 export function costOf(tokens: TokenCounts, price: ModelPrice): number {
   const usd =
-    (tokens.input_tokens * price.input + tokens.output_tokens * price.output + tokens.cache_read_tokens * price.cache_read + tokens.cache_write_tokens * price.cache_write) / 1e6;
+    (tokens.input_tokens * price.input +
+      tokens.output_tokens * price.output +
+      tokens.cache_read_tokens * price.cache_read +
+      tokens.cache_write_tokens * price.cache_write) /
+    1e6;
   return Math.round(usd * 1e9) / 1e9;
 }

@@ -50,7 +50,9 @@ export class CapReached extends Error {
 
 /** Estimated tokens of a prompt from its parts' JSON: characters / 4. */
 export function estimateTokens(...parts: unknown[]): number {
-  return Math.ceil(parts.reduce<number>((n, p) => n + (typeof p === 'string' ? p.length : JSON.stringify(p).length), 0) / 4);
+  return Math.ceil(
+    parts.reduce<number>((n, p) => n + (typeof p === 'string' ? p.length : JSON.stringify(p).length), 0) / 4,
+  );
 }
 
 /**
@@ -65,12 +67,25 @@ export function responseCap(i: ResponseCapInput): ResponseCap {
   if (i.caps.max_cost_usd !== null) {
     const left = i.caps.max_cost_usd - i.spent.cost_usd;
     const newTokens = Math.max(0, i.promptTokens - i.cachedTokens);
-    const promptCost = ESTIMATE_MARGIN * costOf({ input_tokens: 0, output_tokens: 0, cache_read_tokens: Math.min(i.cachedTokens, i.promptTokens), cache_write_tokens: newTokens }, i.price);
+    const promptCost =
+      ESTIMATE_MARGIN *
+      costOf(
+        {
+          input_tokens: 0,
+          output_tokens: 0,
+          cache_read_tokens: Math.min(i.cachedTokens, i.promptTokens),
+          cache_write_tokens: newTokens,
+        },
+        i.price,
+      );
     maxTokens = Math.min(maxTokens, Math.floor(((left - promptCost) * 1e6) / i.price.output));
     if (maxTokens < least) return { kind: 'stop', cap: 'cost' };
   }
   if (i.caps.max_tokens !== null) {
-    maxTokens = Math.min(maxTokens, i.caps.max_tokens - totalTokens(i.spent) - Math.ceil(ESTIMATE_MARGIN * i.promptTokens));
+    maxTokens = Math.min(
+      maxTokens,
+      i.caps.max_tokens - totalTokens(i.spent) - Math.ceil(ESTIMATE_MARGIN * i.promptTokens),
+    );
     if (maxTokens < least) return { kind: 'stop', cap: 'tokens' };
   }
   return { kind: 'ok', maxTokens };

@@ -69,7 +69,9 @@ export function describeApiError(e: unknown): string {
     return cause ? `connection error: ${cause.code ? `${cause.code}: ` : ''}${cause.message}` : 'connection error';
   }
   if (e instanceof Anthropic.APIError) {
-    const parts = [e.status !== undefined ? `HTTP ${e.status}` : null, e.type, e.apiMessage ?? e.message].filter(Boolean);
+    const parts = [e.status !== undefined ? `HTTP ${e.status}` : null, e.type, e.apiMessage ?? e.message].filter(
+      Boolean,
+    );
     return parts.join(': ');
   }
   return (e as Error)?.message ?? String(e);
@@ -89,7 +91,12 @@ export interface RetryNotice {
  * @throws ApiFailure when the request failed for good; the abort reason when `signal` aborted;
  *   a `CapReached` that `request` threw (before a retry the caller's caps ran out), as is.
  */
-export async function withRetries<T>(request: () => Promise<T>, retries: number, signal: AbortSignal, onRetry: (n: RetryNotice) => void): Promise<T> {
+export async function withRetries<T>(
+  request: () => Promise<T>,
+  retries: number,
+  signal: AbortSignal,
+  onRetry: (n: RetryNotice) => void,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await request();
@@ -101,7 +108,11 @@ export async function withRetries<T>(request: () => Promise<T>, retries: number,
         throw new ApiFailure(describeApiError(e), status, true);
       }
       if (attempt >= retries) {
-        throw new ApiFailure(`${describeApiError(e)} (gave up after ${attempt + 1} tries)`, e instanceof Anthropic.APIError ? (e.status ?? null) : null, false);
+        throw new ApiFailure(
+          `${describeApiError(e)} (gave up after ${attempt + 1} tries)`,
+          e instanceof Anthropic.APIError ? (e.status ?? null) : null,
+          false,
+        );
       }
       const backoff = BASE_DELAY_MS * 2 ** attempt * (0.75 + Math.random() * 0.5);
       const delayMs = Math.min(MAX_DELAY_MS, retryAfterMs(e) ?? backoff);

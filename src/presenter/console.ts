@@ -42,7 +42,9 @@ export class ConsolePresenter {
     const progress = paint(c, 2, `[${done}/${total}]`);
     switch (e.type) {
       case 'attempt.assigned':
-        this.#line(`${progress} ${paint(c, 36, '▶')} ${e.task}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''} on ${e.worker}`);
+        this.#line(
+          `${progress} ${paint(c, 36, '▶')} ${e.task}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''} on ${e.worker}`,
+        );
         break;
       case 'attempt.finished':
         if (e.outcome !== 'succeeded') {
@@ -53,12 +55,19 @@ export class ConsolePresenter {
         const t = state.tasks[e.task];
         const last = t?.last;
         const cost = t && t.usage.cost_usd > 0 ? ` $${t.usage.cost_usd.toFixed(4)}` : '';
-        this.#line(`${progress} ${paint(c, 32, '✓')} ${e.task}${last?.duration_ms != null ? paint(c, 2, ` ${prettyMs(last.duration_ms)}${cost}`) : ''}${last?.reason === 'finished' ? paint(c, 2, `: ${last.summary}`) : ''}`);
+        this.#line(
+          `${progress} ${paint(c, 32, '✓')} ${e.task}${last?.duration_ms != null ? paint(c, 2, ` ${prettyMs(last.duration_ms)}${cost}`) : ''}${last?.reason === 'finished' ? paint(c, 2, `: ${last.summary}`) : ''}`,
+        );
         break;
       }
       case 'budget.warning': {
         const b = state.budget;
-        const caps = [b.max_cost_usd !== null ? `$${e.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null, b.max_tokens !== null ? `${e.tokens} of ${b.max_tokens} tokens` : null].filter(Boolean).join(', ');
+        const caps = [
+          b.max_cost_usd !== null ? `$${e.cost_usd.toFixed(4)} of $${b.max_cost_usd}` : null,
+          b.max_tokens !== null ? `${e.tokens} of ${b.max_tokens} tokens` : null,
+        ]
+          .filter(Boolean)
+          .join(', ');
         this.#line(`${paint(c, 33, 'budget')} ${e.percent}% spent (${caps})`);
         break;
       }
@@ -66,10 +75,15 @@ export class ConsolePresenter {
         this.#line(`${paint(c, 31, 'budget')} exhausted: no more agents are started; running attempts finish`);
         break;
       case 'task.ready':
-        if (e.not_before) this.#line(`${progress} ${paint(c, 33, '↻')} ${e.task} retries in ${prettyMs(Math.max(0, Date.parse(e.not_before) - Date.parse(e.at)))}`);
+        if (e.not_before)
+          this.#line(
+            `${progress} ${paint(c, 33, '↻')} ${e.task} retries in ${prettyMs(Math.max(0, Date.parse(e.not_before) - Date.parse(e.at)))}`,
+          );
         break;
       case 'merge.conflicted':
-        this.#line(`${progress} ${paint(c, 33, '⚠')} ${e.task} attempt ${e.attempt}: merge conflict in ${e.files.join(', ') || '(unknown files)'}`);
+        this.#line(
+          `${progress} ${paint(c, 33, '⚠')} ${e.task} attempt ${e.attempt}: merge conflict in ${e.files.join(', ') || '(unknown files)'}`,
+        );
         break;
       case 'task.failed':
         this.#line(`${progress} ${paint(c, 31, '✗')} ${e.task} failed (${e.reason})`);
@@ -81,7 +95,9 @@ export class ConsolePresenter {
         this.#line(`${progress} ${paint(c, 33, '⊘')} ${e.task} cancelled`);
         break;
       case 'control.applied':
-        this.#line(`${paint(c, 35, 'control')} ${e.action}${e.task ? ` ${e.task}` : ''} by ${e.by}: ${e.accepted ? '' : 'rejected: '}${e.message}`);
+        this.#line(
+          `${paint(c, 35, 'control')} ${e.action}${e.task ? ` ${e.task}` : ''} by ${e.by}: ${e.accepted ? '' : 'rejected: '}${e.message}`,
+        );
         break;
       case 'run.finished':
         this.#line(

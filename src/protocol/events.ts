@@ -8,13 +8,34 @@ const base = { seq: z.number().int().min(1), at: Iso };
 
 /** Every event type, each a small object tagged by `type`. docs/protocol.md explains each. */
 export const EventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('run.started'), run_id: z.string(), goal: z.string().nullable(), pid: z.number().int(), host: z.string(), base_commit: z.string().nullable(), integration_branch: z.string().nullable(),
+  z.object({
+    ...base,
+    type: z.literal('run.started'),
+    run_id: z.string(),
+    goal: z.string().nullable(),
+    pid: z.number().int(),
+    host: z.string(),
+    base_commit: z.string().nullable(),
+    integration_branch: z.string().nullable(),
     /** The run's caps (budget.* of the config); null: no cap. */
     budget: z.object({ max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable() }),
     /** What planning the run cost (the planner's model calls); null when the plan was written by hand. */
-    planner_usage: UsageSchema.nullable() }),
-  z.object({ ...base, type: z.literal('plan.created'), tasks: z.array(Id), waves: z.number().int(), critical_path: z.array(Id) }),
-  z.object({ ...base, type: z.literal('run.resumed'), pid: z.number().int(), host: z.string(), retry_failed: z.boolean() }),
+    planner_usage: UsageSchema.nullable(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('plan.created'),
+    tasks: z.array(Id),
+    waves: z.number().int(),
+    critical_path: z.array(Id),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('run.resumed'),
+    pid: z.number().int(),
+    host: z.string(),
+    retry_failed: z.boolean(),
+  }),
   /** The task may start (its dependencies succeeded); `not_before` delays a retry (backoff). */
   z.object({ ...base, type: z.literal('task.ready'), task: Id, not_before: Iso.nullable() }),
   z.object({ ...base, type: z.literal('attempt.assigned'), task: Id, attempt: z.number().int(), worker: z.string() }),
@@ -33,9 +54,25 @@ export const EventSchema = z.discriminatedUnion('type', [
     usage: UsageSchema.nullable(),
   }),
   /** The attempt's commit was merged into the integration branch; `tip` is the branch's new commit. */
-  z.object({ ...base, type: z.literal('merge.succeeded'), task: Id, attempt: z.number().int(), commit: z.string(), tip: z.string(), files: z.array(z.string()) }),
+  z.object({
+    ...base,
+    type: z.literal('merge.succeeded'),
+    task: Id,
+    attempt: z.number().int(),
+    commit: z.string(),
+    tip: z.string(),
+    files: z.array(z.string()),
+  }),
   /** The attempt's commit conflicts with the integration branch at `tip`; the branch is unchanged. */
-  z.object({ ...base, type: z.literal('merge.conflicted'), task: Id, attempt: z.number().int(), commit: z.string(), tip: z.string(), files: z.array(z.string()) }),
+  z.object({
+    ...base,
+    type: z.literal('merge.conflicted'),
+    task: Id,
+    attempt: z.number().int(),
+    commit: z.string(),
+    tip: z.string(),
+    files: z.array(z.string()),
+  }),
   z.object({ ...base, type: z.literal('task.succeeded'), task: Id }),
   z.object({ ...base, type: z.literal('task.failed'), task: Id, reason: AttemptReason }),
   /** A dependency failed or was cancelled, so this task will not run. */
@@ -58,11 +95,29 @@ export const EventSchema = z.discriminatedUnion('type', [
   /** Dispatch resumed after a pause request. */
   z.object({ ...base, type: z.literal('run.unpaused') }),
   /** Spend (finished attempts, planner, and running attempts' reported usage) crossed `percent` (50, 80, 95) of a cap. */
-  z.object({ ...base, type: z.literal('budget.warning'), percent: z.number().int(), cost_usd: z.number(), tokens: z.number().int() }),
+  z.object({
+    ...base,
+    type: z.literal('budget.warning'),
+    percent: z.number().int(),
+    cost_usd: z.number(),
+    tokens: z.number().int(),
+  }),
   /** No attempt can be dispatched within the caps: dispatch stops; the run ends resumable once attempts drain. */
-  z.object({ ...base, type: z.literal('budget.exhausted'), cost_usd: z.number(), tokens: z.number().int(), max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable() }),
+  z.object({
+    ...base,
+    type: z.literal('budget.exhausted'),
+    cost_usd: z.number(),
+    tokens: z.number().int(),
+    max_cost_usd: z.number().nullable(),
+    max_tokens: z.number().int().nullable(),
+  }),
   /** `swarm resume --max-cost-usd/--max-tokens` changed the caps. */
-  z.object({ ...base, type: z.literal('budget.changed'), max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable() }),
+  z.object({
+    ...base,
+    type: z.literal('budget.changed'),
+    max_cost_usd: z.number().nullable(),
+    max_tokens: z.number().int().nullable(),
+  }),
   z.object({ ...base, type: z.literal('run.finished'), outcome: z.enum(['succeeded', 'failed']) }),
 ]);
 export type SwarmEvent = z.infer<typeof EventSchema>;

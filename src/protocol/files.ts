@@ -28,7 +28,10 @@ export function writeJsonAtomicSync(file: string, value: unknown, options: { fsy
 
 /** A file that exists but does not hold what its schema says. */
 export class ProtocolFileError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'ProtocolFileError';
   }

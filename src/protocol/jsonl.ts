@@ -29,7 +29,7 @@ export class JsonlWriter {
     if (records.length === 0) return;
     const buf = Buffer.from(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     // write(2) on a regular file writes everything unless the disk is full; loop all the same.
-    for (let off = 0; off < buf.length; ) off += fs.writeSync(this.#fd, buf, off, buf.length - off);
+    for (let off = 0; off < buf.length;) off += fs.writeSync(this.#fd, buf, off, buf.length - off);
     if (!this.#syncTimer && this.#syncEveryMs >= 0) {
       this.#syncTimer = setTimeout(() => {
         this.#syncTimer = undefined;

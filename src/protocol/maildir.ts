@@ -51,7 +51,10 @@ export function listClaimed(box: Maildir): PendingMessage[] {
 function listIn(dir: string): { messages: PendingMessage[]; bad: string[] } {
   let names: string[];
   try {
-    names = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { messages: [], bad: [] };
     throw e;

@@ -10,38 +10,80 @@ export class RunPaths {
     this.root = path.resolve(root);
   }
 
-  get runJson(): string { return path.join(this.root, 'run.json'); }
-  get planJson(): string { return path.join(this.root, 'plan.json'); }
-  get eventsJsonl(): string { return path.join(this.root, 'events.jsonl'); }
-  get stateJson(): string { return path.join(this.root, 'state.json'); }
-  get coordinatorJson(): string { return path.join(this.root, 'coordinator.json'); }
+  get runJson(): string {
+    return path.join(this.root, 'run.json');
+  }
+  get planJson(): string {
+    return path.join(this.root, 'plan.json');
+  }
+  get eventsJsonl(): string {
+    return path.join(this.root, 'events.jsonl');
+  }
+  get stateJson(): string {
+    return path.join(this.root, 'state.json');
+  }
+  get coordinatorJson(): string {
+    return path.join(this.root, 'coordinator.json');
+  }
   /** The run lock: a directory created atomically by the one live coordinator. */
-  get lock(): string { return path.join(this.root, 'lock'); }
-  get controlDir(): string { return path.join(this.root, 'control'); }
-  get controlDoneDir(): string { return path.join(this.root, 'control', 'done'); }
-  controlRequest(id: string): string { return path.join(this.controlDir, `${id}.json`); }
-  controlDone(id: string): string { return path.join(this.controlDoneDir, `${id}.json`); }
+  get lock(): string {
+    return path.join(this.root, 'lock');
+  }
+  get controlDir(): string {
+    return path.join(this.root, 'control');
+  }
+  get controlDoneDir(): string {
+    return path.join(this.root, 'control', 'done');
+  }
+  controlRequest(id: string): string {
+    return path.join(this.controlDir, `${id}.json`);
+  }
+  controlDone(id: string): string {
+    return path.join(this.controlDoneDir, `${id}.json`);
+  }
   /** The planner's requests and answers (planned runs), also when planning failed. */
-  get plannerJson(): string { return path.join(this.root, 'planner.json'); }
-  get logsDir(): string { return path.join(this.root, 'logs'); }
-  get coordinatorLog(): string { return path.join(this.logsDir, 'coordinator.log'); }
-  workerLog(workerId: string): string { return path.join(this.logsDir, `worker-${workerId}.log`); }
+  get plannerJson(): string {
+    return path.join(this.root, 'planner.json');
+  }
+  get logsDir(): string {
+    return path.join(this.root, 'logs');
+  }
+  get coordinatorLog(): string {
+    return path.join(this.logsDir, 'coordinator.log');
+  }
+  workerLog(workerId: string): string {
+    return path.join(this.logsDir, `worker-${workerId}.log`);
+  }
   /** A worker's stderr (crashes before its log opens, warnings of libraries). */
-  workerStderr(workerId: string): string { return path.join(this.logsDir, `worker-${workerId}.stderr`); }
+  workerStderr(workerId: string): string {
+    return path.join(this.logsDir, `worker-${workerId}.stderr`);
+  }
 
-  get workersDir(): string { return path.join(this.root, 'workers'); }
-  workerDir(workerId: string): string { return path.join(this.workersDir, workerId); }
-  workerJson(workerId: string): string { return path.join(this.workerDir(workerId), 'worker.json'); }
+  get workersDir(): string {
+    return path.join(this.root, 'workers');
+  }
+  workerDir(workerId: string): string {
+    return path.join(this.workersDir, workerId);
+  }
+  workerJson(workerId: string): string {
+    return path.join(this.workerDir(workerId), 'worker.json');
+  }
   /** Maildir inbox of a worker: files are written in tmp/, renamed into new/, claimed into cur/. */
   inbox(workerId: string): { tmp: string; new: string; cur: string } {
     const dir = path.join(this.workerDir(workerId), 'inbox');
     return { tmp: path.join(dir, 'tmp'), new: path.join(dir, 'new'), cur: path.join(dir, 'cur') };
   }
 
-  get tasksDir(): string { return path.join(this.root, 'tasks'); }
-  taskDir(taskId: string): string { return path.join(this.tasksDir, taskId); }
+  get tasksDir(): string {
+    return path.join(this.root, 'tasks');
+  }
+  taskDir(taskId: string): string {
+    return path.join(this.tasksDir, taskId);
+  }
   /** Attempt directories are numbered from 1: tasks/<task-id>/<n>/. */
-  attemptDir(taskId: string, attempt: number): string { return path.join(this.taskDir(taskId), String(attempt)); }
+  attemptDir(taskId: string, attempt: number): string {
+    return path.join(this.taskDir(taskId), String(attempt));
+  }
   attempt(taskId: string, attempt: number): AttemptPaths {
     const dir = this.attemptDir(taskId, attempt);
     return {

@@ -4,7 +4,14 @@ import { ProtocolFileError, readJsonFile } from './files.js';
 import { EventSchema, type SwarmEvent } from './events.js';
 import { readJsonl } from './jsonl.js';
 import { RunPaths } from './paths.js';
-import { CoordinatorJsonSchema, PlanJsonSchema, RunJsonSchema, type CoordinatorJson, type PlanJson, type RunJson } from './schemas.js';
+import {
+  CoordinatorJsonSchema,
+  PlanJsonSchema,
+  RunJsonSchema,
+  type CoordinatorJson,
+  type PlanJson,
+  type RunJson,
+} from './schemas.js';
 import { applyEvent, initialState, type RunState } from './state.js';
 import { HOST, pidAlive } from '../util/process.js';
 
@@ -28,7 +35,10 @@ export type CoordinatorLiveness = 'alive' | 'stopped' | 'dead' | 'unknown' | 'no
 
 /** A directory that is not a readable run directory. */
 export class NotARunError extends Error {
-  constructor(readonly dir: string, why: string) {
+  constructor(
+    readonly dir: string,
+    why: string,
+  ) {
     super(`${dir}: not a run directory (${why})`);
     this.name = 'NotARunError';
   }
@@ -36,7 +46,10 @@ export class NotARunError extends Error {
   /** For a directory without run.json; says so when it is what a failed planning left (planner.json only). */
   static noRunJson(paths: RunPaths): NotARunError {
     return fs.existsSync(paths.plannerJson)
-      ? new NotARunError(paths.root, `no run.json: the planner gave no plan here and nothing ran; its transcript is ${paths.plannerJson}`)
+      ? new NotARunError(
+          paths.root,
+          `no run.json: the planner gave no plan here and nothing ran; its transcript is ${paths.plannerJson}`,
+        )
       : new NotARunError(paths.root, 'no run.json');
   }
 }
@@ -45,7 +58,11 @@ export class NotARunError extends Error {
 export function parseEvents(file: string, records: unknown[]): SwarmEvent[] {
   return records.map((r) => {
     const parsed = EventSchema.safeParse(r);
-    if (!parsed.success) throw new ProtocolFileError(file, `bad event ${JSON.stringify(r).slice(0, 200)}: ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new ProtocolFileError(
+        file,
+        `bad event ${JSON.stringify(r).slice(0, 200)}: ${parsed.error.issues[0]?.message}`,
+      );
     return parsed.data;
   });
 }
@@ -67,11 +84,24 @@ export function loadRun(dir: string): RunSnapshot {
   const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
   const appliedRequests = new Set(events.flatMap((e) => (e.type === 'control.applied' ? [e.request] : [])));
   const staleAfterMs = (run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
-  return { paths, run, plan, state, eventsOffset: chunk.offset, coordinator, liveness: coordinatorLiveness(coordinator, staleAfterMs), appliedRequests };
+  return {
+    paths,
+    run,
+    plan,
+    state,
+    eventsOffset: chunk.offset,
+    coordinator,
+    liveness: coordinatorLiveness(coordinator, staleAfterMs),
+    appliedRequests,
+  };
 }
 
 /** Judges a coordinator's liveness from coordinator.json: its pid on this host, else its heartbeat. */
-export function coordinatorLiveness(c: CoordinatorJson | undefined, staleAfterMs: number, now = Date.now()): CoordinatorLiveness {
+export function coordinatorLiveness(
+  c: CoordinatorJson | undefined,
+  staleAfterMs: number,
+  now = Date.now(),
+): CoordinatorLiveness {
   if (!c) return 'none';
   if (c.stopped_at) return 'stopped';
   if (c.host === HOST) return pidAlive(c.pid) ? 'alive' : 'dead';

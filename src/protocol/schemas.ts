@@ -152,7 +152,12 @@ export const InboxMessageSchema = z.discriminatedUnion('kind', [
   /** Run the attempt whose assignment.json is at tasks/<task>/<attempt>/. */
   z.object({ kind: z.literal('assign'), task: Id, attempt: z.number().int() }),
   /** Stop this attempt's process group and record it cancelled with `reason`. */
-  z.object({ kind: z.literal('cancel'), task: Id, attempt: z.number().int(), reason: z.enum(['cancel-requested', 'interrupted']) }),
+  z.object({
+    kind: z.literal('cancel'),
+    task: Id,
+    attempt: z.number().int(),
+    reason: z.enum(['cancel-requested', 'interrupted']),
+  }),
   /** Finish the current attempt (if any) and exit. */
   z.object({ kind: z.literal('stop') }),
 ]);
@@ -258,9 +263,25 @@ export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
  * - `api-error`: the model API kept failing (after retries), or refused the request (bad key, bad request).
  */
 export const AttemptReason = z.enum([
-  'exit-zero', 'exit-non-zero', 'killed-by-signal', 'spawn-failed', 'timed-out', 'cancel-requested', 'interrupted', 'worker-lost',
-  'verify-failed', 'workspace-failed', 'merge-conflict', 'merge-failed',
-  'finished', 'loop-detected', 'max-turns', 'max-cost', 'max-tokens', 'budget-exhausted', 'api-error',
+  'exit-zero',
+  'exit-non-zero',
+  'killed-by-signal',
+  'spawn-failed',
+  'timed-out',
+  'cancel-requested',
+  'interrupted',
+  'worker-lost',
+  'verify-failed',
+  'workspace-failed',
+  'merge-conflict',
+  'merge-failed',
+  'finished',
+  'loop-detected',
+  'max-turns',
+  'max-cost',
+  'max-tokens',
+  'budget-exhausted',
+  'api-error',
 ]);
 export type AttemptReason = z.infer<typeof AttemptReason>;
 
@@ -289,6 +310,8 @@ export const ResultSchema = z.object({
   /** Files the commit changes, relative to the repository root. */
   files_changed: z.array(z.string()).nullable(),
   /** The task's verify command, run in the workspace after the backend succeeded. */
-  verify: z.object({ command: z.string(), exit_code: z.number().int().nullable(), output_tail: z.array(z.string()) }).nullable(),
+  verify: z
+    .object({ command: z.string(), exit_code: z.number().int().nullable(), output_tail: z.array(z.string()) })
+    .nullable(),
 });
 export type Result = z.infer<typeof ResultSchema>;

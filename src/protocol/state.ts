@@ -32,7 +32,14 @@ const TaskSnapshot = z.object({
   /** Attempts lost with their worker. */
   lost: z.number().int(),
   /** The attempt in flight, if any. */
-  current: z.object({ attempt: z.number().int(), worker: z.string(), assigned_at: z.string(), started_at: z.string().nullable() }).nullable(),
+  current: z
+    .object({
+      attempt: z.number().int(),
+      worker: z.string(),
+      assigned_at: z.string(),
+      started_at: z.string().nullable(),
+    })
+    .nullable(),
   /** While ready after a failure: not to be dispatched before this time. */
   not_before: z.string().nullable(),
   /** First attempt's assignment, and when the task reached a terminal state. */
@@ -40,7 +47,14 @@ const TaskSnapshot = z.object({
   finished_at: z.string().nullable(),
   /** The last finished attempt. */
   last: z
-    .object({ attempt: z.number().int(), outcome: AttemptOutcome, reason: AttemptReason, exit_code: z.number().int().nullable(), duration_ms: z.number().int().nullable(), summary: z.string() })
+    .object({
+      attempt: z.number().int(),
+      outcome: AttemptOutcome,
+      reason: AttemptReason,
+      exit_code: z.number().int().nullable(),
+      duration_ms: z.number().int().nullable(),
+      summary: z.string(),
+    })
     .nullable(),
   /** For skipped tasks: the dependency that failed. */
   skipped_because: z.string().nullable(),
@@ -84,7 +98,12 @@ export const StateSchema = z.object({
   /** Spent by the planner and every finished attempt. Running attempts' spend is in their status.json. */
   usage: UsageSchema,
   /** The run's caps (null: none), whether dispatch stopped on them, and the warnings given (percent). */
-  budget: z.object({ max_cost_usd: z.number().nullable(), max_tokens: z.number().int().nullable(), exhausted: z.boolean(), warned: z.array(z.number().int()) }),
+  budget: z.object({
+    max_cost_usd: z.number().nullable(),
+    max_tokens: z.number().int().nullable(),
+    exhausted: z.boolean(),
+    warned: z.array(z.number().int()),
+  }),
 });
 export type RunState = z.infer<typeof StateSchema>;
 
@@ -118,7 +137,8 @@ export function countsAsFailure(outcome: AttemptOutcome, reason: AttemptReason):
  *   unknown task: both are broken invariants of the protocol, not user errors.
  */
 export function applyEvent(state: RunState, event: SwarmEvent): RunState {
-  if (event.seq !== state.last_seq + 1) throw new Error(`event log gap: expected seq ${state.last_seq + 1}, got ${event.seq}`);
+  if (event.seq !== state.last_seq + 1)
+    throw new Error(`event log gap: expected seq ${state.last_seq + 1}, got ${event.seq}`);
   state.last_seq = event.seq;
   const task = (id: string): TaskSnapshot => {
     const t = state.tasks[id];
@@ -134,7 +154,8 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'run.started':
       state.run_id = event.run_id;
       state.started_at = event.at;
-      if (event.integration_branch && event.base_commit) state.git = { branch: event.integration_branch, base: event.base_commit, tip: event.base_commit };
+      if (event.integration_branch && event.base_commit)
+        state.git = { branch: event.integration_branch, base: event.base_commit, tip: event.base_commit };
       state.phase = 'running';
       state.budget = { ...event.budget, exhausted: false, warned: [] };
       if (event.planner_usage) state.usage = addUsage(state.usage, event.planner_usage);
@@ -142,8 +163,20 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'plan.created':
       for (const id of event.tasks) {
         state.tasks[id] = {
-          state: 'pending', attempts: 0, failures: 0, lost: 0, current: null, not_before: null,
-          started_at: null, finished_at: null, last: null, skipped_because: null, conflicts: 0, merged_commit: null, cancel_requested: false, last_conflict: null,
+          state: 'pending',
+          attempts: 0,
+          failures: 0,
+          lost: 0,
+          current: null,
+          not_before: null,
+          started_at: null,
+          finished_at: null,
+          last: null,
+          skipped_because: null,
+          conflicts: 0,
+          merged_commit: null,
+          cancel_requested: false,
+          last_conflict: null,
           usage: { ...ZERO_USAGE },
         };
         state.counts.pending++;
@@ -230,7 +263,8 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       break;
     }
     case 'control.applied':
-      if (event.action === 'cancel-task' && event.accepted && event.task !== null) task(event.task).cancel_requested = true;
+      if (event.action === 'cancel-task' && event.accepted && event.task !== null)
+        task(event.task).cancel_requested = true;
       break;
     case 'run.paused':
       state.phase = event.reason === 'control' ? 'paused' : 'stopping';

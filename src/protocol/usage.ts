@@ -2,7 +2,13 @@
 import type { Usage } from './schemas.js';
 
 /** No tokens, no cost. Copy it before mutating. */
-export const ZERO_USAGE: Readonly<Usage> = Object.freeze({ input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0 });
+export const ZERO_USAGE: Readonly<Usage> = Object.freeze({
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_tokens: 0,
+  cache_write_tokens: 0,
+  cost_usd: 0,
+});
 
 /** The sum of two usages (a new object). Costs are rounded to 1e-9 USD so sums do not drift. */
 export function addUsage(a: Usage, b: Usage): Usage {
@@ -16,6 +22,8 @@ export function addUsage(a: Usage, b: Usage): Usage {
 }
 
 /** Every token of a usage: uncached input, cache reads and writes, and output (what `max_tokens` caps count). */
-export function totalTokens(u: Pick<Usage, 'input_tokens' | 'output_tokens' | 'cache_read_tokens' | 'cache_write_tokens'>): number {
+export function totalTokens(
+  u: Pick<Usage, 'input_tokens' | 'output_tokens' | 'cache_read_tokens' | 'cache_write_tokens'>,
+): number {
   return u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
 }

@@ -11,13 +11,26 @@ import { pino, type Logger } from 'pino';
  * backends never log these on purpose; this is the net for an object logged whole by mistake.
  */
 const REDACT = [
-  'apiKey', 'api_key', '*.apiKey', '*.api_key', 'key', '*.key',
-  'headers', '*.headers', 'err.headers', 'err.*.headers',
-  'env', '*.env',
+  'apiKey',
+  'api_key',
+  '*.apiKey',
+  '*.api_key',
+  'key',
+  '*.key',
+  'headers',
+  '*.headers',
+  'err.headers',
+  'err.*.headers',
+  'env',
+  '*.env',
 ];
 
 /** A logger appending to `file` (directories are created), at `level` (default: info, or $SWARM_LOG_LEVEL). */
-export function fileLogger(file: string, bindings: Record<string, unknown>, level = process.env.SWARM_LOG_LEVEL ?? 'info'): Logger {
+export function fileLogger(
+  file: string,
+  bindings: Record<string, unknown>,
+  level = process.env.SWARM_LOG_LEVEL ?? 'info',
+): Logger {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const dest = pino.destination({ dest: file, sync: true, append: true });
   return pino({ level, base: bindings, redact: REDACT, timestamp: pino.stdTimeFunctions.isoTime }, dest);

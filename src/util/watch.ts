@@ -21,7 +21,12 @@ export class DirectoryWatcher {
   #pending = false;
   #closed = false;
 
-  constructor(dirs: string[], readonly onChange: () => void, rescanMs = 1000, options: { create?: boolean } = {}) {
+  constructor(
+    dirs: string[],
+    readonly onChange: () => void,
+    rescanMs = 1000,
+    options: { create?: boolean } = {},
+  ) {
     this.#create = options.create ?? true;
     for (const d of dirs) this.add(d);
     this.#timer = setInterval(() => this.#fire(), rescanMs);

@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import type { AttemptPaths } from '../protocol/paths.js';
-import { AssignmentSchema, PROTOCOL_VERSION, type Assignment, type AttemptStatus, type Result } from '../protocol/schemas.js';
+import {
+  AssignmentSchema,
+  PROTOCOL_VERSION,
+  type Assignment,
+  type AttemptStatus,
+  type Result,
+} from '../protocol/schemas.js';
 import { HOST } from '../util/process.js';
 import type { AttemptEvent, Backend, BackendOutcome, StopReason } from './backends/backend.js';
 import { AnthropicBackend } from './backends/anthropic.js';
@@ -36,7 +42,14 @@ export class RunningAttempt {
    * attempt is not run: its result says it was stopped for that reason (a cancel that arrived
    * before the worker claimed the assignment).
    */
-  constructor(paths: AttemptPaths, task: string, attempt: number, workerId: string, log: Logger, stopBefore?: StopReason) {
+  constructor(
+    paths: AttemptPaths,
+    task: string,
+    attempt: number,
+    workerId: string,
+    log: Logger,
+    stopBefore?: StopReason,
+  ) {
     this.#paths = paths;
     this.#workerId = workerId;
     this.#log = log;
@@ -45,7 +58,13 @@ export class RunningAttempt {
       // Whatever broke, the attempt gets a result: a coordinator must never wait on it forever.
       this.#log.error({ err: e, task, attempt }, 'attempt failed before its result was written');
       if (fs.existsSync(this.#paths.result)) return undefined;
-      return this.#writeResult(task, attempt, { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: `the worker could not run the attempt: ${(e as Error).message}` });
+      return this.#writeResult(task, attempt, {
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        exit_code: null,
+        signal: null,
+        summary: `the worker could not run the attempt: ${(e as Error).message}`,
+      });
     });
   }
 
@@ -58,7 +77,8 @@ export class RunningAttempt {
   heartbeat(): void {
     if (!this.#status || this.#status.state === 'finished') return;
     this.#status.heartbeat_at = new Date().toISOString();
-    if (this.#status.turn === null) this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
+    if (this.#status.turn === null)
+      this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
     // Synchronous, so a heartbeat can never land after the final `finished` status.
     writeJsonAtomicSync(this.#paths.status, this.#status);
   }
@@ -72,11 +92,27 @@ export class RunningAttempt {
     if (!assignment) throw new Error(`${this.#paths.assignment} is missing`);
     if (this.#controller.signal.aborted) {
       const why = this.#controller.signal.reason as StopReason;
-      return this.#writeResult(assignment.task.id, assignment.attempt, { outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, exit_code: null, signal: null, summary: `stopped before it started (${why})` });
+      return this.#writeResult(assignment.task.id, assignment.attempt, {
+        outcome: why === 'timed-out' ? 'timed-out' : 'cancelled',
+        reason: why,
+        exit_code: null,
+        signal: null,
+        summary: `stopped before it started (${why})`,
+      });
     }
     const started = new Date();
     const now = started.toISOString();
-    this.#status = { state: 'starting', worker: this.#workerId, host: HOST, pgid: null, started_at: now, heartbeat_at: now, turn: null, activity: null, usage: null };
+    this.#status = {
+      state: 'starting',
+      worker: this.#workerId,
+      host: HOST,
+      pgid: null,
+      started_at: now,
+      heartbeat_at: now,
+      turn: null,
+      activity: null,
+      usage: null,
+    };
     writeJsonAtomicSync(this.#paths.status, this.#status);
     fs.writeFileSync(this.#paths.prompt, promptOf(assignment));
     const events = fs.openSync(this.#paths.events, 'a');
@@ -99,19 +135,43 @@ export class RunningAttempt {
           if (this.#controller.signal.aborted) {
             // Stopped while verifying: the stop's reason decides, as it would have during the command.
             const why = this.#controller.signal.reason as StopReason;
-            outcome = { ...outcome, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, exit_code: null, signal: null, summary: `stopped while verifying (${why})` };
+            outcome = {
+              ...outcome,
+              outcome: why === 'timed-out' ? 'timed-out' : 'cancelled',
+              reason: why,
+              exit_code: null,
+              signal: null,
+              summary: `stopped while verifying (${why})`,
+            };
           } else if (verify.exit_code !== 0) {
-            outcome = { ...outcome, outcome: 'failed', reason: 'verify-failed', summary: `verify \`${assignment.task.verify}\` failed${verify.exit_code === null ? '' : ` with exit code ${verify.exit_code}`}` };
+            outcome = {
+              ...outcome,
+              outcome: 'failed',
+              reason: 'verify-failed',
+              summary: `verify \`${assignment.task.verify}\` failed${verify.exit_code === null ? '' : ` with exit code ${verify.exit_code}`}`,
+            };
           }
         }
       }
       // Every attempt's work is committed and kept by its ref, whatever the outcome: no work is lost.
       if (assignment.git && fs.existsSync(assignment.git.worktree)) {
         try {
-          work = await commitWorktree(assignment.git.repo, assignment.git.worktree, assignment.base_commit!, assignment.git.ref, assignment.git.message);
+          work = await commitWorktree(
+            assignment.git.repo,
+            assignment.git.worktree,
+            assignment.base_commit!,
+            assignment.git.ref,
+            assignment.git.message,
+          );
         } catch (e) {
           this.#log.error({ err: e }, 'committing the worktree failed');
-          if (outcome.outcome === 'succeeded') outcome = { ...outcome, outcome: 'failed', reason: 'workspace-failed', summary: `could not commit the work: ${(e as Error).message}` };
+          if (outcome.outcome === 'succeeded')
+            outcome = {
+              ...outcome,
+              outcome: 'failed',
+              reason: 'workspace-failed',
+              summary: `could not commit the work: ${(e as Error).message}`,
+            };
         }
       }
     } finally {
@@ -139,7 +199,16 @@ export class RunningAttempt {
     writeJsonAtomicSync(this.#paths.result, result);
     this.#status = { ...this.#status, state: 'finished', heartbeat_at: result.finished_at };
     writeJsonAtomicSync(this.#paths.status, this.#status);
-    this.#log.info({ task: result.task, attempt: result.attempt, outcome: result.outcome, reason: result.reason, ms: result.duration_ms }, 'attempt finished');
+    this.#log.info(
+      {
+        task: result.task,
+        attempt: result.attempt,
+        outcome: result.outcome,
+        reason: result.reason,
+        ms: result.duration_ms,
+      },
+      'attempt finished',
+    );
     return result;
   }
 
@@ -147,11 +216,24 @@ export class RunningAttempt {
   #writeResult(task: string, attempt: number, outcome: BackendOutcome): Result {
     const now = new Date().toISOString();
     const result: Result = {
-      protocol: PROTOCOL_VERSION, task, attempt, worker: this.#workerId, ...outcome, started_at: now, finished_at: now, duration_ms: 0,
-      stderr_tail: [], usage: outcome.usage ?? null, turns: outcome.turns ?? null, commit: null, files_changed: null, verify: null,
+      protocol: PROTOCOL_VERSION,
+      task,
+      attempt,
+      worker: this.#workerId,
+      ...outcome,
+      started_at: now,
+      finished_at: now,
+      duration_ms: 0,
+      stderr_tail: [],
+      usage: outcome.usage ?? null,
+      turns: outcome.turns ?? null,
+      commit: null,
+      files_changed: null,
+      verify: null,
     };
     writeJsonAtomicSync(this.#paths.result, result);
-    if (this.#status) writeJsonAtomicSync(this.#paths.status, { ...this.#status, state: 'finished', heartbeat_at: now });
+    if (this.#status)
+      writeJsonAtomicSync(this.#paths.status, { ...this.#status, state: 'finished', heartbeat_at: now });
     return result;
   }
 
@@ -163,7 +245,13 @@ export class RunningAttempt {
       return undefined;
     } catch (e) {
       this.#log.error({ err: e }, 'worktree creation failed');
-      return { outcome: 'failed', reason: 'workspace-failed', exit_code: null, signal: null, summary: `could not create the worktree: ${(e as Error).message}` };
+      return {
+        outcome: 'failed',
+        reason: 'workspace-failed',
+        exit_code: null,
+        signal: null,
+        summary: `could not create the worktree: ${(e as Error).message}`,
+      };
     }
   }
 
@@ -177,7 +265,14 @@ export class RunningAttempt {
         onSpawn: (pgid) => this.#spawned(pgid),
         emit,
         progress: (p) => {
-          this.#status = { ...this.#status!, state: 'running', turn: p.turn, activity: p.activity, usage: p.usage, heartbeat_at: new Date().toISOString() };
+          this.#status = {
+            ...this.#status!,
+            state: 'running',
+            turn: p.turn,
+            activity: p.activity,
+            usage: p.usage,
+            heartbeat_at: new Date().toISOString(),
+          };
           writeJsonAtomicSync(this.#paths.status, this.#status);
         },
         log: this.#log,
@@ -185,7 +280,13 @@ export class RunningAttempt {
     } catch (e) {
       // A backend that throws has a bug; the attempt still gets a result so the run can go on.
       this.#log.error({ err: e }, 'backend threw');
-      return { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: `backend error: ${(e as Error).message}` };
+      return {
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        exit_code: null,
+        signal: null,
+        summary: `backend error: ${(e as Error).message}`,
+      };
     }
   }
 
@@ -203,7 +304,11 @@ export class RunningAttempt {
       killGraceMs: a.kill_grace_ms,
       onSpawn: (pgid) => this.#spawned(pgid),
     });
-    return { command, exit_code: exit.kind === 'exited' ? exit.exitCode : null, output_tail: tailLines(this.#paths.verify, STDERR_TAIL_LINES) };
+    return {
+      command,
+      exit_code: exit.kind === 'exited' ? exit.exitCode : null,
+      output_tail: tailLines(this.#paths.verify, STDERR_TAIL_LINES),
+    };
   }
 
   #spawned(pgid: number): void {
@@ -214,7 +319,8 @@ export class RunningAttempt {
 
 /** The prompt of a command attempt: the command itself (agent backends replace it with their real prompt when they start). */
 function promptOf(a: Assignment): string {
-  if (a.task.backend !== 'command') return `# ${a.task.title}\n\nAgent task (attempt ${a.attempt}, backend ${a.task.backend}); the agent's prompt replaces this when it starts.\n\n${a.task.description}\n`;
+  if (a.task.backend !== 'command')
+    return `# ${a.task.title}\n\nAgent task (attempt ${a.attempt}, backend ${a.task.backend}); the agent's prompt replaces this when it starts.\n\n${a.task.description}\n`;
   return `# ${a.task.title}\n\nCommand (attempt ${a.attempt}), run with /bin/sh -c in ${a.workspace}:\n\n\`\`\`sh\n${a.task.run ?? ''}\n\`\`\`\n`;
 }
 

@@ -43,7 +43,12 @@ export async function runShell(o: ShellOptions): Promise<ShellExit> {
   const err = o.stderr === o.stdout ? out : fs.openSync(o.stderr, 'a');
   let child: ChildProcess;
   try {
-    child = spawn('/bin/sh', ['-c', o.command], { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', out, err] });
+    child = spawn('/bin/sh', ['-c', o.command], {
+      cwd: o.cwd,
+      env: o.env,
+      detached: true,
+      stdio: ['ignore', out, err],
+    });
   } finally {
     // The child has its own copies of the descriptors.
     fs.closeSync(out);

@@ -55,7 +55,16 @@ export class Worker {
     this.#heartbeatMs = liveness.heartbeat;
     this.#staleAfterMs = liveness.stale_after;
     const now = new Date().toISOString();
-    this.#info = { id: this.#id, pid: process.pid, host: HOST, started_at: now, heartbeat_at: now, state: 'idle', current: null, coordinator: this.#coordinator };
+    this.#info = {
+      id: this.#id,
+      pid: process.pid,
+      host: HOST,
+      started_at: now,
+      heartbeat_at: now,
+      state: 'idle',
+      current: null,
+      coordinator: this.#coordinator,
+    };
   }
 
   /** Runs until stopped. Resolves when the worker has exited its loop. */
@@ -134,7 +143,8 @@ export class Worker {
         break;
       case 'cancel':
         this.#log.info({ task: message.task, attempt: message.attempt, reason: message.reason }, 'cancel received');
-        if (this.#current?.task === message.task && this.#current.attempt === message.attempt) this.#current.run.stop(message.reason);
+        if (this.#current?.task === message.task && this.#current.attempt === message.attempt)
+          this.#current.run.stop(message.reason);
         // A cancel can overtake its assignment (both waiting while the previous attempt ends).
         else this.#cancelledEarly.set(`${message.task}/${message.attempt}`, message.reason);
         break;

@@ -35,12 +35,13 @@ const cases: Case[] = [
   {
     name: 'broken YAML (a task key indented one space too little)',
     files: {
-      'swarm.yaml': [
-        'version: 1', //   1
-        'tasks:', //       2
-        '  - id: a', //    3
-        '   run: "true"', // 4  ← one space short of "id"
-      ].join('\n') + '\n',
+      'swarm.yaml':
+        [
+          'version: 1', //   1
+          'tasks:', //       2
+          '  - id: a', //    3
+          '   run: "true"', // 4  ← one space short of "id"
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:4:1',
@@ -49,11 +50,12 @@ const cases: Case[] = [
   {
     name: 'broken YAML (a flow list whose bracket is never closed)',
     files: {
-      'swarm.yaml': [
-        'version: 1', //                     1
-        'tasks: [{id: a, run: "true"}', //   2  ← no "]"
-        'workers: 2', //                     3  ← the parser notices here
-      ].join('\n') + '\n',
+      'swarm.yaml':
+        [
+          'version: 1', //                     1
+          'tasks: [{id: a, run: "true"}', //   2  ← no "]"
+          'workers: 2', //                     3  ← the parser notices here
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:3:1',
@@ -79,15 +81,16 @@ const cases: Case[] = [
   {
     name: 'an unknown task key `dep:`, suggesting `deps`',
     files: {
-      'swarm.yaml': [
-        'version: 1', //    1
-        'tasks:', //        2
-        '  - id: a', //     3
-        '    run: "true"', // 4
-        '  - id: b', //     5
-        '    run: "true"', // 6
-        '    dep: [a]', //  7  ← key at column 5
-      ].join('\n') + '\n',
+      'swarm.yaml':
+        [
+          'version: 1', //    1
+          'tasks:', //        2
+          '  - id: a', //     3
+          '    run: "true"', // 4
+          '  - id: b', //     5
+          '    run: "true"', // 6
+          '    dep: [a]', //  7  ← key at column 5
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:7:5',
@@ -155,19 +158,20 @@ const cases: Case[] = [
   {
     name: 'a cycle of three tasks, naming it a → b → c → a',
     files: {
-      'swarm.yaml': [
-        'version: 1', //     1
-        'tasks:', //         2
-        '  - id: a', //      3
-        '    run: "true"', // 4
-        '    deps: [b]', //  5  ← "[" at column 11
-        '  - id: b', //      6
-        '    run: "true"', // 7
-        '    deps: [c]', //  8
-        '  - id: c', //      9
-        '    run: "true"', // 10
-        '    deps: [a]', //  11
-      ].join('\n') + '\n',
+      'swarm.yaml':
+        [
+          'version: 1', //     1
+          'tasks:', //         2
+          '  - id: a', //      3
+          '    run: "true"', // 4
+          '    deps: [b]', //  5  ← "[" at column 11
+          '  - id: b', //      6
+          '    run: "true"', // 7
+          '    deps: [c]', //  8
+          '  - id: c', //      9
+          '    run: "true"', // 10
+          '    deps: [a]', //  11
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:5:11',
@@ -185,15 +189,16 @@ const cases: Case[] = [
   {
     name: 'an unknown dependency, suggesting the nearest task id',
     files: {
-      'swarm.yaml': [
-        'version: 1', //        1
-        'tasks:', //            2
-        '  - id: build', //     3
-        '    run: "true"', //   4
-        '  - id: test', //      5
-        '    run: "true"', //   6
-        '    deps: [biuld]', // 7  ← "biuld" at column 12
-      ].join('\n') + '\n',
+      'swarm.yaml':
+        [
+          'version: 1', //        1
+          'tasks:', //            2
+          '  - id: build', //     3
+          '    run: "true"', //   4
+          '  - id: test', //      5
+          '    run: "true"', //   6
+          '    deps: [biuld]', // 7  ← "biuld" at column 12
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:7:12',
@@ -208,16 +213,14 @@ const cases: Case[] = [
     field: 'tasks[1].id',
     message: 'duplicate task id "a" (first used by tasks[0])',
   },
-  ...['../x', 'a/b', 'Build', ''].map(
-    (id): Case => ({
-      name: `the task id ${JSON.stringify(id)}`,
-      files: { 'swarm.yaml': `version: 1\ntasks:\n  - id: ${JSON.stringify(id)}\n    run: "true"\n` },
-      args: ['run', 'swarm.yaml'],
-      where: 'swarm.yaml:3:9',
-      field: 'tasks[0].id',
-      message: 'a task id is 1-64 characters of a-z, 0-9 and "-"',
-    }),
-  ),
+  ...['../x', 'a/b', 'Build', ''].map((id): Case => ({
+    name: `the task id ${JSON.stringify(id)}`,
+    files: { 'swarm.yaml': `version: 1\ntasks:\n  - id: ${JSON.stringify(id)}\n    run: "true"\n` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:9',
+    field: 'tasks[0].id',
+    message: 'a task id is 1-64 characters of a-z, 0-9 and "-"',
+  })),
   {
     name: 'an empty task list',
     files: { 'swarm.yaml': 'version: 1\ntasks: []\n' },
@@ -235,7 +238,9 @@ const cases: Case[] = [
   },
   {
     name: 'an agent key on a command role',
-    files: { 'swarm.yaml': `version: 1\nroles:\n  sh:\n    backend: command\n    model: claude-sonnet-5-5\n${OK_TASKS}` },
+    files: {
+      'swarm.yaml': `version: 1\nroles:\n  sh:\n    backend: command\n    model: claude-sonnet-5-5\n${OK_TASKS}`,
+    },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:5:12',
     field: 'roles.sh.model',
@@ -259,7 +264,10 @@ const cases: Case[] = [
   },
   {
     name: 'an agent task with `run:` instead of a description',
-    files: { 'swarm.yaml': 'version: 1\nroles:\n  coder:\n    backend: anthropic\ntasks:\n  - id: a\n    role: coder\n    run: "true"\n' },
+    files: {
+      'swarm.yaml':
+        'version: 1\nroles:\n  coder:\n    backend: anthropic\ntasks:\n  - id: a\n    role: coder\n    run: "true"\n',
+    },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:8:10',
     field: 'tasks[0].run',
@@ -291,16 +299,17 @@ const cases: Case[] = [
   {
     name: 'an unknown role, suggesting the nearest one',
     files: {
-      'swarm.yaml': [
-        'version: 1', //          1
-        'roles:', //              2
-        '  coder:', //            3
-        '    backend: command', // 4
-        'tasks:', //              5
-        '  - id: a', //           6
-        '    role: codr', //      7  ← "codr" at column 11
-        '    run: "true"', //     8
-      ].join('\n') + '\n',
+      'swarm.yaml':
+        [
+          'version: 1', //          1
+          'roles:', //              2
+          '  coder:', //            3
+          '    backend: command', // 4
+          'tasks:', //              5
+          '  - id: a', //           6
+          '    role: codr', //      7  ← "codr" at column 11
+          '    run: "true"', //     8
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:7:11',
@@ -343,14 +352,15 @@ const cases: Case[] = [
     name: 'a JSON plan file with an unknown dependency, located in the JSON',
     files: {
       'swarm.yaml': 'version: 1\n',
-      'plan.json': [
-        '{', //                                                  1
-        '  "tasks": [', //                                       2
-        '    {"id": "a", "run": "true"},', //                    3
-        '    {"id": "b", "run": "true", "deps": ["aa"]}', //     4  ← "aa" at column 41
-        '  ]', //                                                5
-        '}', //                                                  6
-      ].join('\n') + '\n',
+      'plan.json':
+        [
+          '{', //                                                  1
+          '  "tasks": [', //                                       2
+          '    {"id": "a", "run": "true"},', //                    3
+          '    {"id": "b", "run": "true", "deps": ["aa"]}', //     4  ← "aa" at column 41
+          '  ]', //                                                5
+          '}', //                                                  6
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml', '--plan', 'plan.json', '--run-dir', 'out'],
     where: 'plan.json:4:41',
@@ -361,11 +371,12 @@ const cases: Case[] = [
     name: 'a JSON plan list with an unknown task key, suggesting the nearest one',
     files: {
       'swarm.yaml': 'version: 1\n',
-      'plan.json': [
-        '[', //                                              1
-        '  {"id": "a", "run": "true", "dpes": []}', //       2  ← "dpes" at column 30
-        ']', //                                              3
-      ].join('\n') + '\n',
+      'plan.json':
+        [
+          '[', //                                              1
+          '  {"id": "a", "run": "true", "dpes": []}', //       2  ← "dpes" at column 30
+          ']', //                                              3
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml', '--plan', 'plan.json'],
     where: 'plan.json:2:30',
@@ -376,13 +387,14 @@ const cases: Case[] = [
     name: 'a JSON plan file with a syntax error (a missing comma)',
     files: {
       'swarm.yaml': 'version: 1\n',
-      'plan.json': [
-        '{', //                                       1
-        '  "tasks": [', //                            2
-        '    {"id": "a" "run": "true"}', //           3  ← "run" at column 16, after a missing comma
-        '  ]', //                                     4
-        '}', //                                       5
-      ].join('\n') + '\n',
+      'plan.json':
+        [
+          '{', //                                       1
+          '  "tasks": [', //                            2
+          '    {"id": "a" "run": "true"}', //           3  ← "run" at column 16, after a missing comma
+          '  ]', //                                     4
+          '}', //                                       5
+        ].join('\n') + '\n',
     },
     args: ['run', 'swarm.yaml', '--plan', 'plan.json', '--run-dir', 'out'],
     where: 'plan.json:3:16',

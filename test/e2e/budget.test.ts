@@ -10,8 +10,11 @@ import { git, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, type Worl
 const KEY = 'sk-ant-budget-test';
 
 /** A reply that writes as much as it may, at most 2000 tokens ($0.02 at Sonnet 5.5's $10/MTok output price). */
-const long = (content: FakeReply['content']) => (r: FakeRequest): FakeReply => ({ content, output_tokens: Math.min(2000, r.body.max_tokens as number) });
-const rule = (attempt: string, turn: number, content: FakeReply['content']): FakeRule => at(attempt, turn, long(content));
+const long =
+  (content: FakeReply['content']) =>
+  (r: FakeRequest): FakeReply => ({ content, output_tokens: Math.min(2000, r.body.max_tokens as number) });
+const rule = (attempt: string, turn: number, content: FakeReply['content']): FakeRule =>
+  at(attempt, turn, long(content));
 
 describe('budget', () => {
   let w: World;
@@ -41,7 +44,10 @@ describe('budget', () => {
       // The second task needs more turns than the budget left can pay for.
       rule('second/1', 0, [{ type: 'tool_use', name: 'write_file', input: { path: 'b.txt', content: 'b\n' } }]),
       rule('second/1', 1, [{ type: 'tool_use', name: 'read_file', input: { path: 'b.txt' } }]),
-      { ...rule('second/1', 2, [{ type: 'tool_use', name: 'finish', input: { summary: 'never reached' } }]), times: Infinity },
+      {
+        ...rule('second/1', 2, [{ type: 'tool_use', name: 'finish', input: { summary: 'never reached' } }]),
+        times: Infinity,
+      },
       rule('second/2', 0, [{ type: 'tool_use', name: 'write_file', input: { path: 'b.txt', content: 'b\n' } }]),
       rule('second/2', 1, [{ type: 'tool_use', name: 'finish', input: { summary: 'wrote b.txt' } }]),
     );
@@ -50,8 +56,15 @@ describe('budget', () => {
     const r1 = await runCli(['run', 'swarm.yaml'], { cwd: repo, env });
     expect(r1.code, r1.stderr + r1.stdout).toBe(3);
     const runDir = /run directory: (.+)/.exec(r1.stdout)![1]!.trim();
-    expect(r1.stdout).toMatch(/budget exhausted \(\$0\.\d+ of \$0\.07 spent\); raise the cap and continue with: swarm resume --max-cost-usd \d+ /);
-    const state1 = readJson<{ phase: string; usage: { cost_usd: number }; budget: { exhausted: boolean; warned: number[] }; tasks: Record<string, { state: string; failures: number }> }>(path.join(runDir, 'state.json'));
+    expect(r1.stdout).toMatch(
+      /budget exhausted \(\$0\.\d+ of \$0\.07 spent\); raise the cap and continue with: swarm resume --max-cost-usd \d+ /,
+    );
+    const state1 = readJson<{
+      phase: string;
+      usage: { cost_usd: number };
+      budget: { exhausted: boolean; warned: number[] };
+      tasks: Record<string, { state: string; failures: number }>;
+    }>(path.join(runDir, 'state.json'));
     // The cap was never crossed: each attempt got what was left as its own cap, and the response
     // lengths were limited to fit it.
     expect(state1.usage.cost_usd).toBeLessThanOrEqual(0.07);
@@ -60,9 +73,13 @@ describe('budget', () => {
     expect(state1.budget.warned).toEqual(expect.arrayContaining([50, 80]));
     expect(state1.tasks.first!.state).toBe('succeeded');
     expect(state1.tasks.second).toMatchObject({ state: 'ready', failures: 0 });
-    const second1 = readJson<{ reason: string; usage: { cost_usd: number } }>(path.join(runDir, 'tasks/second/1/result.json'));
+    const second1 = readJson<{ reason: string; usage: { cost_usd: number } }>(
+      path.join(runDir, 'tasks/second/1/result.json'),
+    );
     expect(second1.reason).toBe('budget-exhausted');
-    const assignment = readJson<{ agent: { max_cost_usd: number; cap_source: unknown } }>(path.join(runDir, 'tasks/second/1/assignment.json'));
+    const assignment = readJson<{ agent: { max_cost_usd: number; cap_source: unknown } }>(
+      path.join(runDir, 'tasks/second/1/assignment.json'),
+    );
     expect(assignment.agent.cap_source).toEqual({ cost: 'budget', tokens: null });
     expect(second1.usage.cost_usd).toBeLessThanOrEqual(assignment.agent.max_cost_usd);
     const types = readJsonlFile<{ type: string }>(path.join(runDir, 'events.jsonl')).map((e) => e.type);
@@ -75,13 +92,21 @@ describe('budget', () => {
 
     const r2 = await runCli(['resume', '--max-cost-usd', '1', runDir], { cwd: repo, env });
     expect(r2.code, r2.stderr + r2.stdout).toBe(0);
-    const state2 = readJson<{ phase: string; outcome: string; usage: { cost_usd: number }; budget: { max_cost_usd: number } }>(path.join(runDir, 'state.json'));
+    const state2 = readJson<{
+      phase: string;
+      outcome: string;
+      usage: { cost_usd: number };
+      budget: { max_cost_usd: number };
+    }>(path.join(runDir, 'state.json'));
     expect(state2).toMatchObject({ phase: 'finished', outcome: 'succeeded', budget: { max_cost_usd: 1 } });
     expect(fake.unusedRules()).toEqual([]);
     const run = readJson<{ id: string }>(path.join(runDir, 'run.json'));
     expect(git(repo, 'show', `swarm/${run.id}:b.txt`)).toBe('b');
     // `swarm status` shows spend against the cap.
     const status = await runCli(['status', runDir, '--json'], { cwd: repo });
-    expect(JSON.parse(status.stdout)).toMatchObject({ usage: { cost_usd: state2.usage.cost_usd }, budget: { max_cost_usd: 1 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      usage: { cost_usd: state2.usage.cost_usd },
+      budget: { max_cost_usd: 1 },
+    });
   }, 120_000);
 });

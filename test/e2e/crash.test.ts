@@ -2,7 +2,18 @@
 // effect happens exactly once for attempts that finished, and nothing is run twice.
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { linesOf, makeWorld, processAlive, processesMatching, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
+import {
+  linesOf,
+  makeWorld,
+  processAlive,
+  processesMatching,
+  readJson,
+  readJsonlFile,
+  runCli,
+  startCli,
+  waitFor,
+  type World,
+} from '../helpers.js';
 
 let world: World;
 afterEach(() => world?.cleanup());
@@ -51,7 +62,10 @@ describe('kill -9 of the coordinator, then swarm resume', () => {
   ])('completes the run with every side effect exactly once when killed %s', async (_name, point) => {
     world = makeWorld();
     world.write('swarm.yaml', effectsConfig(world.dir, 0.2));
-    const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir, env: { SWARM_TEST_CRASH_AT: point } });
+    const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: point },
+    });
     expect(first.signal).toBe('SIGKILL');
     const status = await runCli(['status', 'run'], { cwd: world.dir });
     expect(status.stdout).toContain('coordinator DEAD');
@@ -66,10 +80,16 @@ describe('kill -9 of the coordinator, then swarm resume', () => {
     world.write('swarm.yaml', effectsConfig(world.dir, 1));
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     // Wait until three attempts are running, then kill the coordinator in the middle of them.
-    await waitFor(() => {
-      const events = fs.existsSync(world.path('run/events.jsonl')) ? readJsonlFile<{ type: string }>(world.path('run/events.jsonl')) : [];
-      return events.filter((e) => e.type === 'attempt.started').length >= 3;
-    }, 20_000, 'three attempts started');
+    await waitFor(
+      () => {
+        const events = fs.existsSync(world.path('run/events.jsonl'))
+          ? readJsonlFile<{ type: string }>(world.path('run/events.jsonl'))
+          : [];
+        return events.filter((e) => e.type === 'attempt.started').length >= 3;
+      },
+      20_000,
+      'three attempts started',
+    );
     run.child.kill('SIGKILL');
     await run.done;
     await resume(world);
@@ -84,7 +104,13 @@ describe('kill -9 of the coordinator, then swarm resume', () => {
     let res = await (async () => {
       const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
       // However slow the machine, the first crash comes once attempts are running.
-      await waitFor(() => fs.existsSync(world.path('run/events.jsonl')) && readJsonlFile<{ type: string }>(world.path('run/events.jsonl')).some((e) => e.type === 'attempt.assigned'), 20_000, 'a dispatch');
+      await waitFor(
+        () =>
+          fs.existsSync(world.path('run/events.jsonl')) &&
+          readJsonlFile<{ type: string }>(world.path('run/events.jsonl')).some((e) => e.type === 'attempt.assigned'),
+        20_000,
+        'a dispatch',
+      );
       await new Promise((r) => setTimeout(r, 200));
       run.child.kill('SIGKILL');
       return run.done;
@@ -104,13 +130,18 @@ describe('kill -9 of the coordinator, then swarm resume', () => {
 });
 
 describe('worker failures', () => {
-  it('retries the attempt of a worker killed with -9, and kills that attempt\'s orphaned command', async () => {
+  it("retries the attempt of a worker killed with -9, and kills that attempt's orphaned command", async () => {
     world = makeWorld();
     world.write('swarm.yaml', {
       version: 1,
       workers: 1,
       // Attempt 1 runs until killed, however slow the machine; attempt 2 is quick.
-      tasks: [{ id: 'slow', run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; [ $SWARM_ATTEMPT = 1 ] && sleep 29.3; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log` }],
+      tasks: [
+        {
+          id: 'slow',
+          run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; [ $SWARM_ATTEMPT = 1 ] && sleep 29.3; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log`,
+        },
+      ],
     });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => linesOf(world.path('slow.log')).includes('start 1'), 20_000, 'attempt 1 to start');
@@ -121,8 +152,12 @@ describe('worker failures', () => {
     // Attempt 1's command was killed with its worker's loss: only attempt 2 finished, and no sleep is left.
     expect(linesOf(world.path('slow.log'))).toEqual(['start 1', 'start 2', 'done 2']);
     await waitFor(() => processesMatching('sleep 29.3').length === 0, 10_000, "attempt 1's sleep to be gone");
-    const events = readJsonlFile<{ type: string; task?: string; reason?: string; attempt?: number }>(world.path('run/events.jsonl'));
-    expect(events.find((e) => e.type === 'attempt.finished' && e.attempt === 1)).toMatchObject({ reason: 'worker-lost' });
+    const events = readJsonlFile<{ type: string; task?: string; reason?: string; attempt?: number }>(
+      world.path('run/events.jsonl'),
+    );
+    expect(events.find((e) => e.type === 'attempt.finished' && e.attempt === 1)).toMatchObject({
+      reason: 'worker-lost',
+    });
     // The pool replaced the worker.
     expect(fs.existsSync(world.path('run/workers/w2/worker.json'))).toBe(true);
   });
@@ -134,7 +169,12 @@ describe('worker failures', () => {
       workers: 1,
       liveness: { heartbeat: 0.2, stale_after: 1.5 },
       // Attempt 1 runs long enough to be stopped mid-way whatever the machine's load; attempt 2 is quick.
-      tasks: [{ id: 'slow', run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; [ $SWARM_ATTEMPT = 1 ] && sleep 10; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log` }],
+      tasks: [
+        {
+          id: 'slow',
+          run: `echo "start $SWARM_ATTEMPT" >> ${world.dir}/slow.log; [ $SWARM_ATTEMPT = 1 ] && sleep 10; echo "done $SWARM_ATTEMPT" >> ${world.dir}/slow.log`,
+        },
+      ],
     });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => linesOf(world.path('slow.log')).includes('start 1'), 20_000, 'attempt 1 to start');
@@ -146,18 +186,31 @@ describe('worker failures', () => {
     } finally {
       if (processAlive(worker.pid)) process.kill(worker.pid, 'SIGKILL');
     }
-    const events = readJsonlFile<{ type: string; reason?: string; attempt?: number; summary?: string }>(world.path('run/events.jsonl'));
-    expect(events.find((e) => e.type === 'attempt.finished' && e.attempt === 1)).toMatchObject({ reason: 'worker-lost' });
+    const events = readJsonlFile<{ type: string; reason?: string; attempt?: number; summary?: string }>(
+      world.path('run/events.jsonl'),
+    );
+    expect(events.find((e) => e.type === 'attempt.finished' && e.attempt === 1)).toMatchObject({
+      reason: 'worker-lost',
+    });
     expect(linesOf(world.path('slow.log'))).toEqual(['start 1', 'start 2', 'done 2']);
   });
 
   it('fails a task that keeps killing its worker after a bounded number of reruns', async () => {
     world = makeWorld();
     // The shell's parent is the worker process: this command kills its own worker every time.
-    world.write('swarm.yaml', { version: 1, workers: 1, tasks: [{ id: 'killer', run: 'kill -9 $PPID; sleep 5' }, { id: 'fine', run: 'true' }] });
+    world.write('swarm.yaml', {
+      version: 1,
+      workers: 1,
+      tasks: [
+        { id: 'killer', run: 'kill -9 $PPID; sleep 5' },
+        { id: 'fine', run: 'true' },
+      ],
+    });
     const res = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     expect(res.code).toBe(1);
-    const state = readJson<{ tasks: Record<string, { state: string; attempts: number; lost: number; failures: number }> }>(world.path('run/state.json'));
+    const state = readJson<{
+      tasks: Record<string, { state: string; attempts: number; lost: number; failures: number }>;
+    }>(world.path('run/state.json'));
     expect(state.tasks.killer).toMatchObject({ state: 'failed', attempts: 4, lost: 4, failures: 0 });
     expect(state.tasks.fine!.state).toBe('succeeded');
   });
@@ -184,7 +237,10 @@ describe('the run lock', () => {
   it('refuses a second coordinator on a run directory while the first is alive', async () => {
     world = makeWorld();
     // The task waits for the test, so the first coordinator is still running when the second tries.
-    world.write('swarm.yaml', { version: 1, tasks: [{ id: 'wait', run: `while [ ! -f ${world.dir}/release ]; do sleep 0.05; done` }] });
+    world.write('swarm.yaml', {
+      version: 1,
+      tasks: [{ id: 'wait', run: `while [ ! -f ${world.dir}/release ]; do sleep 0.05; done` }],
+    });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     await waitFor(() => fs.existsSync(world.path('run/coordinator.json')), 20_000, 'the first coordinator');
     const second = await runCli(['resume', 'run'], { cwd: world.dir });

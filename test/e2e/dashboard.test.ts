@@ -20,14 +20,23 @@ afterEach(() => {
  * fails with the last screen. A capture can catch a frame half drawn (tmux reads the pty in
  * chunks), so whatever a check reads from the screen is waited for, not read from another capture.
  */
-async function screenWith(t: TmuxTerminal, patterns: RegExp | RegExp[], what: string, timeoutMs = 60_000): Promise<string[]> {
+async function screenWith(
+  t: TmuxTerminal,
+  patterns: RegExp | RegExp[],
+  what: string,
+  timeoutMs = 60_000,
+): Promise<string[]> {
   const all = Array.isArray(patterns) ? patterns : [patterns];
   let last: string[] = [];
   try {
-    return await waitFor(() => {
-      last = t.screen();
-      return all.every((re) => last.some((l) => re.test(l))) ? last : undefined;
-    }, timeoutMs, what);
+    return await waitFor(
+      () => {
+        last = t.screen();
+        return all.every((re) => last.some((l) => re.test(l))) ? last : undefined;
+      },
+      timeoutMs,
+      what,
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}; the screen was:\n${last.join('\n')}`);
   }
@@ -55,7 +64,11 @@ describe('the dashboard in a terminal', () => {
 
     // The dashboard: header, both first-wave tasks running.
     // The help line is the last line drawn, so a screen that has it has the whole frame.
-    let s = await screenWith(term, [/^│▶[ *]long +Never ends by itself/, /q quit {2}\(q: the run goes on\)$/], 'long running');
+    let s = await screenWith(
+      term,
+      [/^│▶[ *]long +Never ends by itself/, /q quit {2}\(q: the run goes on\)$/],
+      'long running',
+    );
     expect(s[0]).toMatch(/^swarm run \w{26} · tmux end-to-end$/);
     expect(s[1]).toMatch(/^running · .* · [01]\/4 done /); // a (1.5 s) may have finished on a slow machine
     expect(line(s, /^┌─ tasks/)).toBeDefined();
@@ -73,13 +86,26 @@ describe('the dashboard in a terminal', () => {
     await screenWith(term, /^cancel long \(running, attempt 1\) and skip its dependents\? y\/n$/, 'the question');
     term.keys('y');
     const events = path.join(world.dir, 'run/events.jsonl');
-    await waitFor(() => readJsonlFile(events).some((e) => e.type === 'task.cancelled' && e.task === 'long'), 30_000, 'long cancelled in events.jsonl');
+    await waitFor(
+      () => readJsonlFile(events).some((e) => e.type === 'task.cancelled' && e.task === 'long'),
+      30_000,
+      'long cancelled in events.jsonl',
+    );
     const applied = readJsonlFile(events).find((e) => e.type === 'control.applied');
     expect(applied).toMatchObject({ action: 'cancel-task', task: 'long', by: 'dashboard', accepted: true });
     expect(fs.readdirSync(path.join(world.dir, 'run/control/done'))).toHaveLength(1);
-    await screenWith(term, [/^finished: failed · /, /^│⊘[ *]long /, /^│–[ *]after-long +long did not succeed/], 'the finished header and rows');
+    await screenWith(
+      term,
+      [/^finished: failed · /, /^│⊘[ *]long /, /^│–[ *]after-long +long did not succeed/],
+      'the finished header and rows',
+    );
     // The request's line may come a frame later than the header (frames are throttled): wait for it.
-    await screenWith(term, /cancel-task long: applied: cancelling attempt 1 of long/, 'the request shown applied', 20_000);
+    await screenWith(
+      term,
+      /cancel-task long: applied: cancelling attempt 1 of long/,
+      'the request shown applied',
+      20_000,
+    );
 
     // q: the dashboard goes, the run's summary is printed, the shell prompt is back.
     term.keys('q');
@@ -106,15 +132,27 @@ describe('the dashboard in a terminal', () => {
     term.type(`node ${CLI} run swarm.yaml --run-dir run; echo "exit=$?"`);
     await screenWith(term, /^│▶[ *]slow /, 'slow running');
     term.keys('C-c');
-    await screenWith(term, [/^stopping · /, /stopping: waiting for 1 running attempt\(s\) to finish; press Ctrl-C again to cancel them/], 'the stopping header and line');
+    await screenWith(
+      term,
+      [/^stopping · /, /stopping: waiting for 1 running attempt\(s\) to finish; press Ctrl-C again to cancel them/],
+      'the stopping header and line',
+    );
     term.keys('q');
-    let s = await screenWith(term, /^dashboard closed; the run goes on here, one line per event/, 'the notice that the run goes on');
+    let s = await screenWith(
+      term,
+      /^dashboard closed; the run goes on here, one line per event/,
+      'the notice that the run goes on',
+    );
     expect(line(s, /^exit=/)).toBeUndefined();
     term.keys('C-c'); // the terminal's own Ctrl-C now: the second one cancels the running attempt
     s = await screenWith(term, /^exit=130$/, 'the run to stop', 60_000);
     expect(line(s, /cancelling 1 running attempt\(s\)$/)).toBeDefined(); // after the ^C the terminal echoes
     expect(line(s, /^stopped \(interrupt\); continue with: swarm resume /)).toBeDefined();
-    expect(readJsonlFile(path.join(world.dir, 'run/events.jsonl')).some((e) => e.type === 'run.paused' && e.reason === 'interrupt')).toBe(true);
+    expect(
+      readJsonlFile(path.join(world.dir, 'run/events.jsonl')).some(
+        (e) => e.type === 'run.paused' && e.reason === 'interrupt',
+      ),
+    ).toBe(true);
   });
 
   it('swarm dashboard with no argument opens the newest run; --no-dashboard prints lines', async () => {
@@ -125,7 +163,11 @@ describe('the dashboard in a terminal', () => {
     const s = await screenWith(term, /^exit=0$/, 'the run to end');
     expect(line(s, /^\[1\/1\] ✓ only/)).toBeDefined();
     term.type(`clear; node ${CLI} dashboard`);
-    await screenWith(term, [/^finished: succeeded · /, /^│✓[ *]only/, /^coordinator exited/], 'the dashboard of the newest run');
+    await screenWith(
+      term,
+      [/^finished: succeeded · /, /^│✓[ *]only/, /^coordinator exited/],
+      'the dashboard of the newest run',
+    );
     term.keys('q');
     await screenWith(term, /^[$#] ?$/, 'the prompt');
   });
@@ -138,6 +180,8 @@ describe('the dashboard in a terminal', () => {
     expect(run.stdout).toContain('[1/1] ✓ only'); // no terminal: the line presenter, as before
     const res = await runCli(['dashboard', 'run'], { cwd: world.dir });
     expect(res.code).toBe(2);
-    expect(res.stderr).toBe(`swarm: the dashboard needs a terminal (stdin and stdout); without one use \`swarm status ${world.path('run')} --follow\`\n`);
+    expect(res.stderr).toBe(
+      `swarm: the dashboard needs a terminal (stdin and stdout); without one use \`swarm status ${world.path('run')} --follow\`\n`,
+    );
   });
 });

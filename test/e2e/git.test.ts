@@ -12,7 +12,10 @@ let world: World;
 afterEach(() => world?.cleanup());
 
 const git = (cwd: string, ...args: string[]): string =>
-  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', ...args], {
+    cwd,
+    encoding: 'utf8',
+  }).trim();
 
 /**
  * A repository in <world>/repo on branch main with two commits, then a user's work in progress:
@@ -46,11 +49,18 @@ function userSnapshot(repo: string): Record<string, string> {
       const name = path.join(rel, e.name);
       if (name === '.git' || name === '.swarm') continue;
       if (e.isDirectory()) walk(name);
-      else out[name] = crypto.createHash('sha256').update(fs.readFileSync(path.join(repo, name))).digest('hex');
+      else
+        out[name] = crypto
+          .createHash('sha256')
+          .update(fs.readFileSync(path.join(repo, name)))
+          .digest('hex');
     }
   };
   walk('');
-  out['.git/index'] = crypto.createHash('sha256').update(fs.readFileSync(path.join(repo, '.git/index'))).digest('hex');
+  out['.git/index'] = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(repo, '.git/index')))
+    .digest('hex');
   out['.git/HEAD'] = fs.readFileSync(path.join(repo, '.git/HEAD'), 'utf8');
   out['refs/heads/main'] = git(repo, 'rev-parse', 'main');
   out['stash'] = git(repo, 'stash', 'list', '--format=%H %s');
@@ -68,10 +78,11 @@ const afterFirst = 'until [ -f "$SWARM_RUN_DIR/tasks/first/1/result.json" ]; do 
 type Ev = { type: string; task?: string; attempt?: number; files?: string[]; reason?: string };
 const eventsOf = (runDir: string): Ev[] => readJsonlFile<Ev>(path.join(runDir, 'events.jsonl'));
 const runDirOf = (stdout: string): string => /run directory: (.*)/.exec(stdout)![1]!;
-const branchOf = (runDir: string): string => readJson<{ integration_branch: string }>(path.join(runDir, 'run.json')).integration_branch;
+const branchOf = (runDir: string): string =>
+  readJson<{ integration_branch: string }>(path.join(runDir, 'run.json')).integration_branch;
 
 describe('git isolation', () => {
-  it('merges parallel edits of different files into swarm/<run-id> and leaves the user\'s tree untouched', async () => {
+  it("merges parallel edits of different files into swarm/<run-id> and leaves the user's tree untouched", async () => {
     world = makeWorld();
     const repo = makeRepo(world);
     const before = userSnapshot(repo);
@@ -108,7 +119,9 @@ describe('git isolation', () => {
     const runId = branch.slice('swarm/'.length);
     const refs = git(repo, 'for-each-ref', '--format=%(refname)', `refs/swarm/${runId}/`).split('\n').sort();
     expect(refs).toEqual(['add-a', 'add-b', 'edit-app', 'uses-a'].map((t) => `refs/swarm/${runId}/${t}/1`));
-    expect(readJson<{ commit: string; files_changed: string[] }>(path.join(runDir, 'tasks/add-a/1/result.json'))).toMatchObject({ files_changed: ['a.txt'] });
+    expect(
+      readJson<{ commit: string; files_changed: string[] }>(path.join(runDir, 'tasks/add-a/1/result.json')),
+    ).toMatchObject({ files_changed: ['a.txt'] });
     expect(fs.readFileSync(path.join(repo, '.git/info/exclude'), 'utf8')).toContain('/.swarm/');
     const status = await runCli(['status', runDir], { cwd: world.dir });
     expect(status.stdout).toContain(`integration branch ${branch}`);
@@ -131,7 +144,9 @@ describe('git isolation', () => {
     expect(git(repo, 'show', `${branchOf(runDir)}:shared.txt`)).toBe('one\ntwo-first-second\nthree');
     const conflict = eventsOf(runDir).find((e) => e.type === 'merge.conflicted')!;
     expect(conflict).toMatchObject({ task: 'second', attempt: 1, files: ['shared.txt'] });
-    const assignment = readJson<{ conflict: { attempt: number; files: string[]; diff: string } }>(path.join(runDir, 'tasks/second/2/assignment.json'));
+    const assignment = readJson<{ conflict: { attempt: number; files: string[]; diff: string } }>(
+      path.join(runDir, 'tasks/second/2/assignment.json'),
+    );
     expect(assignment.conflict).toMatchObject({ attempt: 1, files: ['shared.txt'] });
     expect(assignment.conflict.diff).toContain('+two-second');
   });
@@ -152,7 +167,10 @@ describe('git isolation', () => {
     const res = await runCli(['run', 'swarm.yaml'], { cwd: world.dir });
     expect(res.code).toBe(1);
     const runDir = runDirOf(res.stdout);
-    expect(eventsOf(runDir).find((e) => e.type === 'task.failed')).toMatchObject({ task: 'second', reason: 'merge-conflict' });
+    expect(eventsOf(runDir).find((e) => e.type === 'task.failed')).toMatchObject({
+      task: 'second',
+      reason: 'merge-conflict',
+    });
     expect(eventsOf(runDir).find((e) => e.type === 'merge.conflicted')).toMatchObject({ files: ['shared.txt'] });
     expect(git(repo, 'show', `${branchOf(runDir)}:shared.txt`)).toBe('one\ntwo-first\nthree');
     // The conflicting attempt's work is kept: its worktree for inspection, its commit by its ref.
@@ -170,7 +188,7 @@ describe('git isolation', () => {
     expect(userSnapshot(repo)).toEqual(before);
   });
 
-  it('keeps every attempt\'s commit, including failed ones, and verify decides success', async () => {
+  it("keeps every attempt's commit, including failed ones, and verify decides success", async () => {
     world = makeWorld();
     const repo = makeRepo(world);
     swarmConfig(world, {
@@ -185,7 +203,11 @@ describe('git isolation', () => {
     expect(res.code).toBe(1);
     const runDir = runDirOf(res.stdout);
     const runId = branchOf(runDir).slice('swarm/'.length);
-    expect(readJson(path.join(runDir, 'tasks/check/1/result.json'))).toMatchObject({ outcome: 'failed', reason: 'verify-failed', verify: { command: 'grep -q "attempt 2" out.txt', exit_code: 1 } });
+    expect(readJson(path.join(runDir, 'tasks/check/1/result.json'))).toMatchObject({
+      outcome: 'failed',
+      reason: 'verify-failed',
+      verify: { command: 'grep -q "attempt 2" out.txt', exit_code: 1 },
+    });
     expect(git(repo, 'show', `refs/swarm/${runId}/check/1:out.txt`)).toBe('attempt 1');
     expect(git(repo, 'show', `${branchOf(runDir)}:out.txt`)).toBe('attempt 2');
     expect(git(repo, 'show', `refs/swarm/${runId}/broken/1:partial.txt`)).toBe('partial');
@@ -203,7 +225,10 @@ describe('git isolation', () => {
         { id: 'after', deps: ['write'], run: 'cat new.txt > copy.txt' },
       ],
     });
-    const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir, env: { SWARM_TEST_CRASH_AT: 'before-merge' } });
+    const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'before-merge' },
+    });
     expect(first.signal).toBe('SIGKILL');
     expect(userSnapshot(repo)).toEqual(before);
     const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
@@ -211,20 +236,34 @@ describe('git isolation', () => {
     expect(linesOf(world.path('effects.log'))).toEqual(['ran']);
     expect(fs.existsSync(world.path('run/tasks/write/2'))).toBe(false);
     expect(git(repo, 'show', `${branchOf(world.path('run'))}:copy.txt`)).toBe('new');
-    expect(eventsOf(world.path('run')).filter((e) => e.type === 'merge.succeeded').map((e) => e.task)).toEqual(['write', 'after']);
+    expect(
+      eventsOf(world.path('run'))
+        .filter((e) => e.type === 'merge.succeeded')
+        .map((e) => e.task),
+    ).toEqual(['write', 'after']);
     expect(userSnapshot(repo)).toEqual(before);
   });
 
-  it('leaves the user\'s tree untouched through kill -9 of a run with attempts in flight and its resume', async () => {
+  it("leaves the user's tree untouched through kill -9 of a run with attempts in flight and its resume", async () => {
     world = makeWorld();
     const repo = makeRepo(world);
     const before = userSnapshot(repo);
     swarmConfig(world, {
       workers: 2,
-      tasks: ['a', 'b', 'c', 'd'].map((id, i) => ({ id, deps: i >= 2 ? ['a'] : [], run: `sleep 0.5; echo ${id} > ${id}.txt` })),
+      tasks: ['a', 'b', 'c', 'd'].map((id, i) => ({
+        id,
+        deps: i >= 2 ? ['a'] : [],
+        run: `sleep 0.5; echo ${id} > ${id}.txt`,
+      })),
     });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
-    await waitFor(() => fs.existsSync(world.path('run/events.jsonl')) && eventsOf(world.path('run')).some((e) => e.type === 'attempt.started'), 20_000, 'an attempt to start');
+    await waitFor(
+      () =>
+        fs.existsSync(world.path('run/events.jsonl')) &&
+        eventsOf(world.path('run')).some((e) => e.type === 'attempt.started'),
+      20_000,
+      'an attempt to start',
+    );
     run.child.kill('SIGKILL');
     await run.done;
     const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
@@ -241,7 +280,8 @@ describe('git isolation', () => {
     // x and y wait (up to 20 s) for z to start, so z starts beside the first of them however slow
     // the machine; if it could not (serialized with them), the order check below fails.
     const waitZ = `for i in $(seq 400); do grep -q "start z" ${trace} && break; sleep 0.05; done`;
-    const run = (id: string): string => `echo "start ${id}" >> ${trace}; ${waitZ}; sleep 0.3; echo "end ${id}" >> ${trace}; echo ${id} >> shared.txt`;
+    const run = (id: string): string =>
+      `echo "start ${id}" >> ${trace}; ${waitZ}; sleep 0.3; echo "end ${id}" >> ${trace}; echo ${id} >> shared.txt`;
     swarmConfig(world, {
       workers: 3,
       tasks: [
@@ -266,40 +306,63 @@ describe('git isolation', () => {
     world = makeWorld();
     const repo = makeRepo(world);
     const before = userSnapshot(repo);
-    swarmConfig(world, { git: { include_uncommitted: true }, tasks: [{ id: 'read', run: 'cat src/app.txt README.md > seen.txt' }] });
+    swarmConfig(world, {
+      git: { include_uncommitted: true },
+      tasks: [{ id: 'read', run: 'cat src/app.txt README.md > seen.txt' }],
+    });
     const res = await runCli(['run', 'swarm.yaml'], { cwd: world.dir });
     expect(res.code).toBe(0);
     expect(res.stderr).not.toContain('uncommitted');
-    expect(git(repo, 'show', `${branchOf(runDirOf(res.stdout))}:seen.txt`)).toBe('app v1\nunstaged edit\n# demo\nstaged line');
+    expect(git(repo, 'show', `${branchOf(runDirOf(res.stdout))}:seen.txt`)).toBe(
+      'app v1\nunstaged edit\n# demo\nstaged line',
+    );
     expect(userSnapshot(repo)).toEqual(before);
   });
 
   it.each([
-    ['the target is not a git repository and git.required is true', (w: World) => {
-      fs.mkdirSync(w.path('repo'));
-      swarmConfig(w, { git: { required: true }, tasks: [{ id: 'a', run: 'true' }] });
-    }, /is not a git repository, and git.required is true/],
-    ['HEAD is detached', (w: World) => {
-      const repo = makeRepo(w);
-      git(repo, 'checkout', '-q', '--detach', 'HEAD');
-      swarmConfig(w, { tasks: [{ id: 'a', run: 'true' }] });
-    }, /HEAD is detached .*set git.base/],
-    ['git.base names no commit', (w: World) => {
-      makeRepo(w);
-      swarmConfig(w, { git: { base: 'no-such-branch' }, tasks: [{ id: 'a', run: 'true' }] });
-    }, /git.base "no-such-branch" is not a commit/],
-    ['the repository has no commits', (w: World) => {
-      fs.mkdirSync(w.path('repo'));
-      git(w.path('repo'), 'init', '-q');
-      swarmConfig(w, { tasks: [{ id: 'a', run: 'true' }] });
-    }, /has no commits yet/],
+    [
+      'the target is not a git repository and git.required is true',
+      (w: World) => {
+        fs.mkdirSync(w.path('repo'));
+        swarmConfig(w, { git: { required: true }, tasks: [{ id: 'a', run: 'true' }] });
+      },
+      /is not a git repository, and git.required is true/,
+    ],
+    [
+      'HEAD is detached',
+      (w: World) => {
+        const repo = makeRepo(w);
+        git(repo, 'checkout', '-q', '--detach', 'HEAD');
+        swarmConfig(w, { tasks: [{ id: 'a', run: 'true' }] });
+      },
+      /HEAD is detached .*set git.base/,
+    ],
+    [
+      'git.base names no commit',
+      (w: World) => {
+        makeRepo(w);
+        swarmConfig(w, { git: { base: 'no-such-branch' }, tasks: [{ id: 'a', run: 'true' }] });
+      },
+      /git.base "no-such-branch" is not a commit/,
+    ],
+    [
+      'the repository has no commits',
+      (w: World) => {
+        fs.mkdirSync(w.path('repo'));
+        git(w.path('repo'), 'init', '-q');
+        swarmConfig(w, { tasks: [{ id: 'a', run: 'true' }] });
+      },
+      /has no commits yet/,
+    ],
   ])('refuses to start, with exit 2 and nothing written, when %s', async (_name, setup, message) => {
     world = makeWorld();
     setup(world);
     const res = await runCli(['run', 'swarm.yaml'], { cwd: world.dir });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(message);
-    expect(fs.existsSync(world.path('repo/.swarm/runs')) ? fs.readdirSync(world.path('repo/.swarm/runs')) : []).toEqual([]);
+    expect(fs.existsSync(world.path('repo/.swarm/runs')) ? fs.readdirSync(world.path('repo/.swarm/runs')) : []).toEqual(
+      [],
+    );
   });
 
   it('runs in place with a warning when the target is not a git repository', async () => {

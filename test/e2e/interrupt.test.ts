@@ -1,19 +1,46 @@
 // End-to-end: Ctrl-C (SIGINT) once and twice, and control requests applied while a run goes on.
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { linesOf, makeWorld, processesMatching, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
+import {
+  linesOf,
+  makeWorld,
+  processesMatching,
+  readJson,
+  readJsonlFile,
+  runCli,
+  startCli,
+  waitFor,
+  type World,
+} from '../helpers.js';
 
 let world: World;
 afterEach(() => world?.cleanup());
 
-type Ev = { type: string; task?: string; reason?: string; outcome?: string; action?: string; accepted?: boolean; message?: string };
-const events = (w: World): Ev[] => (fs.existsSync(w.path('run/events.jsonl')) ? readJsonlFile<Ev>(w.path('run/events.jsonl')) : []);
+type Ev = {
+  type: string;
+  task?: string;
+  reason?: string;
+  outcome?: string;
+  action?: string;
+  accepted?: boolean;
+  message?: string;
+};
+const events = (w: World): Ev[] =>
+  fs.existsSync(w.path('run/events.jsonl')) ? readJsonlFile<Ev>(w.path('run/events.jsonl')) : [];
 
 /** Two slow roots and a dependent of both; commands log start and end of each task. */
 function slowConfig(dir: string, seconds: number) {
   // The sleep is skipped once a file named `quick` exists, so a resumed run can finish fast.
   const run = `echo "start $SWARM_TASK_ID" >> ${dir}/trace.log; [ -f ${dir}/quick ] || sleep ${seconds}; echo "end $SWARM_TASK_ID" >> ${dir}/trace.log`;
-  return { version: 1, workers: 2, tasks: [{ id: 'one', run }, { id: 'two', run }, { id: 'three', deps: ['one', 'two'], run }] };
+  return {
+    version: 1,
+    workers: 2,
+    tasks: [
+      { id: 'one', run },
+      { id: 'two', run },
+      { id: 'three', deps: ['one', 'two'], run },
+    ],
+  };
 }
 
 describe('Ctrl-C', () => {
@@ -34,7 +61,11 @@ describe('Ctrl-C', () => {
 
     const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
     expect(resumed.code).toBe(0);
-    expect(linesOf(world.path('trace.log')).filter((l) => l.startsWith('start')).sort()).toEqual(['start one', 'start three', 'start two']);
+    expect(
+      linesOf(world.path('trace.log'))
+        .filter((l) => l.startsWith('start'))
+        .sort(),
+    ).toEqual(['start one', 'start three', 'start two']);
   });
 
   it('twice: kills running attempts, records them cancelled, and resume runs them again', async () => {
@@ -48,7 +79,10 @@ describe('Ctrl-C', () => {
     const res = await run.done;
     expect(res.code).toBe(130);
     for (const id of ['one', 'two']) {
-      expect(readJson(world.path(`run/tasks/${id}/1/result.json`))).toMatchObject({ outcome: 'cancelled', reason: 'interrupted' });
+      expect(readJson(world.path(`run/tasks/${id}/1/result.json`))).toMatchObject({
+        outcome: 'cancelled',
+        reason: 'interrupted',
+      });
     }
     expect(linesOf(world.path('trace.log')).filter((l) => l.startsWith('end'))).toEqual([]);
     expect(processesMatching('sleep 29.5')).toEqual([]);
@@ -58,7 +92,9 @@ describe('Ctrl-C', () => {
     fs.writeFileSync(world.path('quick'), '');
     const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
     expect(resumed.code).toBe(0);
-    const state = readJson<{ tasks: Record<string, { state: string; attempts: number; failures: number }> }>(world.path('run/state.json'));
+    const state = readJson<{ tasks: Record<string, { state: string; attempts: number; failures: number }> }>(
+      world.path('run/state.json'),
+    );
     expect(state.tasks.one).toMatchObject({ state: 'succeeded', attempts: 2, failures: 0 });
   });
 });
@@ -71,7 +107,10 @@ describe('swarm control', () => {
       workers: 2,
       tasks: [
         // Runs until the test releases it, so the pause is applied while it runs however slow the machine.
-        { id: 'first', run: `touch ${world.dir}/first-ran; while [ ! -f ${world.dir}/release-first ]; do sleep 0.05; done` },
+        {
+          id: 'first',
+          run: `touch ${world.dir}/first-ran; while [ ! -f ${world.dir}/release-first ]; do sleep 0.05; done`,
+        },
         { id: 'second', deps: ['first'], run: `touch ${world.dir}/second-ran` },
         { id: 'long', run: `sleep 30` },
         { id: 'after-long', deps: ['long'], run: `touch ${world.dir}/after-long-ran` },
@@ -83,7 +122,11 @@ describe('swarm control', () => {
     expect(pause.stdout).toContain('applied: dispatch paused');
     // While paused, first finishes but second is not dispatched.
     fs.writeFileSync(world.path('release-first'), '');
-    await waitFor(() => events(world).some((e) => e.type === 'task.succeeded' && e.task === 'first'), 20_000, 'first to succeed');
+    await waitFor(
+      () => events(world).some((e) => e.type === 'task.succeeded' && e.task === 'first'),
+      20_000,
+      'first to succeed',
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(fs.existsSync(world.path('second-ran'))).toBe(false);
     expect(events(world).some((e) => e.type === 'attempt.assigned' && e.task === 'second')).toBe(false);
@@ -99,7 +142,10 @@ describe('swarm control', () => {
     const state = readJson<{ tasks: Record<string, { state: string }> }>(world.path('run/state.json'));
     expect(state.tasks.long!.state).toBe('cancelled');
     expect(state.tasks['after-long']!.state).toBe('skipped');
-    expect(readJson(world.path('run/tasks/long/1/result.json'))).toMatchObject({ outcome: 'cancelled', reason: 'cancel-requested' });
+    expect(readJson(world.path('run/tasks/long/1/result.json'))).toMatchObject({
+      outcome: 'cancelled',
+      reason: 'cancel-requested',
+    });
     // Applied requests are archived.
     expect(fs.readdirSync(world.path('run/control')).filter((n) => n.endsWith('.json'))).toEqual([]);
     expect(fs.readdirSync(world.path('run/control/done'))).toHaveLength(3);
@@ -118,7 +164,11 @@ describe('swarm control', () => {
       ],
     });
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
-    await waitFor(() => events(world).some((e) => e.type === 'task.skipped' && e.task === 'dependent'), 20_000, 'the failure to skip the dependent');
+    await waitFor(
+      () => events(world).some((e) => e.type === 'task.skipped' && e.task === 'dependent'),
+      20_000,
+      'the failure to skip the dependent',
+    );
     const rejected = await runCli(['control', 'run', 'retry-task', 'dependent', '--wait', '10000'], { cwd: world.dir });
     expect(rejected.code).toBe(1);
     expect(rejected.stdout).toContain('rejected: dependent was skipped because needs-flag did not succeed');
@@ -128,7 +178,11 @@ describe('swarm control', () => {
     fs.writeFileSync(world.path('flag'), '');
     const retry = await runCli(['control', 'run', 'retry-task', 'needs-flag', '--wait', '10000'], { cwd: world.dir });
     expect(retry.stdout).toContain('applied: retrying needs-flag and 1 skipped dependent(s)');
-    await waitFor(() => events(world).some((e) => e.type === 'task.succeeded' && e.task === 'dependent'), 20_000, 'the dependent to run');
+    await waitFor(
+      () => events(world).some((e) => e.type === 'task.succeeded' && e.task === 'dependent'),
+      20_000,
+      'the dependent to run',
+    );
     fs.writeFileSync(world.path('release'), '');
     const res = await run.done;
     expect(res.code).toBe(0);

@@ -7,7 +7,18 @@ import { parse } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { at, finish, isPlanner, taskOf, turnOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeReply, type FakeRule } from '../fixtures/fake-anthropic.js';
-import { git, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, runDirOf, startCli, waitFor, type World } from '../helpers.js';
+import {
+  git,
+  makeGitRepo,
+  makeWorld,
+  readJson,
+  readJsonlFile,
+  runCli,
+  runDirOf,
+  startCli,
+  waitFor,
+  type World,
+} from '../helpers.js';
 
 const KEY = 'sk-ant-planner-test';
 
@@ -26,10 +37,18 @@ function makeProject(w: World): string {
   return repo;
 }
 
-const plan = (tasks: unknown[]): FakeReply => ({ content: [{ type: 'tool_use', name: 'submit_plan', input: { tasks } }] });
-const task = (id: string, deps: string[] = []) => ({ id, title: `Write ${id}`, description: `Create greetings/${id}.txt with the greeting.`, deps, role: 'writer', estimate: 1 });
+const plan = (tasks: unknown[]): FakeReply => ({
+  content: [{ type: 'tool_use', name: 'submit_plan', input: { tasks } }],
+});
+const task = (id: string, deps: string[] = []) => ({
+  id,
+  title: `Write ${id}`,
+  description: `Create greetings/${id}.txt with the greeting.`,
+  deps,
+  role: 'writer',
+  estimate: 1,
+});
 const plannerRule = (name: string, reply: FakeReply): FakeRule => ({ name, match: isPlanner, reply });
-
 
 describe('the planner', () => {
   let w: World;
@@ -42,21 +61,41 @@ describe('the planner', () => {
 
   it('plans a goal with `swarm plan` into an editable YAML plan that `swarm run --plan` accepts', async () => {
     w = makeWorld();
-    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('good', plan([task('fr'), task('de'), task('check', ['fr', 'de'])]))] });
+    fake = await FakeAnthropic.start({
+      apiKey: KEY,
+      rules: [plannerRule('good', plan([task('fr'), task('de'), task('check', ['fr', 'de'])]))],
+    });
     const repo = makeProject(w);
-    const r = await runCli(['plan', 'swarm.yaml', 'Add French and German greetings', '-o', 'plan.yaml'], { cwd: repo, env: env() });
+    const r = await runCli(['plan', 'swarm.yaml', 'Add French and German greetings', '-o', 'plan.yaml'], {
+      cwd: repo,
+      env: env(),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('wrote 3 tasks to plan.yaml');
-    const written = parse(fs.readFileSync(path.join(repo, 'plan.yaml'), 'utf8')) as { goal: string; tasks: { id: string; deps: string[] }[] };
+    const written = parse(fs.readFileSync(path.join(repo, 'plan.yaml'), 'utf8')) as {
+      goal: string;
+      tasks: { id: string; deps: string[] }[];
+    };
     expect(written.goal).toBe('Add French and German greetings');
-    expect(written.tasks.map((t) => [t.id, t.deps])).toEqual([['fr', []], ['de', []], ['check', ['fr', 'de']]]);
+    expect(written.tasks.map((t) => [t.id, t.deps])).toEqual([
+      ['fr', []],
+      ['de', []],
+      ['check', ['fr', 'de']],
+    ]);
     // What the planner was given: the goal, the roles, the repository's files, README and manifest,
     // and a tool it must call, whose schema comes from the plan's zod schema.
     const req = fake.requests[0]!.body;
     expect(req.tools.map((t: { name: string }) => t.name)).toEqual(['submit_plan']);
     expect(req.tools[0].input_schema.properties.tasks.items.properties.role.enum).toEqual(['writer']);
     const prompt = JSON.stringify(req.messages[0]);
-    for (const s of ['Add French and German greetings', 'writer: model claude-haiku-4-5', 'greetings/en.txt', 'Greetings in many languages', '\\"name\\":\\"langs\\"']) expect(prompt).toContain(s);
+    for (const s of [
+      'Add French and German greetings',
+      'writer: model claude-haiku-4-5',
+      'greetings/en.txt',
+      'Greetings in many languages',
+      '\\"name\\":\\"langs\\"',
+    ])
+      expect(prompt).toContain(s);
     expect(prompt).not.toContain('swarm.yaml\\n.swarm'); // .swarm/ is not described
     // Nothing ran: no run directory.
     expect(fs.existsSync(path.join(repo, '.swarm/runs'))).toBe(false);
@@ -64,7 +103,9 @@ describe('the planner', () => {
     fake.addRules(at('fr', 0, finish('fr done')), at('de', 0, finish('de done')), at('check', 0, finish('checked')));
     const run = await runCli(['run', 'swarm.yaml', '--plan', 'plan.yaml'], { cwd: repo, env: env() });
     expect(run.code, run.stderr + run.stdout).toBe(0);
-    expect(readJson<{ goal: string }>(path.join(runDirOf(run.stdout), 'run.json')).goal).toBe('Add French and German greetings');
+    expect(readJson<{ goal: string }>(path.join(runDirOf(run.stdout), 'run.json')).goal).toBe(
+      'Add French and German greetings',
+    );
     expect(fake.requests.filter(isPlanner)).toHaveLength(1);
     const checkPrompt = JSON.stringify(fake.requests.find((q) => taskOf(q) === 'check')!.body.system);
     expect(checkPrompt).toContain('Add French and German greetings');
@@ -97,18 +138,23 @@ describe('the planner', () => {
     w = makeWorld();
     fake = await FakeAnthropic.start({
       apiKey: KEY,
-      rules: [plannerRule('cut', { ...plan([task('fr')]), stop_reason: 'max_tokens' }), plannerRule('whole', plan([task('fr'), task('de')]))],
+      rules: [
+        plannerRule('cut', { ...plan([task('fr')]), stop_reason: 'max_tokens' }),
+        plannerRule('whole', plan([task('fr'), task('de')])),
+      ],
     });
     const repo = makeProject(w);
     const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
     expect(r.code, r.stderr).toBe(0);
     const repair = fake.requests[1]!.body.messages.at(-1).content[0];
     expect(repair).toMatchObject({ type: 'tool_result', is_error: true });
-    expect(repair.content).toMatch(/cut off at max_tokens \(16000 tokens\) inside the submit_plan call, so the plan is incomplete/);
+    expect(repair.content).toMatch(
+      /cut off at max_tokens \(16000 tokens\) inside the submit_plan call, so the plan is incomplete/,
+    );
     expect((parse(r.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual(['fr', 'de']);
   });
 
-  it("makes no request when the budget cannot pay for the prompt and an answer: swarm plan exits 3", async () => {
+  it('makes no request when the budget cannot pay for the prompt and an answer: swarm plan exits 3', async () => {
     w = makeWorld();
     fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('never', plan([task('fr')]))] });
     const repo = makeProject(w);
@@ -116,38 +162,62 @@ describe('the planner', () => {
     w.write('repo/swarm.yaml', { ...config, budget: { max_tokens: 500 } });
     const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/^swarm: the run's token budget \(500, budget\.max_tokens\) leaves too few for the planner's request 1: 0 used, a prompt of about \d+ tokens$/m);
+    expect(r.stderr).toMatch(
+      /^swarm: the run's token budget \(500, budget\.max_tokens\) leaves too few for the planner's request 1: 0 used, a prompt of about \d+ tokens$/m,
+    );
     expect(r.stderr).toContain('swarm: raise the budget in swarm.yaml (the planner is held to it too) and plan again');
     expect(fake.requests).toHaveLength(0);
     const transcript = /the planner's transcript: (.+)/.exec(r.stderr)![1]!;
-    expect(readJson<{ outcome: string; turns: unknown[] }>(transcript)).toMatchObject({ outcome: 'budget-exhausted', turns: [] });
+    expect(readJson<{ outcome: string; turns: unknown[] }>(transcript)).toMatchObject({
+      outcome: 'budget-exhausted',
+      turns: [],
+    });
   });
 
   it('answers every tool call of an answer, and does not take a plan whose answer was refused inside it', async () => {
     w = makeWorld();
     const refused: FakeReply = {
-      content: [{ type: 'tool_use', name: 'read_file', input: { path: 'README.md' } }, { type: 'tool_use', name: 'submit_plan', input: { tasks: [task('fr')] } }],
+      content: [
+        { type: 'tool_use', name: 'read_file', input: { path: 'README.md' } },
+        { type: 'tool_use', name: 'submit_plan', input: { tasks: [task('fr')] } },
+      ],
       stop_reason: 'refusal',
     };
-    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('refused', refused), plannerRule('whole', plan([task('fr'), task('de')]))] });
+    fake = await FakeAnthropic.start({
+      apiKey: KEY,
+      rules: [plannerRule('refused', refused), plannerRule('whole', plan([task('fr'), task('de')]))],
+    });
     const repo = makeProject(w);
     const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
     expect(r.code, r.stderr).toBe(0);
-    const reply = fake.requests[1]!.body.messages.at(-1).content as { type: string; tool_use_id: string; is_error: boolean; content: string }[];
+    const reply = fake.requests[1]!.body.messages.at(-1).content as {
+      type: string;
+      tool_use_id: string;
+      is_error: boolean;
+      content: string;
+    }[];
     const calls = fake.requests[1]!.body.messages.at(-2).content as { id: string; name: string }[];
     // One tool_result per tool_use (the API refuses a request without), the plan's first.
     expect(reply.map((b) => [b.type, b.tool_use_id, b.is_error])).toEqual([
       ['tool_result', calls[1]!.id, true],
       ['tool_result', calls[0]!.id, true],
     ]);
-    expect(reply[0]!.content).toContain('the answer was stopped by a refusal inside the submit_plan call, so the plan is incomplete');
+    expect(reply[0]!.content).toContain(
+      'the answer was stopped by a refusal inside the submit_plan call, so the plan is incomplete',
+    );
     expect(reply[1]!.content).toBe('there is no tool read_file: call submit_plan');
     expect((parse(r.stdout) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual(['fr', 'de']);
   });
 
   it('repairs a cycle named in the error sent back', async () => {
     w = makeWorld();
-    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [plannerRule('cycle', plan([task('fr', ['de']), task('de', ['fr'])])), plannerRule('fixed', plan([task('fr'), task('de', ['fr'])]))] });
+    fake = await FakeAnthropic.start({
+      apiKey: KEY,
+      rules: [
+        plannerRule('cycle', plan([task('fr', ['de']), task('de', ['fr'])])),
+        plannerRule('fixed', plan([task('fr'), task('de', ['fr'])])),
+      ],
+    });
     const repo = makeProject(w);
     const r = await runCli(['plan', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
     expect(r.code, r.stderr).toBe(0);
@@ -157,19 +227,31 @@ describe('the planner', () => {
 
   it('stops with exit 2 after garbage three times, keeping only the transcript in the run directory', async () => {
     w = makeWorld();
-    const garbage = (n: number): FakeRule => plannerRule(`garbage-${n}`, { content: [{ type: 'tool_use', name: 'submit_plan', input: { tasks: 'none', extra: n } }] });
-    fake = await FakeAnthropic.start({ apiKey: KEY, rules: [garbage(1), { ...plannerRule('prose', { content: [{ type: 'text', text: 'I think you should add greetings.' }] }) }, garbage(3)] });
+    const garbage = (n: number): FakeRule =>
+      plannerRule(`garbage-${n}`, {
+        content: [{ type: 'tool_use', name: 'submit_plan', input: { tasks: 'none', extra: n } }],
+      });
+    fake = await FakeAnthropic.start({
+      apiKey: KEY,
+      rules: [
+        garbage(1),
+        { ...plannerRule('prose', { content: [{ type: 'text', text: 'I think you should add greetings.' }] }) },
+        garbage(3),
+      ],
+    });
     const repo = makeProject(w);
     const before = git(repo, 'for-each-ref');
     const r = await runCli(['run', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('the planner gave no valid plan in 3 answer(s)');
-    expect(r.stderr).toContain("- tasks: Invalid input: expected array, received string");
+    expect(r.stderr).toContain('- tasks: Invalid input: expected array, received string');
     expect(r.stderr).toMatch(/- input: Unrecognized key: "extra"/);
     expect(fake.requests).toHaveLength(3);
     const runDir = /run directory: (.+)/.exec(r.stdout)![1]!.trim();
     expect(fs.readdirSync(runDir)).toEqual(['planner.json']);
-    const transcript = readJson<{ outcome: string; turns: { errors: string[] }[]; messages: unknown[] }>(path.join(runDir, 'planner.json'));
+    const transcript = readJson<{ outcome: string; turns: { errors: string[] }[]; messages: unknown[] }>(
+      path.join(runDir, 'planner.json'),
+    );
     expect(transcript.outcome).toBe('invalid');
     expect(transcript.turns.map((t) => t.errors.length > 0)).toEqual([true, true, true]);
     expect(transcript.turns[1]!.errors).toEqual(['the answer did not call submit_plan']);
@@ -184,14 +266,20 @@ describe('the planner', () => {
     w = makeWorld();
     // An invalid answer that uses all the output tokens it is allowed leaves too little of the $0.04
     // for the repair.
-    const longAndWrong: FakeRule = { name: 'long and wrong', match: isPlanner, reply: (req) => ({ ...plan([task('fr', ['fr'])]), output_tokens: req.body.max_tokens as number }) };
+    const longAndWrong: FakeRule = {
+      name: 'long and wrong',
+      match: isPlanner,
+      reply: (req) => ({ ...plan([task('fr', ['fr'])]), output_tokens: req.body.max_tokens as number }),
+    };
     fake = await FakeAnthropic.start({ apiKey: KEY, rules: [longAndWrong] });
     const repo = makeProject(w);
     const config = parse(fs.readFileSync(path.join(repo, 'swarm.yaml'), 'utf8')) as Record<string, unknown>;
     w.write('repo/swarm.yaml', { ...config, budget: { max_cost_usd: 0.04 } });
     const r = await runCli(['run', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: env() });
     expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/the run's budget \(\$0\.04, budget\.max_cost_usd\) leaves too little for the planner's request 2: \$0\.03\d+ spent, a prompt of about \d+ tokens/);
+    expect(r.stderr).toMatch(
+      /the run's budget \(\$0\.04, budget\.max_cost_usd\) leaves too little for the planner's request 2: \$0\.03\d+ spent, a prompt of about \d+ tokens/,
+    );
     expect(r.stderr).toContain('nothing was run: raise the budget in swarm.yaml and run again');
     expect(fake.requests).toHaveLength(1);
     // The one answer was capped so that it could not cross the budget, and not needlessly short.
@@ -199,7 +287,9 @@ describe('the planner', () => {
     expect(maxTokens).toBeLessThan(16000); // planner.max_tokens' default
     const runDir = runDirOf(r.stdout);
     expect(fs.readdirSync(runDir)).toEqual(['planner.json']);
-    const transcript = readJson<{ outcome: string; usage: { cost_usd: number; output_tokens: number } }>(path.join(runDir, 'planner.json'));
+    const transcript = readJson<{ outcome: string; usage: { cost_usd: number; output_tokens: number } }>(
+      path.join(runDir, 'planner.json'),
+    );
     expect(transcript.outcome).toBe('budget-exhausted');
     expect(transcript.usage.output_tokens).toBe(maxTokens);
     expect(transcript.usage.cost_usd).toBeLessThanOrEqual(0.04);
@@ -213,11 +303,16 @@ describe('Ctrl-C while planning', () => {
     let asked = false;
     const fake = await FakeAnthropic.start({
       apiKey: KEY,
-      rules: [{ name: 'slow', match: isPlanner, reply: () => ((asked = true), { ...plan([task('fr')]), delay_ms: 20_000 }) }],
+      rules: [
+        { name: 'slow', match: isPlanner, reply: () => ((asked = true), { ...plan([task('fr')]), delay_ms: 20_000 }) },
+      ],
     });
     try {
       const repo = makeProject(w);
-      const run = startCli(['run', 'swarm.yaml', 'Add greetings'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+      const run = startCli(['run', 'swarm.yaml', 'Add greetings'], {
+        cwd: repo,
+        env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url },
+      });
       await waitFor(() => asked, 20_000, 'the planner request');
       const t = Date.now();
       run.child.kill('SIGINT');
@@ -250,7 +345,16 @@ describe('swarm run with a goal', () => {
           concurrent.now++;
           concurrent.max = Math.max(concurrent.max, concurrent.now);
           setTimeout(() => concurrent.now--, 1500);
-          return { content: [{ type: 'tool_use', name: 'write_file', input: { path: `greetings/${id}.txt`, content: `${words[id]}\n` } }], delay_ms: 1500 };
+          return {
+            content: [
+              {
+                type: 'tool_use',
+                name: 'write_file',
+                input: { path: `greetings/${id}.txt`, content: `${words[id]}\n` },
+              },
+            ],
+            delay_ms: 1500,
+          };
         },
       });
       rules.push(at(id, 1, finish(`wrote greetings/${id}.txt`)));
@@ -258,7 +362,10 @@ describe('swarm run with a goal', () => {
     const fake = await FakeAnthropic.start({ apiKey: KEY, rules });
     try {
       const repo = makeProject(w);
-      const r = await runCli(['run', 'swarm.yaml', 'Add French, German and Spanish greetings'], { cwd: repo, env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url } });
+      const r = await runCli(['run', 'swarm.yaml', 'Add French, German and Spanish greetings'], {
+        cwd: repo,
+        env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url },
+      });
       expect(r.code, r.stderr + r.stdout).toBe(0);
       expect(fake.unusedRules()).toEqual([]);
       expect(concurrent.max).toBe(3);
@@ -266,17 +373,24 @@ describe('swarm run with a goal', () => {
       const runDir = /run directory: (.+)/.exec(r.stdout)![1]!.trim();
       const run = readJson<{ id: string; goal: string }>(path.join(runDir, 'run.json'));
       expect(run.goal).toBe('Add French, German and Spanish greetings');
-      for (const [id, word] of Object.entries(words)) expect(git(repo, 'show', `swarm/${run.id}:greetings/${id}.txt`)).toBe(word);
+      for (const [id, word] of Object.entries(words))
+        expect(git(repo, 'show', `swarm/${run.id}:greetings/${id}.txt`)).toBe(word);
       expect(git(repo, 'show', `swarm/${run.id}:greetings/en.txt`)).toBe('hello');
       // The plan records the planner; its cost counts in the run's total with the agents'.
-      const planJson = readJson<{ planner: { model: string; requests: number; usage: { cost_usd: number } } }>(path.join(runDir, 'plan.json'));
+      const planJson = readJson<{ planner: { model: string; requests: number; usage: { cost_usd: number } } }>(
+        path.join(runDir, 'plan.json'),
+      );
       expect(planJson.planner).toMatchObject({ model: 'claude-sonnet-5-5', requests: 1 });
-      const state = readJson<{ usage: { cost_usd: number }; tasks: Record<string, { usage: { cost_usd: number } }> }>(path.join(runDir, 'state.json'));
+      const state = readJson<{ usage: { cost_usd: number }; tasks: Record<string, { usage: { cost_usd: number } }> }>(
+        path.join(runDir, 'state.json'),
+      );
       const agents = Object.values(state.tasks).reduce((s, t) => s + t.usage.cost_usd, 0);
       expect(state.usage.cost_usd).toBeCloseTo(planJson.planner.usage.cost_usd + agents, 9);
       expect(fs.existsSync(path.join(runDir, 'planner.json'))).toBe(true);
       // Each agent ran in its own worktree (removed after its merge).
-      const assigned = readJsonlFile<{ type: string; task: string }>(path.join(runDir, 'events.jsonl')).filter((e) => e.type === 'attempt.assigned');
+      const assigned = readJsonlFile<{ type: string; task: string }>(path.join(runDir, 'events.jsonl')).filter(
+        (e) => e.type === 'attempt.assigned',
+      );
       expect(assigned.map((e) => e.task).sort()).toEqual(['de', 'es', 'fr']);
     } finally {
       await fake.close();

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../../src/protocol/state.js';
 import type { SwarmEvent } from '../../src/protocol/events.js';
-import { linesOf, makeWorld, processAlive, randomDag, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+import {
+  linesOf,
+  makeWorld,
+  processAlive,
+  randomDag,
+  readJson,
+  readJsonlFile,
+  runCli,
+  type World,
+} from '../helpers.js';
 
 let world: World;
 afterEach(() => world?.cleanup());
@@ -41,7 +50,8 @@ describe('swarm run', () => {
     const spans = parseTrace(world.path('trace.log'));
     expect(spans.size).toBe(30);
     for (const t of dag) {
-      for (const d of t.deps) expect(spans.get(d)!.end, `${d} must end before ${t.id} starts`).toBeLessThanOrEqual(spans.get(t.id)!.start);
+      for (const d of t.deps)
+        expect(spans.get(d)!.end, `${d} must end before ${t.id} starts`).toBeLessThanOrEqual(spans.get(t.id)!.start);
     }
     // Sweep over start/end points: the number of commands running at once.
     const points = [...spans.values()].flatMap((s) => [
@@ -63,7 +73,10 @@ describe('swarm run', () => {
       workers: 2,
       scheduling: { retries: 2, backoff: 0.1 },
       tasks: [
-        { id: 'flaky', run: `echo "attempt $SWARM_ATTEMPT" >> ${world.dir}/flaky.log; echo "broken on $SWARM_ATTEMPT" >&2; exit 7` },
+        {
+          id: 'flaky',
+          run: `echo "attempt $SWARM_ATTEMPT" >> ${world.dir}/flaky.log; echo "broken on $SWARM_ATTEMPT" >&2; exit 7`,
+        },
         { id: 'child', deps: ['flaky'], run: `touch ${world.dir}/child-ran` },
         { id: 'grandchild', deps: ['child'], run: `touch ${world.dir}/grandchild-ran` },
         { id: 'independent', run: `sleep 0.3; touch ${world.dir}/independent-ran` },
@@ -78,14 +91,18 @@ describe('swarm run', () => {
     expect(fs.existsSync(world.path('independent-ran'))).toBe(true);
     expect(fs.existsSync(world.path('after-independent-ran'))).toBe(true);
 
-    const state = readJson<{ tasks: Record<string, { state: string; attempts: number; skipped_because: string | null }> }>(world.path('run/state.json'));
+    const state = readJson<{
+      tasks: Record<string, { state: string; attempts: number; skipped_because: string | null }>;
+    }>(world.path('run/state.json'));
     expect(state.tasks.flaky).toMatchObject({ state: 'failed', attempts: 3 });
     expect(state.tasks.child).toMatchObject({ state: 'skipped', skipped_because: 'flaky' });
     expect(state.tasks.grandchild).toMatchObject({ state: 'skipped', skipped_because: 'flaky' });
     expect(state.tasks['after-independent']!.state).toBe('succeeded');
 
     // The failure of attempt n is passed to attempt n+1.
-    const assignment = readJson<{ previous: { attempt: number; exit_code: number; stderr_tail: string[] }[] }>(world.path('run/tasks/flaky/3/assignment.json'));
+    const assignment = readJson<{ previous: { attempt: number; exit_code: number; stderr_tail: string[] }[] }>(
+      world.path('run/tasks/flaky/3/assignment.json'),
+    );
     expect(assignment.previous.map((p) => [p.attempt, p.exit_code, p.stderr_tail])).toEqual([
       [1, 7, ['broken on 1']],
       [2, 7, ['broken on 2']],
@@ -98,7 +115,13 @@ describe('swarm run', () => {
     world.write('swarm.yaml', {
       version: 1,
       scheduling: { kill_grace: 0.5 },
-      tasks: [{ id: 'hang', timeout: 0.5, run: `(sh -c 'echo $$ > ${world.dir}/grandchild.pid; exec sleep 300') & sleep 300` }],
+      tasks: [
+        {
+          id: 'hang',
+          timeout: 0.5,
+          run: `(sh -c 'echo $$ > ${world.dir}/grandchild.pid; exec sleep 300') & sleep 300`,
+        },
+      ],
     });
     const res = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     expect(res.code).toBe(1);
@@ -116,7 +139,8 @@ describe('swarm run', () => {
         continue;
       }
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z') expect(Number(fields[2]), `process ${entry} of the attempt's group is alive`).not.toBe(status.pgid);
+      if (fields[0] !== 'Z')
+        expect(Number(fields[2]), `process ${entry} of the attempt's group is alive`).not.toBe(status.pgid);
     }
   });
 
@@ -147,7 +171,12 @@ describe('swarm run', () => {
       version: 1,
       run: { repo: '.' },
       tasks: [
-        { id: 'where', cwd: 'sub', env: { EXTRA: 'yes' }, run: 'echo "$SWARM_RUN_DIR|$SWARM_TASK_ID|$SWARM_ATTEMPT|$EXTRA|$(pwd)" > out.txt' },
+        {
+          id: 'where',
+          cwd: 'sub',
+          env: { EXTRA: 'yes' },
+          run: 'echo "$SWARM_RUN_DIR|$SWARM_TASK_ID|$SWARM_ATTEMPT|$EXTRA|$(pwd)" > out.txt',
+        },
         { id: 'root', run: 'pwd > root.txt' },
       ],
     });
@@ -181,14 +210,25 @@ describe('swarm run', () => {
 
   it('reports the run in swarm status, as text and as JSON', async () => {
     world = makeWorld();
-    world.write('swarm.yaml', { version: 1, tasks: [{ id: 'one', run: 'true' }, { id: 'two', deps: ['one'], run: 'exit 3' }] });
+    world.write('swarm.yaml', {
+      version: 1,
+      tasks: [
+        { id: 'one', run: 'true' },
+        { id: 'two', deps: ['one'], run: 'exit 3' },
+      ],
+    });
     await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     const text = await runCli(['status', 'run'], { cwd: world.dir });
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('phase: finished (failed)');
     expect(text.stdout).toMatch(/two\s+failed\s+1\s+\S+\s+exited with code 3/);
     const json = await runCli(['status', 'run', '--json'], { cwd: world.dir });
-    const report = JSON.parse(json.stdout) as { phase: string; counts: Record<string, number>; tasks: { id: string; state: string }[]; resume_command: string | null };
+    const report = JSON.parse(json.stdout) as {
+      phase: string;
+      counts: Record<string, number>;
+      tasks: { id: string; state: string }[];
+      resume_command: string | null;
+    };
     expect(report.phase).toBe('finished');
     expect(report.counts).toMatchObject({ succeeded: 1, failed: 1 });
     expect(report.tasks.map((t) => [t.id, t.state])).toEqual([

@@ -69,7 +69,9 @@ describe('durations', () => {
   });
 
   it('converts every duration of swarm.yaml to milliseconds', () => {
-    const { config } = loaded('version: 1\nscheduling:\n  timeout: 90s\n  backoff: 5\n  backoff_max: 1m\n  kill_grace: 250ms\nliveness:\n  heartbeat: 2\n');
+    const { config } = loaded(
+      'version: 1\nscheduling:\n  timeout: 90s\n  backoff: 5\n  backoff_max: 1m\n  kill_grace: 250ms\nliveness:\n  heartbeat: 2\n',
+    );
     expect(config.scheduling).toMatchObject({ timeout: 90_000, backoff: 5_000, backoff_max: 60_000, kill_grace: 250 });
     expect(config.liveness.heartbeat).toBe(2_000);
   });
@@ -108,7 +110,14 @@ describe('defaults', () => {
   it('uses the documented default values', () => {
     const { config } = loaded('version: 1\n');
     expect(config.workers).toBe(4);
-    expect(config.scheduling).toEqual({ mode: 'eager', retries: 0, backoff: 1_000, backoff_max: 30_000, timeout: 1_800_000, kill_grace: 5_000 });
+    expect(config.scheduling).toEqual({
+      mode: 'eager',
+      retries: 0,
+      backoff: 1_000,
+      backoff_max: 30_000,
+      timeout: 1_800_000,
+      kill_grace: 5_000,
+    });
     expect(config.liveness).toEqual({ heartbeat: 1_000, stale_after: 15_000 });
   });
 
@@ -126,18 +135,34 @@ describe('defaults', () => {
 describe('located issues', () => {
   it('suggests the nearest key for an unknown top-level key, at the key', () => {
     expect(issuesOf('version: 1\nworker: 2\n')).toEqual([
-      { file: world.path('swarm.yaml'), line: 2, col: 1, field: 'worker', message: 'unknown key "worker" (did you mean "workers"?)' },
+      {
+        file: world.path('swarm.yaml'),
+        line: 2,
+        col: 1,
+        field: 'worker',
+        message: 'unknown key "worker" (did you mean "workers"?)',
+      },
     ]);
   });
 
   it('suggests the nearest key for an unknown nested key, at the key', () => {
     const [issue] = issuesOf('version: 1\nscheduling:\n  mode: waves\n  retires: 2\n');
-    expect(issue).toMatchObject({ line: 4, col: 3, field: 'scheduling.retires', message: 'unknown key "retires" (did you mean "retries"?)' });
+    expect(issue).toMatchObject({
+      line: 4,
+      col: 3,
+      field: 'scheduling.retires',
+      message: 'unknown key "retires" (did you mean "retries"?)',
+    });
   });
 
   it('suggests `deps` for `dep:` in a task', () => {
     const [issue] = issuesOf('version: 1\ntasks:\n  - id: a\n    run: make\n    dep: [b]\n');
-    expect(issue).toMatchObject({ line: 5, col: 5, field: 'tasks[0].dep', message: 'unknown key "dep" (did you mean "deps"?)' });
+    expect(issue).toMatchObject({
+      line: 5,
+      col: 5,
+      field: 'tasks[0].dep',
+      message: 'unknown key "dep" (did you mean "deps"?)',
+    });
   });
 
   it('lists the known keys when no key is close', () => {
@@ -159,7 +184,12 @@ describe('located issues', () => {
 
   it('lists the allowed values of an enum', () => {
     const [issue] = issuesOf('version: 1\nscheduling:\n  mode: fast\n');
-    expect(issue).toMatchObject({ line: 3, col: 9, field: 'scheduling.mode', message: 'expected one of "eager", "waves"' });
+    expect(issue).toMatchObject({
+      line: 3,
+      col: 9,
+      field: 'scheduling.mode',
+      message: 'expected one of "eager", "waves"',
+    });
   });
 
   it('reports a missing required field at its parent, saying that it is missing', () => {
@@ -196,11 +226,16 @@ describe('located issues', () => {
 
   it('locates plan issues in the file the tasks came from', () => {
     const config = loaded('version: 1\n');
-    const plan = world.write('plan.json', '{\n  "tasks": [\n    {"id": "a", "run": "x"},\n    {"id": "b", "run": "x", "deps": ["aa"]}\n  ]\n}\n');
+    const plan = world.write(
+      'plan.json',
+      '{\n  "tasks": [\n    {"id": "a", "run": "x"},\n    {"id": "b", "run": "x", "deps": ["aa"]}\n  ]\n}\n',
+    );
     const result = loadPlan(config, plan);
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.error).toEqual([{ file: plan, line: 4, col: 38, field: 'tasks[1].deps[0]', message: 'unknown task "aa" (did you mean "a"?)' }]);
+      expect(result.error).toEqual([
+        { file: plan, line: 4, col: 38, field: 'tasks[1].deps[0]', message: 'unknown task "aa" (did you mean "a"?)' },
+      ]);
     }
   });
 
@@ -210,7 +245,9 @@ describe('located issues', () => {
     const result = loadPlan(config, plan);
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.error).toEqual([{ file: plan, line: 4, col: 5, field: 'tasks[0].dpes', message: 'unknown key "dpes" (did you mean "deps"?)' }]);
+      expect(result.error).toEqual([
+        { file: plan, line: 4, col: 5, field: 'tasks[0].dpes', message: 'unknown key "dpes" (did you mean "deps"?)' },
+      ]);
     }
   });
 });
@@ -224,27 +261,46 @@ describe('suggest and knownKeysAt', () => {
 
   it('lists the keys a schema accepts at a path', () => {
     expect(knownKeysAt(ConfigSchema, [])).toContain('workers');
-    expect(knownKeysAt(ConfigSchema, ['scheduling'])).toEqual(['mode', 'retries', 'backoff', 'backoff_max', 'timeout', 'kill_grace']);
+    expect(knownKeysAt(ConfigSchema, ['scheduling'])).toEqual([
+      'mode',
+      'retries',
+      'backoff',
+      'backoff_max',
+      'timeout',
+      'kill_grace',
+    ]);
     expect(knownKeysAt(ConfigSchema, ['tasks', 0])).toContain('deps');
-    expect(knownKeysAt(ConfigSchema, ['roles', 'coder'])).toEqual(['backend', 'timeout', 'retries', 'env', ...AGENT_ROLE_KEYS]);
+    expect(knownKeysAt(ConfigSchema, ['roles', 'coder'])).toEqual([
+      'backend',
+      'timeout',
+      'retries',
+      'env',
+      ...AGENT_ROLE_KEYS,
+    ]);
     expect(knownKeysAt(ConfigSchema, ['workers'])).toEqual([]);
   });
 });
 
 describe('formatIssue', () => {
   it('formats an issue as file:line:col: field: message', () => {
-    expect(formatIssue({ file: 'swarm.yaml', line: 12, col: 5, field: 'tasks[2].deps[0]', message: 'unknown task "x"' })).toBe(
-      'swarm.yaml:12:5: tasks[2].deps[0]: unknown task "x"',
-    );
+    expect(
+      formatIssue({ file: 'swarm.yaml', line: 12, col: 5, field: 'tasks[2].deps[0]', message: 'unknown task "x"' }),
+    ).toBe('swarm.yaml:12:5: tasks[2].deps[0]: unknown task "x"');
   });
 
   it('leaves out the field when the issue is about the whole document', () => {
-    expect(formatIssue({ file: 'swarm.yaml', line: 1, col: 1, field: '', message: 'the plan has no tasks' })).toBe('swarm.yaml:1:1: the plan has no tasks');
+    expect(formatIssue({ file: 'swarm.yaml', line: 1, col: 1, field: '', message: 'the plan has no tasks' })).toBe(
+      'swarm.yaml:1:1: the plan has no tasks',
+    );
   });
 
   it('leaves out line and column when they are not known, and takes column 1 when only the line is', () => {
-    expect(formatIssue({ file: 'swarm.yaml', field: '', message: 'cannot read: no such file' })).toBe('swarm.yaml: cannot read: no such file');
-    expect(formatIssue({ file: 'swarm.yaml', line: 3, field: 'workers', message: 'bad' })).toBe('swarm.yaml:3:1: workers: bad');
+    expect(formatIssue({ file: 'swarm.yaml', field: '', message: 'cannot read: no such file' })).toBe(
+      'swarm.yaml: cannot read: no such file',
+    );
+    expect(formatIssue({ file: 'swarm.yaml', line: 3, field: 'workers', message: 'bad' })).toBe(
+      'swarm.yaml:3:1: workers: bad',
+    );
   });
 
   it('renders field paths with dots for keys and brackets for indexes', () => {
@@ -256,7 +312,11 @@ describe('formatIssue', () => {
   it('formats issues of a parsed document with the location of the field', () => {
     const parsed = SourceDocument.parse('swarm.yaml', 'version: 1\ntasks:\n  - id: a\n    deps: [x, y]\n');
     if (!('doc' in parsed)) throw new Error('expected the YAML to parse');
-    expect(formatIssue(parsed.doc.issue(['tasks', 0, 'deps', 1], 'unknown task "y"'))).toBe('swarm.yaml:4:15: tasks[0].deps[1]: unknown task "y"');
-    expect(formatIssue(parsed.doc.issue(['tasks', 0], 'unknown key "deps"', 'deps'))).toBe('swarm.yaml:4:5: tasks[0].deps: unknown key "deps"');
+    expect(formatIssue(parsed.doc.issue(['tasks', 0, 'deps', 1], 'unknown task "y"'))).toBe(
+      'swarm.yaml:4:15: tasks[0].deps[1]: unknown task "y"',
+    );
+    expect(formatIssue(parsed.doc.issue(['tasks', 0], 'unknown key "deps"', 'deps'))).toBe(
+      'swarm.yaml:4:5: tasks[0].deps: unknown key "deps"',
+    );
   });
 });

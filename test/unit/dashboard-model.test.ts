@@ -4,7 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/coordinator/event-log.js';
-import { parseFilter, describeEvent, describeAttemptEvent, RunModel, STATE_STYLE, type TaskFiles } from '../../src/dashboard/model.js';
+import {
+  parseFilter,
+  describeEvent,
+  describeAttemptEvent,
+  RunModel,
+  STATE_STYLE,
+  type TaskFiles,
+} from '../../src/dashboard/model.js';
 import { RunSource } from '../../src/dashboard/source.js';
 import { formatStatus, statusReport } from '../../src/commands/status.js';
 import { readJsonlTail } from '../../src/dashboard/tail.js';
@@ -12,7 +19,13 @@ import { NotARunError, loadRun, parseEvents } from '../../src/protocol/run-reade
 import { RunPaths } from '../../src/protocol/paths.js';
 import { replay } from '../../src/protocol/state.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/schemas.js';
-import { copyWithDeadCoordinator, recordFinishedRun, startLiveRun, writeLargeRun, type LiveRun } from '../dashboard-fixtures.js';
+import {
+  copyWithDeadCoordinator,
+  recordFinishedRun,
+  startLiveRun,
+  writeLargeRun,
+  type LiveRun,
+} from '../dashboard-fixtures.js';
 import { makeWorld, readJsonlFile, type World } from '../helpers.js';
 
 let world: World;
@@ -46,20 +59,54 @@ describe('the dashboard model', () => {
     expect(source.openStats).toEqual({ mode: 'snapshot', applied: 0 });
     const m = source.model;
     const h = m.header(Date.now());
-    expect(h).toMatchObject({ phase: 'finished', outcome: 'failed', done: 6, total: 6, liveness: 'stopped', resumeCommand: null, goal: 'dashboard fixture', branch: null, usage: null, budget: null });
+    expect(h).toMatchObject({
+      phase: 'finished',
+      outcome: 'failed',
+      done: 6,
+      total: 6,
+      liveness: 'stopped',
+      resumeCommand: null,
+      goal: 'dashboard fixture',
+      branch: null,
+      usage: null,
+      budget: null,
+    });
     expect(h.counts).toMatchObject({ succeeded: 4, failed: 1, skipped: 1 });
     expect(h.elapsedMs).toBeGreaterThan(0);
     expect(h.criticalTotal).toBeGreaterThan(0);
     const now = Date.now();
-    expect(m.row('flaky', now)).toMatchObject({ state: 'succeeded', glyph: '✓', attempts: 2, note: null, cost_usd: null });
-    expect(m.row('fail', now)).toMatchObject({ state: 'failed', glyph: '✗', tone: 'bad', attempts: 2, note: 'exited with code 3' });
-    expect(m.row('after-fail', now)).toMatchObject({ state: 'skipped', attempts: 0, note: 'fail did not succeed', duration_ms: null });
+    expect(m.row('flaky', now)).toMatchObject({
+      state: 'succeeded',
+      glyph: '✓',
+      attempts: 2,
+      note: null,
+      cost_usd: null,
+    });
+    expect(m.row('fail', now)).toMatchObject({
+      state: 'failed',
+      glyph: '✗',
+      tone: 'bad',
+      attempts: 2,
+      note: 'exited with code 3',
+    });
+    expect(m.row('after-fail', now)).toMatchObject({
+      state: 'skipped',
+      attempts: 0,
+      note: 'fail did not succeed',
+      duration_ms: null,
+    });
     expect(m.row('fetch', now)).toMatchObject({ title: 'Fetch the inputs', critical: true, wave: 0 });
     // Grouped by wave, plan order within a wave.
     expect(m.lines(null)).toEqual([
-      { kind: 'wave', wave: 0 }, { kind: 'task', id: 'fetch' }, { kind: 'task', id: 'fail' },
-      { kind: 'wave', wave: 1 }, { kind: 'task', id: 'flaky' }, { kind: 'task', id: 'bounded' }, { kind: 'task', id: 'after-fail' },
-      { kind: 'wave', wave: 2 }, { kind: 'task', id: 'report' },
+      { kind: 'wave', wave: 0 },
+      { kind: 'task', id: 'fetch' },
+      { kind: 'task', id: 'fail' },
+      { kind: 'wave', wave: 1 },
+      { kind: 'task', id: 'flaky' },
+      { kind: 'task', id: 'bounded' },
+      { kind: 'task', id: 'after-fail' },
+      { kind: 'wave', wave: 2 },
+      { kind: 'task', id: 'report' },
     ]);
     expect(m.wave(0)).toEqual({ wave: 0, total: 2, done: 2, running: 0, failed: 1 });
     // The feed starts with the events already in state.json.
@@ -79,7 +126,10 @@ describe('the dashboard model', () => {
     const dir = copyOf(finished, 'lagging');
     const paths = new RunPaths(dir);
     const lines = fs.readFileSync(paths.eventsJsonl, 'utf8').split('\n').filter(Boolean);
-    const events = parseEvents(paths.eventsJsonl, lines.map((l) => JSON.parse(l)));
+    const events = parseEvents(
+      paths.eventsJsonl,
+      lines.map((l) => JSON.parse(l)),
+    );
     // state.json lags the log by 10 events (it is throttled), and the log ends in a torn line.
     fs.writeFileSync(paths.stateJson, JSON.stringify(replay(events.slice(0, 10))) + '\n');
     const torn = lines[20]!;
@@ -118,7 +168,10 @@ describe('the dashboard model', () => {
     const dir = copyOf(finished, 'broken');
     const source = RunSource.open(dir);
     const last = source.model.state.last_seq;
-    fs.appendFileSync(path.join(dir, 'events.jsonl'), JSON.stringify({ seq: last + 2, at: new Date().toISOString(), type: 'run.unpaused' }) + '\n');
+    fs.appendFileSync(
+      path.join(dir, 'events.jsonl'),
+      JSON.stringify({ seq: last + 2, at: new Date().toISOString(), type: 'run.unpaused' }) + '\n',
+    );
     source.poll();
     expect(source.model.error).toMatch(/event log gap: expected seq \d+, got \d+; no longer following the log/);
     expect(source.model.header(Date.now()).error).toBe(source.model.error);
@@ -132,17 +185,32 @@ describe('the dashboard model', () => {
     expect(h).toMatchObject({ phase: 'running', liveness: 'alive', resumeCommand: null, done: 1, total: 3 });
     expect(h.coordinator).toMatch(/^coordinator alive \(pid \d+\)$/);
     expect(m.running()).toEqual(['wait']);
-    expect(m.live.get('wait')).toMatchObject({ attempt: 1, state: 'running', activity: 'waiting for release', usage: null });
+    expect(m.live.get('wait')).toMatchObject({
+      attempt: 1,
+      state: 'running',
+      activity: 'waiting for release',
+      usage: null,
+    });
     const row = m.row('wait', now);
     expect(row).toMatchObject({ state: 'running', glyph: '▶', worker: expect.stringMatching(/^w\d$/), attempts: 1 });
     expect(row.duration_ms).toBeGreaterThan(0);
     const workers = m.workerRows(now);
-    expect(workers.find((w) => w.task === 'wait')).toMatchObject({ state: 'busy', attempt: 1, stale: false, tone: 'active' });
+    expect(workers.find((w) => w.task === 'wait')).toMatchObject({
+      state: 'busy',
+      attempt: 1,
+      stale: false,
+      tone: 'active',
+    });
     // The detail of the running task: its live output.
     const detail = m.detail('wait', source.readTask('wait'), now).map((l) => l.text);
     expect(detail).toContain('   waiting for release');
     // Its newest output line is the one the detail pane keeps in view (the anchor).
-    expect(m.detail('wait', source.readTask('wait'), now).filter((l) => l.anchor).map((l) => l.text)).toEqual(['   waiting for release']);
+    expect(
+      m
+        .detail('wait', source.readTask('wait'), now)
+        .filter((l) => l.anchor)
+        .map((l) => l.text),
+    ).toEqual(['   waiting for release']);
     expect(detail.find((l) => l.startsWith('── #1 running'))).toBeDefined();
   });
 
@@ -186,7 +254,8 @@ describe('the dashboard model', () => {
 
   it('filters tasks by state names, prefixes and text', () => {
     const m = RunSource.open(finished).model;
-    const ids = (input: string): string[] => m.lines(parseFilter(input)).flatMap((l) => (l.kind === 'task' ? [l.id] : []));
+    const ids = (input: string): string[] =>
+      m.lines(parseFilter(input)).flatMap((l) => (l.kind === 'task' ? [l.id] : []));
     expect(parseFilter('  ')).toBeNull();
     expect(ids('failed')).toEqual(['fail']);
     expect(ids('fail')).toEqual(['fail']); // a prefix of a state name
@@ -203,28 +272,78 @@ describe('the dashboard model', () => {
     expect(before.row('fetch', Date.now()).cost_usd).toBeNull();
     // The fields the LLM backends add (state.json `usage`, `budget`, per-task `usage`).
     const stateFile = path.join(dir, 'state.json');
-    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, unknown> & { tasks: Record<string, Record<string, unknown>> };
-    const usage = (cost: number, tokens: number): Record<string, number> => ({ input_tokens: tokens, output_tokens: tokens / 2, cache_read_tokens: 7, cache_write_tokens: 0, cost_usd: cost });
+    const s = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, unknown> & {
+      tasks: Record<string, Record<string, unknown>>;
+    };
+    const usage = (cost: number, tokens: number): Record<string, number> => ({
+      input_tokens: tokens,
+      output_tokens: tokens / 2,
+      cache_read_tokens: 7,
+      cache_write_tokens: 0,
+      cost_usd: cost,
+    });
     s.usage = usage(1.5, 1000);
     s.budget = { max_cost_usd: 10, max_tokens: null, exhausted: false };
     s.tasks.fetch!.usage = usage(0.25, 200);
-    const m = new RunModel({ dir, run: before.run, plan: { protocol: PROTOCOL_VERSION, tasks: [...before.plan.tasks], critical_path: [...before.plan.criticalPath], waves: before.plan.waves.length, planner: null }, state: s as never });
+    const m = new RunModel({
+      dir,
+      run: before.run,
+      plan: {
+        protocol: PROTOCOL_VERSION,
+        tasks: [...before.plan.tasks],
+        critical_path: [...before.plan.criticalPath],
+        waves: before.plan.waves.length,
+        planner: null,
+      },
+      state: s as never,
+    });
     const h = m.header(Date.now());
-    expect(h.usage).toEqual({ input_tokens: 1000, output_tokens: 500, cache_read_tokens: 7, cache_write_tokens: 0, cost_usd: 1.5 });
+    expect(h.usage).toEqual({
+      input_tokens: 1000,
+      output_tokens: 500,
+      cache_read_tokens: 7,
+      cache_write_tokens: 0,
+      cost_usd: 1.5,
+    });
     expect(h.budget).toEqual({ max_cost_usd: 10, max_tokens: null, exhausted: false });
     expect(m.row('fetch', Date.now()).cost_usd).toBe(0.25);
     expect(m.row('flaky', Date.now()).cost_usd).toBeNull();
     // A budget event (a type this branch's schema does not have yet) is described, not dropped.
-    expect(describeEvent({ seq: 1, at: new Date().toISOString(), type: 'budget.warning', percent: 80, cost_usd: 8, tokens: 5000 } as never)).toEqual({ text: 'budget 80% used ($8.00, 5000 tokens)', tone: 'warn' });
+    expect(
+      describeEvent({
+        seq: 1,
+        at: new Date().toISOString(),
+        type: 'budget.warning',
+        percent: 80,
+        cost_usd: 8,
+        tokens: 5000,
+      } as never),
+    ).toEqual({ text: 'budget 80% used ($8.00, 5000 tokens)', tone: 'warn' });
   });
 
   it('adds a running attempt’s usage so far (status.json) to its task and to the run', () => {
     const source = RunSource.open(live.dir);
     const m = source.model;
-    m.setLive('wait', { attempt: 1, state: 'running', started_at: null, heartbeat_at: null, turn: 3, activity: 'edit', usage: { input_tokens: 10, output_tokens: 5, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0.02 } });
+    m.setLive('wait', {
+      attempt: 1,
+      state: 'running',
+      started_at: null,
+      heartbeat_at: null,
+      turn: 3,
+      activity: 'edit',
+      usage: { input_tokens: 10, output_tokens: 5, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0.02 },
+    });
     expect(m.row('wait', Date.now()).cost_usd).toBe(0.02);
     expect(m.header(Date.now()).usage?.cost_usd).toBe(0.02);
-    m.setLive('quick', { attempt: 1, state: 'running', started_at: null, heartbeat_at: null, turn: null, activity: null, usage: null });
+    m.setLive('quick', {
+      attempt: 1,
+      state: 'running',
+      started_at: null,
+      heartbeat_at: null,
+      turn: null,
+      activity: null,
+      usage: null,
+    });
     expect(m.live.has('quick')).toBe(false); // not running: ignored
   });
 
@@ -233,31 +352,76 @@ describe('the dashboard model', () => {
     const dir = copyWithDeadCoordinator(live.dir, world.path('agent-step'));
     const status = path.join(dir, 'tasks/wait/1/status.json');
     const usage = { input_tokens: 100, output_tokens: 50, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0.25 };
-    fs.writeFileSync(status, JSON.stringify({ ...JSON.parse(fs.readFileSync(status, 'utf8')), turn: 4, activity: 'edit_file src/a.ts', usage }));
+    fs.writeFileSync(
+      status,
+      JSON.stringify({
+        ...JSON.parse(fs.readFileSync(status, 'utf8')),
+        turn: 4,
+        activity: 'edit_file src/a.ts',
+        usage,
+      }),
+    );
     expect(RunSource.open(dir).model.row('wait', Date.now()).activity).toBe('edit_file src/a.ts');
     const report = statusReport(loadRun(dir));
     expect(report.tasks.find((t) => t.id === 'wait')).toMatchObject({ activity: 'edit_file src/a.ts', cost_usd: 0.25 });
     expect(report.usage?.cost_usd).toBe(0.25);
     expect(formatStatus(report)).toMatch(/^wait +running .* on w\d+: edit_file src\/a\.ts$/m);
     // A command's status.json has no turn: its last output line stays in the detail pane, not the row.
-    fs.writeFileSync(status, JSON.stringify({ ...JSON.parse(fs.readFileSync(status, 'utf8')), turn: null, activity: 'waiting for release' }));
+    fs.writeFileSync(
+      status,
+      JSON.stringify({ ...JSON.parse(fs.readFileSync(status, 'utf8')), turn: null, activity: 'waiting for release' }),
+    );
     expect(RunSource.open(dir).model.row('wait', Date.now()).activity).toBeNull();
   });
 
   it("formats an agent attempt's events: messages, tool calls and results, errors", () => {
-    expect(describeAttemptEvent({ type: 'message', text: 'I will fix the test.\nMore.' })).toEqual({ text: '» I will fix the test.', tone: 'normal' });
-    expect(describeAttemptEvent({ type: 'tool_call', name: 'edit', input: { path: 'a.ts' } })).toEqual({ text: '→ edit {"path":"a.ts"}', tone: 'active' });
-    expect(describeAttemptEvent({ type: 'tool_result', name: 'bash', is_error: true, output: 'exit 1' })).toEqual({ text: '✗ bash: exit 1', tone: 'bad' });
-    expect(describeAttemptEvent({ type: 'tool_result', name: 'bash', is_error: false, output: '\u001b[32mok\u001b[0m' })).toEqual({ text: '← bash: ok', tone: 'muted' });
+    expect(describeAttemptEvent({ type: 'message', text: 'I will fix the test.\nMore.' })).toEqual({
+      text: '» I will fix the test.',
+      tone: 'normal',
+    });
+    expect(describeAttemptEvent({ type: 'tool_call', name: 'edit', input: { path: 'a.ts' } })).toEqual({
+      text: '→ edit {"path":"a.ts"}',
+      tone: 'active',
+    });
+    expect(describeAttemptEvent({ type: 'tool_result', name: 'bash', is_error: true, output: 'exit 1' })).toEqual({
+      text: '✗ bash: exit 1',
+      tone: 'bad',
+    });
+    expect(
+      describeAttemptEvent({ type: 'tool_result', name: 'bash', is_error: false, output: '\u001b[32mok\u001b[0m' }),
+    ).toEqual({ text: '← bash: ok', tone: 'muted' });
     expect(describeAttemptEvent({ type: 'usage', input_tokens: 3 })).toBeNull();
     // A turn's usage: its text, muted (the pager shows it; the detail pane's activity leaves muted lines out).
-    expect(describeAttemptEvent({ type: 'usage', text: 'turn 1: 0 in, 1025 cache read, 112 cache write, 28 out, $0.0008', usage: {} })).toEqual({ text: 'turn 1: 0 in, 1025 cache read, 112 cache write, 28 out, $0.0008', tone: 'muted' });
-    expect(describeAttemptEvent({ type: 'log', text: 'exited with code 0' })).toEqual({ text: 'exited with code 0', tone: 'muted' });
+    expect(
+      describeAttemptEvent({
+        type: 'usage',
+        text: 'turn 1: 0 in, 1025 cache read, 112 cache write, 28 out, $0.0008',
+        usage: {},
+      }),
+    ).toEqual({ text: 'turn 1: 0 in, 1025 cache read, 112 cache write, 28 out, $0.0008', tone: 'muted' });
+    expect(describeAttemptEvent({ type: 'log', text: 'exited with code 0' })).toEqual({
+      text: 'exited with code 0',
+      tone: 'muted',
+    });
     // Agent events replace stdout as the live activity of an attempt.
     const m = RunSource.open(finished).model;
     const files: TaskFiles = {
       task: 'report',
-      attempts: [{ attempt: 1, assignment: null, status: null, result: null, events: [{ type: 'log', text: 'started' }, { type: 'tool_call', name: 'read', input: 'x' }], stdout: ['ignored'], stderr: [], verify: [] }],
+      attempts: [
+        {
+          attempt: 1,
+          assignment: null,
+          status: null,
+          result: null,
+          events: [
+            { type: 'log', text: 'started' },
+            { type: 'tool_call', name: 'read', input: 'x' },
+          ],
+          stdout: ['ignored'],
+          stderr: [],
+          verify: [],
+        },
+      ],
     };
     const text = m.detail('report', files, Date.now()).map((l) => l.text);
     expect(text).toContain('   → read x');
@@ -284,7 +448,15 @@ describe('the dashboard model', () => {
     expect(m.lastRequest()?.status).toBe('archived');
     // The coordinator's record of it, appended by the coordinator's own writer.
     const log = new EventLog(source.paths, loadRun(dir).state);
-    log.append({ type: 'control.applied', request: id, action: 'pause', task: null, by: 'dashboard', accepted: false, message: 'the run is finished, not running' });
+    log.append({
+      type: 'control.applied',
+      request: id,
+      action: 'pause',
+      task: null,
+      by: 'dashboard',
+      accepted: false,
+      message: 'the run is finished, not running',
+    });
     void log.close();
     source.poll();
     expect(m.lastRequest()).toMatchObject({ status: 'rejected', message: 'the run is finished, not running' });
@@ -320,7 +492,9 @@ describe('the dashboard model', () => {
     const failed = m.lines(parseFilter('failed')).filter((l) => l.kind === 'task');
     expect(failed).toHaveLength(h.counts.failed);
     // Not a timing test: the numbers are for the reader (bench/dashboard.ts measures properly).
-    console.log(`10,000 tasks: opened in ${openMs.toFixed(0)} ms (${source.openStats.applied} events after the snapshot); lines + last window in ${windowMs.toFixed(1)} ms`);
+    console.log(
+      `10,000 tasks: opened in ${openMs.toFixed(0)} ms (${source.openStats.applied} events after the snapshot); lines + last window in ${windowMs.toFixed(1)} ms`,
+    );
   });
 
   it('refuses a directory that is not a run', () => {

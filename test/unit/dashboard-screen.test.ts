@@ -15,7 +15,14 @@ import { painter } from '../../src/dashboard/theme.js';
 import { loadRun, parseEvents } from '../../src/protocol/run-reader.js';
 import { RunPaths } from '../../src/protocol/paths.js';
 import { replay } from '../../src/protocol/state.js';
-import { copyWithDeadCoordinator, recordFinishedRun, recordGitRun, startLiveRun, writeLargeRun, type LiveRun } from '../dashboard-fixtures.js';
+import {
+  copyWithDeadCoordinator,
+  recordFinishedRun,
+  recordGitRun,
+  startLiveRun,
+  writeLargeRun,
+  type LiveRun,
+} from '../dashboard-fixtures.js';
 import { fakeTerminal, screenText, type FakeTerminal } from '../fake-terminal.js';
 import { makeWorld, readJson, waitFor, type World } from '../helpers.js';
 
@@ -43,9 +50,21 @@ afterEach(() => {
 });
 
 /** Opens a dashboard on fake streams, with a slow rescan (tests call refresh()). */
-function show(runDir: string, cols = 80, rows = 24, options: Partial<DashboardOptions> = {}): { dashboard: Dashboard; term: FakeTerminal; text(): string[]; press(keys: string): Promise<string[]> } {
+function show(
+  runDir: string,
+  cols = 80,
+  rows = 24,
+  options: Partial<DashboardOptions> = {},
+): { dashboard: Dashboard; term: FakeTerminal; text(): string[]; press(keys: string): Promise<string[]> } {
   const term = fakeTerminal(cols, rows);
-  const dashboard = Dashboard.open({ runDir, input: term.input, output: term.output, terminal: 'xterm-256color', rescanMs: 60_000, ...options });
+  const dashboard = Dashboard.open({
+    runDir,
+    input: term.input,
+    output: term.output,
+    terminal: 'xterm-256color',
+    rescanMs: 60_000,
+    ...options,
+  });
   open.push({ dashboard, term });
   const text = (): string[] => {
     dashboard.refresh();
@@ -168,7 +187,15 @@ describe('the dashboard screen', () => {
     s = await press('');
     expect(s[29]).toBe('cancel-task wait: applied');
     const log = new EventLog(paths, loadRun(dead).state);
-    log.append({ type: 'control.applied', request: id, action: 'cancel-task', task: 'wait', by: 'dashboard', accepted: true, message: 'cancelling attempt 1 of wait' });
+    log.append({
+      type: 'control.applied',
+      request: id,
+      action: 'cancel-task',
+      task: 'wait',
+      by: 'dashboard',
+      accepted: true,
+      message: 'cancelling attempt 1 of wait',
+    });
     await log.close();
     s = await press('');
     expect(s[29]).toBe('cancel-task wait: applied: cancelling attempt 1 of wait');
@@ -178,7 +205,14 @@ describe('the dashboard screen', () => {
   it('pauses with p, refuses to retry a task that did not fail, and refuses actions on a finished run', async () => {
     const a = show(dead);
     await a.press('p');
-    await waitFor(() => fs.readdirSync(path.join(dead, 'control')).some((n) => n.endsWith('.json') && readJson(path.join(dead, 'control', n)).action === 'pause'), 10_000, 'a pause request');
+    await waitFor(
+      () =>
+        fs
+          .readdirSync(path.join(dead, 'control'))
+          .some((n) => n.endsWith('.json') && readJson(path.join(dead, 'control', n)).action === 'pause'),
+      10_000,
+      'a pause request',
+    );
     let s = await a.press('r');
     expect(s[23]).toBe('quick is succeeded; only failed or cancelled tasks can be retried');
     const b = show(finished);
@@ -186,7 +220,11 @@ describe('the dashboard screen', () => {
     expect(s[23]).toBe('the run is finished: nothing to pause');
     s = await b.press('jr');
     expect(s[23]).toMatch(/^the run is finished: nothing to retry \(swarm resume --retry-failed /);
-    expect(fs.existsSync(path.join(finished, 'control')) ? fs.readdirSync(path.join(finished, 'control')).filter((n) => n.endsWith('.json')) : []).toEqual([]);
+    expect(
+      fs.existsSync(path.join(finished, 'control'))
+        ? fs.readdirSync(path.join(finished, 'control')).filter((n) => n.endsWith('.json'))
+        : [],
+    ).toEqual([]);
   });
 
   it("shows a task's full log in a pager with l, and q closes it", async () => {
@@ -204,10 +242,14 @@ describe('the dashboard screen', () => {
   it("shows the diff of a task's commit with d (git isolation), and says why there is none without git", async () => {
     const g = show(gitRun, 100, 30);
     await g.press('d');
-    const s = await waitFor(() => {
-      const t = g.text();
-      return find(t, /\+hello from the swarm/) ? t : undefined;
-    }, 20_000, 'the diff');
+    const s = await waitFor(
+      () => {
+        const t = g.text();
+        return find(t, /\+hello from the swarm/) ? t : undefined;
+      },
+      20_000,
+      'the diff',
+    );
     expect(s[0]).toMatch(/^┌─ diff · greet/);
     expect(find(s, /│attempt 1 · [0-9a-f]{12}\.\.[0-9a-f]{12} \(merged\)/)).toBeDefined();
     expect(find(s, /greeting\.txt \| 1 \+/)).toBeDefined();
@@ -215,10 +257,14 @@ describe('the dashboard screen', () => {
     expect(g.text()[2]).toMatch(/branch swarm\/\w{26} @[0-9a-f]{8}/);
     const f = show(finished);
     await f.press('d');
-    const t = await waitFor(() => {
-      const x = f.text();
-      return find(x, /no git isolation/) ? x : undefined;
-    }, 10_000, 'the no-diff message');
+    const t = await waitFor(
+      () => {
+        const x = f.text();
+        return find(x, /no git isolation/) ? x : undefined;
+      },
+      10_000,
+      'the no-diff message',
+    );
     expect(find(t, /this run has no git isolation: attempts ran in place, without commits/)).toBeDefined();
   });
 
@@ -265,11 +311,19 @@ describe('the dashboard screen', () => {
     fs.cpSync(finished, dir, { recursive: true });
     const paths = new RunPaths(dir);
     const lines = fs.readFileSync(paths.eventsJsonl, 'utf8').split('\n').filter(Boolean);
-    const events = parseEvents(paths.eventsJsonl, lines.map((l) => JSON.parse(l)));
+    const events = parseEvents(
+      paths.eventsJsonl,
+      lines.map((l) => JSON.parse(l)),
+    );
     fs.writeFileSync(paths.stateJson, JSON.stringify(replay(events.slice(0, 12))) + '\n');
     fs.writeFileSync(paths.eventsJsonl, lines.slice(0, 12).join('\n') + '\n');
     const term = fakeTerminal(80, 24);
-    const dashboard = Dashboard.open({ runDir: dir, input: term.input, output: term.output, terminal: 'xterm-256color' });
+    const dashboard = Dashboard.open({
+      runDir: dir,
+      input: term.input,
+      output: term.output,
+      terminal: 'xterm-256color',
+    });
     open.push({ dashboard, term });
     expect(screenText(dashboard.screen)[1]).not.toMatch(/^finished/);
     const framesBefore = dashboard.frames;
@@ -278,7 +332,11 @@ describe('the dashboard screen', () => {
       fs.appendFileSync(paths.eventsJsonl, line + '\n');
       await new Promise((r) => setTimeout(r, 10));
     }
-    await waitFor(() => /^finished: failed/.test(screenText(dashboard.screen)[1] ?? ''), 20_000, 'the header to show the finished run');
+    await waitFor(
+      () => /^finished: failed/.test(screenText(dashboard.screen)[1] ?? ''),
+      20_000,
+      'the header to show the finished run',
+    );
     const seconds = (Date.now() - started) / 1000;
     const frames = dashboard.frames - framesBefore;
     expect(frames).toBeGreaterThan(0);
@@ -293,7 +351,9 @@ describe('the dashboard screen', () => {
     expect(s[1]).toMatch(/\d+\/10000 done/);
     expect(find(s, /│─ wave 0 · /)).toBeDefined();
     s = await press('G');
-    const last = dashboard.source.model.plan.tasks.filter((t) => t.wave === dashboard.source.model.plan.waves.length - 1).at(-1)!.id;
+    const last = dashboard.source.model.plan.tasks
+      .filter((t) => t.wave === dashboard.source.model.plan.waves.length - 1)
+      .at(-1)!.id;
     expect(dashboard.selected).toBe(last);
     expect(find(s, new RegExp(`│. ?\\*?${last}`))).toBeDefined();
     const t1 = performance.now();
@@ -301,7 +361,9 @@ describe('the dashboard screen', () => {
     const pagingMs = performance.now() - t1;
     s = await press('f');
     expect(find(s, /tasks · failed: \d+ of 10000/)).toBeDefined();
-    console.log(`10,000 tasks on fake streams: first frame ${openMs.toFixed(0)} ms; 20 page-downs ${pagingMs.toFixed(0)} ms`);
+    console.log(
+      `10,000 tasks on fake streams: first frame ${openMs.toFixed(0)} ms; 20 page-downs ${pagingMs.toFixed(0)} ms`,
+    );
   });
 
   it('quits with q: the terminal is given back (alternate screen left, cursor shown) and closed settles', async () => {
@@ -322,10 +384,18 @@ describe('the views, as text', () => {
     const base = loadRun(finished);
     const blank = RunModel.fromSnapshot(base).header(Date.now());
     expect(headerLines(blank, 100, plain)[2]).toBe('coordinator exited · cost — · branch — · critical path 3/3');
-    const state = { ...base.state, usage: { input_tokens: 1200, output_tokens: 300, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 1.5 }, budget: { max_cost_usd: 10, max_tokens: 2_000_000, exhausted: false } };
+    const state = {
+      ...base.state,
+      usage: { input_tokens: 1200, output_tokens: 300, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 1.5 },
+      budget: { max_cost_usd: 10, max_tokens: 2_000_000, exhausted: false },
+    };
     const h = new RunModel({ dir: finished, run: base.run, plan: base.plan, state: state as never }).header(Date.now());
-    expect(headerLines({ ...h, liveness: 'stopped' }, 120, plain)[2]).toBe('no coordinator has run · cost $1.50 / $10.00 · 1.5k / 2.0M tokens · branch — · critical path 3/3');
-    expect(headerLines({ ...h, budget: { ...h.budget!, exhausted: true } }, 120, plain)[2]).toContain('BUDGET EXHAUSTED');
+    expect(headerLines({ ...h, liveness: 'stopped' }, 120, plain)[2]).toBe(
+      'no coordinator has run · cost $1.50 / $10.00 · 1.5k / 2.0M tokens · branch — · critical path 3/3',
+    );
+    expect(headerLines({ ...h, budget: { ...h.budget!, exhausted: true } }, 120, plain)[2]).toContain(
+      'BUDGET EXHAUSTED',
+    );
   });
 
   it('fits rows to narrow panes, dropping columns before the id', () => {
@@ -334,29 +404,58 @@ describe('the views, as text', () => {
     // The task list of an 80-column screen: a plan with agents shows their cost, one without does not.
     expect(columnsFor(42, 10, true, true)).toMatchObject({ cost: 7, role: 0 });
     expect(columnsFor(42, 10, true, false)).toMatchObject({ cost: 0, role: 0 });
-    const row = { id: 'build', title: 'Build it', role: 'ci', state: 'running', glyph: '▶', tone: 'active', critical: true, wave: 0, attempts: 2, duration_ms: 61_000, cost_usd: 0.5, worker: 'w1', note: null, activity: null } as const;
+    const row = {
+      id: 'build',
+      title: 'Build it',
+      role: 'ci',
+      state: 'running',
+      glyph: '▶',
+      tone: 'active',
+      critical: true,
+      wave: 0,
+      attempts: 2,
+      duration_ms: 61_000,
+      cost_usd: 0.5,
+      worker: 'w1',
+      note: null,
+      activity: null,
+    } as const;
     const t = rowText(row, columnsFor(80, 10, true));
-    expect(`${t.glyph}${t.mark}${t.rest}`).toBe('▶*build      Build it                               ci          #2  1m01s $0.500');
+    expect(`${t.glyph}${t.mark}${t.rest}`).toBe(
+      '▶*build      Build it                               ci          #2  1m01s $0.500',
+    );
     // A running agent shows its current step in place of the title.
     const a = rowText({ ...row, activity: 'edit_file src/build.ts' }, columnsFor(80, 10, true));
-    expect(`${a.glyph}${a.mark}${a.rest}`).toBe('▶*build      → edit_file src/build.ts               ci          #2  1m01s $0.500');
+    expect(`${a.glyph}${a.mark}${a.rest}`).toBe(
+      '▶*build      → edit_file src/build.ts               ci          #2  1m01s $0.500',
+    );
   });
 
   it("keeps a running attempt's newest line (the anchor) in view until the user scrolls", () => {
     const term = fakeTerminal(40, 12);
     // @types/blessed swaps the types of `input` and `output` (as src/dashboard/app.ts notes).
-    const streams = { input: term.input, output: term.output } as unknown as Pick<blessed.Widgets.IScreenOptions, 'input' | 'output'>;
+    const streams = { input: term.input, output: term.output } as unknown as Pick<
+      blessed.Widgets.IScreenOptions,
+      'input' | 'output'
+    >;
     const screen = blessed.screen({ ...streams, terminal: 'xterm-256color' });
     try {
       const pane = new ScrollPane({ parent: screen, paint: painter(false), label: 'detail' });
       Object.assign(pane.element, { top: 0, left: 0, width: 40, height: 8 }); // 6 lines inside
       const lines = (newest: number) => [
         ...Array.from({ length: 4 }, (_, i) => ({ text: `head ${i}`, tone: 'normal' as const })),
-        ...Array.from({ length: newest + 1 }, (_, i) => ({ text: `call ${i}`, tone: 'active' as const, ...(i === newest ? { anchor: true } : {}) })),
+        ...Array.from({ length: newest + 1 }, (_, i) => ({
+          text: `call ${i}`,
+          tone: 'active' as const,
+          ...(i === newest ? { anchor: true } : {}),
+        })),
         { text: 'the task:', tone: 'muted' as const },
         { text: 'a description below the activity', tone: 'normal' as const },
       ];
-      const inside = (): string[] => screenText(screen).slice(1, 7).map((l) => l.slice(1, -1).trim());
+      const inside = (): string[] =>
+        screenText(screen)
+          .slice(1, 7)
+          .map((l) => l.slice(1, -1).trim());
       pane.setLines(lines(1), true);
       pane.render(false);
       screen.render();
@@ -381,8 +480,17 @@ describe('the views, as text', () => {
 
   it('keeps ? and q in the help line at any width, wraps at spaces, and writes a run under the current directory relative to it', () => {
     for (const w of [20, 40, 80, 200]) expect(helpLine(w)).toMatch(/\? help {2}q quit$/);
-    expect(wrapLine({ text: 'one two three four five', tone: 'normal' }, 10).map((l) => l.text)).toEqual(['one two', '  three', '  four', '  five']);
-    expect(relativeCommand('swarm resume /repo/.swarm/runs/X', '/repo/.swarm/runs/X', '/repo')).toBe('swarm resume .swarm/runs/X');
-    expect(relativeCommand('swarm resume /elsewhere/run', '/elsewhere/run', '/repo')).toBe('swarm resume /elsewhere/run');
+    expect(wrapLine({ text: 'one two three four five', tone: 'normal' }, 10).map((l) => l.text)).toEqual([
+      'one two',
+      '  three',
+      '  four',
+      '  five',
+    ]);
+    expect(relativeCommand('swarm resume /repo/.swarm/runs/X', '/repo/.swarm/runs/X', '/repo')).toBe(
+      'swarm resume .swarm/runs/X',
+    );
+    expect(relativeCommand('swarm resume /elsewhere/run', '/elsewhere/run', '/repo')).toBe(
+      'swarm resume /elsewhere/run',
+    );
   });
 });

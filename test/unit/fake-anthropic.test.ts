@@ -24,7 +24,11 @@ async function start(options?: FakeAnthropicOptions): Promise<FakeAnthropic> {
 
 /** A real SDK client pointed at the fake. */
 function clientFor(fake: FakeAnthropic, options: { apiKey?: string; maxRetries?: number } = {}): Anthropic {
-  return new Anthropic({ baseURL: fake.url, apiKey: options.apiKey ?? 'test-key', maxRetries: options.maxRetries ?? 0 });
+  return new Anthropic({
+    baseURL: fake.url,
+    apiKey: options.apiKey ?? 'test-key',
+    maxRetries: options.maxRetries ?? 0,
+  });
 }
 
 /** A one-message non-streaming request. */
@@ -34,7 +38,9 @@ function ask(client: Anthropic, text: string): Promise<Anthropic.Message> {
 
 describe('replies', () => {
   it('answers a non-streaming request with a full Message', async () => {
-    const fake = await start({ rules: [{ name: 'hello', reply: { content: [{ type: 'text', text: 'Hello there.' }] } }] });
+    const fake = await start({
+      rules: [{ name: 'hello', reply: { content: [{ type: 'text', text: 'Hello there.' }] } }],
+    });
     const message = await ask(clientFor(fake), 'Say hello');
 
     expect(message.id).toMatch(/^msg_/);
@@ -88,7 +94,10 @@ describe('replies', () => {
 
     expect(message.stop_reason).toBe('tool_use');
     expect(message.content).toHaveLength(2);
-    expect(message.content[0]).toMatchObject({ type: 'text', text: 'I will edit src/a.ts now, carefully, in one step.' });
+    expect(message.content[0]).toMatchObject({
+      type: 'text',
+      text: 'I will edit src/a.ts now, carefully, in one step.',
+    });
     const toolUse = message.content[1];
     if (toolUse?.type !== 'tool_use') throw new Error(`expected a tool_use block, got ${JSON.stringify(toolUse)}`);
     expect(toolUse.name).toBe('edit_file');
@@ -122,7 +131,9 @@ describe('replies', () => {
   });
 
   it('serves concurrent requests in parallel (delay_ms)', async () => {
-    const fake = await start({ rules: [{ times: Infinity, reply: { content: [{ type: 'text', text: 'ok' }], delay_ms: 400 } }] });
+    const fake = await start({
+      rules: [{ times: Infinity, reply: { content: [{ type: 'text', text: 'ok' }], delay_ms: 400 } }],
+    });
     const began = Date.now();
     // Separate clients, as separate worker processes would be.
     const replies = await Promise.all([1, 2, 3, 4].map((n) => ask(clientFor(fake), `worker ${n}`)));
@@ -156,7 +167,11 @@ describe('rules', () => {
     // 'sub' is used up after 2, so 'plan' now falls through.
     expect(await texts(ask(client, 'plan thrice'))).toBe('echo plan thrice');
     expect(await texts(ask(client, 'run test #13'))).toBe('echo run test #13'); // 're' had times 1
-    const viaPredicate = client.messages.create({ model: MODEL, max_tokens: 7, messages: [{ role: 'user', content: 'x' }] });
+    const viaPredicate = client.messages.create({
+      model: MODEL,
+      max_tokens: 7,
+      messages: [{ role: 'user', content: 'x' }],
+    });
     expect(await texts(viaPredicate)).toBe('by predicate #5');
     // A /g RegExp is stateful; the fake resets it, so it keeps matching.
     expect(await texts(ask(client, 'again'))).toBe('echo again');
@@ -360,7 +375,10 @@ describe('prompt caching model', () => {
       if (i !== at) return m;
       const blocks = typeof m.content === 'string' ? [{ type: 'text' as const, text: m.content }] : m.content;
       const last = blocks.length - 1;
-      return { ...m, content: blocks.map((b, j) => (j === last ? { ...b, cache_control: cc } : b)) } as Anthropic.MessageParam;
+      return {
+        ...m,
+        content: blocks.map((b, j) => (j === last ? { ...b, cache_control: cc } : b)),
+      } as Anthropic.MessageParam;
     });
   }
 
@@ -375,7 +393,9 @@ describe('prompt caching model', () => {
         {
           name: 'turn',
           times: Infinity,
-          reply: (req) => ({ content: [{ type: 'text', text: `Done with "${req.lastText}". ${'Details. '.repeat(30)}` }] }),
+          reply: (req) => ({
+            content: [{ type: 'text', text: `Done with "${req.lastText}". ${'Details. '.repeat(30)}` }],
+          }),
         },
       ],
     });
@@ -389,7 +409,10 @@ describe('prompt caching model', () => {
     const history: Anthropic.MessageParam[] = [];
     const usages: Anthropic.Usage[] = [];
     for (let turn = 1; turn <= turns; turn++) {
-      history.push({ role: 'user', content: [{ type: 'text', text: `Step ${turn}: ${'do the next part. '.repeat(10)}` }] });
+      history.push({
+        role: 'user',
+        content: [{ type: 'text', text: `Step ${turn}: ${'do the next part. '.repeat(10)}` }],
+      });
       const message = await client.messages
         .stream({
           model: MODEL,
@@ -400,7 +423,12 @@ describe('prompt caching model', () => {
         })
         .finalMessage();
       usages.push(message.usage);
-      history.push({ role: 'assistant', content: message.content.map((b) => (b.type === 'text' ? { type: 'text', text: b.text } : b)) as Anthropic.ContentBlockParam[] });
+      history.push({
+        role: 'assistant',
+        content: message.content.map((b) =>
+          b.type === 'text' ? { type: 'text', text: b.text } : b,
+        ) as Anthropic.ContentBlockParam[],
+      });
     }
     return { history, usages };
   }
@@ -480,12 +508,20 @@ describe('prompt caching model', () => {
         messages: withBreakpoint([
           {
             role: 'user',
-            content: Array.from({ length: blocks }, (_, i) => ({ type: 'text' as const, text: `block ${i} of ${blocks}` })),
+            content: Array.from({ length: blocks }, (_, i) => ({
+              type: 'text' as const,
+              text: `block ${i} of ${blocks}`,
+            })),
           },
         ]),
       });
     // Write the prefix [system] alone.
-    await client.messages.create({ model: MODEL, max_tokens: 100, system: systemParam(true), messages: [{ role: 'user', content: 'hi' }] });
+    await client.messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      system: systemParam(true),
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     // The system block is block 0; a breakpoint on block 20 still sees it, one on block 21 does not.
     expect((await send(20)).usage.cache_read_input_tokens).toBeGreaterThan(0);
     expect((await send(21)).usage.cache_read_input_tokens).toBe(0);
@@ -512,7 +548,11 @@ describe('logging', () => {
     await ask(client, 'first');
     await ask(client, 'second').catch(() => undefined);
 
-    const lines = fs.readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.index, l.rule, l.status, l.lastText])).toEqual([
       [0, 'only', 200, 'first'],
       [1, null, 500, 'second'],

@@ -79,7 +79,14 @@ describe('analyzeDag', () => {
   //
   // ranks: d = 4, b = 3 + 4 = 7, c = 1 + 4 = 5, a = 2 + max(7, 5) = 9, f = 1, e = 1 + 1 = 2.
   // waves: a, e → 0; b, c, f → 1; d → 2. Critical path a → b → d, length 9.
-  const example = [task('a', [], 2), task('b', ['a'], 3), task('c', ['a'], 1), task('d', ['b', 'c'], 4), task('e', [], 1), task('f', ['e'], 1)];
+  const example = [
+    task('a', [], 2),
+    task('b', ['a'], 3),
+    task('c', ['a'], 1),
+    task('d', ['b', 'c'], 4),
+    task('e', [], 1),
+    task('f', ['e'], 1),
+  ];
 
   it('orders every dependency before its dependents', () => {
     const { order } = analyzeDag(example);
@@ -130,7 +137,14 @@ describe('analyzeDag', () => {
 });
 
 describe('descendants', () => {
-  const { dependents } = analyzeDag([task('a'), task('b', ['a']), task('c', ['a']), task('d', ['b', 'c']), task('e'), task('f', ['e'])]);
+  const { dependents } = analyzeDag([
+    task('a'),
+    task('b', ['a']),
+    task('c', ['a']),
+    task('d', ['b', 'c']),
+    task('e'),
+    task('f', ['e']),
+  ]);
 
   it('lists every direct and transitive dependent once, without the task itself', () => {
     expect(descendants('a', dependents).sort()).toEqual(['b', 'c', 'd']);

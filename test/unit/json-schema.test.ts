@@ -8,8 +8,14 @@ describe('swarm.schema.json', () => {
   });
 
   it('accepts the keys of swarm.example.yaml and rejects unknown ones', () => {
-    const schema = JSON.parse(configJsonSchemaText()) as { properties: Record<string, unknown>; additionalProperties: boolean; required: string[] };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['version', 'workers', 'scheduling', 'tasks', 'roles']));
+    const schema = JSON.parse(configJsonSchemaText()) as {
+      properties: Record<string, unknown>;
+      additionalProperties: boolean;
+      required: string[];
+    };
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['version', 'workers', 'scheduling', 'tasks', 'roles']),
+    );
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['version']);
   });

@@ -107,11 +107,7 @@ describe('validatePlan rejects', () => {
 
   it('with every issue found, not only the first', () => {
     const issues = issuesOf(specs({ id: 'a', run: 'x', deps: ['nope'] }, { id: 'a', run: 'x' }, { id: 'c' }));
-    expect(issues.map((i) => i.path)).toEqual([
-      [1, 'id'],
-      [0, 'deps', 0],
-      [2],
-    ]);
+    expect(issues.map((i) => i.path)).toEqual([[1, 'id'], [0, 'deps', 0], [2]]);
   });
 });
 
@@ -150,7 +146,13 @@ describe('validatePlan resolves a valid plan', () => {
       roles: { quick: { backend: 'command', timeout: '90s', retries: 1, env: { LEVEL: 'role', ROLE: 'yes' } } },
     });
     const [t] = planOf(specs({ id: 'a', run: 'x', role: 'quick' }), ctx).tasks;
-    expect(t).toMatchObject({ role: 'quick', backend: 'command', timeout_ms: 90_000, retries: 1, env: { LEVEL: 'role', ROLE: 'yes' } });
+    expect(t).toMatchObject({
+      role: 'quick',
+      backend: 'command',
+      timeout_ms: 90_000,
+      retries: 1,
+      env: { LEVEL: 'role', ROLE: 'yes' },
+    });
   });
 
   it('with the task overriding its role and the scheduling defaults', () => {
@@ -158,15 +160,34 @@ describe('validatePlan resolves a valid plan', () => {
       scheduling: { timeout: '10m', retries: 3 },
       roles: { quick: { backend: 'command', timeout: '90s', retries: 1, env: { LEVEL: 'role', ROLE: 'yes' } } },
     });
-    const [t] = planOf(specs({ id: 'a', run: 'x', role: 'quick', timeout: 5, retries: 0, env: { LEVEL: 'task' } }), ctx).tasks;
+    const [t] = planOf(
+      specs({ id: 'a', run: 'x', role: 'quick', timeout: 5, retries: 0, env: { LEVEL: 'task' } }),
+      ctx,
+    ).tasks;
     expect(t).toMatchObject({ timeout_ms: 5_000, retries: 0, env: { LEVEL: 'task', ROLE: 'yes' } });
   });
 
   it('keeping the fields the task gives', () => {
     const [t] = planOf(
-      specs({ id: 'a', run: 'x', title: 'Build it', description: 'do it', cwd: 'pkg', files: ['a.ts'], verify: 'make check', estimate: 3 }),
+      specs({
+        id: 'a',
+        run: 'x',
+        title: 'Build it',
+        description: 'do it',
+        cwd: 'pkg',
+        files: ['a.ts'],
+        verify: 'make check',
+        estimate: 3,
+      }),
     ).tasks;
-    expect(t).toMatchObject({ title: 'Build it', description: 'do it', cwd: 'pkg', files: ['a.ts'], verify: 'make check', estimate: 3 });
+    expect(t).toMatchObject({
+      title: 'Build it',
+      description: 'do it',
+      cwd: 'pkg',
+      files: ['a.ts'],
+      verify: 'make check',
+      estimate: 3,
+    });
   });
 
   it('in the order the user wrote it, with waves, ranks and the critical path computed', () => {
@@ -190,7 +211,9 @@ describe('validatePlan resolves a valid plan', () => {
   });
 
   it('using the default estimate for ranks when tasks give none', () => {
-    const plan = planOf(specs({ id: 'a', run: 'x' }, { id: 'b', run: 'x', deps: ['a'] }, { id: 'c', run: 'x', deps: ['b'] }));
+    const plan = planOf(
+      specs({ id: 'a', run: 'x' }, { id: 'b', run: 'x', deps: ['a'] }, { id: 'c', run: 'x', deps: ['b'] }),
+    );
     expect(plan.tasks.map((t) => t.rank)).toEqual([3, 2, 1].map((n) => n * DEFAULTS.estimate));
     expect(plan.waves).toBe(3);
   });

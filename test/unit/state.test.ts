@@ -9,32 +9,80 @@ import { makeWorld, type World } from '../helpers.js';
 
 /** Numbers events from seq 1, one second apart. */
 function numbered(events: NewEvent[]): SwarmEvent[] {
-  return events.map((e, i) => ({ ...e, seq: i + 1, at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString() }) as SwarmEvent);
+  return events.map(
+    (e, i) => ({ ...e, seq: i + 1, at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString() }) as SwarmEvent,
+  );
 }
 
 /** A usage of `usd` dollars and 1000 tokens of each kind. */
-const U = (usd: number): Usage => ({ input_tokens: 1000, output_tokens: 1000, cache_read_tokens: 1000, cache_write_tokens: 1000, cost_usd: usd });
+const U = (usd: number): Usage => ({
+  input_tokens: 1000,
+  output_tokens: 1000,
+  cache_read_tokens: 1000,
+  cache_write_tokens: 1000,
+  cost_usd: usd,
+});
 
 const at = (i: number): string => new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString();
 
 // A run of a → b → c plus an independent d: a succeeds; b fails once, is retried, fails again;
 // c is skipped because of b; d is cancelled while ready; the run finishes failed.
 const story: NewEvent[] = [
-  { type: 'run.started', run_id: 'run-1', goal: 'test', pid: 100, host: 'h', base_commit: null, integration_branch: null, budget: { max_cost_usd: 2, max_tokens: null }, planner_usage: U(0.25) }, // 1
+  {
+    type: 'run.started',
+    run_id: 'run-1',
+    goal: 'test',
+    pid: 100,
+    host: 'h',
+    base_commit: null,
+    integration_branch: null,
+    budget: { max_cost_usd: 2, max_tokens: null },
+    planner_usage: U(0.25),
+  }, // 1
   { type: 'plan.created', tasks: ['a', 'b', 'c', 'd'], waves: 3, critical_path: ['a', 'b', 'c'] }, // 2
   { type: 'task.ready', task: 'a', not_before: null }, // 3
   { type: 'task.ready', task: 'd', not_before: null }, // 4
   { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' }, // 5
   { type: 'attempt.started', task: 'a', attempt: 1, worker: 'w1' }, // 6
   { type: 'task.cancelled', task: 'd' }, // 7
-  { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'succeeded', reason: 'exit-zero', exit_code: 0, duration_ms: 1000, summary: 'ok', usage: U(0.5) }, // 8
+  {
+    type: 'attempt.finished',
+    task: 'a',
+    attempt: 1,
+    outcome: 'succeeded',
+    reason: 'exit-zero',
+    exit_code: 0,
+    duration_ms: 1000,
+    summary: 'ok',
+    usage: U(0.5),
+  }, // 8
   { type: 'task.succeeded', task: 'a' }, // 9
   { type: 'task.ready', task: 'b', not_before: null }, // 10
   { type: 'attempt.assigned', task: 'b', attempt: 1, worker: 'w2' }, // 11
-  { type: 'attempt.finished', task: 'b', attempt: 1, outcome: 'failed', reason: 'exit-non-zero', exit_code: 1, duration_ms: 500, summary: 'exit 1', usage: null }, // 12
+  {
+    type: 'attempt.finished',
+    task: 'b',
+    attempt: 1,
+    outcome: 'failed',
+    reason: 'exit-non-zero',
+    exit_code: 1,
+    duration_ms: 500,
+    summary: 'exit 1',
+    usage: null,
+  }, // 12
   { type: 'task.ready', task: 'b', not_before: at(20) }, // 13
   { type: 'attempt.assigned', task: 'b', attempt: 2, worker: 'w1' }, // 14
-  { type: 'attempt.finished', task: 'b', attempt: 2, outcome: 'failed', reason: 'exit-non-zero', exit_code: 2, duration_ms: 400, summary: 'exit 2', usage: null }, // 15
+  {
+    type: 'attempt.finished',
+    task: 'b',
+    attempt: 2,
+    outcome: 'failed',
+    reason: 'exit-non-zero',
+    exit_code: 2,
+    duration_ms: 400,
+    summary: 'exit 2',
+    usage: null,
+  }, // 15
   { type: 'task.failed', task: 'b', reason: 'exit-non-zero' }, // 16
   { type: 'task.skipped', task: 'c', because: 'b' }, // 17
   { type: 'run.finished', outcome: 'failed' }, // 18
@@ -56,14 +104,29 @@ describe('the state reducer', () => {
       c: 'skipped',
       d: 'cancelled',
     });
-    expect(s).toMatchObject({ run_id: 'run-1', last_seq: story.length, phase: 'finished', outcome: 'failed', started_at: at(0), finished_at: at(17) });
+    expect(s).toMatchObject({
+      run_id: 'run-1',
+      last_seq: story.length,
+      phase: 'finished',
+      outcome: 'failed',
+      started_at: at(0),
+      finished_at: at(17),
+    });
   });
 
   it('keeps each state count equal to the number of tasks in that state after every event', () => {
     const s = initialState();
     for (const e of numbered(story)) {
       applyEvent(s, e);
-      const actual: Record<string, number> = { pending: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+      const actual: Record<string, number> = {
+        pending: 0,
+        ready: 0,
+        running: 0,
+        succeeded: 0,
+        failed: 0,
+        skipped: 0,
+        cancelled: 0,
+      };
       for (const t of Object.values(s.tasks)) actual[t.state]!++;
       expect(s.counts).toEqual(actual);
     }
@@ -78,7 +141,14 @@ describe('the state reducer', () => {
       lost: 0,
       current: null,
       not_before: null,
-      last: { attempt: 2, outcome: 'failed', reason: 'exit-non-zero', exit_code: 2, duration_ms: 400, summary: 'exit 2' },
+      last: {
+        attempt: 2,
+        outcome: 'failed',
+        reason: 'exit-non-zero',
+        exit_code: 2,
+        duration_ms: 400,
+        summary: 'exit 2',
+      },
     });
     expect(s.tasks.c).toMatchObject({ state: 'skipped', skipped_because: 'b', attempts: 0 });
   });
@@ -87,7 +157,13 @@ describe('the state reducer', () => {
     const s = replay(numbered(story));
     expect(s.tasks.a!.usage).toEqual(U(0.5));
     expect(s.tasks.b!.usage.cost_usd).toBe(0);
-    expect(s.usage).toEqual({ input_tokens: 2000, output_tokens: 2000, cache_read_tokens: 2000, cache_write_tokens: 2000, cost_usd: 0.75 });
+    expect(s.usage).toEqual({
+      input_tokens: 2000,
+      output_tokens: 2000,
+      cache_read_tokens: 2000,
+      cache_write_tokens: 2000,
+      cost_usd: 0.75,
+    });
     expect(s.budget).toEqual({ max_cost_usd: 2, max_tokens: null, exhausted: false, warned: [] });
     const more = replay(
       numbered([
@@ -97,7 +173,13 @@ describe('the state reducer', () => {
       ]),
     );
     expect(more.budget).toEqual({ max_cost_usd: 2, max_tokens: null, exhausted: true, warned: [50] });
-    const raised = replay(numbered([...story, { type: 'budget.exhausted', cost_usd: 2, tokens: 0, max_cost_usd: 2, max_tokens: null }, { type: 'budget.changed', max_cost_usd: 5, max_tokens: 1000 }]));
+    const raised = replay(
+      numbered([
+        ...story,
+        { type: 'budget.exhausted', cost_usd: 2, tokens: 0, max_cost_usd: 2, max_tokens: null },
+        { type: 'budget.changed', max_cost_usd: 5, max_tokens: 1000 },
+      ]),
+    );
     expect(raised.budget).toEqual({ max_cost_usd: 5, max_tokens: 1000, exhausted: false, warned: [] });
   });
 
@@ -107,7 +189,17 @@ describe('the state reducer', () => {
         ...story.slice(0, 2),
         { type: 'task.ready', task: 'a', not_before: null },
         { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' },
-        { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'failed', reason: 'budget-exhausted', exit_code: null, duration_ms: 5, summary: 'cap', usage: U(1) },
+        {
+          type: 'attempt.finished',
+          task: 'a',
+          attempt: 1,
+          outcome: 'failed',
+          reason: 'budget-exhausted',
+          exit_code: null,
+          duration_ms: 5,
+          summary: 'cap',
+          usage: U(1),
+        },
       ]),
     );
     expect(s.tasks.a).toMatchObject({ failures: 0, usage: U(1) });
@@ -129,7 +221,17 @@ describe('the state reducer', () => {
         ...story.slice(0, 2),
         { type: 'task.ready', task: 'a', not_before: null },
         { type: 'attempt.assigned', task: 'a', attempt: 1, worker: 'w1' },
-        { type: 'attempt.finished', task: 'a', attempt: 1, outcome: 'failed', reason: 'worker-lost', exit_code: null, duration_ms: null, summary: 'lost', usage: null },
+        {
+          type: 'attempt.finished',
+          task: 'a',
+          attempt: 1,
+          outcome: 'failed',
+          reason: 'worker-lost',
+          exit_code: null,
+          duration_ms: null,
+          summary: 'lost',
+          usage: null,
+        },
       ]),
     );
     expect(s.tasks.a).toMatchObject({ failures: 0, lost: 1 });
@@ -138,7 +240,14 @@ describe('the state reducer', () => {
   it('puts a failed task back to pending on task.reset and reopens a finished run', () => {
     const events = numbered([...story, { type: 'task.reset', task: 'b' }]);
     const s = replay(events);
-    expect(s.tasks.b).toMatchObject({ state: 'pending', failures: 0, lost: 0, finished_at: null, not_before: null, attempts: 2 });
+    expect(s.tasks.b).toMatchObject({
+      state: 'pending',
+      failures: 0,
+      lost: 0,
+      finished_at: null,
+      not_before: null,
+      attempts: 2,
+    });
     expect(s.counts).toMatchObject({ failed: 0, pending: 1 });
     expect(s.phase).toBe('running');
   });
@@ -152,7 +261,9 @@ describe('the state reducer', () => {
     const base = story.slice(0, 2);
     expect(replay(numbered([...base, { type: 'run.paused', reason: 'control' }])).phase).toBe('paused');
     expect(replay(numbered([...base, { type: 'run.paused', reason: 'interrupt' }])).phase).toBe('stopping');
-    expect(replay(numbered([...base, { type: 'run.paused', reason: 'control' }, { type: 'run.unpaused' }])).phase).toBe('running');
+    expect(replay(numbered([...base, { type: 'run.paused', reason: 'control' }, { type: 'run.unpaused' }])).phase).toBe(
+      'running',
+    );
     const resumed = replay(numbered([...story, { type: 'run.resumed', pid: 1, host: 'h', retry_failed: true }]));
     expect(resumed).toMatchObject({ phase: 'running', outcome: null, finished_at: null, resumes: 1 });
   });
@@ -175,7 +286,11 @@ describe('the state reducer', () => {
   });
 
   it('replays the log to the same state as applying the events one by one', () => {
-    const events = numbered([...story, { type: 'task.reset', task: 'b' }, { type: 'run.resumed', pid: 2, host: 'h', retry_failed: true }]);
+    const events = numbered([
+      ...story,
+      { type: 'task.reset', task: 'b' },
+      { type: 'run.resumed', pid: 2, host: 'h', retry_failed: true },
+    ]);
     const oneByOne: RunState = initialState();
     for (const e of events) applyEvent(oneByOne, e);
     expect(replay(events)).toEqual(oneByOne);

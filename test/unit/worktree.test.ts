@@ -17,7 +17,9 @@ describe('createWorktree', () => {
     const fresh = Array.from({ length: 30 }, (_, i) => w.path(`wt/new-${i}`));
     await Promise.all([...fresh.map((p) => createWorktree(repo, p, head)), ...old.map((p) => removeWorktree(repo, p))]);
     for (const p of fresh) expect(fs.readFileSync(`${p}/a.txt`, 'utf8')).toBe('a\n');
-    const listed = git(repo, 'worktree', 'list', '--porcelain').split('\n').filter((l) => l.startsWith('worktree ')).length;
+    const listed = git(repo, 'worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((l) => l.startsWith('worktree ')).length;
     expect(listed).toBe(1 + fresh.length);
   }, 60_000);
 });

@@ -53,7 +53,9 @@ const oneLine = (s: string, n = 160): string => short(s.replace(/\s+/g, ' ').tri
 /** Input of a tool call with long strings cut, for events (the transcript keeps it whole). */
 function brief(input: unknown): unknown {
   if (!input || typeof input !== 'object') return input;
-  return Object.fromEntries(Object.entries(input as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? short(v, 300) : v]));
+  return Object.fromEntries(
+    Object.entries(input as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? short(v, 300) : v]),
+  );
 }
 
 /** One line saying what a tool call does, for status.json's activity. */
@@ -66,7 +68,15 @@ function activityOf(name: string, input: unknown): string {
 /** A stable key of a tool call: its name and its input with object keys sorted. */
 function callKey(name: string, input: unknown): string {
   const canon = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
   return `${name}\0${JSON.stringify(canon(input))}`;
 }
 
@@ -79,7 +89,9 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
   const tools = toolDefinitions();
   // Breakpoints 1-2: the tools, and the generic system part (shared by every task of every run);
   // 3: the end of the system prompt (this task); 4: the rolling one on the newest message.
-  const toolParams = tools.map((t, i) => (i === tools.length - 1 ? { ...t, cache_control: { type: 'ephemeral' as const } } : t));
+  const toolParams = tools.map((t, i) =>
+    i === tools.length - 1 ? { ...t, cache_control: { type: 'ephemeral' as const } } : t,
+  );
   const system: Anthropic.Messages.TextBlockParam[] = [
     { type: 'text', text: r.system[0], cache_control: { type: 'ephemeral' } },
     { type: 'text', text: r.system[1], cache_control: { type: 'ephemeral' } },
@@ -99,7 +111,8 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
   /** The last answer stopped because the context window was full: compact before the next request. */
   let contextFull = false;
   const end = (reason: AgentEnd['reason'], summary: string): AgentEnd => ({ reason, summary, usage, turns: turn });
-  const capReason = (which: 'cost' | 'tokens'): AttemptReason => (spec.cap_source[which] === 'budget' ? 'budget-exhausted' : which === 'cost' ? 'max-cost' : 'max-tokens');
+  const capReason = (which: 'cost' | 'tokens'): AttemptReason =>
+    spec.cap_source[which] === 'budget' ? 'budget-exhausted' : which === 'cost' ? 'max-cost' : 'max-tokens';
 
   while (turn < spec.max_turns) {
     if (r.signal.aborted) return end('stopped', 'stopped');
@@ -108,10 +121,16 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     if (contextFull || lastContext > COMPACT_AT * spec.context_window) {
       compacted = compact(messages);
       if (compacted > 0) {
-        r.emit({ type: 'log', text: `context at ${lastContext} of ${spec.context_window} tokens${contextFull ? ' (the last answer filled the window)' : ''}: compacted ${compacted} older tool results` });
+        r.emit({
+          type: 'log',
+          text: `context at ${lastContext} of ${spec.context_window} tokens${contextFull ? ' (the last answer filled the window)' : ''}: compacted ${compacted} older tool results`,
+        });
         r.log.info({ turn, context: lastContext, compacted }, 'compacted the conversation');
       } else if (contextFull) {
-        return end('api-error', `the conversation fills the model's context window (${spec.context_window} tokens) and nothing is left to compact`);
+        return end(
+          'api-error',
+          `the conversation fills the model's context window (${spec.context_window} tokens) and nothing is left to compact`,
+        );
       }
       contextFull = false;
     }
@@ -124,8 +143,16 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     const charge = (tokens: TokenCounts, cut: boolean): void => {
       const turnUsage: Usage = { ...tokens, cost_usd: costOf(tokens, spec.price) };
       usage = addUsage(usage, turnUsage);
-      const what = cut ? `turn ${turn + 1}, a response cut off by ${r.signal.aborted ? 'the stop' : 'an error'} (billed as far as it went)` : `turn ${turn + 1}`;
-      r.emit({ type: 'usage', text: `${what}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`, turn: turn + 1, usage: turnUsage, total: usage });
+      const what = cut
+        ? `turn ${turn + 1}, a response cut off by ${r.signal.aborted ? 'the stop' : 'an error'} (billed as far as it went)`
+        : `turn ${turn + 1}`;
+      r.emit({
+        type: 'usage',
+        text: `${what}: ${tokens.input_tokens} in, ${tokens.cache_read_tokens} cache read, ${tokens.cache_write_tokens} cache write, ${tokens.output_tokens} out, $${turnUsage.cost_usd.toFixed(4)}`,
+        turn: turn + 1,
+        usage: turnUsage,
+        total: usage,
+      });
       // status.json's turn counts responses received: this one did not arrive.
       if (cut) r.progress({ turn, activity: r.signal.aborted ? 'stopping' : 'model request failed; retrying', usage });
     };
@@ -137,20 +164,41 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
         params: { model: spec.model, system, tools: toolParams, messages: withRollingBreakpoint(messages) },
         signal: r.signal,
         retries: spec.api_retries,
-        size: () => responseCap({ maxOutput: spec.max_output_tokens, caps: spec, spent: usage, price: spec.price, promptTokens, cachedTokens }),
+        size: () =>
+          responseCap({
+            maxOutput: spec.max_output_tokens,
+            caps: spec,
+            spent: usage,
+            price: spec.price,
+            promptTokens,
+            cachedTokens,
+          }),
         onPartial: (partial) => charge(partial, true),
-        onRetry: (n) => r.emit({ type: 'error', text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms` }),
+        onRetry: (n) =>
+          r.emit({
+            type: 'error',
+            text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms`,
+          }),
       }));
     } catch (e) {
       if (r.signal.aborted) return end('stopped', 'stopped');
       if (e instanceof CapReached) {
         return e.cap === 'cost'
-          ? end(capReason('cost'), `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`)
-          : end(capReason('tokens'), `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`);
+          ? end(
+              capReason('cost'),
+              `stopped before turn ${turn + 1}: $${usage.cost_usd.toFixed(4)} of its $${spec.max_cost_usd!.toFixed(4)} cap spent, too little left for another response`,
+            )
+          : end(
+              capReason('tokens'),
+              `stopped before turn ${turn + 1}: ${totalTokens(usage)} of its ${spec.max_tokens!} token cap used, too few left for another turn`,
+            );
       }
       if (e instanceof ApiFailure) {
         r.emit({ type: 'error', text: `model request failed for good: ${e.message}` });
-        r.log.warn({ turn, status: e.status, permanent: e.permanent, error: e.message }, 'model request failed for good');
+        r.log.warn(
+          { turn, status: e.status, permanent: e.permanent, error: e.message },
+          'model request failed for good',
+        );
         return end('api-error', `the model API failed: ${e.message}`);
       }
       throw e;
@@ -166,20 +214,37 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     // The answer goes back whole: thinking blocks must accompany tool use when a model thinks.
     const content = message.content;
     push({ role: 'assistant', content: content as Block[] });
-    const text = content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
+    const text = content
+      .flatMap((b) => (b.type === 'text' ? [b.text] : []))
+      .join('\n')
+      .trim();
     if (text) r.emit({ type: 'message', text: oneLine(text, 2000) });
     const calls = content.filter((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use');
-    r.progress({ turn, activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : oneLine(text || `turn ${turn}`), usage });
+    r.progress({
+      turn,
+      activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : oneLine(text || `turn ${turn}`),
+      usage,
+    });
 
     // A refusal ends the attempt, whatever calls it holds (the last may be unfinished).
-    if (message.stop_reason === 'refusal') return end('api-error', `the model refused: ${text ? oneLine(text, 300) : '(no text)'}`);
+    if (message.stop_reason === 'refusal')
+      return end('api-error', `the model refused: ${text ? oneLine(text, 300) : '(no text)'}`);
     // Cut off: by the response's max_tokens, or by the context window (then compact first).
     const cutOff = cutOffBy(message);
     if (cutOff === 'context window') contextFull = true;
     if (calls.length === 0) {
       if (cutOff) {
-        const why = cutOff === 'max_tokens' ? 'max_tokens' : 'the context window is full; older tool results were compacted';
-        push({ role: 'user', content: [{ type: 'text', text: `Your answer was cut off (${why}). Continue, using the tools; call finish when done.` }] });
+        const why =
+          cutOff === 'max_tokens' ? 'max_tokens' : 'the context window is full; older tool results were compacted';
+        push({
+          role: 'user',
+          content: [
+            {
+              type: 'text',
+              text: `Your answer was cut off (${why}). Continue, using the tools; call finish when done.`,
+            },
+          ],
+        });
         continue;
       }
       // An answer without a tool call is the agent's final word.
@@ -196,7 +261,12 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       if (call === unfinished) {
         const limit = cutOff === 'max_tokens' ? `its max_tokens (${maxOut} tokens)` : "the model's context window";
         r.emit({ type: 'error', text: `the answer was cut off at ${limit} inside a ${call.name} call: not run` });
-        results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `not run: your answer was cut off at ${limit} inside this call, so its input is incomplete. Make the call again in a shorter answer (write a large file in parts).` });
+        results.push({
+          type: 'tool_result',
+          tool_use_id: call.id,
+          is_error: true,
+          content: `not run: your answer was cut off at ${limit} inside this call, so its input is incomplete. Make the call again in a shorter answer (write a large file in parts).`,
+        });
         continue;
       }
       const key = callKey(call.name, call.input);
@@ -205,7 +275,12 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       r.emit({ type: 'tool_call', text: activityOf(call.name, call.input), name: call.name, input: brief(call.input) });
       if (repeats >= LOOP_REPEATS) {
         looped = true;
-        results.push({ type: 'tool_result', tool_use_id: call.id, content: 'not run: the same call was made 3 times in a row', is_error: true });
+        results.push({
+          type: 'tool_result',
+          tool_use_id: call.id,
+          content: 'not run: the same call was made 3 times in a row',
+          is_error: true,
+        });
         continue;
       }
       if (finished !== undefined || r.signal.aborted) {
@@ -213,17 +288,32 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
         continue;
       }
       const out = await runTool(call.name, call.input, r.tools);
-      r.emit({ type: 'tool_result', text: `${call.name}${out.is_error ? ' (error)' : ''}: ${oneLine(out.output)}`, name: call.name, output: short(out.output, 2000), is_error: out.is_error });
+      r.emit({
+        type: 'tool_result',
+        text: `${call.name}${out.is_error ? ' (error)' : ''}: ${oneLine(out.output)}`,
+        name: call.name,
+        output: short(out.output, 2000),
+        is_error: out.is_error,
+      });
       results.push({ type: 'tool_result', tool_use_id: call.id, content: out.output, is_error: out.is_error });
       if (out.finish !== undefined) finished = out.finish;
       r.progress({ turn, activity: activityOf(call.name, call.input), usage });
     }
     push({ role: 'user', content: results });
-    if (looped) return end('loop-detected', `the agent repeated the same call ${LOOP_REPEATS} times in a row: ${activityOf(calls.at(-1)!.name, calls.at(-1)!.input)}`);
+    if (looped)
+      return end(
+        'loop-detected',
+        `the agent repeated the same call ${LOOP_REPEATS} times in a row: ${activityOf(calls.at(-1)!.name, calls.at(-1)!.input)}`,
+      );
     if (finished !== undefined) return end('finished', oneLine(finished, 500));
     if (r.signal.aborted) return end('stopped', 'stopped');
-    if (spec.max_cost_usd !== null && usage.cost_usd >= spec.max_cost_usd) return end(capReason('cost'), `reached its cost cap: $${usage.cost_usd.toFixed(4)} of $${spec.max_cost_usd.toFixed(4)}`);
-    if (spec.max_tokens !== null && totalTokens(usage) >= spec.max_tokens) return end(capReason('tokens'), `reached its token cap: ${totalTokens(usage)} of ${spec.max_tokens}`);
+    if (spec.max_cost_usd !== null && usage.cost_usd >= spec.max_cost_usd)
+      return end(
+        capReason('cost'),
+        `reached its cost cap: $${usage.cost_usd.toFixed(4)} of $${spec.max_cost_usd.toFixed(4)}`,
+      );
+    if (spec.max_tokens !== null && totalTokens(usage) >= spec.max_tokens)
+      return end(capReason('tokens'), `reached its token cap: ${totalTokens(usage)} of ${spec.max_tokens}`);
   }
   return end('max-turns', `reached max_turns (${spec.max_turns}) without finishing`);
 }

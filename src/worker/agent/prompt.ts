@@ -16,20 +16,33 @@ How to work:
 
 /** The task part of the system prompt, from the assignment. */
 export function taskSystem(a: Assignment): string {
-  const parts: string[] = [`# Your task: ${a.task.title} (id ${a.task.id}, attempt ${a.attempt})`, a.task.description.trim()];
+  const parts: string[] = [
+    `# Your task: ${a.task.title} (id ${a.task.id}, attempt ${a.attempt})`,
+    a.task.description.trim(),
+  ];
   if (a.goal) parts.push(`## The goal of the whole run\n${a.goal}`);
   if (a.dependencies.length > 0) {
-    parts.push(`## Done before you (their work is already in your workspace)\n${a.dependencies.map((d) => `- ${d.id}: ${d.summary ?? '(no summary)'}`).join('\n')}`);
+    parts.push(
+      `## Done before you (their work is already in your workspace)\n${a.dependencies.map((d) => `- ${d.id}: ${d.summary ?? '(no summary)'}`).join('\n')}`,
+    );
   }
-  if (a.task.files.length > 0) parts.push(`## Files this task is expected to touch\n${a.task.files.map((f) => `- ${f}`).join('\n')}`);
-  if (a.task.verify) parts.push(`## Verification\nAfter you finish, \`${a.task.verify}\` is run in the workspace and must exit 0, or the attempt fails. Run it yourself before you finish.`);
+  if (a.task.files.length > 0)
+    parts.push(`## Files this task is expected to touch\n${a.task.files.map((f) => `- ${f}`).join('\n')}`);
+  if (a.task.verify)
+    parts.push(
+      `## Verification\nAfter you finish, \`${a.task.verify}\` is run in the workspace and must exit 0, or the attempt fails. Run it yourself before you finish.`,
+    );
   const failed = a.previous.filter((p) => p.outcome !== 'succeeded');
   if (failed.length > 0) {
-    const lines = (title: string, tail: readonly string[]): string => (tail.length ? `\n  ${title}:\n${tail.map((l) => `    ${l}`).join('\n')}` : '');
+    const lines = (title: string, tail: readonly string[]): string =>
+      tail.length ? `\n  ${title}:\n${tail.map((l) => `    ${l}`).join('\n')}` : '';
     parts.push(
       `## Earlier attempts of this task failed\n` +
         failed
-          .map((p) => `- attempt ${p.attempt}: ${p.outcome}${p.reason ? ` (${p.reason})` : ''}${p.summary ? `: ${p.summary}` : ''}${lines('verify output', p.verify_tail)}${lines('last output', p.stderr_tail)}`)
+          .map(
+            (p) =>
+              `- attempt ${p.attempt}: ${p.outcome}${p.reason ? ` (${p.reason})` : ''}${p.summary ? `: ${p.summary}` : ''}${lines('verify output', p.verify_tail)}${lines('last output', p.stderr_tail)}`,
+          )
           .join('\n') +
         `\nYour workspace starts fresh from the current integration branch; avoid what went wrong.`,
     );

@@ -31,7 +31,10 @@ export const TOOL_INPUTS = {
     new_text: z.string().describe('Replacement text.'),
   }),
   list_files: z.object({
-    pattern: z.string().optional().describe('Glob, e.g. "src/**/*.ts" (default "**/*"). Files ignored by .gitignore are left out.'),
+    pattern: z
+      .string()
+      .optional()
+      .describe('Glob, e.g. "src/**/*.ts" (default "**/*"). Files ignored by .gitignore are left out.'),
   }),
   search: z.object({
     pattern: z.string().min(1).describe('JavaScript regular expression, matched against each line.'),
@@ -40,9 +43,16 @@ export const TOOL_INPUTS = {
   }),
   bash: z.object({
     command: z.string().min(1).describe('Shell command, run with /bin/sh -c in the workspace root.'),
-    timeout_ms: z.number().int().min(1).optional().describe('Time limit in ms (default and maximum: the role\'s bash_timeout).'),
+    timeout_ms: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("Time limit in ms (default and maximum: the role's bash_timeout)."),
   }),
-  finish: z.object({ summary: z.string().min(1).describe('What you did, for the people and tasks that depend on this one.') }),
+  finish: z.object({
+    summary: z.string().min(1).describe('What you did, for the people and tasks that depend on this one.'),
+  }),
 } as const;
 
 /** A tool name. */
@@ -51,11 +61,14 @@ export type ToolName = keyof typeof TOOL_INPUTS;
 const DESCRIPTIONS: Record<ToolName, string> = {
   read_file: 'Read a text file of the workspace. Lines are numbered ("  12\\t..."); use offset/limit for long files.',
   write_file: 'Create or overwrite a file of the workspace with the given content (parent directories are created).',
-  edit_file: 'Replace one exact occurrence of old_text with new_text in a file. Fails if old_text is missing or occurs more than once: then include more surrounding lines.',
+  edit_file:
+    'Replace one exact occurrence of old_text with new_text in a file. Fails if old_text is missing or occurs more than once: then include more surrounding lines.',
   list_files: 'List files of the workspace matching a glob, respecting .gitignore.',
-  search: 'Search files of the workspace (respecting .gitignore) for lines matching a regular expression. Returns path:line: text.',
+  search:
+    'Search files of the workspace (respecting .gitignore) for lines matching a regular expression. Returns path:line: text.',
   bash: 'Run a shell command in the workspace root (e.g. tests, builds). Output (stdout and stderr) is returned, truncated if long.',
-  finish: 'Call when the task is done (and verified, if you can). The summary is shown to the user and to dependent tasks.',
+  finish:
+    'Call when the task is done (and verified, if you can). The summary is shown to the user and to dependent tasks.',
 };
 
 /** A tool definition as the Messages API takes it. */
@@ -97,9 +110,13 @@ const fail = (output: string): ToolOutcome => ({ output, is_error: true });
 
 /** Runs one tool call. Unknown tools and invalid inputs are errors for the model, with the reason. */
 export async function runTool(name: string, input: unknown, ctx: ToolContext): Promise<ToolOutcome> {
-  if (!(name in TOOL_INPUTS)) return fail(`unknown tool "${name}"; the tools are ${Object.keys(TOOL_INPUTS).join(', ')}`);
+  if (!(name in TOOL_INPUTS))
+    return fail(`unknown tool "${name}"; the tools are ${Object.keys(TOOL_INPUTS).join(', ')}`);
   const parsed = TOOL_INPUTS[name as ToolName].safeParse(input);
-  if (!parsed.success) return fail(`invalid input for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    return fail(
+      `invalid input for ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
+    );
   const args = parsed.data as Record<string, unknown>;
   switch (name as ToolName) {
     case 'read_file':
@@ -136,12 +153,17 @@ function readFile(root: string, a: z.infer<typeof TOOL_INPUTS.read_file>): ToolO
     return fail(`${a.path}: no such file`);
   }
   if (stat.isDirectory()) return fail(`${a.path}: is a directory (use list_files)`);
-  if (stat.size > MAX_READ_BYTES) return fail(`${a.path}: ${stat.size} bytes is too large to read (limit ${MAX_READ_BYTES}); use search or bash`);
+  if (stat.size > MAX_READ_BYTES)
+    return fail(`${a.path}: ${stat.size} bytes is too large to read (limit ${MAX_READ_BYTES}); use search or bash`);
   const lines = fs.readFileSync(p.value, 'utf8').split('\n');
   const from = (a.offset ?? 1) - 1;
   const to = a.limit ? from + a.limit : lines.length;
-  if (from >= lines.length && lines.length > 0) return fail(`${a.path}: has ${lines.length} lines; offset ${a.offset} is past the end`);
-  const body = lines.slice(from, to).map((l, i) => `${String(from + i + 1).padStart(6)}\t${l}`).join('\n');
+  if (from >= lines.length && lines.length > 0)
+    return fail(`${a.path}: has ${lines.length} lines; offset ${a.offset} is past the end`);
+  const body = lines
+    .slice(from, to)
+    .map((l, i) => `${String(from + i + 1).padStart(6)}\t${l}`)
+    .join('\n');
   const more = to < lines.length ? `\n[${lines.length - to} more lines: read with offset ${to + 1}]` : '';
   return { output: truncate(body) + more, is_error: false };
 }
@@ -154,7 +176,10 @@ function writeFile(root: string, a: z.infer<typeof TOOL_INPUTS.write_file>): Too
   const existed = fs.existsSync(p.value);
   fs.writeFileSync(p.value, a.content);
   const lines = a.content === '' ? 0 : a.content.split('\n').length - (a.content.endsWith('\n') ? 1 : 0);
-  return { output: `${existed ? 'overwrote' : 'created'} ${display(root, p.value)} (${lines} line${lines === 1 ? '' : 's'})`, is_error: false };
+  return {
+    output: `${existed ? 'overwrote' : 'created'} ${display(root, p.value)} (${lines} line${lines === 1 ? '' : 's'})`,
+    is_error: false,
+  };
 }
 
 function editFile(root: string, a: z.infer<typeof TOOL_INPUTS.edit_file>): ToolOutcome {
@@ -168,19 +193,31 @@ function editFile(root: string, a: z.infer<typeof TOOL_INPUTS.edit_file>): ToolO
   }
   const at: number[] = [];
   for (let i = text.indexOf(a.old_text); i !== -1; i = text.indexOf(a.old_text, i + 1)) at.push(i);
-  if (at.length === 0) return fail(`${a.path}: old_text not found; read the file again and copy the exact text (whitespace included)`);
+  if (at.length === 0)
+    return fail(`${a.path}: old_text not found; read the file again and copy the exact text (whitespace included)`);
   if (at.length > 1) {
     const lines = at.map((i) => text.slice(0, i).split('\n').length);
-    return fail(`${a.path}: old_text occurs ${at.length} times (lines ${lines.join(', ')}); include more surrounding text so it matches once`);
+    return fail(
+      `${a.path}: old_text occurs ${at.length} times (lines ${lines.join(', ')}); include more surrounding text so it matches once`,
+    );
   }
   fs.writeFileSync(p.value, text.slice(0, at[0]) + a.new_text + text.slice(at[0]! + a.old_text.length));
-  return { output: `edited ${display(root, p.value)} at line ${text.slice(0, at[0]).split('\n').length}`, is_error: false };
+  return {
+    output: `edited ${display(root, p.value)} at line ${text.slice(0, at[0]).split('\n').length}`,
+    is_error: false,
+  };
 }
 
 /** Files of the workspace matching `pattern`, relative, sorted; .gitignore'd files and .git left out. */
 async function workspaceFiles(root: string, pattern: string): Promise<string[] | string> {
   if (pattern.split('/').includes('..') || path.isAbsolute(pattern)) return `glob "${pattern}" leaves the workspace`;
-  const files = await globby(pattern, { cwd: root, gitignore: true, dot: true, ignore: ['.git/**', '**/.git/**', '**/node_modules/**'], followSymbolicLinks: false });
+  const files = await globby(pattern, {
+    cwd: root,
+    gitignore: true,
+    dot: true,
+    ignore: ['.git/**', '**/.git/**', '**/node_modules/**'],
+    followSymbolicLinks: false,
+  });
   return files.sort();
 }
 
@@ -230,7 +267,16 @@ async function bash(ctx: ToolContext, a: z.infer<typeof TOOL_INPUTS.bash>): Prom
   const start = fs.existsSync(ctx.bashLog) ? fs.statSync(ctx.bashLog).size : 0;
   fs.appendFileSync(ctx.bashLog, `$ ${a.command}\n`);
   const from = start + Buffer.byteLength(`$ ${a.command}\n`);
-  const exit = await runShell({ command: a.command, cwd: ctx.root, env: ctx.env, stdout: ctx.bashLog, stderr: ctx.bashLog, signal, killGraceMs: ctx.killGraceMs, onSpawn: ctx.onSpawn });
+  const exit = await runShell({
+    command: a.command,
+    cwd: ctx.root,
+    env: ctx.env,
+    stdout: ctx.bashLog,
+    stderr: ctx.bashLog,
+    signal,
+    killGraceMs: ctx.killGraceMs,
+    onSpawn: ctx.onSpawn,
+  });
   const size = fs.statSync(ctx.bashLog).size;
   const fd = fs.openSync(ctx.bashLog, 'r');
   const buf = Buffer.alloc(size - from);
@@ -240,7 +286,10 @@ async function bash(ctx: ToolContext, a: z.infer<typeof TOOL_INPUTS.bash>): Prom
   switch (exit.kind) {
     case 'exited':
       fs.appendFileSync(ctx.bashLog, `[exit ${exit.exitCode}]\n`);
-      return { output: `${output}${output.endsWith('\n') || !output ? '' : '\n'}[exit code ${exit.exitCode}]`, is_error: exit.exitCode !== 0 };
+      return {
+        output: `${output}${output.endsWith('\n') || !output ? '' : '\n'}[exit code ${exit.exitCode}]`,
+        is_error: exit.exitCode !== 0,
+      };
     case 'signaled':
       return fail(`${output}\n[killed by ${exit.signal}]`);
     case 'aborted':

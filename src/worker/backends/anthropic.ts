@@ -13,7 +13,13 @@ export class AnthropicBackend implements Backend {
     const { assignment: a, paths } = ctx;
     const spec = a.agent;
     const none = { exit_code: null, signal: null, usage: { ...ZERO_USAGE }, turns: 0 };
-    if (!spec) return { ...none, outcome: 'failed', reason: 'spawn-failed', summary: 'the assignment has no agent settings (agent: null)' };
+    if (!spec)
+      return {
+        ...none,
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        summary: 'the assignment has no agent settings (agent: null)',
+      };
     const client = makeClient(spec, ctx.env);
     if (!client.ok) return { ...none, outcome: 'failed', reason: 'api-error', summary: client.error };
 
@@ -47,7 +53,12 @@ export class AnthropicBackend implements Backend {
     const spent = { usage: end.usage, turns: end.turns, exit_code: null, signal: null };
     if (end.reason === 'stopped') {
       const why = ctx.signal.reason as StopReason;
-      const summary = why === 'timed-out' ? `timed out after ${a.timeout_ms} ms` : why === 'interrupted' ? 'interrupted (Ctrl-C)' : 'cancelled by request';
+      const summary =
+        why === 'timed-out'
+          ? `timed out after ${a.timeout_ms} ms`
+          : why === 'interrupted'
+            ? 'interrupted (Ctrl-C)'
+            : 'cancelled by request';
       return { ...spent, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, summary };
     }
     if (end.reason === 'finished') return { ...spent, outcome: 'succeeded', reason: 'finished', summary: end.summary };

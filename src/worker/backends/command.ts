@@ -9,7 +9,13 @@ export class CommandBackend implements Backend {
     const { assignment, paths } = ctx;
     const command = assignment.task.run;
     if (command === null) {
-      return { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: 'the task has no `run:` command' };
+      return {
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        exit_code: null,
+        signal: null,
+        summary: 'the task has no `run:` command',
+      };
     }
     const exit = await runShell({
       command,
@@ -27,18 +33,47 @@ export class CommandBackend implements Backend {
     switch (exit.kind) {
       case 'aborted': {
         const why = ctx.signal.reason as StopReason;
-        const summary = why === 'timed-out' ? `timed out after ${assignment.timeout_ms} ms` : why === 'interrupted' ? 'interrupted (Ctrl-C)' : 'cancelled by request';
-        return { outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, exit_code: exit.exitCode, signal: exit.signal, summary };
+        const summary =
+          why === 'timed-out'
+            ? `timed out after ${assignment.timeout_ms} ms`
+            : why === 'interrupted'
+              ? 'interrupted (Ctrl-C)'
+              : 'cancelled by request';
+        return {
+          outcome: why === 'timed-out' ? 'timed-out' : 'cancelled',
+          reason: why,
+          exit_code: exit.exitCode,
+          signal: exit.signal,
+          summary,
+        };
       }
       case 'spawn-failed':
-        return { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: `could not start: ${exit.message}` };
+        return {
+          outcome: 'failed',
+          reason: 'spawn-failed',
+          exit_code: null,
+          signal: null,
+          summary: `could not start: ${exit.message}`,
+        };
       case 'signaled':
-        return { outcome: 'failed', reason: 'killed-by-signal', exit_code: null, signal: exit.signal, summary: `killed by ${exit.signal}` };
+        return {
+          outcome: 'failed',
+          reason: 'killed-by-signal',
+          exit_code: null,
+          signal: exit.signal,
+          summary: `killed by ${exit.signal}`,
+        };
       case 'exited':
         ctx.emit({ type: 'log', text: `exited with code ${exit.exitCode}` });
         return exit.exitCode === 0
           ? { outcome: 'succeeded', reason: 'exit-zero', exit_code: 0, signal: null, summary: 'exited with code 0' }
-          : { outcome: 'failed', reason: 'exit-non-zero', exit_code: exit.exitCode, signal: null, summary: `exited with code ${exit.exitCode}` };
+          : {
+              outcome: 'failed',
+              reason: 'exit-non-zero',
+              exit_code: exit.exitCode,
+              signal: null,
+              summary: `exited with code ${exit.exitCode}`,
+            };
       default:
         return unreachable(exit, 'shell exit');
     }
