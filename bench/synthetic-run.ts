@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigSchema } from '../src/config/schema.js';
 import { EventLog } from '../src/coordinator/event-log.js';
-import { validatePlan } from '../src/coordinator/plan.js';
+import { validatePlan } from '../src/plan/plan.js';
 import { writeJsonAtomicSync } from '../src/protocol/files.js';
 import { RunPaths } from '../src/protocol/paths.js';
 import { PROTOCOL_VERSION, type PlanJson, type RunJson } from '../src/protocol/schemas.js';

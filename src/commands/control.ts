@@ -1,7 +1,7 @@
 // `swarm control <run-dir> <action> [task]`: creates a control request and, with --wait, waits
 // until the coordinator has applied it.
 import fs from 'node:fs';
-import { createControlRequest } from '../coordinator/control.js';
+import { createControlRequest } from '../protocol/control.js';
 import { readJsonl } from '../protocol/jsonl.js';
 import { RunPaths } from '../protocol/paths.js';
 import { ControlAction } from '../protocol/schemas.js';

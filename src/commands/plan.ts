@@ -10,7 +10,7 @@ import type { Output } from '../presenter/console.js';
 import { excludeSwarmDir, repoTopLevel } from '../git/repo.js';
 import { EXIT } from './session.js';
 import { missingKeys, planWithTranscript } from './planning.js';
-import { agentRoles } from '../coordinator/planner.js';
+import { agentRoles } from '../plan/planner.js';
 
 /** Options of `swarm plan`. */
 export interface PlanOptions {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { DEFAULTS } from '../config/defaults.js';
-import { agentRoles, planGoal, type Planned } from '../coordinator/planner.js';
+import { agentRoles, planGoal, type Planned } from '../plan/planner.js';
 import { makeClient } from '../llm/client.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';

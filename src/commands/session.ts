@@ -3,10 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
-import { loadConfig, loadPlan } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { loadPlan } from '../plan/load-plan.js';
 import type { Config } from '../config/schema.js';
 import { formatIssue, type InputIssue } from '../config/source.js';
-import { raisedCapOptions } from '../coordinator/budget.js';
+import { raisedCapOptions } from '../presenter/resume-hint.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
 import { LocalLauncher } from '../coordinator/launcher.js';
@@ -21,10 +22,10 @@ import { checkGitVersion, diffStat, prepareGitRun, repoTopLevel, type GitRun } f
 import { AttachedDashboard } from '../dashboard/attach.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { fileLogger } from '../util/logger.js';
-import type { ResolvedPlan } from '../coordinator/plan.js';
+import type { ResolvedPlan } from '../plan/plan.js';
 import { totalTokens } from '../protocol/usage.js';
 import { missingKeys, planWithTranscript } from './planning.js';
-import { agentRoles } from '../coordinator/planner.js';
+import { agentRoles } from '../plan/planner.js';
 import { sleep } from '../util/process.js';
 
 /** Exit codes of `swarm run` and `swarm resume` (the README lists them). */

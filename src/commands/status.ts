@@ -21,7 +21,7 @@ import { applyEvent } from '../protocol/state.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { EXIT, integrationSummary } from './session.js';
-import { raisedCapOptions } from '../coordinator/budget.js';
+import { raisedCapOptions } from '../presenter/resume-hint.js';
 
 /** One task's line of the status, as `--json` prints it. */
 export interface TaskStatus {

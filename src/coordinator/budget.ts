@@ -67,20 +67,6 @@ export function nextAttemptCaps(run: Caps, committed: Spend, share: number, role
 }
 
 /**
- * The `swarm resume` options that double each cap a run has (`--max-cost-usd 10 --max-tokens
- * 2000000`; USD rounded up to a whole dollar), for the command that continues a run whose budget is
- * spent: either cap may be the one that stopped it. Empty without caps.
- */
-export function raisedCapOptions(run: Caps): string {
-  return [
-    run.max_cost_usd !== null ? `--max-cost-usd ${Math.ceil(run.max_cost_usd * 2)}` : null,
-    run.max_tokens !== null ? `--max-tokens ${run.max_tokens * 2}` : null,
-  ]
-    .filter(Boolean)
-    .join(' ');
-}
-
-/**
  * The warning thresholds (50, 80, 95 %) that `spent` has crossed on either cap and that were not
  * given yet (`warned`), in increasing order.
  */

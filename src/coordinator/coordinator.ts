@@ -10,14 +10,14 @@ import type { RunPaths } from '../protocol/paths.js';
 import {
   AssignmentSchema,
   AttemptStatusSchema,
-  ResultSchema,
+  AttemptResultSchema,
   PROTOCOL_VERSION,
   type Assignment,
   type CoordinatorJson,
   type PlanJson,
   type PreviousAttempt,
   type ResolvedTask,
-  type Result,
+  type AttemptResult,
   type RunJson,
   type Usage,
 } from '../protocol/schemas.js';
@@ -28,10 +28,10 @@ import { TERMINAL, type RunState } from '../protocol/state.js';
 import { HOST, killByEnvMarker, pidAlive, signalGroup } from '../util/process.js';
 import { unreachable } from '../util/unreachable.js';
 import { DirectoryWatcher } from '../util/watch.js';
-import { archiveRequest, pendingRequests } from './control.js';
+import { archiveRequest, pendingRequests } from '../protocol/control.js';
 import { listClaimed, revoke } from '../protocol/maildir.js';
 import type { EventLog } from './event-log.js';
-import { descendants } from './graph.js';
+import { descendants } from '../plan/graph.js';
 import type { Launcher } from './launcher.js';
 import { nextStep } from './policy.js';
 import { agentSpecFor } from './agent-spec.js';
@@ -401,9 +401,9 @@ export class Coordinator {
   }
 
   /** An attempt's result.json, or undefined if it is missing or unreadable (see #settleFromResult). */
-  #readResult(task: string, attempt: number): Result | undefined {
+  #readResult(task: string, attempt: number): AttemptResult | undefined {
     try {
-      return readJsonFile(this.#o.paths.attempt(task, attempt).result, ResultSchema);
+      return readJsonFile(this.#o.paths.attempt(task, attempt).result, AttemptResultSchema);
     } catch {
       return undefined;
     }
@@ -415,9 +415,9 @@ export class Coordinator {
    * than leaving it in flight forever. Returns false when there is no result yet.
    */
   #settleFromResult(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>): boolean {
-    let result: Result | undefined;
+    let result: AttemptResult | undefined;
     try {
-      result = readJsonFile(this.#o.paths.attempt(f.task, f.attempt).result, ResultSchema);
+      result = readJsonFile(this.#o.paths.attempt(f.task, f.attempt).result, AttemptResultSchema);
     } catch (e) {
       this.#o.logger.error({ err: e, task: f.task, attempt: f.attempt }, 'unreadable result.json');
       this.#lose(f, `its result.json is unreadable: ${(e as Error).message}`);
@@ -430,7 +430,7 @@ export class Coordinator {
   }
 
   /** Records a finished attempt and decides what happens to its task. */
-  #finishAttempt(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, result: Result): void {
+  #finishAttempt(f: Pick<InFlight, 'task' | 'attempt' | 'worker'>, result: AttemptResult): void {
     const s = this.#state.tasks[f.task]!;
     if (s.current === null || s.current.attempt !== f.attempt) return; // already recorded
     if (s.current.started_at === null)

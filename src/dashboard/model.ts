@@ -7,7 +7,7 @@
 // No blessed and no file system here: `source.ts` reads the files and feeds them in, the
 // `*-view.ts` files draw what comes out. Times are passed in (`now`, ms since the epoch), so
 // everything here is a function of its inputs.
-import { raisedCapOptions } from '../coordinator/budget.js';
+import { raisedCapOptions } from '../presenter/resume-hint.js';
 import { totalTokens } from '../protocol/usage.js';
 import type { SwarmEvent } from '../protocol/events.js';
 import type { CoordinatorLiveness, RunSnapshot } from '../protocol/run-reader.js';

@@ -6,7 +6,7 @@
 // coordinator file: its one write is a control request (control/<ulid>.json), as `swarm control`
 // makes them.
 import fs from 'node:fs';
-import { createControlRequest } from '../coordinator/control.js';
+import { createControlRequest } from '../protocol/control.js';
 import { git } from '../git/git.js';
 import { EventSchema, type SwarmEvent } from '../protocol/events.js';
 import { readJsonFile } from '../protocol/files.js';

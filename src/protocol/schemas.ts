@@ -286,7 +286,7 @@ export const AttemptReason = z.enum([
 export type AttemptReason = z.infer<typeof AttemptReason>;
 
 /** tasks/<task>/<n>/result.json: written once by the worker, fsynced: THE commit point of an attempt. */
-export const ResultSchema = z.object({
+export const AttemptResultSchema = z.object({
   protocol: z.literal(PROTOCOL_VERSION),
   task: Id,
   attempt: z.number().int(),
@@ -314,4 +314,4 @@ export const ResultSchema = z.object({
     .object({ command: z.string(), exit_code: z.number().int().nullable(), output_tail: z.array(z.string()) })
     .nullable(),
 });
-export type Result = z.infer<typeof ResultSchema>;
+export type AttemptResult = z.infer<typeof AttemptResultSchema>;

@@ -8,7 +8,7 @@ import {
   PROTOCOL_VERSION,
   type Assignment,
   type AttemptStatus,
-  type Result,
+  type AttemptResult,
 } from '../protocol/schemas.js';
 import { HOST } from '../util/process.js';
 import type { AttemptEvent, Backend, BackendOutcome, StopReason } from './backends/backend.js';
@@ -35,7 +35,7 @@ export class RunningAttempt {
   #status: AttemptStatus | undefined;
   #timeout: NodeJS.Timeout | undefined;
   /** Settles when result.json is written. */
-  readonly done: Promise<Result | undefined>;
+  readonly done: Promise<AttemptResult | undefined>;
 
   /**
    * Starts running attempt `attempt` of `task` from its assignment.json. With `stopBefore`, the
@@ -83,7 +83,7 @@ export class RunningAttempt {
     writeJsonAtomicSync(this.#paths.status, this.#status);
   }
 
-  async #run(): Promise<Result | undefined> {
+  async #run(): Promise<AttemptResult | undefined> {
     if (fs.existsSync(this.#paths.result)) {
       this.#log.warn({ dir: this.#paths.dir }, 'result.json already exists; attempt not run again');
       return undefined;
@@ -122,7 +122,7 @@ export class RunningAttempt {
     };
     this.#timeout = setTimeout(() => this.stop('timed-out'), assignment.timeout_ms);
     let outcome: BackendOutcome;
-    let verify: Result['verify'] = null;
+    let verify: AttemptResult['verify'] = null;
     let work: AttemptCommit | undefined;
     try {
       const workspace = await this.#prepareWorkspace(assignment);
@@ -179,7 +179,7 @@ export class RunningAttempt {
       fs.closeSync(events);
     }
     const finished = new Date();
-    const result: Result = {
+    const result: AttemptResult = {
       protocol: PROTOCOL_VERSION,
       task: assignment.task.id,
       attempt: assignment.attempt,
@@ -213,9 +213,9 @@ export class RunningAttempt {
   }
 
   /** Writes a result for an attempt that did not run (or whose run broke), and marks it finished. */
-  #writeResult(task: string, attempt: number, outcome: BackendOutcome): Result {
+  #writeResult(task: string, attempt: number, outcome: BackendOutcome): AttemptResult {
     const now = new Date().toISOString();
-    const result: Result = {
+    const result: AttemptResult = {
       protocol: PROTOCOL_VERSION,
       task,
       attempt,
@@ -291,7 +291,7 @@ export class RunningAttempt {
   }
 
   /** Runs the task's verify command in the workspace; its output goes to verify.log. */
-  async #verify(a: Assignment, command: string): Promise<NonNullable<Result['verify']>> {
+  async #verify(a: Assignment, command: string): Promise<NonNullable<AttemptResult['verify']>> {
     const env: Record<string, string | undefined> = { ...process.env, ...a.env };
     if (a.agent) delete env[a.agent.api_key_env]; // an agent task's checks do not get the key either
     const exit = await runShell({

@@ -2,7 +2,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { Duration, parseDuration } from '../../src/config/duration.js';
-import { loadConfig, loadPlan, type LoadedConfig } from '../../src/config/load.js';
+import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
+import { loadPlan } from '../../src/plan/load-plan.js';
 import { AGENT_ROLE_KEYS, ConfigSchema } from '../../src/config/schema.js';
 import { formatIssue, formatPath, SourceDocument, type InputIssue } from '../../src/config/source.js';
 import { knownKeysAt, suggest } from '../../src/config/zod-issues.js';

@@ -1,6 +1,6 @@
 // Graph algorithms of the plan's DAG: cycles, waves, upward ranks, critical path, descendants.
 import { describe, expect, it } from 'vitest';
-import { analyzeDag, descendants, findCycles, type GraphTask } from '../../src/coordinator/graph.js';
+import { analyzeDag, descendants, findCycles, type GraphTask } from '../../src/plan/graph.js';
 
 /** A task with an estimate of 1 unless given. */
 const task = (id: string, deps: string[] = [], estimate = 1): GraphTask => ({ id, deps, estimate });

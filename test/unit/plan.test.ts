@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { parseDuration } from '../../src/config/duration.js';
 import { ConfigSchema, TaskSpec } from '../../src/config/schema.js';
-import { validatePlan, type PlanContext, type PlanIssue, type ResolvedPlan } from '../../src/coordinator/plan.js';
+import { validatePlan, type PlanContext, type PlanIssue, type ResolvedPlan } from '../../src/plan/plan.js';
 
 /** A config (as after loading swarm.yaml) with `extra` merged in. */
 function context(extra: Record<string, unknown> = {}): PlanContext {

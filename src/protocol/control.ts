@@ -1,9 +1,9 @@
 // Control requests (control/<ulid>.json): created by anyone, applied and archived by the coordinator.
 import fs from 'node:fs';
 import { ulid } from 'ulid';
-import { writeJsonAtomic } from '../protocol/files.js';
-import type { RunPaths } from '../protocol/paths.js';
-import { ControlRequestSchema, type ControlAction, type ControlRequest } from '../protocol/schemas.js';
+import { writeJsonAtomic } from './files.js';
+import type { RunPaths } from './paths.js';
+import { ControlRequestSchema, type ControlAction, type ControlRequest } from './schemas.js';
 
 /**
  * Creates a control request. Returns its id (a ULID: requests are applied in id order).
