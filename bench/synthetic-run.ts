@@ -62,7 +62,7 @@ export async function writeSyntheticRun(
     goal: `synthetic run of ${options.tasks} tasks`,
     created_at: new Date().toISOString(),
     config_file: null,
-    config: snapshot as Record<string, unknown>,
+    config: snapshot,
     repo: path.dirname(paths.root),
     base_commit: null,
     integration_branch: null,

@@ -61,7 +61,7 @@ export function cleanCommand(
       return EXIT.cannotStart;
     }
     const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
-    const staleAfterMs = (run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
+    const staleAfterMs = run.config.liveness.stale_after;
     if (coordinatorLiveness(coordinator, staleAfterMs) === 'alive') {
       err.write(
         `swarm: ${paths.root}: the run is still being coordinated (pid ${coordinator?.pid}); clean it after it stops\n`,

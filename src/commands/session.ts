@@ -199,7 +199,7 @@ export async function runCommand(configFile: string, options: RunOptions, out: O
     goal,
     created_at: new Date().toISOString(),
     config_file: path.resolve(configFile),
-    config: configSnapshot as Record<string, unknown>,
+    config: configSnapshot,
     repo,
     base_commit: git?.base ?? null,
     integration_branch: git?.branch ?? null,
@@ -225,7 +225,7 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
     return refuse(err, (e as Error).message);
   }
   if (!runJson) return refuse(err, NotARunError.noRunJson(paths).message);
-  const lock = await acquireRunLock(paths, (runJson.config as Partial<Config>).liveness?.stale_after);
+  const lock = await acquireRunLock(paths, runJson.config.liveness.stale_after);
   if (!lock.ok) return refuse(err, `${paths.root}: ${lock.error.message}`);
   let snapshot;
   try {
@@ -240,7 +240,7 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
     return refuse(err, `${paths.planJson}: missing; the run never started`);
   }
   const { state } = snapshot;
-  const keys = missingKeys(snapshot.run.config as unknown as Config, false, snapshot.plan.tasks);
+  const keys = missingKeys(snapshot.run.config, false, snapshot.plan.tasks);
   if (keys.length > 0) {
     lock.value.release();
     return refuse(err, keys.join('\nswarm: '));

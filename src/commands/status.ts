@@ -183,7 +183,7 @@ export async function statusCommand(
 
   const presenter = new ConsolePresenter(out, snap.state.started_at ? Date.parse(snap.state.started_at) : Date.now());
   let offset = snap.eventsOffset;
-  const staleAfterMs = (snap.run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
+  const staleAfterMs = snap.run.config.liveness.stale_after;
   const state = snap.state;
   return new Promise<number>((resolve) => {
     const check = (): void => {

@@ -30,3 +30,20 @@ export const Duration = z
     return out;
   })
   .meta({ description: 'A duration: a number of seconds, or a string like "500ms", "90s", "5m", "1h".' });
+
+/** A duration field's schema: outputs milliseconds (`Duration` or `Millis`). */
+export type DurationType = typeof Duration | typeof Millis;
+
+/**
+ * A duration already resolved to milliseconds, as run.json's config snapshot holds it: a number is
+ * milliseconds; a string (a default such as "15s") is parsed as in swarm.yaml.
+ */
+export const Millis = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const out =
+    typeof value === 'number' ? (Number.isFinite(value) && value >= 0 ? value : undefined) : parseDuration(value);
+  if (out === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration in milliseconds, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return out;
+});

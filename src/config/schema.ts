@@ -1,7 +1,7 @@
 // The zod schema of swarm.yaml and of plan files. Defaults come from ./defaults.ts.
 import { z } from 'zod';
 import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
-import { Duration } from './duration.js';
+import { Duration, type DurationType } from './duration.js';
 
 /** Task ids become paths in the run directory, so they are slugs: no `/`, no `..`, no upper case. */
 export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -22,50 +22,6 @@ export const BackendName = z.enum(['command', 'anthropic']);
 export type BackendName = z.infer<typeof BackendName>;
 
 const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });
-
-/** One task of a plan, as written by a user (DESIGN §4). */
-export const TaskSpec = z
-  .strictObject({
-    id: TaskId,
-    title: z.string().max(200).optional().meta({ description: 'One line for humans; defaults to the id.' }),
-    description: z.string().max(PLAN_LIMITS.maxDescriptionChars).optional().meta({ description: 'The instructions.' }),
-    deps: z
-      .array(TaskId)
-      .max(PLAN_LIMITS.maxDepsPerTask)
-      .default([])
-      .meta({ description: 'Ids of tasks that must succeed first.' }),
-    role: RoleName.optional().meta({
-      description: 'A key of `roles:`. A task with `run:` and no role is a command task.',
-    }),
-    run: z
-      .string()
-      .min(1)
-      .max(PLAN_LIMITS.maxCommandChars)
-      .optional()
-      .meta({ description: 'Shell command of a command task (run with /bin/sh -c).' }),
-    cwd: z.string().optional().meta({ description: 'Working directory, relative to the repository root.' }),
-    env: Env.optional(),
-    files: z.array(z.string()).optional().meta({ description: 'Paths the task expects to touch.' }),
-    verify: z
-      .string()
-      .optional()
-      .meta({ description: 'Shell command that must pass after the task (used with git isolation).' }),
-    estimate: z
-      .number()
-      .positive()
-      .optional()
-      .meta({ description: `Relative duration for critical-path priority (default ${DEFAULTS.estimate}).` }),
-    timeout: Duration.optional(),
-    retries: z
-      .number()
-      .int()
-      .min(0)
-      .max(20)
-      .optional()
-      .meta({ description: 'Extra attempts after a failure; overrides the role and scheduling defaults.' }),
-  })
-  .meta({ description: 'A task of the DAG.' });
-export type TaskSpec = z.output<typeof TaskSpec>;
 
 /** Prices of a model the price table does not know, USD per million tokens. */
 const PriceSpec = z.strictObject({
@@ -89,177 +45,243 @@ export const AGENT_ROLE_KEYS = [
   'price',
 ] as const;
 
-/** A role: which backend runs a task, and its limits. Agent keys are checked against the backend in load.ts. */
-export const RoleSpec = z.strictObject({
-  backend: BackendName,
-  timeout: Duration.optional(),
-  retries: z.number().int().min(0).max(20).optional(),
-  env: Env.optional(),
-  model: z
-    .string()
-    .min(1)
-    .optional()
-    .meta({ description: `anthropic: model id (default ${DEFAULTS.model}).` }),
-  max_turns: z
-    .number()
-    .int()
-    .min(1)
-    .max(10_000)
-    .optional()
-    .meta({ description: `anthropic: model requests per attempt (default ${DEFAULTS.maxTurns}).` }),
-  max_output_tokens: z
-    .number()
-    .int()
-    .min(1)
-    .max(1_000_000)
-    .optional()
-    .meta({ description: `anthropic: max_tokens of each response (default ${DEFAULTS.maxOutputTokens}).` }),
-  max_tokens: z
-    .number()
-    .int()
-    .min(1)
-    .optional()
-    .meta({ description: 'anthropic: tokens (input + output + cache) per attempt.' }),
-  max_cost_usd: z.number().positive().optional().meta({ description: 'anthropic: cost per attempt, USD.' }),
-  instructions: z.string().optional().meta({ description: 'anthropic: added to the system prompt.' }),
-  api_key_env: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-    .optional()
-    .meta({ description: `anthropic: environment variable holding the API key (default ${DEFAULTS.apiKeyEnv}).` }),
-  base_url: z
-    .url()
-    .optional()
-    .meta({ description: 'anthropic: API base URL (default: $ANTHROPIC_BASE_URL, else the SDK default).' }),
-  bash_timeout: Duration.optional().meta({
-    description: `anthropic: time limit of one bash tool call (default ${DEFAULTS.bashTimeout}).`,
-  }),
-  price: PriceSpec.optional().meta({ description: 'anthropic: prices of a model the built-in table does not know.' }),
-});
-export type RoleSpec = z.output<typeof RoleSpec>;
+/**
+ * The schemas of the config, built around one duration type: `Duration` for swarm.yaml as the user
+ * writes it (a number is seconds), `Millis` for the snapshot in run.json (a number is already ms).
+ * Everything else (keys, limits, defaults) is the same, so the two cannot drift apart.
+ */
+export function configSchemas(Duration: DurationType) {
+  /** One task of a plan, as written by a user (DESIGN §4). */
+  const TaskSpec = z
+    .strictObject({
+      id: TaskId,
+      title: z.string().max(200).optional().meta({ description: 'One line for humans; defaults to the id.' }),
+      description: z
+        .string()
+        .max(PLAN_LIMITS.maxDescriptionChars)
+        .optional()
+        .meta({ description: 'The instructions.' }),
+      deps: z
+        .array(TaskId)
+        .max(PLAN_LIMITS.maxDepsPerTask)
+        .default([])
+        .meta({ description: 'Ids of tasks that must succeed first.' }),
+      role: RoleName.optional().meta({
+        description: 'A key of `roles:`. A task with `run:` and no role is a command task.',
+      }),
+      run: z
+        .string()
+        .min(1)
+        .max(PLAN_LIMITS.maxCommandChars)
+        .optional()
+        .meta({ description: 'Shell command of a command task (run with /bin/sh -c).' }),
+      cwd: z.string().optional().meta({ description: 'Working directory, relative to the repository root.' }),
+      env: Env.optional(),
+      files: z.array(z.string()).optional().meta({ description: 'Paths the task expects to touch.' }),
+      verify: z
+        .string()
+        .optional()
+        .meta({ description: 'Shell command that must pass after the task (used with git isolation).' }),
+      estimate: z
+        .number()
+        .positive()
+        .optional()
+        .meta({ description: `Relative duration for critical-path priority (default ${DEFAULTS.estimate}).` }),
+      timeout: Duration.optional(),
+      retries: z
+        .number()
+        .int()
+        .min(0)
+        .max(20)
+        .optional()
+        .meta({ description: 'Extra attempts after a failure; overrides the role and scheduling defaults.' }),
+    })
+    .meta({ description: 'A task of the DAG.' });
 
-/** The planner: an LLM call that turns the goal into a plan (when the config has no tasks). */
-export const PlannerSpec = z.strictObject({
-  model: z.string().min(1).default(DEFAULTS.model),
-  max_tokens: z
-    .number()
-    .int()
-    .min(256)
-    .max(1_000_000)
-    .default(DEFAULTS.plannerMaxTokens)
-    .meta({ description: "max_tokens of the planner's response." }),
-  instructions: z
-    .string()
-    .optional()
-    .meta({ description: 'Added to the planner prompt (conventions, how to split work).' }),
-  max_repairs: z
-    .number()
-    .int()
-    .min(0)
-    .max(10)
-    .default(DEFAULTS.maxRepairs)
-    .meta({ description: 'Times an invalid plan is sent back with its errors before the run stops.' }),
-  context_tokens: z
-    .number()
-    .int()
-    .min(0)
-    .max(200_000)
-    .default(DEFAULTS.plannerContextTokens)
-    .meta({ description: 'Repository context (file tree, README head, manifest) given to the planner, tokens.' }),
-  api_key_env: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-    .default(DEFAULTS.apiKeyEnv),
-  base_url: z.url().optional(),
-  price: PriceSpec.optional(),
-});
-export type PlannerSpec = z.output<typeof PlannerSpec>;
-
-/** The whole swarm.yaml. */
-export const ConfigSchema = z
-  .strictObject({
-    version: z.literal(1).meta({ description: 'Config format version: 1.' }),
-    goal: z.string().optional().meta({ description: 'Default goal, when the command line gives none.' }),
-    run: z
-      .strictObject({
-        dir: z
-          .string()
-          .default(DEFAULTS.runDir)
-          .meta({ description: 'Where run directories are made, relative to the repository.' }),
-        repo: z.string().optional().meta({
-          description:
-            'Target repository (relative to this file); default: the git repository containing the current directory, else the current directory.',
-        }),
-      })
-      .prefault({}),
-    workers: z
+  /** A role: which backend runs a task, and its limits. Agent keys are checked against the backend in load.ts. */
+  const RoleSpec = z.strictObject({
+    backend: BackendName,
+    timeout: Duration.optional(),
+    retries: z.number().int().min(0).max(20).optional(),
+    env: Env.optional(),
+    model: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: `anthropic: model id (default ${DEFAULTS.model}).` }),
+    max_turns: z
       .number()
       .int()
       .min(1)
-      .max(256)
-      .default(DEFAULTS.workers)
-      .meta({ description: 'Worker processes: attempts run at once.' }),
-    scheduling: z
-      .strictObject({
-        mode: z.enum(['eager', 'waves']).default(DEFAULTS.mode),
-        retries: z.number().int().min(0).max(20).default(DEFAULTS.retries),
-        backoff: Duration.prefault(DEFAULTS.backoff),
-        backoff_max: Duration.prefault(DEFAULTS.backoffMax),
-        timeout: Duration.prefault(DEFAULTS.timeout),
-        kill_grace: Duration.prefault(DEFAULTS.killGrace),
-      })
-      .prefault({}),
-    liveness: z
-      .strictObject({
-        heartbeat: Duration.prefault(DEFAULTS.heartbeat),
-        stale_after: Duration.prefault(DEFAULTS.staleAfter),
-      })
-      .prefault({}),
-    git: z
-      .strictObject({
-        isolation: z.enum(['worktree', 'none']).default(DEFAULTS.isolation).meta({
-          description:
-            'worktree: every attempt runs in its own git worktree at the integration tip and its commit is merged into the integration branch swarm/<run-id>; none: tasks run in place in the repository.',
-        }),
-        required: z
-          .boolean()
-          .default(false)
-          .meta({ description: 'Refuse to run when the target is not a git repository.' }),
-        base: z.string().optional().meta({ description: 'Commit-ish the run starts from (default: HEAD).' }),
-        include_uncommitted: z.boolean().default(false).meta({
-          description:
-            'Start from a snapshot of your uncommitted changes (git stash create; your tree is not touched).',
-        }),
-      })
-      .prefault({}),
-    merge: z
-      .strictObject({
-        on_conflict: z.enum(['retry', 'fail']).default(DEFAULTS.onConflict).meta({
-          description:
-            'retry: run the task again on the new integration tip, with the conflicting files and its previous diff; fail: fail the task.',
-        }),
-      })
-      .prefault({}),
-    roles: z.record(RoleName, RoleSpec).default({}),
-    planner: PlannerSpec.prefault({}),
-    budget: z
-      .strictObject({
-        max_cost_usd: z
-          .number()
-          .positive()
-          .optional()
-          .meta({ description: 'Run cap, USD: no attempt is dispatched that could cross it.' }),
-        max_tokens: z
-          .number()
-          .int()
-          .positive()
-          .optional()
-          .meta({ description: 'Run cap, tokens (input + output + cache).' }),
-      })
-      .prefault({}),
-    tasks: z.array(TaskSpec).optional().meta({ description: 'The plan, when written by hand.' }),
-  })
-  .meta({ title: 'swarm.yaml', description: 'fileswarm configuration.' });
+      .max(10_000)
+      .optional()
+      .meta({ description: `anthropic: model requests per attempt (default ${DEFAULTS.maxTurns}).` }),
+    max_output_tokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .meta({ description: `anthropic: max_tokens of each response (default ${DEFAULTS.maxOutputTokens}).` }),
+    max_tokens: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .meta({ description: 'anthropic: tokens (input + output + cache) per attempt.' }),
+    max_cost_usd: z.number().positive().optional().meta({ description: 'anthropic: cost per attempt, USD.' }),
+    instructions: z.string().optional().meta({ description: 'anthropic: added to the system prompt.' }),
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional()
+      .meta({ description: `anthropic: environment variable holding the API key (default ${DEFAULTS.apiKeyEnv}).` }),
+    base_url: z
+      .url()
+      .optional()
+      .meta({ description: 'anthropic: API base URL (default: $ANTHROPIC_BASE_URL, else the SDK default).' }),
+    bash_timeout: Duration.optional().meta({
+      description: `anthropic: time limit of one bash tool call (default ${DEFAULTS.bashTimeout}).`,
+    }),
+    price: PriceSpec.optional().meta({ description: 'anthropic: prices of a model the built-in table does not know.' }),
+  });
+
+  /** The planner: an LLM call that turns the goal into a plan (when the config has no tasks). */
+  const PlannerSpec = z.strictObject({
+    model: z.string().min(1).default(DEFAULTS.model),
+    max_tokens: z
+      .number()
+      .int()
+      .min(256)
+      .max(1_000_000)
+      .default(DEFAULTS.plannerMaxTokens)
+      .meta({ description: "max_tokens of the planner's response." }),
+    instructions: z
+      .string()
+      .optional()
+      .meta({ description: 'Added to the planner prompt (conventions, how to split work).' }),
+    max_repairs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(DEFAULTS.maxRepairs)
+      .meta({ description: 'Times an invalid plan is sent back with its errors before the run stops.' }),
+    context_tokens: z
+      .number()
+      .int()
+      .min(0)
+      .max(200_000)
+      .default(DEFAULTS.plannerContextTokens)
+      .meta({ description: 'Repository context (file tree, README head, manifest) given to the planner, tokens.' }),
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .default(DEFAULTS.apiKeyEnv),
+    base_url: z.url().optional(),
+    price: PriceSpec.optional(),
+  });
+
+  /** The whole swarm.yaml. */
+  const ConfigSchema = z
+    .strictObject({
+      version: z.literal(1).meta({ description: 'Config format version: 1.' }),
+      goal: z.string().optional().meta({ description: 'Default goal, when the command line gives none.' }),
+      run: z
+        .strictObject({
+          dir: z
+            .string()
+            .default(DEFAULTS.runDir)
+            .meta({ description: 'Where run directories are made, relative to the repository.' }),
+          repo: z.string().optional().meta({
+            description:
+              'Target repository (relative to this file); default: the git repository containing the current directory, else the current directory.',
+          }),
+        })
+        .prefault({}),
+      workers: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .default(DEFAULTS.workers)
+        .meta({ description: 'Worker processes: attempts run at once.' }),
+      scheduling: z
+        .strictObject({
+          mode: z.enum(['eager', 'waves']).default(DEFAULTS.mode),
+          retries: z.number().int().min(0).max(20).default(DEFAULTS.retries),
+          backoff: Duration.prefault(DEFAULTS.backoff),
+          backoff_max: Duration.prefault(DEFAULTS.backoffMax),
+          timeout: Duration.prefault(DEFAULTS.timeout),
+          kill_grace: Duration.prefault(DEFAULTS.killGrace),
+        })
+        .prefault({}),
+      liveness: z
+        .strictObject({
+          heartbeat: Duration.prefault(DEFAULTS.heartbeat),
+          stale_after: Duration.prefault(DEFAULTS.staleAfter),
+        })
+        .prefault({}),
+      git: z
+        .strictObject({
+          isolation: z.enum(['worktree', 'none']).default(DEFAULTS.isolation).meta({
+            description:
+              'worktree: every attempt runs in its own git worktree at the integration tip and its commit is merged into the integration branch swarm/<run-id>; none: tasks run in place in the repository.',
+          }),
+          required: z
+            .boolean()
+            .default(false)
+            .meta({ description: 'Refuse to run when the target is not a git repository.' }),
+          base: z.string().optional().meta({ description: 'Commit-ish the run starts from (default: HEAD).' }),
+          include_uncommitted: z.boolean().default(false).meta({
+            description:
+              'Start from a snapshot of your uncommitted changes (git stash create; your tree is not touched).',
+          }),
+        })
+        .prefault({}),
+      merge: z
+        .strictObject({
+          on_conflict: z.enum(['retry', 'fail']).default(DEFAULTS.onConflict).meta({
+            description:
+              'retry: run the task again on the new integration tip, with the conflicting files and its previous diff; fail: fail the task.',
+          }),
+        })
+        .prefault({}),
+      roles: z.record(RoleName, RoleSpec).default({}),
+      planner: PlannerSpec.prefault({}),
+      budget: z
+        .strictObject({
+          max_cost_usd: z
+            .number()
+            .positive()
+            .optional()
+            .meta({ description: 'Run cap, USD: no attempt is dispatched that could cross it.' }),
+          max_tokens: z
+            .number()
+            .int()
+            .positive()
+            .optional()
+            .meta({ description: 'Run cap, tokens (input + output + cache).' }),
+        })
+        .prefault({}),
+      tasks: z.array(TaskSpec).optional().meta({ description: 'The plan, when written by hand.' }),
+    })
+    .meta({ title: 'swarm.yaml', description: 'fileswarm configuration.' });
+  return { TaskSpec, RoleSpec, PlannerSpec, ConfigSchema };
+}
+
+const USER_SCHEMAS = configSchemas(Duration);
+/** One task of a plan, as written by a user (DESIGN §4). */
+export const TaskSpec = USER_SCHEMAS.TaskSpec;
+export type TaskSpec = z.output<typeof TaskSpec>;
+/** A role: which backend runs a task, and its limits. Agent keys are checked against the backend in load.ts. */
+export const RoleSpec = USER_SCHEMAS.RoleSpec;
+export type RoleSpec = z.output<typeof RoleSpec>;
+/** The planner: an LLM call that turns the goal into a plan (when the config has no tasks). */
+export const PlannerSpec = USER_SCHEMAS.PlannerSpec;
+export type PlannerSpec = z.output<typeof PlannerSpec>;
+/** The whole swarm.yaml. */
+export const ConfigSchema = USER_SCHEMAS.ConfigSchema;
 
 /** swarm.yaml after parsing: defaults filled in, durations in milliseconds. */
 export type Config = z.output<typeof ConfigSchema>;

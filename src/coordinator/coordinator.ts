@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
-import type { Config } from '../config/schema.js';
+import type { RunConfig } from '../protocol/run-config.js';
 import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import type { RunPaths } from '../protocol/paths.js';
 import {
@@ -100,7 +100,7 @@ type CrashPoint = 'after-plan' | 'after-assign' | 'after-result' | 'before-merge
 
 export class Coordinator {
   readonly #o: CoordinatorOptions;
-  readonly #config: Config;
+  readonly #config: RunConfig;
   readonly #tasks: Map<string, ResolvedTask & { index: number }>;
   readonly #dependents: Map<string, string[]>;
   readonly #unfinishedPerWave: number[];
@@ -124,7 +124,7 @@ export class Coordinator {
 
   constructor(options: CoordinatorOptions) {
     this.#o = options;
-    this.#config = options.run.config as unknown as Config;
+    this.#config = options.run.config;
     this.#tasks = new Map(options.plan.tasks.map((t, index) => [t.id, { ...t, index }]));
     this.#dependents = new Map(options.plan.tasks.map((t) => [t.id, []]));
     for (const t of options.plan.tasks) for (const d of t.deps) this.#dependents.get(d)!.push(t.id);

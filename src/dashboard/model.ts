@@ -461,7 +461,7 @@ export class RunModel {
     this.run = input.run;
     this.plan = new PlanIndex(input.plan);
     this.state = input.state;
-    this.#staleAfterMs = int(rec(input.run.config.liveness), 'stale_after') ?? 15_000;
+    this.#staleAfterMs = input.run.config.liveness.stale_after;
     for (const [id, t] of Object.entries(this.state.tasks)) if (t.state === 'running') this.#running.add(id);
     for (const e of input.history ?? []) this.#record(e);
   }

@@ -83,7 +83,7 @@ export function loadRun(dir: string): RunSnapshot {
   for (const e of events) applyEvent(state, e);
   const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
   const appliedRequests = new Set(events.flatMap((e) => (e.type === 'control.applied' ? [e.request] : [])));
-  const staleAfterMs = (run.config.liveness as { stale_after?: number } | undefined)?.stale_after ?? 15_000;
+  const staleAfterMs = run.config.liveness.stale_after;
   return {
     paths,
     run,

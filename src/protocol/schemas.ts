@@ -1,6 +1,7 @@
 // Zod schemas of every file in a run directory (protocol version 1). docs/protocol.md describes
 // them for people who write tools against a run directory; this file is the authority.
 import { z } from 'zod';
+import { RunConfigSchema } from './run-config.js';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -96,7 +97,7 @@ export const RunJsonSchema = z.object({
   /** Absolute path of the config file the run started from (informational: resume does not read it). */
   config_file: z.string().nullable(),
   /** swarm.yaml after validation, defaults applied, durations in ms, without `tasks` (see plan.json). */
-  config: z.record(z.string(), z.unknown()),
+  config: RunConfigSchema,
   /** Absolute path of the target directory; command tasks run here (or in their `cwd`). */
   repo: z.string(),
   /** Git facts: null until git isolation is in use. */

@@ -51,7 +51,7 @@ export class Worker {
     this.#log = fileLogger(this.#paths.workerLog(options.id), { worker: options.id });
     const run = readJsonFile(this.#paths.runJson, RunJsonSchema);
     if (!run) throw new Error(`${this.#paths.runJson}: missing`);
-    const liveness = run.config.liveness as { heartbeat: number; stale_after: number };
+    const liveness = run.config.liveness;
     this.#heartbeatMs = liveness.heartbeat;
     this.#staleAfterMs = liveness.stale_after;
     const now = new Date().toISOString();
