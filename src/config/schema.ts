@@ -1,10 +1,10 @@
 // The zod schema of swarm.yaml and of plan files. Defaults come from ./defaults.ts.
 import { z } from 'zod';
+import { TASK_ID_PATTERN } from '../protocol/task-id.js';
 import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
 import { Duration, type DurationType } from './duration.js';
 
-/** Task ids become paths in the run directory, so they are slugs: no `/`, no `..`, no upper case. */
-export const TASK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export { TASK_ID_PATTERN };
 
 export const TaskId = z
   .string()

@@ -3,7 +3,7 @@
 import { DEFAULTS } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
 import type { RoleSpec } from '../config/schema.js';
-import { modelInfo } from '../llm/prices.js';
+import { modelInfo, priceWithDefaults } from '../llm/prices.js';
 import type { AgentSpec } from '../protocol/schemas.js';
 import type { Caps, CapSources } from './budget.js';
 
@@ -20,14 +20,7 @@ const DEFAULT_CONTEXT = 200_000;
 export function agentSpecFor(role: RoleSpec, caps: Caps, source: CapSources): AgentSpec {
   const model = role.model ?? DEFAULTS.model;
   const known = modelInfo(model);
-  const price = role.price
-    ? {
-        input: role.price.input,
-        output: role.price.output,
-        cache_read: role.price.cache_read ?? role.price.input / 10,
-        cache_write: role.price.cache_write ?? role.price.input * 1.25,
-      }
-    : known?.price;
+  const price = role.price ? priceWithDefaults(role.price) : known?.price;
   if (!price) throw new Error(`model "${model}" has no price`);
   return {
     model,

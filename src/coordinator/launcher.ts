@@ -2,8 +2,8 @@
 // launcher (DESIGN §9) would start the same `swarm worker` command elsewhere.
 import fs from 'node:fs';
 import { execa } from 'execa';
-import { fileURLToPath } from 'node:url';
 import { RunPaths } from '../protocol/paths.js';
+import { CLI_PATH } from '../util/cli-path.js';
 
 /** A started worker, as much as the launcher knows of it. */
 export interface LaunchedWorker {
@@ -21,9 +21,6 @@ export interface Launcher {
   launch(options: { runDir: string; id: string; coordinator: string }): LaunchedWorker;
 }
 
-/** Path of the CLI entry point, for starting `swarm worker` with the same Node. */
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
-
 /**
  * Starts workers as local child processes of the coordinator: `node dist/src/cli.js worker ...`.
  * They are detached (their own process group) so a Ctrl-C in the terminal reaches only the
@@ -33,12 +30,13 @@ const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
  */
 export class LocalLauncher implements Launcher {
   launch(options: { runDir: string; id: string; coordinator: string }): LaunchedWorker {
-    if (!fs.existsSync(CLI)) throw new Error(`cannot start workers: ${CLI} is missing (run \`npm run build\`)`);
+    if (!fs.existsSync(CLI_PATH))
+      throw new Error(`cannot start workers: ${CLI_PATH} is missing (run \`npm run build\`)`);
     const paths = new RunPaths(options.runDir);
     fs.mkdirSync(paths.logsDir, { recursive: true });
     const child = execa(
       process.execPath,
-      [CLI, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator],
+      [CLI_PATH, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator],
       {
         detached: true,
         stdin: 'ignore',

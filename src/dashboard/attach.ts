@@ -10,15 +10,12 @@
 // dashboard stays up showing the outcome until the user quits, and then the coordinator prints
 // its summary and exits with the run's exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH } from '../util/cli-path.js';
 
 /** Messages from the dashboard to its coordinator. */
 export type ChildMessage = { type: 'interrupt' };
 /** Messages from the coordinator to its dashboard. */
 export type ParentMessage = { type: 'notice'; text: string };
-
-/** Path of the CLI entry point, to start `swarm dashboard` with the same Node. */
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 /** A dashboard child process attached to this coordinator's terminal. */
 export class AttachedDashboard {
@@ -32,7 +29,7 @@ export class AttachedDashboard {
    * the run is live.
    */
   constructor(runDir: string, onInterrupt: () => void) {
-    this.#child = spawn(process.execPath, [CLI, 'dashboard', runDir, '--attached'], {
+    this.#child = spawn(process.execPath, [CLI_PATH, 'dashboard', runDir, '--attached'], {
       stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     });
     this.#child.on('message', (m: ChildMessage) => {

@@ -24,12 +24,26 @@ interface ModelEntry {
   context: number;
 }
 
-const tier = (input: number, output: number): ModelPrice => ({
-  input,
-  output,
-  cache_read: input / 10,
-  cache_write: input * 1.25,
-});
+/**
+ * A model's prices from its input and output prices (USD per million tokens), with the cache prices
+ * Anthropic derives from the input price where none is given: reads at 0.1×, 5-minute writes at
+ * 1.25× (platform.claude.com pricing page). The table and a config's `price:` both use it.
+ */
+export function priceWithDefaults(p: {
+  input: number;
+  output: number;
+  cache_read?: number | undefined;
+  cache_write?: number | undefined;
+}): ModelPrice {
+  return {
+    input: p.input,
+    output: p.output,
+    cache_read: p.cache_read ?? p.input / 10,
+    cache_write: p.cache_write ?? p.input * 1.25,
+  };
+}
+
+const tier = (input: number, output: number): ModelPrice => priceWithDefaults({ input, output });
 
 /** Longest prefix first, so `claude-opus-4-5` wins over `claude-opus-4`. */
 const TABLE: readonly ModelEntry[] = [

@@ -6,7 +6,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import { DEFAULTS } from '../config/defaults.js';
 import { TaskId, TaskSpec, type Config, type PlannerSpec } from '../config/schema.js';
-import { costOf, modelInfo, type ModelPrice } from '../llm/prices.js';
+import { costOf, modelInfo, priceWithDefaults, type ModelPrice } from '../llm/prices.js';
 import { askSized, cutOffBy, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../llm/conversation.js';
 import { CapReached, estimateTokens, responseCap, type ConversationCaps } from '../llm/response-cap.js';
 import { ApiFailure } from '../llm/retry.js';
@@ -111,13 +111,7 @@ export interface PlanRequest {
 
 /** The prices of the planner's model (its `price:`, else the table). */
 function plannerPrice(p: PlannerSpec): ModelPrice {
-  if (p.price)
-    return {
-      input: p.price.input,
-      output: p.price.output,
-      cache_read: p.price.cache_read ?? p.price.input / 10,
-      cache_write: p.price.cache_write ?? p.price.input * 1.25,
-    };
+  if (p.price) return priceWithDefaults(p.price);
   const info = modelInfo(p.model);
   if (!info) throw new Error(`planner model "${p.model}" has no price`); // loadConfig refuses this
   return info.price;

@@ -2,11 +2,12 @@
 // them for people who write tools against a run directory; this file is the authority.
 import { z } from 'zod';
 import { RunConfigSchema } from './run-config.js';
+import { TASK_ID_PATTERN } from './task-id.js';
 
 export const PROTOCOL_VERSION = 2;
 
 const Iso = z.string().meta({ description: 'ISO-8601 timestamp (UTC).' });
-const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/);
+const Id = z.string().regex(TASK_ID_PATTERN);
 
 /**
  * Tokens and money spent on a model: by an agent turn, an attempt, a task, the planner or a run.

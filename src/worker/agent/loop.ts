@@ -48,7 +48,7 @@ export interface AgentEnd {
 }
 
 const short = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}…` : s);
-const oneLine = (s: string, n = 160): string => short(s.replace(/\s+/g, ' ').trim(), n);
+const clipLine = (s: string, n = 160): string => short(s.replace(/\s+/g, ' ').trim(), n);
 
 /** Input of a tool call with long strings cut, for events (the transcript keeps it whole). */
 function brief(input: unknown): unknown {
@@ -62,7 +62,7 @@ function brief(input: unknown): unknown {
 function activityOf(name: string, input: unknown): string {
   const a = (input ?? {}) as Record<string, unknown>;
   const arg = a.path ?? a.command ?? a.pattern ?? a.summary ?? '';
-  return oneLine(`${name} ${typeof arg === 'string' ? arg : JSON.stringify(arg)}`);
+  return clipLine(`${name} ${typeof arg === 'string' ? arg : JSON.stringify(arg)}`);
 }
 
 /** A stable key of a tool call: its name and its input with object keys sorted. */
@@ -218,17 +218,17 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       .flatMap((b) => (b.type === 'text' ? [b.text] : []))
       .join('\n')
       .trim();
-    if (text) r.emit({ type: 'message', text: oneLine(text, 2000) });
+    if (text) r.emit({ type: 'message', text: clipLine(text, 2000) });
     const calls = content.filter((b): b is Anthropic.Messages.ToolUseBlock => b.type === 'tool_use');
     r.progress({
       turn,
-      activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : oneLine(text || `turn ${turn}`),
+      activity: calls[0] ? activityOf(calls[0].name, calls[0].input) : clipLine(text || `turn ${turn}`),
       usage,
     });
 
     // A refusal ends the attempt, whatever calls it holds (the last may be unfinished).
     if (message.stop_reason === 'refusal')
-      return end('api-error', `the model refused: ${text ? oneLine(text, 300) : '(no text)'}`);
+      return end('api-error', `the model refused: ${text ? clipLine(text, 300) : '(no text)'}`);
     // Cut off: by the response's max_tokens, or by the context window (then compact first).
     const cutOff = cutOffBy(message);
     if (cutOff === 'context window') contextFull = true;
@@ -248,7 +248,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
         continue;
       }
       // An answer without a tool call is the agent's final word.
-      return end('finished', text ? oneLine(text, 500) : 'the agent ended without a summary');
+      return end('finished', text ? clipLine(text, 500) : 'the agent ended without a summary');
     }
 
     const results: Anthropic.Messages.ToolResultBlockParam[] = [];
@@ -290,7 +290,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
       const out = await runTool(call.name, call.input, r.tools);
       r.emit({
         type: 'tool_result',
-        text: `${call.name}${out.is_error ? ' (error)' : ''}: ${oneLine(out.output)}`,
+        text: `${call.name}${out.is_error ? ' (error)' : ''}: ${clipLine(out.output)}`,
         name: call.name,
         output: short(out.output, 2000),
         is_error: out.is_error,
@@ -305,7 +305,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
         'loop-detected',
         `the agent repeated the same call ${LOOP_REPEATS} times in a row: ${activityOf(calls.at(-1)!.name, calls.at(-1)!.input)}`,
       );
-    if (finished !== undefined) return end('finished', oneLine(finished, 500));
+    if (finished !== undefined) return end('finished', clipLine(finished, 500));
     if (r.signal.aborted) return end('stopped', 'stopped');
     if (spec.max_cost_usd !== null && usage.cost_usd >= spec.max_cost_usd)
       return end(
@@ -332,7 +332,7 @@ export function compact(messages: Param[]): number {
   for (const b of results.slice(0, Math.max(0, results.length - KEEP_RECENT_RESULTS))) {
     const text = typeof b.content === 'string' ? b.content : JSON.stringify(b.content ?? '');
     if (text.startsWith('[compacted')) continue;
-    b.content = `[compacted to save context: ${text.length} characters, starting "${oneLine(text, 120)}"; run the tool again if you need it]`;
+    b.content = `[compacted to save context: ${text.length} characters, starting "${clipLine(text, 120)}"; run the tool again if you need it]`;
     n++;
   }
   return n;
