@@ -119,6 +119,11 @@ export const EventSchema = z.discriminatedUnion('type', [
     max_tokens: z.number().int().nullable(),
   }),
   z.object({ ...base, type: z.literal('run.finished'), outcome: z.enum(['succeeded', 'failed']) }),
+  /**
+   * Something the coordinator tells the user that is no fact of the state (a malformed control
+   * request ignored, a merge that failed, Ctrl-C waiting for attempts): every reader shows it.
+   */
+  z.object({ ...base, type: z.literal('notice'), text: z.string() }),
 ]);
 export type SwarmEvent = z.infer<typeof EventSchema>;
 export type EventType = SwarmEvent['type'];

@@ -281,6 +281,8 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'budget.changed':
       state.budget = { max_cost_usd: event.max_cost_usd, max_tokens: event.max_tokens, exhausted: false, warned: [] };
       break;
+    case 'notice':
+      break; // words for the user; the state does not change
     case 'run.finished':
       state.phase = 'finished';
       state.outcome = event.outcome;
