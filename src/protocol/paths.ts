@@ -1,7 +1,7 @@
 // Every path into a run directory is built here and nowhere else (docs/protocol.md lists them).
 import path from 'node:path';
 
-/** Run-directory layout, protocol version 1. All methods return absolute paths. */
+/** Run-directory layout, protocol version 2 (docs/protocol.md §2). All methods return absolute paths. */
 export class RunPaths {
   readonly root: string;
 
