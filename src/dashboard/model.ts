@@ -13,6 +13,7 @@ import type { SwarmEvent } from '../protocol/events.js';
 import type { CoordinatorLiveness, RunSnapshot } from '../protocol/run-reader.js';
 import type { CoordinatorJson, PlanJson, ResolvedTask, RunJson, WorkerJson } from '../protocol/schemas.js';
 import { applyEvent, TERMINAL, TaskStateName, type RunState, type TaskSnapshot } from '../protocol/state.js';
+import { asPlainObject } from '../util/plain-object.js';
 import { clockTime, formatCost, formatDuration, oneLine, stripAnsi } from './format.js';
 import { budgetOf, sumUsage, usageField, type Budget, type Usage } from './usage.js';
 
@@ -121,8 +122,7 @@ export interface RequestFacts {
 // ---------------------------------------------------------------------------------------------
 // Loose readers of protocol objects (pure)
 
-const rec = (v: unknown): Record<string, unknown> | null =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+const rec = asPlainObject;
 const str = (o: Record<string, unknown> | null, k: string): string | null =>
   o && typeof o[k] === 'string' ? (o[k] as string) : null;
 const int = (o: Record<string, unknown> | null, k: string): number | null =>

@@ -22,6 +22,7 @@ import {
   type ControlAction,
 } from '../protocol/schemas.js';
 import { initialState, RunPhase, TaskStateName, type RunState } from '../protocol/state.js';
+import { asPlainObject, isPlainObject } from '../util/plain-object.js';
 import { HOST, pidAlive } from '../util/process.js';
 import {
   attemptLiveOf,
@@ -295,8 +296,7 @@ export function readLiveAttempts(m: RunModel, paths: RunPaths): void {
 /** A JSON file as a plain object; null when missing, being replaced, or not an object. */
 function readLoose(file: string): Record<string, unknown> | null {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    return asPlainObject(JSON.parse(fs.readFileSync(file, 'utf8')));
   } catch {
     return null;
   }
@@ -308,7 +308,7 @@ function lastRecords(file: string, n: number, maxBytes: number): Record<string, 
   for (const line of lastLines(file, n, maxBytes)) {
     try {
       const v: unknown = JSON.parse(line);
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) out.push(v as Record<string, unknown>);
+      if (isPlainObject(v)) out.push(v);
     } catch {
       // a torn last line, being written
     }
