@@ -11,6 +11,7 @@ import { git } from '../git/git.js';
 import { EventSchema, type SwarmEvent } from '../protocol/events.js';
 import { readJsonFile } from '../protocol/files.js';
 import { readJsonl } from '../protocol/jsonl.js';
+import { EventTail, readJsonlTail, seqOf } from '../protocol/follow.js';
 import { RunPaths } from '../protocol/paths.js';
 import { coordinatorLiveness, NotARunError, parseEvents } from '../protocol/run-reader.js';
 import {
@@ -24,6 +25,7 @@ import {
 import { initialState, RunPhase, TaskStateName, type RunState } from '../protocol/state.js';
 import { asPlainObject, isPlainObject } from '../util/plain-object.js';
 import { HOST, pidAlive } from '../util/process.js';
+import { lastLines } from '../util/tail.js';
 import {
   attemptLiveOf,
   attemptLogLines,
@@ -33,7 +35,6 @@ import {
   type TaskFiles,
   type WorkerFacts,
 } from './model.js';
-import { lastLines, readJsonlTail } from './tail.js';
 
 /** Events kept before state.json's `last_seq` for the feed when a run is opened. */
 const FEED_HISTORY = 200;
@@ -59,13 +60,14 @@ export class RunSource {
   readonly paths: RunPaths;
   readonly model: RunModel;
   readonly openStats: OpenStats;
-  #offset: number;
+  /** The events after those the model has: tailed from the byte offset the opening ended at. */
+  readonly #events: EventTail;
   #filesReadAt = -Infinity;
 
   private constructor(paths: RunPaths, model: RunModel, offset: number, stats: OpenStats) {
     this.paths = paths;
     this.model = model;
-    this.#offset = offset;
+    this.#events = new EventTail(paths.eventsJsonl, { offset });
     this.openStats = stats;
   }
 
@@ -125,11 +127,8 @@ export class RunSource {
 
   #readEvents(): void {
     try {
-      const chunk = readJsonl(this.paths.eventsJsonl, this.#offset);
-      if (chunk.records.length === 0) return;
-      const events = parseEvents(this.paths.eventsJsonl, chunk.records);
-      this.model.apply(events);
-      this.#offset = chunk.offset;
+      const events = this.#events.read();
+      if (events.length) this.model.apply(events);
     } catch (e) {
       this.model.fail(`events.jsonl: ${(e as Error).message}; no longer following the log`);
     }
@@ -411,11 +410,6 @@ export function looksLikeState(s: unknown): s is RunState {
   }
   return true;
 }
-
-const seqOf = (r: unknown): number | undefined => {
-  const s = (r as { seq?: unknown } | null)?.seq;
-  return typeof s === 'number' ? s : undefined;
-};
 
 /** Events before the snapshot, for the feed only: the ones that do not parse are left out. */
 function parseHistory(records: unknown[]): SwarmEvent[] {

@@ -14,7 +14,7 @@ import {
 } from '../../src/dashboard/model.js';
 import { RunSource } from '../../src/dashboard/source.js';
 import { formatStatus, statusReport } from '../../src/commands/status.js';
-import { readJsonlTail } from '../../src/dashboard/tail.js';
+import { readJsonlTail } from '../../src/protocol/follow.js';
 import { NotARunError, loadRun, parseEvents } from '../../src/protocol/run-reader.js';
 import { RunPaths } from '../../src/protocol/paths.js';
 import { replay } from '../../src/protocol/state.js';
