@@ -4,7 +4,7 @@ import { totalTokens } from '../protocol/usage.js';
 import prettyMs from 'pretty-ms';
 import { loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
 import { followRun } from '../protocol/follow.js';
-import { formatCost, formatDuration, formatTokens } from '../dashboard/format.js';
+import { formatCost, formatDuration, formatTokens } from '../presenter/format.js';
 import { coordinatorPhrase, RunModel } from '../dashboard/model.js';
 import { readLiveAttempts } from '../dashboard/source.js';
 import { type Budget, type Usage } from '../dashboard/usage.js';

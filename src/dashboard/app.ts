@@ -12,14 +12,17 @@ import { TERMINAL } from '../protocol/state.js';
 import { Throttle } from '../util/throttle.js';
 import { unreachable } from '../util/unreachable.js';
 import { DirectoryWatcher } from '../util/watch.js';
-import { clockTime, cut, fit } from './format.js';
+import { clockTime } from '../presenter/format.js';
+import { cut, fit } from './format.js';
 import { HEADER_HEIGHT, HeaderPane } from './header-view.js';
 import { helpLine, helpText } from './keys.js';
-import { describeRequest, parseFilter, type Line, type TaskFiles, type Tone } from './model.js';
+import { describeRequest } from './detail.js';
+import type { TaskFiles } from './facts.js';
+import { parseFilter } from './filter.js';
 import { ScrollPane } from './scroll-pane.js';
 import { RunSource } from './source.js';
 import { TaskListPane } from './task-list-view.js';
-import { painter, type Paint } from './theme.js';
+import { painter, type Line, type Paint, type Tone } from './theme.js';
 import { WorkersPane } from './workers-view.js';
 
 /** How a dashboard is started. */

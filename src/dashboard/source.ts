@@ -26,15 +26,10 @@ import { initialState, RunPhase, TaskStateName, type RunState } from '../protoco
 import { asPlainObject, isPlainObject } from '../util/plain-object.js';
 import { HOST, pidAlive } from '../util/process.js';
 import { lastLines } from '../util/tail.js';
-import {
-  attemptLiveOf,
-  attemptLogLines,
-  RunModel,
-  type AttemptFiles,
-  type Line,
-  type TaskFiles,
-  type WorkerFacts,
-} from './model.js';
+import { attemptLogLines } from './detail.js';
+import { attemptLiveOf, type AttemptFiles, type TaskFiles, type WorkerFacts } from './facts.js';
+import { RunModel } from './model.js';
+import type { Line } from './theme.js';
 
 /** Events kept before state.json's `last_seq` for the feed when a run is opened. */
 const FEED_HISTORY = 200;
