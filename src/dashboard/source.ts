@@ -1,10 +1,10 @@
 // The dashboard's reader of a run directory: the only part of the dashboard that touches files.
 // It opens a run fast (state.json, then only the events after its `last_seq`), then on every
-// poll tails events.jsonl from a byte offset, and re-reads coordinator.json, the worker.json
-// files and the status.json of running attempts, feeding all of it to the pure RunModel. It
-// reads the selected task's attempt files, its log and its diff on demand. It never writes a
-// coordinator file: its one write is a control request (control/<ulid>.json), as `swarm control`
-// makes them.
+// poll tails events.jsonl from a byte offset (protocol/follow.ts's EventTail), and re-reads
+// coordinator.json, the worker.json files and the status.json of running attempts, feeding all of
+// it to the pure RunModel. It reads the selected task's attempt files, its log and its diff on
+// demand. It never writes a coordinator file: its one write is a control request
+// (control/<ulid>.json), as `swarm control` makes them.
 import fs from 'node:fs';
 import { createControlRequest } from '../protocol/control.js';
 import { git } from '../git/git.js';
