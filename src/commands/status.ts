@@ -2,24 +2,14 @@
 // directory alone.
 import { totalTokens } from '../protocol/usage.js';
 import prettyMs from 'pretty-ms';
-import { readJsonFile } from '../protocol/files.js';
-import {
-  coordinatorLiveness,
-  parseEvents,
-  loadRun,
-  type CoordinatorLiveness,
-  type RunSnapshot,
-} from '../protocol/run-reader.js';
-import { formatCost, formatDuration, formatTokens } from '../dashboard/format.js';
+import { loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
+import { followRun } from '../protocol/follow.js';
+import { formatCost, formatDuration, formatTokens } from '../presenter/format.js';
 import { coordinatorPhrase, RunModel } from '../dashboard/model.js';
 import { readLiveAttempts } from '../dashboard/source.js';
 import { type Budget, type Usage } from '../dashboard/usage.js';
-import { CoordinatorJsonSchema } from '../protocol/schemas.js';
-import { readJsonl } from '../protocol/jsonl.js';
-import type { SwarmEvent } from '../protocol/events.js';
 import { applyEvent } from '../protocol/state.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
-import { DirectoryWatcher } from '../util/watch.js';
 import { EXIT, integrationSummary } from './session.js';
 import { raisedCapOptions } from '../presenter/resume-hint.js';
 
@@ -159,7 +149,11 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   return lines.join('\n') + '\n';
 }
 
-/** `swarm status`: prints once, or with `follow`, prints then streams events until the run ends or its coordinator is gone. */
+/**
+ * `swarm status`: prints once, or with `follow`, prints then streams events (as console lines, or
+ * JSON lines with `json`) until the run ends or its coordinator is gone. Returns the exit code:
+ * 0, or 2 for a directory that is not a run or a broken log (the message goes to `err`).
+ */
 export async function statusCommand(
   runDir: string,
   options: { json?: boolean; follow?: boolean },
@@ -182,43 +176,27 @@ export async function statusCommand(
   if (!options.follow) return 0;
 
   const presenter = new ConsolePresenter(out, snap.state.started_at ? Date.parse(snap.state.started_at) : Date.now());
-  let offset = snap.eventsOffset;
-  const staleAfterMs = snap.run.config.liveness.stale_after;
   const state = snap.state;
-  return new Promise<number>((resolve) => {
-    const check = (): void => {
-      try {
-        follow();
-      } catch (e) {
-        void watcher.close();
-        err.write(`swarm: ${(e as Error).message}\n`);
-        resolve(EXIT.cannotStart);
-      }
-    };
-    const follow = (): void => {
-      const chunk = readJsonl(snap.paths.eventsJsonl, offset);
-      offset = chunk.offset;
-      for (const e of parseEvents(snap.paths.eventsJsonl, chunk.records) as SwarmEvent[]) {
-        applyEvent(state, e); // throws on a gap or a repeated seq: a corrupt log is reported, not hidden
-        if (options.json) out.write(JSON.stringify(e) + '\n');
-        else presenter.onEvent(e, state);
-      }
-      let coordinator;
-      try {
-        coordinator = readJsonFile(snap.paths.coordinatorJson, CoordinatorJsonSchema);
-      } catch {
-        return; // being replaced: look again at the next change
-      }
-      const alive = coordinatorLiveness(coordinator, staleAfterMs) === 'alive';
-      if (state.phase === 'finished' || !alive) {
-        void watcher.close();
-        // A spent budget must be raised to go on (as `swarm run` and the dashboard say).
-        const raise = state.budget.exhausted ? `${raisedCapOptions(state.budget)} ` : '';
-        if (!options.json && state.phase !== 'finished')
-          out.write(`coordinator is not running; continue with: swarm resume ${raise}${snap.paths.root}\n`);
-        resolve(0);
-      }
-    };
-    const watcher = new DirectoryWatcher([snap.paths.root], check, 500);
-  });
+  try {
+    const events = followRun({
+      paths: snap.paths,
+      from: { offset: snap.eventsOffset },
+      staleAfterMs: snap.run.config.liveness.stale_after,
+      finished: state.phase === 'finished',
+    });
+    for await (const e of events) {
+      applyEvent(state, e); // throws on a gap or a repeated seq: a corrupt log is reported, not hidden
+      if (options.json) out.write(JSON.stringify(e) + '\n');
+      else presenter.onEvent(e, state);
+    }
+  } catch (e) {
+    err.write(`swarm: ${(e as Error).message}\n`);
+    return EXIT.cannotStart;
+  }
+  // The run finished, or its coordinator is gone: say how to go on when it did not finish.
+  // A spent budget must be raised to go on (as `swarm run` and the dashboard say).
+  const raise = state.budget.exhausted ? `${raisedCapOptions(state.budget)} ` : '';
+  if (!options.json && state.phase !== 'finished')
+    out.write(`coordinator is not running; continue with: swarm resume ${raise}${snap.paths.root}\n`);
+  return 0;
 }

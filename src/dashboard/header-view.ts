@@ -4,10 +4,10 @@
 import { totalTokens } from '../protocol/usage.js';
 import path from 'node:path';
 import blessed from 'blessed';
-import { cut, formatCost, formatDuration, formatTokens, progressBar } from './format.js';
-import type { HeaderView, Tone } from './model.js';
-import { STATE_STYLE } from './model.js';
-import type { Paint } from './theme.js';
+import { formatCost, formatDuration, formatTokens } from '../presenter/format.js';
+import { cut, progressBar } from './format.js';
+import { STATE_STYLE, type Paint, type Tone } from './theme.js';
+import type { HeaderView } from './view-models.js';
 
 /** Rows the header takes. */
 export const HEADER_HEIGHT = 3;

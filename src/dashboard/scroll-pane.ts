@@ -2,9 +2,9 @@
 // pager. Lines are wrapped to the box's width here (not by blessed), so scrolling is by whole
 // screen lines and only the visible ones are handed to blessed.
 import blessed from 'blessed';
-import { cut, oneLine } from './format.js';
-import type { Line } from './model.js';
-import type { Paint } from './theme.js';
+import { oneLine } from '../presenter/format.js';
+import { cut } from './format.js';
+import type { Line, Paint } from './theme.js';
 
 /**
  * Wraps a line at `width` columns, at a space when there is one in the second half of the line;

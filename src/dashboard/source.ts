@@ -1,16 +1,17 @@
 // The dashboard's reader of a run directory: the only part of the dashboard that touches files.
 // It opens a run fast (state.json, then only the events after its `last_seq`), then on every
-// poll tails events.jsonl from a byte offset, and re-reads coordinator.json, the worker.json
-// files and the status.json of running attempts, feeding all of it to the pure RunModel. It
-// reads the selected task's attempt files, its log and its diff on demand. It never writes a
-// coordinator file: its one write is a control request (control/<ulid>.json), as `swarm control`
-// makes them.
+// poll tails events.jsonl from a byte offset (protocol/follow.ts's EventTail), and re-reads
+// coordinator.json, the worker.json files and the status.json of running attempts, feeding all of
+// it to the pure RunModel. It reads the selected task's attempt files, its log and its diff on
+// demand. It never writes a coordinator file: its one write is a control request
+// (control/<ulid>.json), as `swarm control` makes them.
 import fs from 'node:fs';
 import { createControlRequest } from '../protocol/control.js';
 import { git } from '../git/git.js';
 import { EventSchema, type SwarmEvent } from '../protocol/events.js';
 import { readJsonFile } from '../protocol/files.js';
 import { readJsonl } from '../protocol/jsonl.js';
+import { EventTail, readJsonlTail, seqOf } from '../protocol/follow.js';
 import { RunPaths } from '../protocol/paths.js';
 import { coordinatorLiveness, NotARunError, parseEvents } from '../protocol/run-reader.js';
 import {
@@ -22,17 +23,13 @@ import {
   type ControlAction,
 } from '../protocol/schemas.js';
 import { initialState, RunPhase, TaskStateName, type RunState } from '../protocol/state.js';
+import { asPlainObject, isPlainObject } from '../util/plain-object.js';
 import { HOST, pidAlive } from '../util/process.js';
-import {
-  attemptLiveOf,
-  attemptLogLines,
-  RunModel,
-  type AttemptFiles,
-  type Line,
-  type TaskFiles,
-  type WorkerFacts,
-} from './model.js';
-import { lastLines, readJsonlTail } from './tail.js';
+import { lastLines } from '../util/tail.js';
+import { attemptLogLines } from './detail.js';
+import { attemptLiveOf, type AttemptFiles, type TaskFiles, type WorkerFacts } from './facts.js';
+import { RunModel } from './model.js';
+import type { Line } from './theme.js';
 
 /** Events kept before state.json's `last_seq` for the feed when a run is opened. */
 const FEED_HISTORY = 200;
@@ -58,13 +55,14 @@ export class RunSource {
   readonly paths: RunPaths;
   readonly model: RunModel;
   readonly openStats: OpenStats;
-  #offset: number;
+  /** The events after those the model has: tailed from the byte offset the opening ended at. */
+  readonly #events: EventTail;
   #filesReadAt = -Infinity;
 
   private constructor(paths: RunPaths, model: RunModel, offset: number, stats: OpenStats) {
     this.paths = paths;
     this.model = model;
-    this.#offset = offset;
+    this.#events = new EventTail(paths.eventsJsonl, { offset });
     this.openStats = stats;
   }
 
@@ -124,11 +122,8 @@ export class RunSource {
 
   #readEvents(): void {
     try {
-      const chunk = readJsonl(this.paths.eventsJsonl, this.#offset);
-      if (chunk.records.length === 0) return;
-      const events = parseEvents(this.paths.eventsJsonl, chunk.records);
-      this.model.apply(events);
-      this.#offset = chunk.offset;
+      const events = this.#events.read();
+      if (events.length) this.model.apply(events);
     } catch (e) {
       this.model.fail(`events.jsonl: ${(e as Error).message}; no longer following the log`);
     }
@@ -295,8 +290,7 @@ export function readLiveAttempts(m: RunModel, paths: RunPaths): void {
 /** A JSON file as a plain object; null when missing, being replaced, or not an object. */
 function readLoose(file: string): Record<string, unknown> | null {
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    return asPlainObject(JSON.parse(fs.readFileSync(file, 'utf8')));
   } catch {
     return null;
   }
@@ -308,7 +302,7 @@ function lastRecords(file: string, n: number, maxBytes: number): Record<string, 
   for (const line of lastLines(file, n, maxBytes)) {
     try {
       const v: unknown = JSON.parse(line);
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) out.push(v as Record<string, unknown>);
+      if (isPlainObject(v)) out.push(v);
     } catch {
       // a torn last line, being written
     }
@@ -411,11 +405,6 @@ export function looksLikeState(s: unknown): s is RunState {
   }
   return true;
 }
-
-const seqOf = (r: unknown): number | undefined => {
-  const s = (r as { seq?: unknown } | null)?.seq;
-  return typeof s === 'number' ? s : undefined;
-};
 
 /** Events before the snapshot, for the feed only: the ones that do not parse are left out. */
 function parseHistory(records: unknown[]): SwarmEvent[] {

@@ -3,9 +3,12 @@
 // rows that fit, so a plan of 10,000 tasks costs what a plan of 20 does per frame. The cursor is
 // kept by task id, so it stays on its task when a filter changes the lines.
 import blessed from 'blessed';
-import { fit, fitRight, formatCost, formatDuration } from './format.js';
-import { CRITICAL_MARK, describeFilter, type RunModel, type TaskFilter, type TaskLine, type TaskRow } from './model.js';
-import type { Paint } from './theme.js';
+import { formatCost, formatDuration } from '../presenter/format.js';
+import { fit, fitRight } from './format.js';
+import { describeFilter, type TaskFilter } from './filter.js';
+import type { RunModel } from './model.js';
+import { CRITICAL_MARK, type Paint } from './theme.js';
+import type { TaskLine, TaskRow } from './view-models.js';
 
 /** Column widths of a task row for an inner width `w`. */
 export interface Columns {

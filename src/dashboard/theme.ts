@@ -1,6 +1,30 @@
-// Tones of the model as blessed tags. Text from the run (titles, output lines) is escaped, so a
-// `{` in a task's output cannot turn into a tag.
-import type { Line, Tone } from './model.js';
+// How the dashboard looks: a line of text with its tone, the glyph and tone of each task state,
+// and the tones as blessed tags. Text from the run (titles, output lines) is escaped, so a `{` in
+// a task's output cannot turn into a tag.
+import type { TaskStateName } from '../protocol/state.js';
+import type { Span, Tone } from '../presenter/tone.js';
+
+export type { Tone };
+
+/** A line of text with its tone. */
+export interface Line extends Span {
+  /** A pane keeps this line in view until the user scrolls it: the newest output of the attempt in flight. */
+  anchor?: boolean;
+}
+
+/** Glyph and tone of each task state. */
+export const STATE_STYLE: Record<TaskStateName, { glyph: string; tone: Tone }> = {
+  pending: { glyph: '·', tone: 'muted' },
+  ready: { glyph: '○', tone: 'normal' },
+  running: { glyph: '▶', tone: 'active' },
+  succeeded: { glyph: '✓', tone: 'ok' },
+  failed: { glyph: '✗', tone: 'bad' },
+  skipped: { glyph: '–', tone: 'warn' },
+  cancelled: { glyph: '⊘', tone: 'warn' },
+};
+
+/** Marks a task on the plan's critical path in the task list. */
+export const CRITICAL_MARK = '*';
 
 const TAGS: Record<Tone, string | null> = {
   normal: null,

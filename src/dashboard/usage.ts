@@ -11,6 +11,7 @@
 import { UsageSchema, type Usage } from '../protocol/schemas.js';
 import { StateSchema, type RunState } from '../protocol/state.js';
 import { addUsage, totalTokens } from '../protocol/usage.js';
+import { asPlainObject } from '../util/plain-object.js';
 
 export type { Usage };
 
@@ -18,9 +19,6 @@ export type { Usage };
 export type Budget = Pick<RunState['budget'], 'max_cost_usd' | 'max_tokens' | 'exhausted'>;
 
 const BudgetSchema = StateSchema.shape.budget.pick({ max_cost_usd: true, max_tokens: true, exhausted: true });
-
-const record = (value: unknown): Record<string, unknown> | null =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 
 /**
  * Reads a `Usage` object; null if `value` is not one (absent, or `null` as command attempts write
@@ -35,12 +33,12 @@ export function usageOf(value: unknown): Usage | null {
 
 /** The `usage` field of any protocol object (state.json, one of its tasks, status.json, result.json). */
 export function usageField(holder: unknown): Usage | null {
-  return usageOf(record(holder)?.usage);
+  return usageOf(asPlainObject(holder)?.usage);
 }
 
 /** Reads state.json's `budget`; null when the run has none (no cap, or a run without the field). */
 export function budgetOf(state: unknown): Budget | null {
-  const parsed = BudgetSchema.safeParse(record(state)?.budget);
+  const parsed = BudgetSchema.safeParse(asPlainObject(state)?.budget);
   if (!parsed.success) return null;
   const b = parsed.data;
   return b.max_cost_usd === null && b.max_tokens === null ? null : b;

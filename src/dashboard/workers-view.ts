@@ -1,9 +1,10 @@
 // The workers panel: each worker of the current coordinator, its state, the attempt it runs and
 // the age of its heartbeat (red once older than the run's `liveness.stale_after`).
 import blessed from 'blessed';
-import { fit, fitRight, formatDuration } from './format.js';
-import type { WorkerRow } from './model.js';
+import { formatDuration } from '../presenter/format.js';
+import { fit, fitRight } from './format.js';
 import type { Paint } from './theme.js';
+import type { WorkerRow } from './view-models.js';
 
 /** One worker's line, `width` columns: `w1 busy     build#2      0.4s`. */
 export function workerLine(w: WorkerRow, width: number): string {

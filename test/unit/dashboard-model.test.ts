@@ -4,17 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../src/coordinator/event-log.js';
-import {
-  parseFilter,
-  describeEvent,
-  describeAttemptEvent,
-  RunModel,
-  STATE_STYLE,
-  type TaskFiles,
-} from '../../src/dashboard/model.js';
+import { parseFilter } from '../../src/dashboard/filter.js';
+import { describeEvent } from '../../src/presenter/event-text.js';
+import { describeAttemptEvent } from '../../src/dashboard/detail.js';
+import { RunModel } from '../../src/dashboard/model.js';
+import { STATE_STYLE } from '../../src/dashboard/theme.js';
+import type { TaskFiles } from '../../src/dashboard/facts.js';
 import { RunSource } from '../../src/dashboard/source.js';
 import { formatStatus, statusReport } from '../../src/commands/status.js';
-import { readJsonlTail } from '../../src/dashboard/tail.js';
+import { readJsonlTail } from '../../src/protocol/follow.js';
 import { NotARunError, loadRun, parseEvents } from '../../src/protocol/run-reader.js';
 import { RunPaths } from '../../src/protocol/paths.js';
 import { replay } from '../../src/protocol/state.js';

@@ -1,14 +1,14 @@
-// Reading the end of a file without reading all of it: the last lines of a log, and the last
-// events of events.jsonl (the dashboard starts from state.json and needs only the events after
-// its `last_seq`, plus a few before for the feed).
+// Reading the end of a file without reading all of it: the last lines of a log (the dashboard's
+// detail pane and pager; a worker's stderr and verify tails could use it too), and whole lines read
+// backwards from the end until the caller has enough (events.jsonl after state.json's `last_seq`).
 import fs from 'node:fs';
-import { parseJsonlLines } from '../protocol/jsonl.js';
 
 const CHUNK = 64 * 1024;
 
 /**
- * The last `n` lines of a text file, reading at most its last `maxBytes`. A line cut by that
- * limit is dropped; an unfinished last line (no newline yet) is kept. Missing file → [].
+ * The last `n` lines of a text file, reading at most its last `maxBytes` (bytes). A line cut by
+ * that limit is dropped; an unfinished last line (no newline yet) is kept. Missing or unreadable
+ * file → []. Never throws.
  */
 export function lastLines(file: string, n: number, maxBytes = 64 * 1024): string[] {
   let fd: number;
@@ -32,29 +32,35 @@ export function lastLines(file: string, n: number, maxBytes = 64 * 1024): string
   }
 }
 
-/** The end of an events.jsonl: its last complete lines, and where to tail from. */
-export interface JsonlTail {
-  /** Parsed records of the lines read, in file order. */
-  records: unknown[];
+/** What {@link readLinesBackwards} read: the items of the complete lines, and where they end. */
+export interface LinesTail<T> {
+  /** What `parse` made of the complete lines read, in file order. */
+  items: T[];
   /** Byte offset just after the last complete line (a torn last line is left for the next read). */
   offset: number;
-  /** True if the records start at the beginning of the file. */
+  /** True if the items start at the beginning of the file. */
   fromStart: boolean;
 }
 
 /**
- * Reads complete JSON lines backwards from the end of `file` until `enough(records)` says so
- * (checked after each chunk of 64 KiB; the records it sees start with a whole line) or the
- * file's start. So opening a run reads only the events after state.json's `last_seq`, whatever
- * the log's size. Missing file → no records, offset 0.
- * @throws SyntaxError for a complete line that is not JSON.
+ * Reads complete lines backwards from the end of `file`, 64 KiB at a time, until `enough(items)`
+ * says so (checked after each chunk; the items it sees start with a whole line) or the file's
+ * start. A last line without its newline (being written) is left out.
+ * @param parse turns a buffer of whole lines, which starts at byte `base` of the file, into items
+ *   (it may throw, e.g. for a line that is not JSON; the error goes to the caller)
+ * @returns the items read; a missing file → no items, offset 0
+ * @throws what `parse` throws; a file system error other than ENOENT
  */
-export function readJsonlTail(file: string, enough: (records: unknown[]) => boolean): JsonlTail {
+export function readLinesBackwards<T>(
+  file: string,
+  parse: (buf: Buffer, base: number) => T[],
+  enough: (items: T[]) => boolean,
+): LinesTail<T> {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], offset: 0, fromStart: true };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { items: [], offset: 0, fromStart: true };
     throw e;
   }
   try {
@@ -62,7 +68,7 @@ export function readJsonlTail(file: string, enough: (records: unknown[]) => bool
     let pos = size;
     let carry = Buffer.alloc(0); // bytes after the chunk being read, up to the last newline seen
     let end = -1; // offset after the last complete line
-    let records: unknown[] = [];
+    let items: T[] = [];
     while (pos > 0) {
       const len = Math.min(CHUNK, pos);
       pos -= len;
@@ -84,11 +90,11 @@ export function readJsonlTail(file: string, enough: (records: unknown[]) => bool
         carry = buf;
         continue;
       }
-      records = [...parseJsonlLines(file, buf.subarray(first), pos + first), ...records];
+      items = [...parse(buf.subarray(first), pos + first), ...items];
       carry = buf.subarray(0, first);
-      if (pos > 0 && enough(records)) return { records, offset: end, fromStart: false };
+      if (pos > 0 && enough(items)) return { items, offset: end, fromStart: false };
     }
-    return { records, offset: Math.max(0, end), fromStart: true };
+    return { items, offset: Math.max(0, end), fromStart: true };
   } finally {
     fs.closeSync(fd);
   }
