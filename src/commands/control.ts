@@ -2,7 +2,7 @@
 // until the coordinator has applied it.
 import fs from 'node:fs';
 import { createControlRequest } from '../protocol/control.js';
-import { readJsonl } from '../protocol/jsonl.js';
+import { EventTail } from '../protocol/follow.js';
 import { RunPaths } from '../protocol/paths.js';
 import { ControlAction } from '../protocol/schemas.js';
 import type { Output } from '../presenter/console.js';
@@ -37,11 +37,9 @@ export async function controlCommand(
   out.write(`request ${id}: ${parsed.data}${task ? ` ${task}` : ''}\n`);
   if (!options.wait) return 0;
   const deadline = Date.now() + options.wait;
-  let offset = 0;
+  const tail = new EventTail(paths.eventsJsonl, { offset: 0 });
   while (Date.now() < deadline) {
-    const chunk = readJsonl(paths.eventsJsonl, offset);
-    offset = chunk.offset;
-    for (const e of chunk.records as { type: string; request?: string; accepted?: boolean; message?: string }[]) {
+    for (const e of tail.read()) {
       if (e.type === 'control.applied' && e.request === id) {
         out.write(`${e.accepted ? 'applied' : 'rejected'}: ${e.message}\n`);
         return e.accepted ? 0 : 1;
