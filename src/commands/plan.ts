@@ -8,8 +8,9 @@ import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/source.js';
 import type { Output } from '../presenter/console.js';
 import { excludeSwarmDir, repoTopLevel } from '../git/repo.js';
-import { EXIT } from './session.js';
-import { missingKeys, planWithTranscript } from './planning.js';
+import { EXIT } from '../run/exit-codes.js';
+import { missingKeys, planWithTranscript } from '../run/planning.js';
+import { sigintWhilePlanning } from './sigint.js';
 import { agentRoles } from '../plan/planner.js';
 
 /** Options of `swarm plan`. */
@@ -60,7 +61,10 @@ export async function planCommand(
   if (top) excludeSwarmDir(top); // the transcript goes under .swarm/, which git should not list
   const transcript = path.join(repo, '.swarm', 'plans', ulid(), 'planner.json');
   const log = options.output === undefined ? err : out; // keep stdout for the plan when printing it
-  const planned = await planWithTranscript(config, goal, repo, transcript, log);
+  const planned = await planWithTranscript(config, goal, repo, transcript, {
+    onProgress: (line) => log.write(`${line}\n`),
+    interrupts: sigintWhilePlanning,
+  });
   if (!planned.ok) {
     err.write(`swarm: ${planned.error.message}\n`);
     if (planned.error.why === 'budget')
