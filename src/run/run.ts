@@ -40,11 +40,23 @@ export interface Run {
  * - `lock-held`: a live coordinator holds the run lock;
  * - `missing-key`: an API key variable a role or the planner needs is not set;
  * - `git`: not a git repository though `git.required`, git too old, no base commit, the branch exists;
+ * - `no-goal`, `no-agent-role`, `output`: nothing to plan, no role to plan for, `-o` names a
+ *   directory (draftPlan; createRun reports a missing agent role as an input issue at `roles`);
  * - `planning-failed`: no API client, no valid plan from the planner, or an API error;
  * - `interrupted`: the planner was stopped (Ctrl-C); `budget`: the planner spent the run's budget.
  */
 export type RefusalReason =
-  'run-dir' | 'not-a-run' | 'lock-held' | 'missing-key' | 'git' | 'planning-failed' | 'interrupted' | 'budget';
+  | 'run-dir'
+  | 'not-a-run'
+  | 'lock-held'
+  | 'missing-key'
+  | 'git'
+  | 'no-goal'
+  | 'no-agent-role'
+  | 'output'
+  | 'planning-failed'
+  | 'interrupted'
+  | 'budget';
 
 /** A run that could not be created or reopened, for a reason that is not a place in an input file. */
 export interface RunRefusal {
@@ -62,7 +74,7 @@ export interface InputRejected {
   issues: InputIssue[];
 }
 
-/** Why createRun or resumeRun gave no run. Nothing is left behind but what the refusal says. */
+/** Why createRun or resumeRun gave no run (or draftPlan no plan). Nothing is left behind but what the refusal says. */
 export type RunFailure = InputRejected | RunRefusal;
 
 /** Makes an {@link InputRejected}. */
@@ -75,6 +87,9 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'lock-held': EXIT.cannotStart,
   'missing-key': EXIT.cannotStart,
   git: EXIT.cannotStart,
+  'no-goal': EXIT.cannotStart,
+  'no-agent-role': EXIT.cannotStart,
+  output: EXIT.cannotStart,
   'planning-failed': EXIT.cannotStart,
   interrupted: EXIT.stopped,
   budget: EXIT.budget,
