@@ -64,7 +64,7 @@ export interface RunRefusal {
   reason: RefusalReason;
   /** What to tell the user, one message each (a message may span lines); the CLI prefixes each with `swarm: `. */
   messages: string[];
-  /** The exit code `swarm run`/`swarm resume` ends with: 2 (cannot start), 3 (`budget`) or 130 (`interrupted`). */
+  /** The exit code the command ends with: 2 (cannot start), 3 (`budget`) or 130 (`interrupted`). */
   exit: ExitCode;
 }
 
