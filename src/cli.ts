@@ -4,11 +4,13 @@ import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typin
 import { cleanCommand } from './commands/clean.js';
 import { controlCommand } from './commands/control.js';
 import { dashboardCommand } from './commands/dashboard.js';
-import { EXIT, resumeCommand, runCommand } from './commands/session.js';
 import { planCommand } from './commands/plan.js';
+import { resumeCommand } from './commands/resume.js';
+import { runCommand } from './commands/run.js';
 import { statusCommand } from './commands/status.js';
 import { Worker } from './worker/worker.js';
 import type { Output } from './presenter/console.js';
+import { EXIT } from './run/exit-codes.js';
 
 const stdout: Output = {
   write: (t) => void process.stdout.write(t),

@@ -1,5 +1,5 @@
-// Running the planner for `swarm run <config> "<goal>"` and `swarm plan`: API key checks, Ctrl-C,
-// progress lines, and the transcript written whatever the outcome.
+// Running the planner for `swarm run <config> "<goal>"` and `swarm plan`: API key checks, what stops
+// the planner, progress lines, and the transcript written whatever the outcome. Prints nothing.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -8,7 +8,6 @@ import { agentRoles, planGoal, type Planned } from '../plan/planner.js';
 import { makeClient } from '../llm/client.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
-import type { Output } from '../presenter/console.js';
 import { err, type Result } from '../util/result.js';
 
 /**
@@ -48,22 +47,38 @@ export interface PlanningStopped {
 }
 
 /**
- * Plans `goal`, printing progress to `out`, and writes the planner's transcript to `transcriptFile`
- * in every case (planned, invalid, API error, Ctrl-C). Returns the plan, or a message for the user
- * that lists the last answer's problems and where the transcript is.
+ * Where a request to stop the planner comes from while it runs: called with the function that
+ * stops it as the planner starts, it returns the function to call as the planner ends. The CLI
+ * listens to SIGINT for exactly that window (outside it, Ctrl-C keeps its default and ends the
+ * process at once); a long-lived caller binds its own abort, and one that passes none cannot stop it.
+ */
+export type InterruptSource = (stop: () => void) => () => void;
+
+/** What the planner reports to, and what may stop it. */
+export interface PlanningHooks {
+  /** Each progress line, without a newline: before each request and after each answer. */
+  onProgress(line: string): void;
+  /** Stops the planner (its outcome is then `interrupted`); default: nothing does. */
+  interrupts?: InterruptSource;
+}
+
+/**
+ * Plans `goal`, reporting progress to `hooks.onProgress`, and writes the planner's transcript to
+ * `transcriptFile` in every case (planned, invalid, API error, interrupted). Returns the plan, or a
+ * message for the user that lists the last answer's problems and where the transcript is.
+ * @throws on a file system error writing the transcript (a bad plan or an API failure is a result).
  */
 export async function planWithTranscript(
   config: Config,
   goal: string,
   repo: string,
   transcriptFile: string,
-  out: Output,
+  hooks: PlanningHooks,
 ): Promise<Result<Planned, PlanningStopped>> {
   const client = makeClient(config.planner);
   if (!client.ok) return err({ message: client.error, why: 'cannot-start' });
   const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort(new Error('interrupted'));
-  process.on('SIGINT', onInterrupt);
+  const stopListening = hooks.interrupts?.(() => controller.abort(new Error('interrupted')));
   try {
     const result = await planGoal({
       goal,
@@ -71,7 +86,7 @@ export async function planWithTranscript(
       repo,
       client: client.value,
       signal: controller.signal,
-      onProgress: (line) => out.write(`${line}\n`),
+      onProgress: hooks.onProgress,
     });
     const transcript = result.ok ? result.value.transcript : result.error.transcript;
     fs.mkdirSync(path.dirname(transcriptFile), { recursive: true });
@@ -86,6 +101,6 @@ export async function planWithTranscript(
           : 'cannot-start';
     return err({ message: `${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`, why });
   } finally {
-    process.off('SIGINT', onInterrupt);
+    stopListening?.();
   }
 }

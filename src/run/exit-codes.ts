@@ -1,0 +1,22 @@
+// The exit codes of the `swarm` commands; a run's failures carry the one `swarm run`/`swarm resume`
+// ends with, so that every caller (the CLI today, a server next) reports the same outcome.
+
+/** Exit codes of `swarm run` and `swarm resume` (the README lists them). */
+export const EXIT = {
+  /** Every task succeeded. */
+  succeeded: 0,
+  /** Some task failed, was skipped or was cancelled. */
+  failed: 1,
+  /** The run could not start: bad config, bad plan, lock held, not a run directory. */
+  cannotStart: 2,
+  /**
+   * The run budget is spent: `swarm resume --max-cost-usd N` (or --max-tokens) continues it; when
+   * the planner spent it, nothing ran and there is nothing to resume (raise `budget` in the config).
+   */
+  budget: 3,
+  /** Stopped before finishing (Ctrl-C, stop-run, SIGTERM): `swarm resume` continues it. */
+  stopped: 130,
+} as const;
+
+/** One of {@link EXIT}'s values. */
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
