@@ -11,7 +11,7 @@ import { RunPaths } from '../protocol/paths.js';
 import { coordinatorLiveness } from '../protocol/run-reader.js';
 import { CoordinatorJsonSchema, RunJsonSchema } from '../protocol/schemas.js';
 import type { Output } from '../presenter/console.js';
-import { EXIT } from './session.js';
+import { EXIT } from '../run/exit-codes.js';
 
 /** Worktree paths git knows of under `dir`. */
 function worktreesUnder(repo: string, dir: string): string[] {

@@ -7,7 +7,7 @@ import { RunPaths } from '../protocol/paths.js';
 import { ControlAction } from '../protocol/schemas.js';
 import type { Output } from '../presenter/console.js';
 import { sleep } from '../util/process.js';
-import { EXIT } from './session.js';
+import { EXIT } from '../run/exit-codes.js';
 
 /** Creates the request; prints its id. With `wait` (ms), waits for its `control.applied` event. */
 export async function controlCommand(

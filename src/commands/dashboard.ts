@@ -12,7 +12,7 @@ import { ProtocolFileError } from '../protocol/files.js';
 import { RunPaths } from '../protocol/paths.js';
 import type { Output } from '../presenter/console.js';
 import type { ParentMessage } from '../dashboard/attach.js';
-import { EXIT } from './session.js';
+import { EXIT } from '../run/exit-codes.js';
 
 /** Options of `swarm dashboard`. */
 export interface DashboardCommandOptions {

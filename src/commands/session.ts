@@ -4,35 +4,19 @@ import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
 import { LocalLauncher } from '../coordinator/launcher.js';
 import { AttachedDashboard } from '../dashboard/attach.js';
-import { diffStat } from '../git/repo.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
+import { integrationSummary } from '../presenter/integration-summary.js';
 import { raisedCapOptions } from '../presenter/resume-hint.js';
-import type { RunState } from '../protocol/state.js';
 import { totalTokens } from '../protocol/usage.js';
 import { EXIT } from '../run/exit-codes.js';
 import type { Run } from '../run/run.js';
 import { fileLogger } from '../util/logger.js';
 import { sleep } from '../util/process.js';
 
-// The exit codes moved to src/run/exit-codes.ts; the other commands still import them from here.
-export { EXIT };
-
 /** How a session shows itself: the dashboard (a terminal, unless --no-dashboard) or one line per event. */
 export interface UiOptions {
   /** Open the dashboard (src/dashboard/attach.ts); the caller checks that stdin and stdout are a terminal. */
   dashboard?: boolean;
-}
-
-/** Where the merged work is and how to take it (git isolation), for the end of a run and status. */
-export function integrationSummary(repo: string, git: RunState['git']): string {
-  if (!git) return '';
-  const { branch, base, tip } = git;
-  if (tip === base) return `integration branch ${branch}: no changes from ${base.slice(0, 12)}\n`;
-  return (
-    `integration branch ${branch} (${base.slice(0, 12)} → ${tip.slice(0, 12)}):\n` +
-    diffStat(repo, base, tip) +
-    `\ntake it with:  git merge ${branch}    or look first:  git switch ${branch}\n`
-  );
 }
 
 /**

@@ -10,7 +10,8 @@ import { readLiveAttempts } from '../dashboard/source.js';
 import { type Budget, type Usage } from '../dashboard/usage.js';
 import { applyEvent } from '../protocol/state.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
-import { EXIT, integrationSummary } from './session.js';
+import { integrationSummary } from '../presenter/integration-summary.js';
+import { EXIT } from '../run/exit-codes.js';
 import { raisedCapOptions } from '../presenter/resume-hint.js';
 
 /** One task's line of the status, as `--json` prints it. */
