@@ -84,7 +84,9 @@ export interface CoordinatorOptions {
  *   shutting-down ──watcher, workers, heartbeat and log closed──▶ done
  *
  * Draining and cancelling dispatch nothing and replace no lost worker; the session ends once
- * nothing is in flight, stopped for the drain's reason (`#stopWhy`).
+ * nothing is in flight: stopped for the drain's reason (`#stopWhy`), or finished if no task is left.
+ * Running ends when every task is terminal, when the budget is spent and nothing can progress, or
+ * broken (the run directory deleted, workers that die as they start).
  */
 type Stage = 'starting' | 'running' | 'draining' | 'cancelling' | 'shutting-down' | 'done';
 
