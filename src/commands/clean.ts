@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { gitSync, gitTrySync } from '../git/git.js';
+import { ATTEMPT_REFS, integrationBranch, runIdOfRef, runRefs, runWorktrees } from '../git/layout.js';
 import { repoTopLevel } from '../git/repo.js';
 import { readJsonFile } from '../protocol/files.js';
 import { RunPaths } from '../protocol/paths.js';
@@ -35,8 +36,8 @@ function removeWorktree(repo: string, worktree: string, force: boolean): { remov
 
 /** Run ids that have refs under refs/swarm/. */
 function runIdsWithRefs(repo: string): string[] {
-  const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', 'refs/swarm/']).split('\n').filter(Boolean);
-  return [...new Set(refs.map((r) => r.split('/')[2]!))];
+  const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', ATTEMPT_REFS]).split('\n').filter(Boolean);
+  return [...new Set(refs.map(runIdOfRef))];
 }
 
 /**
@@ -74,7 +75,7 @@ export function cleanCommand(
     }
     repo = run.repo;
     runsDir = path.dirname(paths.root);
-    for (const wt of worktreesUnder(repo, path.join(repo, '.swarm', 'worktrees', run.id))) {
+    for (const wt of worktreesUnder(repo, runWorktrees(repo, run.id))) {
       const r = removeWorktree(repo, wt, options.force ?? false);
       if (!r.removed) kept++;
       out.write(r.line + '\n');
@@ -90,18 +91,20 @@ export function cleanCommand(
   for (const id of runIdsWithRefs(repo)) {
     if (fs.existsSync(path.join(runsDir, id))) continue;
     let keptHere = 0;
-    for (const wt of worktreesUnder(repo, path.join(repo, '.swarm', 'worktrees', id))) {
+    for (const wt of worktreesUnder(repo, runWorktrees(repo, id))) {
       const r = removeWorktree(repo, wt, options.force ?? false);
       if (!r.removed) keptHere++;
       out.write(r.line + '\n');
     }
     kept += keptHere;
     if (keptHere > 0) continue; // its refs keep the commits of what was kept
-    const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', `refs/swarm/${id}/`])
+    const refs = gitSync(repo, ['for-each-ref', '--format=%(refname)', runRefs(id)])
       .split('\n')
       .filter(Boolean);
     for (const ref of refs) gitSync(repo, ['update-ref', '-d', ref]);
-    out.write(`pruned ${refs.length} ref(s) of deleted run ${id} (its branch swarm/${id} is kept, if it exists)\n`);
+    out.write(
+      `pruned ${refs.length} ref(s) of deleted run ${id} (its branch ${integrationBranch(id)} is kept, if it exists)\n`,
+    );
   }
   gitTrySync(repo, ['worktree', 'prune']);
   return kept > 0 ? 1 : 0;

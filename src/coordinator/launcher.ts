@@ -1,24 +1,61 @@
-// How worker processes are started. The local process pool is the first launcher; a cluster
-// launcher (DESIGN §9) would start the same `swarm worker` command elsewhere.
+// How worker processes are started, watched and killed. The local process pool is the first
+// launcher; a container or cluster launcher (DESIGN §9) would start the same `swarm worker`
+// command elsewhere, and answer "is it alive" and "kill it" its own way.
 import fs from 'node:fs';
 import { execa } from 'execa';
+import { known, readAttemptStatus } from '../protocol/attempt-files.js';
 import { RunPaths } from '../protocol/paths.js';
+import type { WorkerJson } from '../protocol/schemas.js';
 import { CLI_PATH } from '../util/cli-path.js';
+import { HOST, killByEnvMarker, pidAlive, signalGroup } from '../util/process.js';
 
-/** A started worker, as much as the launcher knows of it. */
-export interface LaunchedWorker {
-  id: string;
-  /** Resolves with how the worker process ended (local launcher only; never for remote ones). */
-  exited: Promise<{ code: number | null; signal: string | null }>;
-  /** Asks the process to stop now (SIGTERM); a worker then finishes its current attempt first. */
-  terminate(): void;
-  /** Kills the process at once (SIGKILL): for a worker that ignored a stop. */
-  kill(): void;
+/** How a worker process ended. */
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
 }
 
-/** Starts workers for a run directory. */
+/**
+ * Whether a worker's process is there, as far as its launcher can see: `unknown` when it cannot
+ * look (a process on another host), and the caller goes by the heartbeat in worker.json.
+ */
+export type ProcessLiveness = 'alive' | 'gone' | 'unknown';
+
+/** An attempt whose processes are to be killed. */
+export interface AttemptProcesses {
+  task: string;
+  attempt: number;
+  /** The variable every process of the attempt carries in its environment (assignment.json `env`). */
+  marker: { name: string; value: string };
+}
+
+/** A worker, as much as its launcher knows of it and can do to it. */
+export interface LaunchedWorker {
+  id: string;
+  /**
+   * Resolves with how the worker process ended, when the launcher sees that (a local child);
+   * never for a worker attached on resume, nor for a remote one.
+   */
+  exited: Promise<WorkerExit>;
+  /** Is its process there? Judged from its worker.json. */
+  liveness(info: WorkerJson): ProcessLiveness;
+  /** Asks the process to stop now (SIGTERM); a worker then finishes its current attempt first. */
+  terminate(): void;
+  /** Kills the process at once (SIGKILL): for a worker that ignored a stop, or is dead or hung. */
+  kill(): void;
+  /**
+   * Kills (SIGKILL) whatever it started for one attempt, which it will not finish (it is dead or
+   * hung), so that the attempt can be dispatched again. Returns the pids found by the attempt's
+   * marker (for the log).
+   */
+  killAttempt(attempt: AttemptProcesses): number[];
+}
+
+/** Starts workers for a run directory, or takes a handle on one an earlier session started. */
 export interface Launcher {
   launch(options: { runDir: string; id: string; coordinator: string }): LaunchedWorker;
+  /** A worker started by an earlier coordinator session (resume): this session has no child handle. */
+  attach(options: { runDir: string; id: string }): LaunchedWorker;
 }
 
 /**
@@ -46,12 +83,40 @@ export class LocalLauncher implements Launcher {
         cleanup: false,
       },
     );
-    const exited = child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));
     return {
-      id: options.id,
-      exited,
+      ...localWorker(paths, options.id),
+      exited: child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null })),
       terminate: () => child.kill('SIGTERM'),
       kill: () => child.kill('SIGKILL'),
     };
   }
+
+  /**
+   * Its liveness and its attempts' processes are judged as for a launched worker. It is never
+   * signalled itself: this session has no child to signal, and a pid read from worker.json may
+   * by now be another process's. It gets no new work, so it exits after its attempt.
+   */
+  attach(options: { runDir: string; id: string }): LaunchedWorker {
+    return localWorker(new RunPaths(options.runDir), options.id);
+  }
+}
+
+/** What a local worker is, without a child handle. */
+function localWorker(paths: RunPaths, id: string): LaunchedWorker {
+  return {
+    id,
+    exited: new Promise(() => {}),
+    // A pid means something only on the host that owns it.
+    liveness: (info) => (info.host !== HOST ? 'unknown' : pidAlive(info.pid) ? 'alive' : 'gone'),
+    terminate: () => {},
+    kill: () => {},
+    killAttempt: ({ task, attempt, marker }) => {
+      // The process group its status.json records, if it is on this host.
+      const status = known(readAttemptStatus(paths, task, attempt));
+      if (status && status.host !== HOST) return [];
+      if (status?.pgid) signalGroup(status.pgid, 'SIGKILL');
+      // The worker may have died between spawning and recording the group: find it by its marker.
+      return killByEnvMarker(marker.name, marker.value);
+    },
+  };
 }

@@ -5,8 +5,7 @@ import { readJsonFile } from '../protocol/files.js';
 import { createMaildir, deliver } from '../protocol/maildir.js';
 import type { RunPaths } from '../protocol/paths.js';
 import { WorkerJsonSchema, type InboxMessage, type WorkerJson } from '../protocol/schemas.js';
-import { HOST, pidAlive } from '../util/process.js';
-import type { LaunchedWorker, Launcher } from './launcher.js';
+import type { AttemptProcesses, LaunchedWorker, Launcher, ProcessLiveness, WorkerExit } from './launcher.js';
 
 /**
  * A worker as the pool tracks it.
@@ -18,11 +17,13 @@ export interface PoolWorker {
   state: 'idle' | 'busy' | 'gone';
   /** The attempt it runs, while busy. */
   attempt: { task: string; attempt: number } | undefined;
-  /** Set for workers this coordinator started (not for workers adopted on resume). */
-  launched: LaunchedWorker | undefined;
+  /** What the launcher can do to it: one it started now, or one attached on resume. */
+  handle: LaunchedWorker;
+  /** Started by an earlier coordinator session, adopted on resume with the attempt it runs. */
+  adopted: boolean;
   startedAt: number;
   /** How its process ended, once it has (launched workers only), and when (ms since epoch). */
-  exitedHow?: { code: number | null; signal: string | null };
+  exitedHow?: WorkerExit;
   exitedAt?: number;
 }
 
@@ -57,6 +58,9 @@ export class WorkerPool {
   readonly #workers = new Map<string, PoolWorker>();
   #nextNumber: number;
   readonly #hooks: PoolHooks;
+  #lastReap = 0;
+  /** A launched worker exited since the last reap: the next reap looks at once. */
+  #exitedSinceReap = false;
 
   constructor(paths: RunPaths, launcher: Launcher, session: string, log: Logger, hooks: PoolHooks) {
     this.#paths = paths;
@@ -85,14 +89,15 @@ export class WorkerPool {
   #launch(): PoolWorker {
     const id = `w${this.#nextNumber++}`;
     createMaildir(this.#paths.inbox(id));
-    const launched = this.#launcher.launch({ runDir: this.#paths.root, id, coordinator: this.#session });
-    const worker: PoolWorker = { id, state: 'idle', attempt: undefined, launched, startedAt: Date.now() };
+    const handle = this.#launcher.launch({ runDir: this.#paths.root, id, coordinator: this.#session });
+    const worker: PoolWorker = { id, state: 'idle', attempt: undefined, handle, adopted: false, startedAt: Date.now() };
     this.#workers.set(id, worker);
     this.#hooks.onWorker(id);
-    void launched.exited.then((how) => {
+    void handle.exited.then((how) => {
       this.#log.info({ worker: id, ...how }, 'worker exited');
       worker.exitedHow = how;
       worker.exitedAt = Date.now();
+      this.#exitedSinceReap = true;
       this.#hooks.onExit();
     });
     this.#log.info({ worker: id }, 'worker launched');
@@ -104,13 +109,32 @@ export class WorkerPool {
    * no new work: it exits after that attempt.
    */
   adopt(id: string, attempt: { task: string; attempt: number }): void {
-    this.#workers.set(id, { id, state: 'busy', attempt, launched: undefined, startedAt: Date.now() });
+    const handle = this.#handle(id);
+    this.#workers.set(id, { id, state: 'busy', attempt, handle, adopted: true, startedAt: Date.now() });
     this.#hooks.onWorker(id);
+  }
+
+  /** The handle of a worker in the pool, or one attached now (a worker of an earlier session). */
+  #handle(id: string): LaunchedWorker {
+    return this.#workers.get(id)?.handle ?? this.#launcher.attach({ runDir: this.#paths.root, id });
+  }
+
+  /** Whether a worker's process is there, as its launcher sees it from `info` (its worker.json). */
+  liveness(id: string, info: WorkerJson): ProcessLiveness {
+    return this.#handle(id).liveness(info);
+  }
+
+  /**
+   * Kills what a worker started for an attempt it will not finish (it is dead or hung, in this
+   * session or an earlier one). Returns the pids found by the attempt's marker.
+   */
+  killAttempt(id: string, attempt: AttemptProcesses): number[] {
+    return this.#handle(id).killAttempt(attempt);
   }
 
   /** Idle workers this session launched, in start order. */
   idle(): PoolWorker[] {
-    return [...this.#workers.values()].filter((w) => w.state === 'idle' && w.launched && !w.exitedHow);
+    return [...this.#workers.values()].filter((w) => w.state === 'idle' && !w.adopted && !w.exitedHow);
   }
 
   /** Delivers a message to a worker's inbox. */
@@ -130,34 +154,38 @@ export class WorkerPool {
     const w = this.#workers.get(id);
     if (!w || w.state === 'gone') return;
     w.attempt = undefined;
-    w.state = w.launched ? 'idle' : 'gone';
+    w.state = w.adopted ? 'gone' : 'idle';
   }
 
-  /** Takes a worker out of the pool (it is killed if this session launched it); with `replace`, starts another. */
+  /** Takes a worker out of the pool and kills it (as its launcher can); with `replace`, starts another. */
   retire(id: string, replace: boolean): void {
     const w = this.#workers.get(id);
     if (!w || w.state === 'gone') return;
     w.state = 'gone';
-    w.launched?.kill();
+    w.handle.kill();
     this.#log.warn({ worker: id }, 'worker retired');
-    if (replace && w.launched) this.#launch();
+    if (replace && !w.adopted) this.#launch();
   }
 
   /**
    * Finds workers that died: launched ones whose process exited, and any whose worker.json
-   * heartbeat is older than `staleAfterMs` (or whose pid is gone, on this host). Dead workers are
-   * marked gone, killed if still there (a stale one may be hung), and listed with their attempt;
-   * with `replace`, a new worker takes each launched one's place.
+   * heartbeat is older than `staleAfterMs` (or whose process is gone, as its launcher sees it).
+   * Dead workers are marked gone, killed if still there (a stale one may be hung), and listed with
+   * their attempt; with `replace`, a new worker takes each launched one's place. Looks at most
+   * every `everyMs`, or at once after a launched worker exited (else returns none).
    */
-  reap(staleAfterMs: number, replace: boolean, now = Date.now()): LostWorker[] {
+  reap(staleAfterMs: number, replace: boolean, everyMs: number, now = Date.now()): LostWorker[] {
     const lost: LostWorker[] = [];
+    if (now - this.#lastReap < everyMs && !this.#exitedSinceReap) return lost;
+    this.#lastReap = now;
+    this.#exitedSinceReap = false;
     for (const w of this.#workers.values()) {
       if (w.state === 'gone') continue;
       let why: string | undefined;
       if (w.exitedHow) why = `exited (${w.exitedHow.signal ?? `code ${w.exitedHow.code}`})`;
       else {
-        const info = this.#readInfo(w.id);
-        if (info && info.host === HOST && !pidAlive(info.pid)) why = 'process gone';
+        const info = this.info(w.id);
+        if (info && w.handle.liveness(info) === 'gone') why = 'process gone';
         else if (info && now - Date.parse(info.heartbeat_at) > staleAfterMs)
           why = `heartbeat stale for ${Math.round((now - Date.parse(info.heartbeat_at)) / 1000)} s`;
         // A process that is starting on a loaded machine may take seconds before its first heartbeat.
@@ -166,26 +194,18 @@ export class WorkerPool {
       }
       if (!why) continue;
       w.state = 'gone';
-      w.launched?.kill();
+      w.handle.kill();
       lost.push({ id: w.id, attempt: w.attempt, why });
       this.#log.warn({ worker: w.id, why, attempt: w.attempt }, 'worker lost');
-      if (replace && w.launched) this.#launch();
+      if (replace && !w.adopted) this.#launch();
     }
     return lost;
   }
 
-  #readInfo(id: string): WorkerJson | undefined {
+  /** What a worker's worker.json says (undefined if it is missing or unreadable). */
+  info(id: string): WorkerJson | undefined {
     try {
       return readJsonFile(this.#paths.workerJson(id), WorkerJsonSchema);
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** What worker.json says, for resume's liveness check of an earlier session's worker. */
-  static info(paths: RunPaths, id: string): WorkerJson | undefined {
-    try {
-      return readJsonFile(paths.workerJson(id), WorkerJsonSchema);
     } catch {
       return undefined;
     }
@@ -196,7 +216,7 @@ export class WorkerPool {
    * their start: replacing them again would only spin (a broken install, a deleted run directory).
    */
   get crashLooping(): boolean {
-    const launched = [...this.#workers.values()].filter((w) => w.launched);
+    const launched = [...this.#workers.values()].filter((w) => !w.adopted);
     const last = launched.slice(-CRASH_LOOP_EXITS);
     return (
       last.length === CRASH_LOOP_EXITS &&
@@ -209,14 +229,14 @@ export class WorkerPool {
    * Resolves when all have exited.
    */
   async shutdown(graceMs: number): Promise<void> {
-    const running = [...this.#workers.values()].filter((w) => w.launched && !w.exitedHow);
+    const running = [...this.#workers.values()].filter((w) => !w.adopted && !w.exitedHow);
     for (const w of running) this.send(w.id, { kind: 'stop' });
-    const all = Promise.all(running.map((w) => w.launched!.exited));
+    const all = Promise.all(running.map((w) => w.handle.exited));
     const timer = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
     if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
-    for (const w of running) w.launched!.terminate();
+    for (const w of running) w.handle.terminate();
     if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
-    for (const w of running) w.launched!.kill();
+    for (const w of running) w.handle.kill();
     await all;
   }
 }

@@ -1,0 +1,169 @@
+// Building an attempt's assignment.json: what the worker runs, where (workspace, git), with what
+// context (earlier attempts, dependencies' summaries, the last merge conflict) and, for agents, with
+// what caps; then handing it to the worker.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RunConfig } from '../protocol/run-config.js';
+import { writeJsonAtomicSync } from '../protocol/files.js';
+import type { RunPaths } from '../protocol/paths.js';
+import { known, readAssignment, readAttemptResult } from '../protocol/attempt-files.js';
+import { PROTOCOL_VERSION, type Assignment, type PreviousAttempt, type RunJson } from '../protocol/schemas.js';
+import type { RunState } from '../protocol/state.js';
+import { gitTrySync } from '../git/git.js';
+import { attemptRef, attemptWorktree } from '../git/layout.js';
+import { attemptDiff } from '../git/merge.js';
+import { agentSpecFor } from './agent-spec.js';
+import type { GrantedCaps } from './budget-ledger.js';
+import type { PlanTask } from './task-board.js';
+import type { WorkerPool } from './worker-pool.js';
+
+/**
+ * Environment variable that marks every process of an attempt with `<run-id>/<task>/<n>`, so the
+ * coordinator can find and kill them when their worker is lost.
+ */
+export const ATTEMPT_MARKER = 'SWARM_ATTEMPT_KEY';
+export const attemptKey = (run: string, task: string, attempt: number): string => `${run}/${task}/${attempt}`;
+
+/** The commit a new attempt starts from. */
+export type StartCommit =
+  /** No git isolation: the attempt runs in the repository as it is. */
+  | { kind: 'no-git' }
+  /** The integration branch as it is now: the attempt sees its dependencies' merged work. */
+  | { kind: 'tip'; commit: string }
+  /** The integration branch is gone: nothing can be started on it. */
+  | { kind: 'branch-missing' };
+
+/** Where a new attempt of the run starts: the integration branch's tip now. */
+export function startCommit(run: RunJson): StartCommit {
+  if (!run.integration_branch) return { kind: 'no-git' };
+  const tip = gitTrySync(run.repo, ['rev-parse', '--verify', `refs/heads/${run.integration_branch}`]);
+  return tip.exitCode === 0 ? { kind: 'tip', commit: tip.stdout } : { kind: 'branch-missing' };
+}
+
+/** What every assignment of a run is built from. */
+export interface AssignmentContext {
+  run: RunJson;
+  config: RunConfig;
+  paths: RunPaths;
+  /** The run's state (when the attempt is assigned: after its attempt.assigned). */
+  state: RunState;
+}
+
+/** One attempt to assign. */
+export interface AttemptToAssign {
+  task: PlanTask;
+  attempt: number;
+  worker: string;
+  /** The integration branch's tip (null without git isolation). */
+  base: string | null;
+  /** Agent attempts: the caps the budget granted (none: no caps). */
+  caps: GrantedCaps | undefined;
+}
+
+/** The assignment of an attempt to its worker. Reads earlier attempts' files; writes nothing. */
+export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Assignment {
+  const { run, config, paths, state } = ctx;
+  const { task, attempt } = i;
+  const git = run.integration_branch
+    ? {
+        repo: run.repo,
+        worktree: attemptWorktree(run.repo, run.id, task.id, attempt),
+        ref: attemptRef(run.id, task.id, attempt),
+        message: `swarm ${run.id}: ${task.id} (attempt ${attempt})\n\n${task.title}`,
+      }
+    : null;
+  const root = git?.worktree ?? run.repo;
+  const agent =
+    task.backend === 'anthropic'
+      ? agentSpecFor(
+          config.roles[task.role!]!,
+          i.caps?.caps ?? { max_cost_usd: null, max_tokens: null },
+          i.caps?.source ?? { cost: null, tokens: null },
+        )
+      : null;
+  // Drop the index the coordinator added for ordering: the assignment carries the plan's task.
+  // (This deletes it from the coordinator's own task too, as it always has: a retry of the task
+  // then sorts among ready tasks of equal rank without its plan order.)
+  delete (task as Partial<PlanTask>).index;
+  return {
+    protocol: PROTOCOL_VERSION,
+    run_id: run.id,
+    goal: run.goal,
+    agent,
+    task,
+    attempt,
+    worker: i.worker,
+    assigned_at: new Date().toISOString(),
+    workspace: task.cwd ? path.resolve(root, task.cwd) : root,
+    base_commit: i.base,
+    timeout_ms: task.timeout_ms,
+    kill_grace_ms: config.scheduling.kill_grace,
+    env: {
+      ...task.env,
+      SWARM_RUN_DIR: paths.root,
+      SWARM_TASK_ID: task.id,
+      SWARM_ATTEMPT: String(attempt),
+      [ATTEMPT_MARKER]: attemptKey(run.id, task.id, attempt),
+    },
+    previous: previousAttempts(paths, state, task.id, attempt),
+    dependencies: task.deps.map((d) => ({ id: d, summary: state.tasks[d]!.last?.summary ?? null })),
+    git,
+    conflict: conflictContext(paths, run, state, task.id),
+  };
+}
+
+/**
+ * Writes assignment.json and puts the attempt in its worker's inbox. No fsync (it was half of the
+ * coordinator's time per dispatch): the rename still makes the file appear whole, and an
+ * assignment lost to a power cut is found undelivered on resume.
+ */
+export function deliverAssignment(paths: RunPaths, pool: WorkerPool, a: Assignment): void {
+  writeJsonAtomicSync(paths.attempt(a.task.id, a.attempt).assignment, a, { fsync: false });
+  pool.assign(a.worker, { task: a.task.id, attempt: a.attempt });
+  pool.send(a.worker, { kind: 'assign', task: a.task.id, attempt: a.attempt });
+}
+
+/** Creates an attempt's directory (before its assignment.json, or its failure at dispatch). */
+export function makeAttemptDir(paths: RunPaths, task: string, attempt: number): void {
+  fs.mkdirSync(paths.attempt(task, attempt).dir, { recursive: true });
+}
+
+/** What earlier attempts ended with (exit code, last stderr lines), for the next attempt. */
+function previousAttempts(paths: RunPaths, state: RunState, id: string, next: number): PreviousAttempt[] {
+  const out: PreviousAttempt[] = [];
+  for (let n = Math.max(1, next - 3); n < next; n++) {
+    const r = known(readAttemptResult(paths, id, n));
+    if (r)
+      out.push({
+        attempt: n,
+        outcome: r.outcome,
+        reason: r.reason,
+        exit_code: r.exit_code,
+        stderr_tail: r.stderr_tail,
+        summary: r.summary,
+        verify_tail: r.verify?.output_tail ?? [],
+      });
+    // No readable result: the attempt.finished event says how it ended (lost, taken back, failed at dispatch).
+    else
+      out.push({
+        attempt: n,
+        outcome: 'no-result',
+        reason: null,
+        exit_code: null,
+        stderr_tail: [],
+        summary: state.tasks[id]!.last?.attempt === n ? state.tasks[id]!.last!.summary : null,
+        verify_tail: [],
+      });
+  }
+  return out;
+}
+
+/** For a task whose last merge conflicted: the files, and the diff of the attempt that conflicted. */
+function conflictContext(paths: RunPaths, run: RunJson, state: RunState, id: string): Assignment['conflict'] {
+  const c = state.tasks[id]!.last_conflict;
+  if (!c) return null;
+  const commit = known(readAttemptResult(paths, id, c.attempt))?.commit;
+  const base = known(readAssignment(paths, id, c.attempt))?.base_commit;
+  const diff = commit && base ? attemptDiff(run.repo, base, commit) : '';
+  return { attempt: c.attempt, files: c.files, diff };
+}
