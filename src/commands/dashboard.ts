@@ -11,7 +11,6 @@ import type { Dashboard } from '../dashboard/app.js';
 import { ProtocolFileError } from '../protocol/files.js';
 import { RunPaths } from '../protocol/paths.js';
 import type { Output } from '../presenter/console.js';
-import type { ParentMessage } from '../dashboard/attach.js';
 import { EXIT } from '../run/exit-codes.js';
 
 /** Options of `swarm dashboard`. */
@@ -102,9 +101,6 @@ export async function dashboardCommand(
   process.on('SIGTERM', quit);
   process.on('SIGHUP', quit);
   if (attached) {
-    process.on('message', (m: ParentMessage) => {
-      if (m?.type === 'notice') dashboard.notice(m.text);
-    });
     process.on('disconnect', quit); // the coordinator's process is gone
   }
   await dashboard.closed;

@@ -45,7 +45,6 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     if (!dashboard?.open) presenter.onEvent(e, state);
     else if (e.type === 'run.finished') holding.onEvent(e, state);
   });
-  const notices = { notice: (text: string): void => void (dashboard?.notice(text) || presenter.notice(text)) };
   const coordinator = new Coordinator({
     paths,
     run: runJson,
@@ -53,7 +52,6 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     log,
     logger,
     launcher: new LocalLauncher(),
-    notices,
     command,
     retryFailed: run.retryFailed,
     appliedRequests: run.appliedRequests,

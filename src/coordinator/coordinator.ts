@@ -46,14 +46,6 @@ export type CoordinatorExit =
   /** Ctrl-C or stop-run: dispatch stopped and running attempts drained or were cancelled; resumable. */
   | { kind: 'stopped'; why: 'interrupt' | 'stop-run' | 'budget' };
 
-/**
- * Messages for the user beyond the state's facts. They are `notice` events now, which every reader
- * of the log sees; a `notices` given in the options gets them too, until the presenters show them.
- */
-export interface Notices {
-  notice(text: string): void;
-}
-
 /** Everything a coordinator session needs. */
 export interface CoordinatorOptions {
   paths: RunPaths;
@@ -63,8 +55,6 @@ export interface CoordinatorOptions {
   log: EventLog;
   logger: Logger;
   launcher: Launcher;
-  /** Also told every notice (which is an event of the log in any case). */
-  notices?: Notices;
   command: 'run' | 'resume';
   /** Resume only: put failed, cancelled and skipped tasks back to pending. */
   retryFailed?: boolean;
@@ -389,10 +379,9 @@ export class Coordinator {
     return { accepted: true, message: `stopping after ${this.#inFlight.size} running attempt(s) finish` };
   }
 
-  /** Tells every reader of the log something that is no fact of the state (and `notices`, if given). */
+  /** Tells every reader of the log something that is no fact of the state (a `notice` event). */
   #notice(text: string): void {
     if (this.#stage !== 'done') this.#o.log.append({ type: 'notice', text });
-    this.#o.notices?.notice(text);
   }
 
   async #shutdown(): Promise<void> {

@@ -157,15 +157,6 @@ export class Dashboard {
     return new Dashboard(source, options);
   }
 
-  /**
-   * A line from the `swarm run` this dashboard is attached to, sent over IPC (a coordinator's own
-   * notices come as `notice` events, shown the same way): into the feed and on the bottom line.
-   */
-  notice(text: string): void {
-    this.source.model.notice(text, new Date().toISOString());
-    this.#say(text, 'warn');
-  }
-
   /** Quits: stops watching, restores the terminal, settles `closed`. */
   quit(): void {
     if (this.#quit) return;

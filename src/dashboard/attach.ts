@@ -1,9 +1,9 @@
 // The dashboard of `swarm run` and `swarm resume` in a terminal. It runs as a child process,
 // `swarm dashboard <run-dir> --attached`, sharing the terminal: drawing never delays the
 // coordinator's loop, a dashboard that breaks cannot break the run, and it reads the run
-// directory exactly as any other dashboard does. An IPC channel carries the two things that are
-// not in the run directory: the user's Ctrl-C (a key in the dashboard's raw terminal, so no
-// SIGINT reaches the coordinator) goes up, and the coordinator's notices go down.
+// directory exactly as any other dashboard does (the coordinator's notices too: they are `notice`
+// events). An IPC channel carries the one thing that is not in the run directory: the user's
+// Ctrl-C (a key in the dashboard's raw terminal, so no SIGINT reaches the coordinator) goes up.
 //
 // While it is open the coordinator prints nothing. When the user quits it (q) while the run goes
 // on, the coordinator goes back to printing one line per event; when the run ends first, the
@@ -15,7 +15,6 @@ import { CLI_PATH } from '../util/cli-path.js';
 /** Messages from the dashboard to its coordinator. */
 export type ChildMessage = { type: 'interrupt' };
 /** Messages from the coordinator to its dashboard. */
-export type ParentMessage = { type: 'notice'; text: string };
 
 /** A dashboard child process attached to this coordinator's terminal. */
 export class AttachedDashboard {
@@ -50,14 +49,6 @@ export class AttachedDashboard {
   /** True until the dashboard process exits. */
   get open(): boolean {
     return this.#open;
-  }
-
-  /** Shows a coordinator notice in the dashboard; false if it is not open (print it instead). */
-  notice(text: string): boolean {
-    if (!this.#open || !this.#child.connected) return false;
-    const message: ParentMessage = { type: 'notice', text };
-    this.#child.send(message);
-    return true;
   }
 
   /** Asks the dashboard to quit now (SIGTERM: it restores the terminal first). */

@@ -10,7 +10,6 @@
 // passed in (`now`, ms since the epoch), so everything here is a function of its inputs.
 import { raisedCapOptions } from '../presenter/resume-hint.js';
 import { describeEvent } from '../presenter/event-text.js';
-import { oneLine } from '../presenter/format.js';
 import type { SwarmEvent } from '../protocol/events.js';
 import type { CoordinatorLiveness, RunSnapshot } from '../protocol/run-reader.js';
 import type { CoordinatorJson, RunJson } from '../protocol/schemas.js';
@@ -167,15 +166,6 @@ export class RunModel {
     const r = this.requests.get(id);
     if (r?.status !== 'pending') return;
     r.status = 'archived';
-    this.version++;
-  }
-
-  /**
-   * A line from the `swarm run` this dashboard is attached to, sent over IPC rather than written as
-   * an event: it goes into the feed (as a `notice` event's line does). `at`: ISO time.
-   */
-  notice(text: string, at: string): void {
-    this.#feed.push({ seq: 0, at, text: oneLine(text), tone: 'warn' });
     this.version++;
   }
 
