@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
 import { gitSync, gitTrySync } from './git.js';
+import { integrationBranch } from './layout.js';
 
 /** Oldest git with `git merge-tree --write-tree` (added in 2.38.0). */
 export const MIN_GIT = [2, 38] as const;
@@ -98,7 +99,7 @@ export function prepareGitRun(
       `${repo} has uncommitted changes: workers start from ${base.slice(0, 12)} and will not see them (set git.include_uncommitted: true to include them)`,
     );
   }
-  const branch = `swarm/${runId}`;
+  const branch = integrationBranch(runId);
   if (gitTrySync(repo, ['show-ref', '--verify', '--quiet', `refs/heads/${branch}`]).exitCode === 0) {
     return err(`the branch ${branch} already exists in ${repo}`);
   }

@@ -1,4 +1,4 @@
-// Zod schemas of every file in a run directory (protocol version 1). docs/protocol.md describes
+// Zod schemas of every file in a run directory (protocol version 2). docs/protocol.md describes
 // them for people who write tools against a run directory; this file is the authority.
 import { z } from 'zod';
 import { RunConfigSchema } from './run-config.js';
