@@ -5,6 +5,7 @@ import { modelInfo, KNOWN_MODELS } from '../llm/prices.js';
 import { AGENT_ROLE_KEYS, ConfigSchema, type Config } from './schema.js';
 import { SourceDocument, type InputIssue } from './source.js';
 import { zodIssues } from './zod-issues.js';
+import { isAgentBackend } from '../worker/backends/registry.js';
 
 /** A config file after parsing and schema validation. */
 export interface LoadedConfig {
@@ -33,7 +34,7 @@ function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
   const unknownModel = (model: string): string =>
     `unknown model "${model}": the price table knows ${KNOWN_MODELS.join(', ')} (and dated ids of them); give \`price: {input, output}\` (USD per million tokens) for another model`;
   for (const [name, role] of Object.entries(config.roles)) {
-    if (role.backend === 'command') {
+    if (!isAgentBackend(role.backend)) {
       for (const key of AGENT_ROLE_KEYS) {
         if (role[key] !== undefined)
           issues.push(

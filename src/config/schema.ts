@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TASK_ID_PATTERN } from '../protocol/task-id.js';
 import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
 import { Duration, type DurationType } from './duration.js';
+import { BACKEND_NAMES } from '../worker/backends/registry.js';
 
 export { TASK_ID_PATTERN };
 
@@ -18,7 +19,7 @@ export const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, {
 });
 
 /** Backends that run attempts: `command` (a shell command) and `anthropic` (the built-in agent). */
-export const BackendName = z.enum(['command', 'anthropic']);
+export const BackendName = z.enum(BACKEND_NAMES);
 export type BackendName = z.infer<typeof BackendName>;
 
 const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });

@@ -16,6 +16,7 @@ import { agentSpecFor } from './agent-spec.js';
 import type { GrantedCaps } from './budget-ledger.js';
 import type { PlanTask } from './task-board.js';
 import type { WorkerPool } from './worker-pool.js';
+import { isAgentBackend } from '../worker/backends/registry.js';
 
 /**
  * Environment variable that marks every process of an attempt with `<run-id>/<task>/<n>`, so the
@@ -73,14 +74,13 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
       }
     : null;
   const root = git?.worktree ?? run.repo;
-  const agent =
-    task.backend === 'anthropic'
-      ? agentSpecFor(
-          config.roles[task.role!]!,
-          i.caps?.caps ?? { max_cost_usd: null, max_tokens: null },
-          i.caps?.source ?? { cost: null, tokens: null },
-        )
-      : null;
+  const agent = isAgentBackend(task.backend)
+    ? agentSpecFor(
+        config.roles[task.role!]!,
+        i.caps?.caps ?? { max_cost_usd: null, max_tokens: null },
+        i.caps?.source ?? { cost: null, tokens: null },
+      )
+    : null;
   // Drop the index the coordinator added for ordering: the assignment carries the plan's task.
   // (This deletes it from the coordinator's own task too, as it always has: a retry of the task
   // then sorts among ready tasks of equal rank without its plan order.)

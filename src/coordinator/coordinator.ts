@@ -36,6 +36,7 @@ import type { SchedTask } from './scheduler.js';
 import { resumeEvents, startEvents } from './start-events.js';
 import { TaskBoard } from './task-board.js';
 import { WorkerPool } from './worker-pool.js';
+import { isAgentBackend } from '../worker/backends/registry.js';
 
 /** How a coordinator session ended. */
 export type CoordinatorExit =
@@ -280,13 +281,13 @@ export class Coordinator {
     const budgeted = this.#state.budget.max_cost_usd !== null || this.#state.budget.max_tokens !== null;
     // The budget left is shared among the agent attempts that can start now.
     const budget = this.#budget.forDispatch(
-      budgeted ? ready.countReady(now, slots, (t) => this.#board.task(t.id).backend === 'anthropic') : 1,
+      budgeted ? ready.countReady(now, slots, (t) => isAgentBackend(this.#board.task(t.id).backend)) : 1,
     );
     const granted = new Map<string, GrantedCaps>();
     const canStart = (t: SchedTask): boolean => {
       const task = this.#board.task(t.id);
       if (task.files.some((file) => busy.has(file))) return false;
-      if (task.backend === 'anthropic') {
+      if (isAgentBackend(task.backend)) {
         // An agent attempt starts only with caps the budget can cover (budget.ts).
         const caps = budget.grant(this.#config.roles[task.role!]!);
         if (!caps) return false;
@@ -340,7 +341,7 @@ export class Coordinator {
       if (!this.#takesWork()) return { kind: 'stopped', why: this.#stopWhy ?? 'interrupt' };
       // Budget spent: stop once nothing can progress (a command task waiting out a retry can).
       const commandWaiting =
-        this.#board.ready.countReady(Infinity, 1, (t) => this.#board.task(t.id).backend !== 'anthropic') > 0;
+        this.#board.ready.countReady(Infinity, 1, (t) => !isAgentBackend(this.#board.task(t.id).backend)) > 0;
       return this.#state.budget.exhausted && !commandWaiting ? { kind: 'stopped', why: 'budget' } : undefined;
     }
     const outcome = c.failed + c.skipped + c.cancelled === 0 ? 'succeeded' : 'failed';

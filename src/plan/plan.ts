@@ -6,6 +6,7 @@ import type { ResolvedTask } from '../protocol/schemas.js';
 import { suggest } from '../config/zod-issues.js';
 import { err, ok, type Result } from '../util/result.js';
 import { analyzeDag, findCycles } from './graph.js';
+import { isAgentBackend } from '../worker/backends/registry.js';
 
 export type { ResolvedTask };
 
@@ -69,7 +70,7 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
         path: [i, 'role'],
         message: `unknown role "${t.role}"${near ? ` (did you mean "${near}"?)` : ` (${known})`}`,
       });
-    } else if ((t.role === undefined ? 'command' : context.roles[t.role]!.backend) === 'anthropic') {
+    } else if (isAgentBackend(t.role === undefined ? 'command' : context.roles[t.role]!.backend)) {
       if (t.run !== undefined)
         issues.push({
           path: [i, 'run'],

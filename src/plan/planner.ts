@@ -15,6 +15,7 @@ import { addUsage, totalTokens, ZERO_USAGE } from '../protocol/usage.js';
 import { err, ok, type Result } from '../util/result.js';
 import { validatePlan, type ResolvedPlan } from './plan.js';
 import { repoContext } from './repo-context.js';
+import { isAgentBackend } from '../worker/backends/registry.js';
 
 /** The task fields a planner writes (agent tasks: no `run`, `cwd` or `env`). */
 function plannedTask(roles: [string, ...string[]]) {
@@ -120,7 +121,7 @@ function plannerPrice(p: PlannerSpec): ModelPrice {
 /** Agent roles of a config (the ones a planner may use), or undefined if there are none. */
 export function agentRoles(config: Config): [string, ...string[]] | undefined {
   const names = Object.entries(config.roles)
-    .filter(([, r]) => r.backend === 'anthropic')
+    .filter(([, r]) => isAgentBackend(r.backend))
     .map(([n]) => n);
   return names.length > 0 ? (names as [string, ...string[]]) : undefined;
 }

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { RunConfigSchema } from './run-config.js';
 import { TASK_ID_PATTERN } from './task-id.js';
+import { BACKEND_NAMES } from '../worker/backends/registry.js';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -64,7 +65,7 @@ export const ResolvedTaskSchema = z.object({
   description: z.string(),
   deps: z.array(Id),
   role: z.string().nullable(),
-  backend: z.enum(['command', 'anthropic']),
+  backend: z.enum(BACKEND_NAMES),
   run: z.string().nullable(),
   cwd: z.string().nullable(),
   env: z.record(z.string(), z.string()),

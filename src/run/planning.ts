@@ -9,6 +9,7 @@ import { makeClient } from '../llm/client.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
 import { err, type Result } from '../util/result.js';
+import { isAgentBackend } from '../worker/backends/registry.js';
 
 /**
  * The API keys a run needs and the environment lacks, as messages naming the variable and the
@@ -28,7 +29,7 @@ export function missingKeys(
       add(config.roles[role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${role}.api_key_env`);
   }
   for (const t of tasks) {
-    if (t.backend === 'anthropic' && t.role !== null)
+    if (isAgentBackend(t.backend) && t.role !== null)
       add(config.roles[t.role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${t.role}.api_key_env`);
   }
   return [...need]

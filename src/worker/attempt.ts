@@ -11,17 +11,12 @@ import {
   type AttemptResult,
 } from '../protocol/schemas.js';
 import { HOST } from '../util/process.js';
-import type { AttemptEvent, Backend, BackendOutcome, StopReason } from './backends/backend.js';
-import { AnthropicBackend } from './backends/anthropic.js';
-import { CommandBackend } from './backends/command.js';
+import type { AttemptEvent, BackendOutcome, StopReason } from './backends/backend.js';
+import { backendFor } from './backends/implementations.js';
 import { runShell } from './shell.js';
 import { commitWorktree, createWorktree, type AttemptCommit } from '../git/worktree.js';
 
 /** Backends by name. Agent backends are added here. */
-const BACKENDS: Record<Assignment['task']['backend'], () => Backend> = {
-  command: () => new CommandBackend(),
-  anthropic: () => new AnthropicBackend(),
-};
 
 /** Lines of stderr kept in result.json and passed to the next attempt. */
 const STDERR_TAIL_LINES = 20;
@@ -257,7 +252,7 @@ export class RunningAttempt {
 
   async #runBackend(a: Assignment, emit: (e: AttemptEvent) => void): Promise<BackendOutcome> {
     try {
-      return await BACKENDS[a.task.backend]().run({
+      return await backendFor(a.task.backend).run({
         assignment: a,
         paths: this.#paths,
         signal: this.#controller.signal,
