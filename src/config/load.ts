@@ -2,10 +2,10 @@
 import type { z } from 'zod';
 import { err, ok, type Result } from '../util/result.js';
 import { modelInfo, KNOWN_MODELS } from '../llm/prices.js';
-import { AGENT_ROLE_KEYS, ConfigSchema, type Config } from './schema.js';
+import { backendsTaking, isAgentBackend, roleKeysOf } from '../worker/backends/registry.js';
+import { BACKEND_ROLE_KEYS, ConfigSchema, type Config } from './schema.js';
 import { SourceDocument, type InputIssue } from './source.js';
 import { zodIssues } from './zod-issues.js';
-import { isAgentBackend } from '../worker/backends/registry.js';
 
 /** A config file after parsing and schema validation. */
 export interface LoadedConfig {
@@ -26,31 +26,38 @@ export function loadConfig(file: string): Result<LoadedConfig, InputIssue[]> {
 }
 
 /**
- * Checks what the schema cannot: agent keys only on agent roles, and a price for every model
- * (the table in src/llm/prices.ts, or the role's `price:`), since budgets need costs.
+ * Checks what the schema cannot: a backend's keys only on its roles, and a price for every model of
+ * an agent role and of the planner (the table in src/llm/prices.ts, or the role's `price:`), since
+ * budgets need costs.
  */
 function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
   const issues: InputIssue[] = [];
   const unknownModel = (model: string): string =>
     `unknown model "${model}": the price table knows ${KNOWN_MODELS.join(', ')} (and dated ids of them); give \`price: {input, output}\` (USD per million tokens) for another model`;
   for (const [name, role] of Object.entries(config.roles)) {
-    if (!isAgentBackend(role.backend)) {
-      for (const key of AGENT_ROLE_KEYS) {
-        if (role[key] !== undefined)
-          issues.push(
-            doc.issue(
-              ['roles', name, key],
-              `\`${key}\` is for agent roles (backend: anthropic); role "${name}" uses backend: command`,
-            ),
-          );
-      }
-    } else if (role.model !== undefined && !role.price && !modelInfo(role.model)) {
-      issues.push(doc.issue(['roles', name, 'model'], unknownModel(role.model)));
+    const own = roleKeysOf(role.backend);
+    for (const key of BACKEND_ROLE_KEYS) {
+      if (role[key] === undefined || own.includes(key)) continue;
+      issues.push(
+        doc.issue(
+          ['roles', name, key],
+          `\`${key}\` is for ${whoTakes(key)}; role "${name}" uses backend: ${role.backend}`,
+        ),
+      );
     }
+    if (isAgentBackend(role.backend) && role.model !== undefined && !role.price && !modelInfo(role.model))
+      issues.push(doc.issue(['roles', name, 'model'], unknownModel(role.model)));
   }
   if (!config.planner.price && !modelInfo(config.planner.model))
     issues.push(doc.issue(['planner', 'model'], unknownModel(config.planner.model)));
   return issues;
+}
+
+/** The roles a backend key is for, in words: `agent roles (backend: anthropic)`. */
+function whoTakes(key: string): string {
+  const backends = backendsTaking(key);
+  const names = backends.join(' or ');
+  return backends.every(isAgentBackend) ? `agent roles (backend: ${names})` : `roles with backend: ${names}`;
 }
 
 /**

@@ -1,9 +1,10 @@
 // The zod schema of swarm.yaml and of plan files. Defaults come from ./defaults.ts.
 import { z } from 'zod';
 import { TASK_ID_PATTERN } from '../protocol/task-id.js';
+import { BACKEND_NAMES, backendRoleKeys, type BackendRoleKeys } from '../worker/backends/registry.js';
 import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
 import { Duration, type DurationType } from './duration.js';
-import { BACKEND_NAMES } from '../worker/backends/registry.js';
+import { PriceSpec } from './price.js';
 
 export { TASK_ID_PATTERN };
 
@@ -18,33 +19,17 @@ export const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, {
   message: 'a role name is 1-64 characters of a-z, 0-9, "_" and "-", starting with a letter',
 });
 
-/** Backends that run attempts: `command` (a shell command) and `anthropic` (the built-in agent). */
+/** Backends that run attempts: the registry's names (src/worker/backends/registry.ts). */
 export const BackendName = z.enum(BACKEND_NAMES);
 export type BackendName = z.infer<typeof BackendName>;
 
 const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });
 
-/** Prices of a model the price table does not know, USD per million tokens. */
-const PriceSpec = z.strictObject({
-  input: z.number().min(0),
-  output: z.number().min(0),
-  cache_read: z.number().min(0).optional().meta({ description: 'Default: input / 10.' }),
-  cache_write: z.number().min(0).optional().meta({ description: 'Default: input × 1.25.' }),
-});
-
-/** Keys that only agent backends (`anthropic`) take. */
-export const AGENT_ROLE_KEYS = [
-  'model',
-  'max_turns',
-  'max_output_tokens',
-  'max_tokens',
-  'max_cost_usd',
-  'instructions',
-  'api_key_env',
-  'base_url',
-  'bash_timeout',
-  'price',
-] as const;
+/**
+ * Keys of a role beyond `backend`, `timeout`, `retries` and `env`: every backend's own, in the
+ * registry's order. load.ts refuses a key the role's backend does not take.
+ */
+export const BACKEND_ROLE_KEYS = Object.keys(backendRoleKeys(Duration)) as (keyof BackendRoleKeys)[];
 
 /**
  * The schemas of the config, built around one duration type: `Duration` for swarm.yaml as the user
@@ -99,52 +84,13 @@ export function configSchemas(Duration: DurationType) {
     })
     .meta({ description: 'A task of the DAG.' });
 
-  /** A role: which backend runs a task, and its limits. Agent keys are checked against the backend in load.ts. */
+  /** A role: which backend runs a task, and its limits. Backend keys are checked against the backend in load.ts. */
   const RoleSpec = z.strictObject({
     backend: BackendName,
     timeout: Duration.optional(),
     retries: z.number().int().min(0).max(20).optional(),
     env: Env.optional(),
-    model: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ description: `anthropic: model id (default ${DEFAULTS.model}).` }),
-    max_turns: z
-      .number()
-      .int()
-      .min(1)
-      .max(10_000)
-      .optional()
-      .meta({ description: `anthropic: model requests per attempt (default ${DEFAULTS.maxTurns}).` }),
-    max_output_tokens: z
-      .number()
-      .int()
-      .min(1)
-      .max(1_000_000)
-      .optional()
-      .meta({ description: `anthropic: max_tokens of each response (default ${DEFAULTS.maxOutputTokens}).` }),
-    max_tokens: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .meta({ description: 'anthropic: tokens (input + output + cache) per attempt.' }),
-    max_cost_usd: z.number().positive().optional().meta({ description: 'anthropic: cost per attempt, USD.' }),
-    instructions: z.string().optional().meta({ description: 'anthropic: added to the system prompt.' }),
-    api_key_env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .optional()
-      .meta({ description: `anthropic: environment variable holding the API key (default ${DEFAULTS.apiKeyEnv}).` }),
-    base_url: z
-      .url()
-      .optional()
-      .meta({ description: 'anthropic: API base URL (default: $ANTHROPIC_BASE_URL, else the SDK default).' }),
-    bash_timeout: Duration.optional().meta({
-      description: `anthropic: time limit of one bash tool call (default ${DEFAULTS.bashTimeout}).`,
-    }),
-    price: PriceSpec.optional().meta({ description: 'anthropic: prices of a model the built-in table does not know.' }),
+    ...backendRoleKeys(Duration),
   });
 
   /** The planner: an LLM call that turns the goal into a plan (when the config has no tasks). */
@@ -275,7 +221,7 @@ const USER_SCHEMAS = configSchemas(Duration);
 /** One task of a plan, as written by a user (DESIGN §4). */
 export const TaskSpec = USER_SCHEMAS.TaskSpec;
 export type TaskSpec = z.output<typeof TaskSpec>;
-/** A role: which backend runs a task, and its limits. Agent keys are checked against the backend in load.ts. */
+/** A role: which backend runs a task, and its limits. Backend keys are checked against the backend in load.ts. */
 export const RoleSpec = USER_SCHEMAS.RoleSpec;
 export type RoleSpec = z.output<typeof RoleSpec>;
 /** The planner: an LLM call that turns the goal into a plan (when the config has no tasks). */

@@ -12,7 +12,7 @@ import type { RunState } from '../protocol/state.js';
 import { gitTrySync } from '../git/git.js';
 import { attemptRef, attemptWorktree } from '../git/layout.js';
 import { attemptDiff } from '../git/merge.js';
-import { agentSpecFor } from './agent-spec.js';
+import { agentSpecFor } from '../worker/backends/registry.js';
 import type { GrantedCaps } from './budget-ledger.js';
 import type { PlanTask } from './task-board.js';
 import type { WorkerPool } from './worker-pool.js';

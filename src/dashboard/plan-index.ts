@@ -1,6 +1,7 @@
 // The plan (plan.json), indexed once for the dashboard's views: tasks by id and by wave, each
 // task's dependents, the critical path, and what the columns of the task list need to know.
 import type { PlanJson, ResolvedTask } from '../protocol/schemas.js';
+import { isAgentBackend } from '../worker/backends/registry.js';
 
 /** The plan, indexed for the views: by id, by wave, dependents, the critical path. */
 export class PlanIndex {
@@ -37,7 +38,7 @@ export class PlanIndex {
         else this.dependents.set(d, [t.id]);
       }
       roles ||= t.role !== null;
-      agents ||= t.backend !== 'command';
+      agents ||= isAgentBackend(t.backend);
       longest = Math.max(longest, t.id.length);
     }
     this.waves = Array.from(waves, (w) => w ?? []);

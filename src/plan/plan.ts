@@ -4,9 +4,9 @@ import { DEFAULTS, PLAN_LIMITS } from '../config/defaults.js';
 import type { Config, TaskSpec } from '../config/schema.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
 import { suggest } from '../config/zod-issues.js';
+import { DEFAULT_BACKEND, isAgentBackend } from '../worker/backends/registry.js';
 import { err, ok, type Result } from '../util/result.js';
 import { analyzeDag, findCycles } from './graph.js';
-import { isAgentBackend } from '../worker/backends/registry.js';
 
 export type { ResolvedTask };
 
@@ -70,11 +70,14 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
         path: [i, 'role'],
         message: `unknown role "${t.role}"${near ? ` (did you mean "${near}"?)` : ` (${known})`}`,
       });
-    } else if (isAgentBackend(t.role === undefined ? 'command' : context.roles[t.role]!.backend)) {
+      return;
+    }
+    const backend = t.role === undefined ? DEFAULT_BACKEND : context.roles[t.role]!.backend;
+    if (isAgentBackend(backend)) {
       if (t.run !== undefined)
         issues.push({
           path: [i, 'run'],
-          message: `role "${t.role}" is an agent role (backend: anthropic): its tasks take a \`description\`, not \`run:\``,
+          message: `role "${t.role}" is an agent role (backend: ${backend}): its tasks take a \`description\`, not \`run:\``,
         });
       if (!t.description?.trim())
         issues.push({
@@ -85,7 +88,7 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
       const why =
         t.role === undefined
           ? 'a task needs `run:` (a shell command) or a `role:`'
-          : `role "${t.role}" uses the command backend, which needs \`run:\``;
+          : `role "${t.role}" uses the ${backend} backend, which needs \`run:\``;
       issues.push({ path: [i], message: why });
     }
   });
@@ -108,7 +111,7 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
       description: t.description ?? '',
       deps: [...t.deps],
       role: t.role ?? null,
-      backend: role?.backend ?? 'command',
+      backend: role?.backend ?? DEFAULT_BACKEND,
       run: t.run ?? null,
       cwd: t.cwd ?? null,
       env: { ...role?.env, ...t.env },

@@ -1,9 +1,9 @@
-// Zod schemas of every file in a run directory (protocol version 2). docs/protocol.md describes
+// Zod schemas of every file in a run directory (protocol version 2, PROTOCOL_VERSION). docs/protocol.md describes
 // them for people who write tools against a run directory; this file is the authority.
 import { z } from 'zod';
 import { RunConfigSchema } from './run-config.js';
 import { TASK_ID_PATTERN } from './task-id.js';
-import { BACKEND_NAMES } from '../worker/backends/registry.js';
+import { agentSpecParts, BACKEND_NAMES } from '../worker/backends/registry.js';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -25,17 +25,14 @@ export const UsageSchema = z.object({
 });
 export type Usage = z.infer<typeof UsageSchema>;
 
-/** What the built-in agent of an `anthropic` role gets (assignment.json `agent`): the role's model and limits, resolved. */
-export const AgentSpecSchema = z.object({
+/**
+ * The backend-neutral part of an agent attempt's settings (assignment.json `agent`): the role's
+ * model and limits, resolved, with the caps the budget gave the attempt.
+ */
+export const AgentCoreSchema = z.object({
   model: z.string(),
-  /** Name of the environment variable holding the API key (the key itself is never written). */
-  api_key_env: z.string(),
-  /** API base URL; null: the SDK's default (ANTHROPIC_BASE_URL, else api.anthropic.com). */
-  base_url: z.string().nullable(),
   /** Model requests (turns) allowed. */
   max_turns: z.number().int(),
-  /** `max_tokens` of each model response. */
-  max_output_tokens: z.number().int(),
   /** Token cap of the attempt (input + output + cache, summed over turns); null: none. */
   max_tokens: z.number().int().nullable(),
   /** Cost cap of the attempt, USD; null: none. */
@@ -45,17 +42,19 @@ export const AgentSpecSchema = z.object({
    * (null: no cap). Reaching a `budget` cap ends the attempt `budget-exhausted`.
    */
   cap_source: z.object({ cost: z.enum(['role', 'budget']).nullable(), tokens: z.enum(['role', 'budget']).nullable() }),
-  /** Time limit of one `bash` tool call, ms. */
-  bash_timeout_ms: z.number().int(),
-  /** The model's context window, tokens; older tool results are compacted as the context nears it. */
-  context_window: z.number().int(),
   /** Extra system-prompt instructions of the role. */
   instructions: z.string().nullable(),
   /** Prices per million tokens, USD. */
   price: z.object({ input: z.number(), output: z.number(), cache_read: z.number(), cache_write: z.number() }),
-  /** Retries of a failed API request (429, 5xx, overloaded, connection errors). */
-  api_retries: z.number().int(),
 });
+export type AgentCore = z.infer<typeof AgentCoreSchema>;
+
+/**
+ * What an agent attempt gets (assignment.json `agent`): the neutral core, and the backend's own
+ * settings under its name (e.g. `anthropic: {api_key_env, base_url, ...}`), from the registry
+ * (src/worker/backends/registry.ts). Each backend's key is optional: only its own is present.
+ */
+export const AgentSpecSchema = AgentCoreSchema.extend(agentSpecParts());
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 
 /** A task of plan.json: a validated plan task with defaults applied. */
@@ -204,7 +203,7 @@ export const AssignmentSchema = z.object({
   dependencies: z.array(z.object({ id: Id, summary: z.string().nullable() })),
   /** The run's goal (agents see it in their system prompt). */
   goal: z.string().nullable(),
-  /** Agent backends: the model, limits and price; null for command tasks. */
+  /** Agent backends: the model, limits, caps and price, and the backend's own settings; null for command tasks. */
   agent: AgentSpecSchema.nullable(),
   /** Git isolation: the worktree to create at `base_commit` and the ref that keeps the attempt's commit; null: run in place. */
   git: z

@@ -3,17 +3,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { DEFAULTS } from '../config/defaults.js';
 import { agentRoles, planGoal, type Planned } from '../plan/planner.js';
 import { makeClient } from '../llm/client.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
 import { err, type Result } from '../util/result.js';
-import { isAgentBackend } from '../worker/backends/registry.js';
+import type { EnvNeed } from '../worker/backends/descriptor.js';
+import { requiredEnv } from '../worker/backends/registry.js';
 
 /**
  * The API keys a run needs and the environment lacks, as messages naming the variable and the
- * config key that names it: the planner's (when planning) and each agent role's that a task uses.
+ * config key that names it: the planner's (when planning, with every agent role's it may use) and
+ * what each task's role needs (its backend's `requiredEnv` in the registry).
  */
 export function missingKeys(
   config: Config,
@@ -21,22 +22,18 @@ export function missingKeys(
   tasks: readonly ResolvedTask[],
   env: NodeJS.ProcessEnv = process.env,
 ): string[] {
-  const need = new Map<string, string>(); // variable → the first config key that names it
-  const add = (variable: string, key: string): void => void (need.has(variable) || need.set(variable, key));
+  const need = new Map<string, EnvNeed>(); // variable → the first config key that names it
+  const add = (n: EnvNeed): void => void (need.has(n.variable) || need.set(n.variable, n));
   if (planning) {
-    add(config.planner.api_key_env, 'planner.api_key_env');
-    for (const role of agentRoles(config) ?? [])
-      add(config.roles[role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${role}.api_key_env`);
+    add({ variable: config.planner.api_key_env, key: 'planner.api_key_env', holds: 'the Anthropic API key' });
+    for (const role of agentRoles(config) ?? []) requiredEnv(role, config.roles[role]!).forEach(add);
   }
-  for (const t of tasks) {
-    if (isAgentBackend(t.backend) && t.role !== null)
-      add(config.roles[t.role]!.api_key_env ?? DEFAULTS.apiKeyEnv, `roles.${t.role}.api_key_env`);
-  }
-  return [...need]
-    .filter(([variable]) => !env[variable])
+  for (const t of tasks) if (t.role !== null) requiredEnv(t.role, config.roles[t.role]!).forEach(add);
+  return [...need.values()]
+    .filter((n) => !env[n.variable])
     .map(
-      ([variable, key]) =>
-        `the environment variable ${variable} is not set: it holds the Anthropic API key (${key}); keys are never read from the YAML`,
+      (n) =>
+        `the environment variable ${n.variable} is not set: it holds ${n.holds} (${n.key}); keys are never read from the YAML`,
     );
 }
 

@@ -1,4 +1,5 @@
-// Runs one attempt in a worker: prompt.md, status.json heartbeats, the backend, then result.json.
+// Runs one attempt in a worker: prompt.md, status.json heartbeats, the workspace, the backend,
+// verify, the commit, then result.json.
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
@@ -11,12 +12,12 @@ import {
   type AttemptResult,
 } from '../protocol/schemas.js';
 import { HOST } from '../util/process.js';
+import { lastLines } from '../util/tail.js';
+import { unreachable } from '../util/unreachable.js';
 import type { AttemptEvent, BackendOutcome, StopReason } from './backends/backend.js';
-import { backendFor } from './backends/implementations.js';
+import { hiddenEnv, isAgentBackend, loadBackend } from './backends/registry.js';
 import { runShell } from './shell.js';
-import { commitWorktree, createWorktree, type AttemptCommit } from '../git/worktree.js';
-
-/** Backends by name. Agent backends are added here. */
+import { workspaceFor, type WorkspaceCommit } from './workspace/workspace.js';
 
 /** Lines of stderr kept in result.json and passed to the next attempt. */
 const STDERR_TAIL_LINES = 20;
@@ -116,59 +117,28 @@ export class RunningAttempt {
       fs.writeSync(events, JSON.stringify({ seq: ++seq, at: new Date().toISOString(), ...e }) + '\n');
     };
     this.#timeout = setTimeout(() => this.stop('timed-out'), assignment.timeout_ms);
+    const workspace = workspaceFor(assignment, this.#log);
     let outcome: BackendOutcome;
     let verify: AttemptResult['verify'] = null;
-    let work: AttemptCommit | undefined;
+    let work: WorkspaceCommit;
     try {
-      const workspace = await this.#prepareWorkspace(assignment);
-      if (workspace) {
-        outcome = workspace;
+      const dir = await workspace.prepare();
+      if (!dir.ok) {
+        outcome = { outcome: 'failed', reason: 'workspace-failed', exit_code: null, signal: null, summary: dir.error };
       } else {
-        outcome = await this.#runBackend(assignment, emit);
-        if (outcome.outcome === 'succeeded' && assignment.task.verify) {
-          verify = await this.#verify(assignment, assignment.task.verify);
-          if (this.#controller.signal.aborted) {
-            // Stopped while verifying: the stop's reason decides, as it would have during the command.
-            const why = this.#controller.signal.reason as StopReason;
-            outcome = {
-              ...outcome,
-              outcome: why === 'timed-out' ? 'timed-out' : 'cancelled',
-              reason: why,
-              exit_code: null,
-              signal: null,
-              summary: `stopped while verifying (${why})`,
-            };
-          } else if (verify.exit_code !== 0) {
-            outcome = {
-              ...outcome,
-              outcome: 'failed',
-              reason: 'verify-failed',
-              summary: `verify \`${assignment.task.verify}\` failed${verify.exit_code === null ? '' : ` with exit code ${verify.exit_code}`}`,
-            };
-          }
-        }
+        outcome = await this.#runBackend(assignment, dir.value, emit);
+        if (outcome.outcome === 'succeeded' && assignment.task.verify)
+          ({ outcome, verify } = await this.#verified(assignment, dir.value, assignment.task.verify, outcome));
       }
       // Every attempt's work is committed and kept by its ref, whatever the outcome: no work is lost.
-      if (assignment.git && fs.existsSync(assignment.git.worktree)) {
-        try {
-          work = await commitWorktree(
-            assignment.git.repo,
-            assignment.git.worktree,
-            assignment.base_commit!,
-            assignment.git.ref,
-            assignment.git.message,
-          );
-        } catch (e) {
-          this.#log.error({ err: e }, 'committing the worktree failed');
-          if (outcome.outcome === 'succeeded')
-            outcome = {
-              ...outcome,
-              outcome: 'failed',
-              reason: 'workspace-failed',
-              summary: `could not commit the work: ${(e as Error).message}`,
-            };
-        }
-      }
+      work = await workspace.commit();
+      if (work.kind === 'failed' && outcome.outcome === 'succeeded')
+        outcome = {
+          ...outcome,
+          outcome: 'failed',
+          reason: 'workspace-failed',
+          summary: `could not commit the work: ${work.message}`,
+        };
     } finally {
       clearTimeout(this.#timeout);
       fs.closeSync(events);
@@ -183,11 +153,11 @@ export class RunningAttempt {
       started_at: now,
       finished_at: finished.toISOString(),
       duration_ms: finished.getTime() - started.getTime(),
-      stderr_tail: tailLines(this.#paths.stderr, STDERR_TAIL_LINES),
+      stderr_tail: lastLines(this.#paths.stderr, STDERR_TAIL_LINES),
       usage: outcome.usage ?? null,
       turns: outcome.turns ?? null,
-      commit: work?.commit ?? null,
-      files_changed: assignment.git ? (work?.files ?? []) : null,
+      commit: work.kind === 'committed' ? work.commit : null,
+      files_changed: filesChanged(work),
       verify,
     };
     // The commit point: once result.json exists, this attempt is never run again.
@@ -204,6 +174,7 @@ export class RunningAttempt {
       },
       'attempt finished',
     );
+    await workspace.release();
     return result;
   }
 
@@ -232,29 +203,14 @@ export class RunningAttempt {
     return result;
   }
 
-  /** Creates the attempt's worktree (git isolation). Returns a failed outcome if it cannot. */
-  async #prepareWorkspace(a: Assignment): Promise<BackendOutcome | undefined> {
-    if (!a.git) return undefined;
+  /** Loads the task's backend and runs it in `dir`; a backend that throws gives a failed outcome. */
+  async #runBackend(a: Assignment, dir: string, emit: (e: AttemptEvent) => void): Promise<BackendOutcome> {
     try {
-      await createWorktree(a.git.repo, a.git.worktree, a.base_commit!);
-      return undefined;
-    } catch (e) {
-      this.#log.error({ err: e }, 'worktree creation failed');
-      return {
-        outcome: 'failed',
-        reason: 'workspace-failed',
-        exit_code: null,
-        signal: null,
-        summary: `could not create the worktree: ${(e as Error).message}`,
-      };
-    }
-  }
-
-  async #runBackend(a: Assignment, emit: (e: AttemptEvent) => void): Promise<BackendOutcome> {
-    try {
-      return await backendFor(a.task.backend).run({
+      const backend = await loadBackend(a.task.backend);
+      return await backend.run({
         assignment: a,
         paths: this.#paths,
+        workspace: dir,
         signal: this.#controller.signal,
         env: { ...process.env, ...a.env },
         onSpawn: (pgid) => this.#spawned(pgid),
@@ -285,13 +241,52 @@ export class RunningAttempt {
     }
   }
 
-  /** Runs the task's verify command in the workspace; its output goes to verify.log. */
-  async #verify(a: Assignment, command: string): Promise<NonNullable<AttemptResult['verify']>> {
+  /**
+   * Runs the task's verify command after a succeeded backend, and says what the attempt's outcome
+   * becomes: stopped while verifying (the stop's reason decides), `verify-failed`, or unchanged.
+   */
+  async #verified(
+    a: Assignment,
+    dir: string,
+    command: string,
+    outcome: BackendOutcome,
+  ): Promise<{ outcome: BackendOutcome; verify: NonNullable<AttemptResult['verify']> }> {
+    const verify = await this.#verify(a, dir, command);
+    if (this.#controller.signal.aborted) {
+      // Stopped while verifying: the stop's reason decides, as it would have during the command.
+      const why = this.#controller.signal.reason as StopReason;
+      return {
+        verify,
+        outcome: {
+          ...outcome,
+          outcome: why === 'timed-out' ? 'timed-out' : 'cancelled',
+          reason: why,
+          exit_code: null,
+          signal: null,
+          summary: `stopped while verifying (${why})`,
+        },
+      };
+    }
+    if (verify.exit_code !== 0)
+      return {
+        verify,
+        outcome: {
+          ...outcome,
+          outcome: 'failed',
+          reason: 'verify-failed',
+          summary: `verify \`${command}\` failed${verify.exit_code === null ? '' : ` with exit code ${verify.exit_code}`}`,
+        },
+      };
+    return { verify, outcome };
+  }
+
+  /** Runs the task's verify command in the workspace directory `dir`; its output goes to verify.log. */
+  async #verify(a: Assignment, dir: string, command: string): Promise<NonNullable<AttemptResult['verify']>> {
     const env: Record<string, string | undefined> = { ...process.env, ...a.env };
-    if (a.agent) delete env[a.agent.api_key_env]; // an agent task's checks do not get the key either
+    for (const variable of hiddenEnv(a.agent)) delete env[variable]; // an agent task's checks do not get the key either
     const exit = await runShell({
       command,
-      cwd: a.workspace,
+      cwd: dir,
       env,
       stdout: this.#paths.verify,
       stderr: this.#paths.verify,
@@ -302,7 +297,7 @@ export class RunningAttempt {
     return {
       command,
       exit_code: exit.kind === 'exited' ? exit.exitCode : null,
-      output_tail: tailLines(this.#paths.verify, STDERR_TAIL_LINES),
+      output_tail: lastLines(this.#paths.verify, STDERR_TAIL_LINES),
     };
   }
 
@@ -312,34 +307,29 @@ export class RunningAttempt {
   }
 }
 
+/** `files_changed` of result.json: the commit's files; [] when nothing was committed; null in place. */
+function filesChanged(work: WorkspaceCommit): string[] | null {
+  switch (work.kind) {
+    case 'committed':
+      return work.files;
+    case 'unchanged':
+    case 'failed':
+      return [];
+    case 'untracked':
+      return null;
+    default:
+      return unreachable(work, 'workspace commit');
+  }
+}
+
 /** The prompt of a command attempt: the command itself (agent backends replace it with their real prompt when they start). */
 function promptOf(a: Assignment): string {
-  if (a.task.backend !== 'command')
+  if (isAgentBackend(a.task.backend))
     return `# ${a.task.title}\n\nAgent task (attempt ${a.attempt}, backend ${a.task.backend}); the agent's prompt replaces this when it starts.\n\n${a.task.description}\n`;
   return `# ${a.task.title}\n\nCommand (attempt ${a.attempt}), run with /bin/sh -c in ${a.workspace}:\n\n\`\`\`sh\n${a.task.run ?? ''}\n\`\`\`\n`;
 }
 
-/** Last `n` lines of a text file (reads at most the last 64 KiB). */
-export function tailLines(file: string, n: number): string[] {
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      const len = Math.min(size, 65536);
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, size - len);
-      const lines = buf.toString('utf8').split('\n');
-      if (lines.at(-1) === '') lines.pop();
-      return lines.slice(-n);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return [];
-  }
-}
-
 function lastLine(file: string): string | undefined {
-  const line = tailLines(file, 1)[0]?.trim();
+  const line = lastLines(file, 1)[0]?.trim();
   return line ? line.slice(0, 300) : undefined;
 }

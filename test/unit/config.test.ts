@@ -4,7 +4,7 @@ import { DEFAULTS } from '../../src/config/defaults.js';
 import { Duration, parseDuration } from '../../src/config/duration.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { loadPlan } from '../../src/plan/load-plan.js';
-import { AGENT_ROLE_KEYS, ConfigSchema } from '../../src/config/schema.js';
+import { BACKEND_ROLE_KEYS as AGENT_ROLE_KEYS, ConfigSchema } from '../../src/config/schema.js';
 import { formatIssue, formatPath, SourceDocument, type InputIssue } from '../../src/config/source.js';
 import { knownKeysAt, suggest } from '../../src/config/zod-issues.js';
 import { makeWorld, type World } from '../helpers.js';

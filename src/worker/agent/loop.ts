@@ -10,6 +10,7 @@ import { costOf, type TokenCounts } from '../../llm/prices.js';
 import { askSized, cutOffBy, tokensOf, unfinishedToolUse, withRollingBreakpoint } from '../../llm/conversation.js';
 import { CapReached, estimateTokens, responseCap } from '../../llm/response-cap.js';
 import { ApiFailure } from '../../llm/retry.js';
+import type { AnthropicSettings } from '../backends/anthropic/descriptor.js';
 import type { AgentProgress, AttemptEvent } from '../backends/backend.js';
 import { runTool, toolDefinitions, type ToolContext } from './tools.js';
 
@@ -26,7 +27,10 @@ type Block = Anthropic.Messages.ContentBlockParam;
 /** What the loop needs. */
 export interface AgentRun {
   client: Anthropic;
+  /** The backend-neutral settings: model, turns, caps, price. */
   spec: AgentSpec;
+  /** The Messages API settings (assignment.json `agent.anthropic`): response length, context window, retries. */
+  settings: AnthropicSettings;
   /** System prompt parts: generic (shared by every task), then the task's. */
   system: [string, string];
   firstMessage: string;
@@ -85,7 +89,7 @@ function callKey(name: string, input: unknown): string {
  * `signal` aborts. Never throws for API or tool failures: they end the attempt with a reason.
  */
 export async function runAgent(r: AgentRun): Promise<AgentEnd> {
-  const { spec } = r;
+  const { spec, settings } = r;
   const tools = toolDefinitions();
   // Breakpoints 1-2: the tools, and the generic system part (shared by every task of every run);
   // 3: the end of the system prompt (this task); 4: the rolling one on the newest message.
@@ -118,18 +122,18 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
     if (r.signal.aborted) return end('stopped', 'stopped');
     // Compact first, so the cap below is computed on what is sent.
     let compacted = 0;
-    if (contextFull || lastContext > COMPACT_AT * spec.context_window) {
+    if (contextFull || lastContext > COMPACT_AT * settings.context_window) {
       compacted = compact(messages);
       if (compacted > 0) {
         r.emit({
           type: 'log',
-          text: `context at ${lastContext} of ${spec.context_window} tokens${contextFull ? ' (the last answer filled the window)' : ''}: compacted ${compacted} older tool results`,
+          text: `context at ${lastContext} of ${settings.context_window} tokens${contextFull ? ' (the last answer filled the window)' : ''}: compacted ${compacted} older tool results`,
         });
         r.log.info({ turn, context: lastContext, compacted }, 'compacted the conversation');
       } else if (contextFull) {
         return end(
           'api-error',
-          `the conversation fills the model's context window (${spec.context_window} tokens) and nothing is left to compact`,
+          `the conversation fills the model's context window (${settings.context_window} tokens) and nothing is left to compact`,
         );
       }
       contextFull = false;
@@ -163,10 +167,10 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
         client: r.client,
         params: { model: spec.model, system, tools: toolParams, messages: withRollingBreakpoint(messages) },
         signal: r.signal,
-        retries: spec.api_retries,
+        retries: settings.api_retries,
         size: () =>
           responseCap({
-            maxOutput: spec.max_output_tokens,
+            maxOutput: settings.max_output_tokens,
             caps: spec,
             spent: usage,
             price: spec.price,
@@ -177,7 +181,7 @@ export async function runAgent(r: AgentRun): Promise<AgentEnd> {
         onRetry: (n) =>
           r.emit({
             type: 'error',
-            text: `model request failed (${n.error}); retry ${n.attempt} of ${spec.api_retries} in ${n.delayMs} ms`,
+            text: `model request failed (${n.error}); retry ${n.attempt} of ${settings.api_retries} in ${n.delayMs} ms`,
           }),
       }));
     } catch (e) {

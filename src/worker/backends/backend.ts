@@ -37,6 +37,11 @@ export interface AgentProgress {
 export interface AttemptContext {
   assignment: Assignment;
   paths: AttemptPaths;
+  /**
+   * Absolute directory the backend works in, made ready by the attempt's Workspace: the attempt's
+   * worktree (git isolation) or the repository, joined with the task's `cwd`.
+   */
+  workspace: string;
   /** Aborted with a {@link StopReason} when the attempt must stop (timeout, cancel, Ctrl-C twice). */
   signal: AbortSignal;
   /** Environment for the backend's processes: the worker's, plus the assignment's. */
@@ -62,7 +67,10 @@ export interface BackendOutcome {
   turns?: number;
 }
 
-/** A way of running attempts. One module per backend. */
+/**
+ * A way of running attempts: each backend's `backend.ts`, loaded by the worker through the registry
+ * (registry.ts `loadBackend`).
+ */
 export interface Backend {
   run(ctx: AttemptContext): Promise<BackendOutcome>;
 }

@@ -1,11 +1,12 @@
-// The `anthropic` backend: the built-in agent (agent/loop.ts) on @anthropic-ai/sdk, in the
-// attempt's workspace, with the model and limits of its role (assignment.json `agent`).
+// The `anthropic` backend's implementation: the built-in agent (src/worker/agent/loop.ts) on
+// @anthropic-ai/sdk, in the attempt's workspace, with the settings of its role (assignment.json
+// `agent` and `agent.anthropic`). What the rest of fileswarm knows of it is ./descriptor.ts.
 import fs from 'node:fs';
-import { makeClient } from '../../llm/client.js';
-import { ZERO_USAGE } from '../../protocol/usage.js';
-import { runAgent } from '../agent/loop.js';
-import { firstMessage, GENERIC_SYSTEM, taskSystem } from '../agent/prompt.js';
-import type { AttemptContext, Backend, BackendOutcome, StopReason } from './backend.js';
+import { makeClient } from '../../../llm/client.js';
+import { ZERO_USAGE } from '../../../protocol/usage.js';
+import { runAgent } from '../../agent/loop.js';
+import { firstMessage, GENERIC_SYSTEM, taskSystem } from '../../agent/prompt.js';
+import type { AttemptContext, Backend, BackendOutcome, StopReason } from '../backend.js';
 
 /** Runs the built-in agent on the task; the outcome carries the attempt's usage and turns. */
 export class AnthropicBackend implements Backend {
@@ -20,7 +21,15 @@ export class AnthropicBackend implements Backend {
         reason: 'spawn-failed',
         summary: 'the assignment has no agent settings (agent: null)',
       };
-    const client = makeClient(spec, ctx.env);
+    const settings = spec.anthropic;
+    if (!settings)
+      return {
+        ...none,
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        summary: 'the assignment has no settings for this backend (agent.anthropic)',
+      };
+    const client = makeClient(settings, ctx.env);
     if (!client.ok) return { ...none, outcome: 'failed', reason: 'api-error', summary: client.error };
 
     const system: [string, string] = [GENERIC_SYSTEM, taskSystem(a)];
@@ -29,16 +38,17 @@ export class AnthropicBackend implements Backend {
     // The agent's commands do not get the API key: a command's output is sent to the model and
     // written to the run directory.
     const env = { ...ctx.env };
-    delete env[spec.api_key_env];
+    delete env[settings.api_key_env];
     const end = await runAgent({
       client: client.value,
       spec,
+      settings,
       system,
       firstMessage: first,
       tools: {
-        root: a.workspace,
+        root: ctx.workspace,
         env,
-        bashTimeoutMs: spec.bash_timeout_ms,
+        bashTimeoutMs: settings.bash_timeout_ms,
         killGraceMs: a.kill_grace_ms,
         bashLog: paths.bash,
         signal: ctx.signal,

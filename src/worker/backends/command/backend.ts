@@ -1,7 +1,8 @@
-// The `command` backend: runs a task's `run:` with /bin/sh -c, in its own process group.
-import { unreachable } from '../../util/unreachable.js';
-import { runShell } from '../shell.js';
-import type { AttemptContext, Backend, BackendOutcome, StopReason } from './backend.js';
+// The `command` backend's implementation: runs a task's `run:` with /bin/sh -c, in its own process
+// group. What the rest of fileswarm knows of it is ./descriptor.ts.
+import { unreachable } from '../../../util/unreachable.js';
+import { runShell } from '../../shell.js';
+import type { AttemptContext, Backend, BackendOutcome, StopReason } from '../backend.js';
 
 /** Runs `run:` in a shell (see runShell); stdout and stderr go to the attempt's log files. */
 export class CommandBackend implements Backend {
@@ -19,7 +20,7 @@ export class CommandBackend implements Backend {
     }
     const exit = await runShell({
       command,
-      cwd: assignment.workspace,
+      cwd: ctx.workspace,
       env: ctx.env,
       stdout: paths.stdout,
       stderr: paths.stderr,
