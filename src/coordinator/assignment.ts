@@ -64,7 +64,10 @@ export interface AttemptToAssign {
 /** The assignment of an attempt to its worker. Reads earlier attempts' files; writes nothing. */
 export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Assignment {
   const { run, config, paths, state } = ctx;
-  const { task, attempt } = i;
+  const { attempt } = i;
+  // The assignment carries the plan's task, without the index the coordinator orders tasks by
+  // (which stays on the coordinator's own task, so a retry keeps its plan order).
+  const { index: _index, ...task } = i.task;
   const git = run.integration_branch
     ? {
         repo: run.repo,
@@ -81,10 +84,6 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
         i.caps?.source ?? { cost: null, tokens: null },
       )
     : null;
-  // Drop the index the coordinator added for ordering: the assignment carries the plan's task.
-  // (This deletes it from the coordinator's own task too, as it always has: a retry of the task
-  // then sorts among ready tasks of equal rank without its plan order.)
-  delete (task as Partial<PlanTask>).index;
   return {
     protocol: PROTOCOL_VERSION,
     run_id: run.id,
