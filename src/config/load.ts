@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { err, ok, type Result } from '../util/result.js';
 import { modelInfo, KNOWN_MODELS } from '../llm/prices.js';
-import { backendsTaking, isAgentBackend, roleKeysOf } from '../worker/backends/registry.js';
+import { backendsTaking, defaultModelOf, isAgentBackend, roleKeysOf } from '../worker/backends/registry.js';
 import { BACKEND_ROLE_KEYS, ConfigSchema, type Config } from './schema.js';
 import { SourceDocument, type InputIssue } from './source.js';
 import { zodIssues } from './zod-issues.js';
@@ -45,8 +45,16 @@ function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
         ),
       );
     }
-    if (isAgentBackend(role.backend) && role.model !== undefined && !role.price && !modelInfo(role.model))
-      issues.push(doc.issue(['roles', name, 'model'], unknownModel(role.model)));
+    const model = role.model ?? defaultModelOf(role.backend);
+    if (isAgentBackend(role.backend) && model !== undefined && !role.price && !modelInfo(model))
+      issues.push(
+        doc.issue(
+          role.model === undefined ? ['roles', name] : ['roles', name, 'model'],
+          role.model === undefined
+            ? `backend ${role.backend}'s default model "${model}" has no price: name a \`model\`, or give \`price: {input, output}\``
+            : unknownModel(model),
+        ),
+      );
   }
   if (!config.planner.price && !modelInfo(config.planner.model))
     issues.push(doc.issue(['planner', 'model'], unknownModel(config.planner.model)));

@@ -307,6 +307,8 @@ export const AttemptResultSchema = z.object({
   usage: UsageSchema.nullable(),
   /** Agent backends only: turns (model requests) made. */
   turns: z.number().int().nullable(),
+  /** Agent-CLI backends: the CLI's session or thread id (to find its own logs, or continue it); null otherwise. */
+  session: z.string().nullable().default(null),
   /** Git isolation only: the commit of everything in the worktree (any outcome), null if nothing changed. */
   commit: z.string().nullable(),
   /** Files the commit changes, relative to the repository root. */

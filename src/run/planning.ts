@@ -9,7 +9,7 @@ import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
 import { err, type Result } from '../util/result.js';
 import type { EnvNeed } from '../worker/backends/descriptor.js';
-import { requiredEnv } from '../worker/backends/registry.js';
+import { preflight, requiredEnv } from '../worker/backends/registry.js';
 
 /**
  * The API keys a run needs and the environment lacks, as messages naming the variable and the
@@ -35,6 +35,23 @@ export function missingKeys(
       (n) =>
         `the environment variable ${n.variable} is not set: it holds ${n.holds} (${n.key}); keys are never read from the YAML`,
     );
+}
+
+/**
+ * What the backends of the roles a run uses need beyond keys (a CLI installed and new enough), as
+ * messages that say how to fix each: every agent role's when planning (the planner may give it a
+ * task), and each task's role's. A role is checked once.
+ * @param repo the repository the run works on (absolute)
+ */
+export function backendProblems(
+  config: Config,
+  planning: boolean,
+  tasks: readonly ResolvedTask[],
+  repo: string,
+): string[] {
+  const roles = new Set<string>(planning ? (agentRoles(config) ?? []) : []);
+  for (const t of tasks) if (t.role !== null) roles.add(t.role);
+  return [...roles].flatMap((name) => preflight(name, config.roles[name]!, repo));
 }
 
 /** Why planning gave no plan: a message for the user, and why (which sets the exit code). */

@@ -50,6 +50,7 @@ export type RefusalReason =
   | 'not-a-run'
   | 'lock-held'
   | 'missing-key'
+  | 'backend'
   | 'git'
   | 'no-goal'
   | 'no-agent-role'
@@ -86,6 +87,7 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'not-a-run': EXIT.cannotStart,
   'lock-held': EXIT.cannotStart,
   'missing-key': EXIT.cannotStart,
+  backend: EXIT.cannotStart,
   git: EXIT.cannotStart,
   'no-goal': EXIT.cannotStart,
   'no-agent-role': EXIT.cannotStart,

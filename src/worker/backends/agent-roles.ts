@@ -16,7 +16,9 @@ export const AGENT_KEYS = {
     .string()
     .min(1)
     .optional()
-    .meta({ description: `agent roles: model id (default ${DEFAULTS.model}).` }),
+    .meta({
+      description: `agent roles: model id (default: the backend's; ${DEFAULTS.model} for anthropic and claude-code).`,
+    }),
   max_turns: z
     .number()
     .int()
@@ -33,6 +35,35 @@ export const AGENT_KEYS = {
   max_cost_usd: z.number().positive().optional().meta({ description: 'agent roles: cost per attempt, USD.' }),
   instructions: z.string().optional().meta({ description: 'agent roles: added to the system prompt.' }),
   price: PriceSpec.optional().meta({ description: 'agent roles: prices of a model the built-in table does not know.' }),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional()
+    .meta({
+      description: `agent roles: environment variable holding the API key (default: the backend's, e.g. ${DEFAULTS.apiKeyEnv}).`,
+    }),
+  base_url: z.url().optional().meta({
+    description:
+      'agent roles: API base URL, e.g. a gateway or proxy (default: anthropic reads $ANTHROPIC_BASE_URL; a CLI its own default, or its variable if `pass_env` names it).',
+  }),
+};
+
+/**
+ * Role keys of the backends that run an agent CLI (claude-code, codex, gemini), one schema each.
+ */
+export const CLI_KEYS = {
+  command: z.string().min(1).optional().meta({
+    description:
+      "CLI roles: the CLI's executable (default: found on PATH, then in the repository's and fileswarm's node_modules/.bin).",
+  }),
+  args: z.array(z.string()).optional().meta({ description: "CLI roles: extra arguments, after fileswarm's own." }),
+  pass_env: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+    .optional()
+    .meta({
+      description:
+        "CLI roles: variables of fileswarm's environment passed through to the CLI by name (nothing else is, beyond PATH, the key and the role's `env`).",
+    }),
 };
 
 /** A role as agentCore reads it. */
@@ -40,14 +71,15 @@ export type AgentRole = RoleOf<typeof AGENT_KEYS>;
 
 /**
  * The backend-neutral core of an agent attempt's settings (assignment.json `agent`): the role's
- * model (default `DEFAULTS.model`), turns, instructions and price (its `price:` with the cache
+ * model (default: the backend's `defaultModel`), turns, instructions and price (its `price:` with the cache
  * defaults, else the table's), with the caps the budget gives this attempt.
  * @param role an agent role of the config (validated by loadConfig: its model has a price)
  * @param caps the attempt's caps, USD and tokens (from nextAttemptCaps), and where each came from
+ * @param defaultModel the backend's model for a role that names none
  * @throws Error if the model has no price (loadConfig refuses such configs, so this is a bug)
  */
-export function agentCore(role: AgentRole, caps: AgentCaps): AgentCore {
-  const model = role.model ?? DEFAULTS.model;
+export function agentCore(role: AgentRole, caps: AgentCaps, defaultModel: string): AgentCore {
+  const model = role.model ?? defaultModel;
   const price = role.price ? priceWithDefaults(role.price) : modelInfo(model)?.price;
   if (!price) throw new Error(`model "${model}" has no price`);
   return {

@@ -65,6 +65,8 @@ export interface BackendOutcome {
   /** Agent backends: what the attempt spent, and its turns. */
   usage?: Usage;
   turns?: number;
+  /** Agent-CLI backends: the CLI's session or thread id. */
+  session?: string | null;
 }
 
 /**

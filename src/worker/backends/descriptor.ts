@@ -38,6 +38,14 @@ interface DescriptorBase<Name extends string, Keys extends z.ZodRawShape> {
    */
   requiredEnv(role: RoleOf<Keys>, at: string): EnvNeed[];
   /**
+   * What else must hold before a run starts (e.g. its CLI is installed and new enough), as
+   * messages that say how to fix each; [] when ready. Called once per role a run uses, on the
+   * coordinator's host, before anything is written. May run a subprocess (`--version`).
+   * @param at the role's config path, `roles.<name>`
+   * @param repo the repository the run works on (absolute)
+   */
+  preflight?(role: RoleOf<Keys>, at: string, repo: string): string[];
+  /**
    * Loads its implementation. Only a worker calls this: the import is dynamic so that the config,
    * the coordinator and the readers do not load a backend's SDK.
    */
@@ -59,6 +67,8 @@ export interface AgentDescriptor<
   Part extends z.ZodObject,
 > extends DescriptorBase<Name, Keys> {
   readonly agent: true;
+  /** The model of a role that names none (it must be in the price table, src/llm/prices.ts). */
+  readonly defaultModel: string;
   /** The schema of its own settings in assignment.json, under `agent.<name>`. */
   readonly part: Part;
   /**

@@ -102,6 +102,24 @@ export function requiredEnv(roleName: string, role: AnyRole): EnvNeed[] {
 }
 
 /**
+ * What a role's backend needs before a run starts beyond environment variables (its CLI installed
+ * and new enough), as messages that say how to fix each; [] when ready (and for backends with no
+ * such check). May run the CLI's `--version`.
+ * @param roleName the role's name in `roles:`
+ * @param repo the repository the run works on (absolute)
+ */
+export function preflight(roleName: string, role: AnyRole, repo: string): string[] {
+  const d = descriptorOf(role.backend);
+  return d.preflight?.(role, `roles.${roleName}`, repo) ?? [];
+}
+
+/** The model an agent backend's roles use when they name none; undefined for command backends. */
+export function defaultModelOf(name: BackendName): string | undefined {
+  const d = descriptorOf(name);
+  return d.agent ? d.defaultModel : undefined;
+}
+
+/**
  * Resolves an agent role into assignment.json `agent`: the neutral core (model, max_turns, caps
  * and their sources, instructions, price) and, under the backend's name, its own settings.
  * @param role an agent role of the config (validated by loadConfig: its model has a price)

@@ -43,15 +43,8 @@ function roleKeys(Duration: DurationType) {
     max_tokens: AGENT_KEYS.max_tokens,
     max_cost_usd: AGENT_KEYS.max_cost_usd,
     instructions: AGENT_KEYS.instructions,
-    api_key_env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .optional()
-      .meta({ description: `anthropic: environment variable holding the API key (default ${DEFAULTS.apiKeyEnv}).` }),
-    base_url: z
-      .url()
-      .optional()
-      .meta({ description: 'anthropic: API base URL (default: $ANTHROPIC_BASE_URL, else the SDK default).' }),
+    api_key_env: AGENT_KEYS.api_key_env,
+    base_url: AGENT_KEYS.base_url,
     bash_timeout: Duration.optional().meta({
       description: `anthropic: time limit of one bash tool call (default ${DEFAULTS.bashTimeout}).`,
     }),
@@ -63,13 +56,14 @@ function roleKeys(Duration: DurationType) {
 export const ANTHROPIC = agentBackend({
   name: 'anthropic',
   agent: true,
+  defaultModel: DEFAULTS.model,
   roleKeys,
   part: AnthropicSettingsSchema,
   requiredEnv: (role, at) => [
     { variable: role.api_key_env ?? DEFAULTS.apiKeyEnv, key: `${at}.api_key_env`, holds: 'the Anthropic API key' },
   ],
   agentSpec: (role, caps) => {
-    const core = agentCore(role, caps);
+    const core = agentCore(role, caps, DEFAULTS.model);
     return {
       core,
       part: {

@@ -1,0 +1,289 @@
+// Runs one attempt with an agent CLI: finds the CLI, builds its invocation (argv, an environment
+// built from nothing, its own configuration home inside the attempt directory), starts it as the
+// leader of its own process group with stdin closed, parses its stream line by line into the
+// attempt's events and status, stops the whole group when a cap is crossed or the attempt must
+// stop, and turns how it ended into an outcome.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import type { AgentSpec, AttemptReason } from '../../../protocol/schemas.js';
+import { totalTokens, ZERO_USAGE } from '../../../protocol/usage.js';
+import { killGroup } from '../../../util/process.js';
+import { unreachable } from '../../../util/unreachable.js';
+import type { AttemptContext, Backend, BackendOutcome, StopReason } from '../backend.js';
+import type { CliSettings } from './descriptor.js';
+import type { CliInvocation, CliInvocationInput } from './invocation.js';
+import { locateCli } from './locate.js';
+import { CLI_RULES, cliPrompt } from './prompt.js';
+import type { CliStream, CliStreamSink } from './stream.js';
+import type { ModelPrice } from '../../../llm/prices.js';
+
+/** What one CLI contributes to the runner. */
+export interface CliKit {
+  /** The backend's name (its key in assignment.json `agent`). */
+  name: string;
+  /** The CLI's usual executable name, looked up when the role gives no `command`. */
+  bin: string;
+  /** Builds the CLI's argv, environment and configuration files. */
+  invocation(input: CliInvocationInput): CliInvocation;
+  /** A parser of its stdout. */
+  stream(opts: { model: string; price: ModelPrice; sink: CliStreamSink }): CliStream;
+}
+
+/** Why the runner stopped the CLI itself: a cap it crossed. */
+interface CapStop {
+  reason: AttemptReason;
+  summary: string;
+}
+
+/** Time to wait for the CLI's stdout to close after it exited (a grandchild may hold it), ms. */
+const DRAIN_MS = 2000;
+
+/** An agent-CLI backend: one instance per CLI, built from its kit. */
+export class CliBackend implements Backend {
+  readonly #kit: CliKit;
+
+  constructor(kit: CliKit) {
+    this.#kit = kit;
+  }
+
+  async run(ctx: AttemptContext): Promise<BackendOutcome> {
+    const kit = this.#kit;
+    const a = ctx.assignment;
+    const none = { exit_code: null, signal: null, usage: { ...ZERO_USAGE }, turns: 0, session: null };
+    const spec = a.agent;
+    const settings = spec?.[kit.name as keyof AgentSpec] as CliSettings | undefined;
+    if (!spec || !settings)
+      return {
+        ...none,
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        summary: `the assignment has no settings for this backend (agent.${kit.name})`,
+      };
+    const repo = a.git?.repo ?? ctx.workspace;
+    const file = locateCli(kit.bin, settings.command ?? undefined, repo, ctx.env.PATH);
+    if (!file)
+      return {
+        ...none,
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        summary: `${kit.name}: the CLI (${settings.command ?? kit.bin}) is not installed on this worker's host`,
+      };
+    const key = ctx.env[settings.api_key_env];
+    if (!key)
+      return {
+        ...none,
+        outcome: 'failed',
+        reason: 'api-error',
+        summary: `${kit.name}: the environment variable ${settings.api_key_env} (the API key) is not set`,
+      };
+
+    const home = path.join(ctx.paths.dir, 'home');
+    fs.mkdirSync(home, { recursive: true });
+    const prompt = cliPrompt(a);
+    const instructions = CLI_RULES;
+    fs.writeFileSync(ctx.paths.prompt, `${instructions}\n\n---\n\n${prompt}\n`);
+    const passEnv: Record<string, string> = {};
+    if (ctx.env.PATH) passEnv.PATH = ctx.env.PATH;
+    for (const name of settings.pass_env) {
+      const value = process.env[name];
+      if (value !== undefined) passEnv[name] = value;
+    }
+    // The role's and the task's `env`, and SWARM_* (the attempt's marker among them).
+    Object.assign(passEnv, a.env);
+    const inv = kit.invocation({
+      command: file,
+      prompt,
+      instructions,
+      model: spec.model,
+      maxTurns: spec.max_turns,
+      maxCostUsd: spec.max_cost_usd,
+      baseUrl: settings.base_url,
+      apiKey: { variable: settings.api_key_env, value: key },
+      home,
+      sessionId: crypto.randomUUID(),
+      extraArgs: settings.args,
+      passEnv,
+    });
+    for (const [f, content] of Object.entries(inv.files)) {
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, content);
+    }
+
+    let capStop: CapStop | undefined;
+    const internal = new AbortController();
+    const stream = kit.stream({
+      model: spec.model,
+      price: spec.price,
+      sink: { emit: ctx.emit, progress: ctx.progress },
+    });
+    const raw = fs.openSync(ctx.paths.stdout, 'a');
+    const stderr = fs.openSync(ctx.paths.stderr, 'a');
+    let child;
+    try {
+      child = spawn(inv.file, inv.args, {
+        cwd: ctx.workspace,
+        env: inv.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', stderr],
+      });
+    } catch (e) {
+      fs.closeSync(raw);
+      fs.closeSync(stderr);
+      return { ...none, outcome: 'failed', reason: 'spawn-failed', summary: `${kit.name}: ${(e as Error).message}` };
+    }
+    fs.closeSync(stderr); // the child has its own copy
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: Error }>((resolve) => {
+      child.once('error', (error) => resolve({ error }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const pgid = child.pid;
+    let stopping: Promise<void> | undefined;
+    const stop = (): void => {
+      if (pgid !== undefined) stopping ??= killGroup(pgid, a.kill_grace_ms);
+    };
+    if (pgid !== undefined) {
+      ctx.onSpawn(pgid);
+      ctx.emit({ type: 'log', text: `started ${path.basename(inv.file)} (pgid ${pgid})` });
+    }
+    if (ctx.signal.aborted) stop();
+    ctx.signal.addEventListener('abort', stop, { once: true });
+    internal.signal.addEventListener('abort', stop, { once: true });
+
+    const lines = readline.createInterface({ input: child.stdout!, crlfDelay: Infinity });
+    const drained = new Promise<void>((resolve) => lines.once('close', resolve));
+    lines.on('line', (line) => {
+      fs.writeSync(raw, line + '\n');
+      stream.push(line);
+      // Once the CLI has said how it ended, its last figures decide nothing: a finished answer stands.
+      if (!capStop && !stream.state.end) {
+        capStop = crossedCap(spec, stream);
+        if (capStop) {
+          ctx.emit({ type: 'error', text: capStop.summary });
+          internal.abort();
+        }
+      }
+    });
+
+    const res = await exited;
+    ctx.signal.removeEventListener('abort', stop);
+    // Whatever the CLI left running in its group goes with it.
+    if (pgid !== undefined) await (stopping ?? killGroup(pgid, a.kill_grace_ms));
+    await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+    lines.close();
+    fs.closeSync(raw);
+
+    const s = stream.state;
+    const spent = { usage: s.usage, turns: s.turns, session: s.sessionId };
+    if ('error' in res)
+      return {
+        ...spent,
+        exit_code: null,
+        signal: null,
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        summary: `${kit.name}: ${res.error.message}`,
+      };
+    const exit = { exit_code: res.code, signal: res.signal };
+    if (ctx.signal.aborted) {
+      const why = ctx.signal.reason as StopReason;
+      const summary =
+        why === 'timed-out'
+          ? `timed out after ${a.timeout_ms} ms`
+          : why === 'interrupted'
+            ? 'interrupted (Ctrl-C)'
+            : 'cancelled by request';
+      return { ...spent, ...exit, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, summary };
+    }
+    if (capStop) return { ...spent, ...exit, outcome: 'failed', ...capStop };
+    const end = s.end;
+    if (!end) {
+      const last = s.errors.at(-1);
+      if (res.signal)
+        return {
+          ...spent,
+          ...exit,
+          outcome: 'failed',
+          reason: 'killed-by-signal',
+          summary: `${kit.name} was killed by ${res.signal}`,
+        };
+      return {
+        ...spent,
+        ...exit,
+        outcome: 'failed',
+        reason: res.code === 0 ? 'api-error' : 'exit-non-zero',
+        summary: `${kit.name} exited ${res.code} without a result${last ? `: ${last}` : ''}`,
+      };
+    }
+    switch (end.kind) {
+      case 'success':
+        if (res.code !== 0)
+          return {
+            ...spent,
+            ...exit,
+            outcome: 'failed',
+            reason: 'exit-non-zero',
+            summary: `${kit.name} reported success but exited ${res.code}`,
+          };
+        return {
+          ...spent,
+          ...exit,
+          outcome: 'succeeded',
+          reason: 'finished',
+          summary: end.summary.trim() ? oneLine(end.summary) : s.lastText ? oneLine(s.lastText) : 'finished',
+        };
+      case 'max-turns':
+        return { ...spent, ...exit, outcome: 'failed', reason: 'max-turns', summary: `${kit.name}: ${end.message}` };
+      case 'budget':
+        return {
+          ...spent,
+          ...exit,
+          outcome: 'failed',
+          reason: capReason(spec, 'cost'),
+          summary: `${kit.name}: ${end.message}`,
+        };
+      case 'error':
+        return { ...spent, ...exit, outcome: 'failed', reason: 'api-error', summary: `${kit.name}: ${end.message}` };
+      default:
+        return unreachable(end, 'CLI end');
+    }
+  }
+}
+
+/** `s` on one line, at most 500 characters (a result's summary). */
+const oneLine = (s: string): string => {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > 500 ? `${t.slice(0, 500)}…` : t;
+};
+
+/** The reason an attempt stopped at a cap ends with: the run budget's share, or the role's own cap. */
+function capReason(spec: AgentSpec, which: 'cost' | 'tokens'): AttemptReason {
+  return spec.cap_source[which] === 'budget' ? 'budget-exhausted' : which === 'cost' ? 'max-cost' : 'max-tokens';
+}
+
+/**
+ * The cap the CLI's usage so far has crossed, if any: cost (USD) or tokens (input + output + cache)
+ * at or over the attempt's cap, or more model requests than `max_turns`. A CLI's usage is known only
+ * after each request, so the attempt stops as soon as the stream shows the crossing: it may spend
+ * up to one request past a cap (the built-in agent sizes its requests to stay under).
+ */
+function crossedCap(spec: AgentSpec, stream: CliStream): CapStop | undefined {
+  const { usage, turns } = stream.state;
+  if (spec.max_cost_usd !== null && usage.cost_usd >= spec.max_cost_usd)
+    return {
+      reason: capReason(spec, 'cost'),
+      summary: `reached its cost cap: $${usage.cost_usd.toFixed(4)} of $${spec.max_cost_usd.toFixed(4)}; the CLI was stopped`,
+    };
+  if (spec.max_tokens !== null && totalTokens(usage) >= spec.max_tokens)
+    return {
+      reason: capReason(spec, 'tokens'),
+      summary: `reached its token cap: ${totalTokens(usage)} of ${spec.max_tokens} tokens; the CLI was stopped`,
+    };
+  if (turns > spec.max_turns)
+    return {
+      reason: 'max-turns',
+      summary: `made ${turns} model requests, over its ${spec.max_turns}; the CLI was stopped`,
+    };
+  return undefined;
+}
