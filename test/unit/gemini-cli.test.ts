@@ -61,7 +61,7 @@ function input(over: Partial<CliInvocationInput> = {}): CliInvocationInput {
     baseUrl: fake!.url,
     apiKey: { variable: 'MY_GEMINI_KEY', value: KEY },
     home,
-    sessionId: '00000000-0000-4000-8000-000000000000',
+    sessionId: '3f6c1b7e-9a2d-4c5e-8f10-2b3c4d5e6f70',
     extraArgs: [],
     // TMPDIR: the CLI writes an error report (with the request's contents) to os.tmpdir() on API errors.
     passEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp },
@@ -214,7 +214,10 @@ describe('Gemini CLI 0.61.0 against the fake Gemini API', () => {
     // Usage during the attempt: when request k arrived, the chat records had shown requests 0..k-1.
     expect(usageAtRequest).toEqual(reported.map((_, k) => reported.slice(0, k).reduce(addUsage, { ...ZERO_USAGE })));
 
-    expect(stream.state.sessionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(stream.state.sessionId).toBe(inp.sessionId);
+    expect(geminiChatFiles(inp).map((f) => path.basename(f))).toEqual([
+      expect.stringMatching(new RegExp(`^session-.*-${inp.sessionId.slice(0, 8)}\\.jsonl$`)),
+    ]);
     expect(JSON.parse(r.lines[0]!)).toMatchObject({ type: 'init', session_id: stream.state.sessionId, model: MODEL });
     expect(stream.state.end).toEqual({ kind: 'success', summary: 'Done: notes.txt now says BETA.' });
     expect(stream.state.errors).toEqual([]);

@@ -46,6 +46,8 @@ describe('geminiInvocation', () => {
       '--approval-mode',
       'yolo',
       '--skip-trust',
+      '--session-id',
+      '00000000-0000-4000-8000-000000000000',
       '-m',
       'gemini-2.5-pro',
       '--include-directories',

@@ -75,8 +75,8 @@ export function geminiHome(input: Pick<CliInvocationInput, 'home'>): string {
 
 /**
  * How to start Gemini CLI 0.61.0 for one attempt:
- * `gemini -p <prompt> -o stream-json --approval-mode yolo --skip-trust -m <model> ...extraArgs`, stdin
- * closed by the caller.
+ * `gemini -p <prompt> -o stream-json --approval-mode yolo --skip-trust --session-id <uuid> -m <model>
+ * ...extraArgs`, stdin closed by the caller.
  * - `-p`: headless (one prompt, then exit). `@path` words in the prompt are replaced by the files'
  *   contents (measured: `look at @notes.txt` sends the file inline); a prompt beginning with `/` is first
  *   tried as a slash command (from its code).
@@ -88,6 +88,9 @@ export function geminiHome(input: Pick<CliInvocationInput, 'home'>): string {
  * - `--skip-trust`: 0.61.0 has folder trust on by default; headless in an untrusted folder it exits 55
  *   ("Gemini CLI is not running in a trusted directory"), and untrusted it would also turn yolo back
  *   into `default`.
+ * - `--session-id`: the caller's UUID becomes the session's id (measured: `init.session_id` is it, and
+ *   the chat recording is named `session-<time>-<its first 8 characters>.jsonl`); `--resume <id>` would
+ *   continue it.
  * - No `--sandbox`: its sandbox (docker/podman/sandbox-exec) is off by default; the worktree is the isolation.
  * - Budget: Gemini CLI has no USD or token cap of its own (`maxCostUsd` is not passed); fileswarm must
  *   enforce caps from the usage it reads. Turn limit: `model.maxSessionTurns` in the settings.
@@ -139,6 +142,8 @@ export function geminiInvocation(input: CliInvocationInput): CliInvocation {
       '--approval-mode',
       'yolo',
       '--skip-trust',
+      '--session-id',
+      input.sessionId,
       '-m',
       input.model,
       ...input.extraArgs,
