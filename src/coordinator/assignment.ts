@@ -17,13 +17,8 @@ import type { GrantedCaps } from './budget-ledger.js';
 import type { PlanTask } from './task-board.js';
 import type { WorkerPool } from './worker-pool.js';
 import { isAgentBackend } from '../worker/backends/registry.js';
+import { ATTEMPT_MARKER, attemptKey } from '../protocol/attempt-marker.js';
 
-/**
- * Environment variable that marks every process of an attempt with `<run-id>/<task>/<n>`, so the
- * coordinator can find and kill them when their worker is lost.
- */
-export const ATTEMPT_MARKER = 'SWARM_ATTEMPT_KEY';
-export const attemptKey = (run: string, task: string, attempt: number): string => `${run}/${task}/${attempt}`;
 
 /** The commit a new attempt starts from. */
 export type StartCommit =

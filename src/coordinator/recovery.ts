@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { listClaimed, revoke } from '../protocol/maildir.js';
 import type { RunPaths } from '../protocol/paths.js';
 import type { RunState } from '../protocol/state.js';
-import { ATTEMPT_MARKER, attemptKey } from './assignment.js';
+import { ATTEMPT_MARKER, attemptKey } from '../protocol/attempt-marker.js';
 import type { AttemptRef } from './in-flight.js';
 import type { WorkerPool } from './worker-pool.js';
 

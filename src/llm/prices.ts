@@ -73,6 +73,29 @@ const TABLE: readonly ModelEntry[] = [
   { prefix: 'claude-3-7-sonnet', price: tier(3, 15), context: 200_000 },
   { prefix: 'claude-haiku-4-5', price: tier(1, 5), context: 200_000 },
   { prefix: 'claude-3-5-haiku', price: { input: 0.8, output: 4, cache_read: 0.08, cache_write: 1 }, context: 200_000 },
+  // Gemini (the `gemini` backend), prompts up to 200k tokens (longer prompts cost more; not
+  // modelled). Google's own page (https://ai.google.dev/gemini-api/docs/pricing) could not be read
+  // from here: these figures are third-party copies of it, to be checked against it.
+  // gemini-2.5-pro and -flash: deploybase.ai/articles/gemini-api-pricing (2026-01-08); gemini-3-pro:
+  // aifreeapi.com/en/posts/gemini-3-api-pricing-quota (2026-02-04); gemini-3-flash: factquire.com
+  // (citing Google's page, read 2026-07-04). Implicit cache hits at the cached-input price; Gemini
+  // charges nothing extra to write its implicit cache, so cache_write = input.
+  { prefix: 'gemini-3-pro', price: { input: 2, output: 12, cache_read: 0.2, cache_write: 2 }, context: 1_000_000 },
+  {
+    prefix: 'gemini-3-flash',
+    price: { input: 0.5, output: 3, cache_read: 0.05, cache_write: 0.5 },
+    context: 1_000_000,
+  },
+  {
+    prefix: 'gemini-2.5-pro',
+    price: { input: 1.25, output: 10, cache_read: 0.125, cache_write: 1.25 },
+    context: 1_000_000,
+  },
+  {
+    prefix: 'gemini-2.5-flash',
+    price: { input: 0.3, output: 2.5, cache_read: 0.03, cache_write: 0.3 },
+    context: 1_000_000,
+  },
 ].sort((a, b) => b.prefix.length - a.prefix.length);
 
 /** Model ids the table knows (their family prefixes), for error messages. */
@@ -80,9 +103,12 @@ export const KNOWN_MODELS: readonly string[] = TABLE.map((e) => e.prefix).sort()
 
 /** The table's entry for a model id, or undefined if it does not know it. */
 export function modelInfo(model: string): { price: ModelPrice; context: number } | undefined {
-  // The family's id itself, or it with a date (`-20250929`), `-latest`, or a platform version (`@20250929`).
+  // The family's id itself, or it with a date (`-20250929`), `-latest`, a platform version
+  // (`@20250929`), or Google's `-preview` with or without a date (`-preview-06-05`).
   const e = TABLE.find(
-    (x) => model.startsWith(x.prefix) && /^(-\d{8}|-latest|@.+)?$/.test(model.slice(x.prefix.length)),
+    (x) =>
+      model.startsWith(x.prefix) &&
+      /^(-\d{8}|-latest|@.+|-preview(-\d{2}-\d{2})?)?$/.test(model.slice(x.prefix.length)),
   );
   return e ? { price: e.price, context: e.context } : undefined;
 }

@@ -11,10 +11,11 @@ import type { AgentSpec } from '../../protocol/schemas.js';
 import { ANTHROPIC } from './anthropic/descriptor.js';
 import type { Backend } from './backend.js';
 import { COMMAND } from './command/descriptor.js';
+import { GEMINI } from './gemini/descriptor.js';
 import type { AgentCaps, EnvNeed, RoleOf } from './descriptor.js';
 
 /** Every backend, in the order the config's enum and its JSON Schema list them. */
-const DESCRIPTORS = [COMMAND, ANTHROPIC] as const;
+const DESCRIPTORS = [COMMAND, ANTHROPIC, GEMINI] as const;
 
 type Descriptor = (typeof DESCRIPTORS)[number];
 type AgentDescriptors = Extract<Descriptor, { agent: true }>;
@@ -158,7 +159,8 @@ export function hiddenEnv(agent: AgentSpec | null): string[] {
   for (const d of DESCRIPTORS) {
     if (!d.agent) continue;
     const part = agent[d.name];
-    if (part) hidden.push(...d.hiddenEnv(part));
+    // Each descriptor reads its own part (the union of descriptors cannot say which is which).
+    if (part) hidden.push(...(d.hiddenEnv as (p: typeof part) => string[])(part));
   }
   return hidden;
 }

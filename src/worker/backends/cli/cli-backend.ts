@@ -7,9 +7,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { AgentSpec, AttemptReason } from '../../../protocol/schemas.js';
 import { totalTokens, ZERO_USAGE } from '../../../protocol/usage.js';
-import { killGroup } from '../../../util/process.js';
+import { ATTEMPT_MARKER } from '../../../protocol/attempt-marker.js';
+import { killByEnvMarker, killGroup } from '../../../util/process.js';
 import { unreachable } from '../../../util/unreachable.js';
 import type { AttemptContext, Backend, BackendOutcome, StopReason } from '../backend.js';
 import type { CliSettings } from './descriptor.js';
@@ -19,8 +21,8 @@ import { CLI_RULES, cliPrompt } from './prompt.js';
 import type { CliStream, CliStreamSink } from './stream.js';
 import type { ModelPrice } from '../../../llm/prices.js';
 
-/** What one CLI contributes to the runner. */
-export interface CliKit {
+/** What one CLI contributes to the runner. `S` is its stream parser's type. */
+export interface CliKit<S extends CliStream = CliStream> {
   /** The backend's name (its key in assignment.json `agent`). */
   name: string;
   /** The CLI's usual executable name, looked up when the role gives no `command`. */
@@ -28,7 +30,13 @@ export interface CliKit {
   /** Builds the CLI's argv, environment and configuration files. */
   invocation(input: CliInvocationInput): CliInvocation;
   /** A parser of its stdout. */
-  stream(opts: { model: string; price: ModelPrice; sink: CliStreamSink }): CliStream;
+  stream(opts: { model: string; price: ModelPrice; sink: CliStreamSink }): S;
+  /**
+   * Files the CLI appends usage to while it runs, for a CLI whose stdout reports usage only at the
+   * end (Gemini CLI's chat recordings): the runner tails them every {@link RECORD_POLL_MS} and gives
+   * each new complete line to `push`, so a cap is checked after each model request.
+   */
+  usageRecords?: { files(input: CliInvocationInput): string[]; push(stream: S, line: string): void };
 }
 
 /** Why the runner stopped the CLI itself: a cap it crossed. */
@@ -40,11 +48,14 @@ interface CapStop {
 /** Time to wait for the CLI's stdout to close after it exited (a grandchild may hold it), ms. */
 const DRAIN_MS = 2000;
 
-/** An agent-CLI backend: one instance per CLI, built from its kit. */
-export class CliBackend implements Backend {
-  readonly #kit: CliKit;
+/** How often the runner reads a CLI's usage records, ms. */
+const RECORD_POLL_MS = 200;
 
-  constructor(kit: CliKit) {
+/** An agent-CLI backend: one instance per CLI, built from its kit. */
+export class CliBackend<S extends CliStream = CliStream> implements Backend {
+  readonly #kit: CliKit<S>;
+
+  constructor(kit: CliKit<S>) {
     this.#kit = kit;
   }
 
@@ -80,19 +91,22 @@ export class CliBackend implements Backend {
       };
 
     const home = path.join(ctx.paths.dir, 'home');
-    fs.mkdirSync(home, { recursive: true });
+    // Its temporary files too (Gemini CLI writes a request's contents to os.tmpdir() on an API error).
+    const tmp = path.join(home, 'tmp');
+    fs.mkdirSync(tmp, { recursive: true });
     const prompt = cliPrompt(a);
     const instructions = CLI_RULES;
     fs.writeFileSync(ctx.paths.prompt, `${instructions}\n\n---\n\n${prompt}\n`);
     const passEnv: Record<string, string> = {};
     if (ctx.env.PATH) passEnv.PATH = ctx.env.PATH;
+    passEnv.TMPDIR = tmp;
     for (const name of settings.pass_env) {
       const value = process.env[name];
       if (value !== undefined) passEnv[name] = value;
     }
     // The role's and the task's `env`, and SWARM_* (the attempt's marker among them).
     Object.assign(passEnv, a.env);
-    const inv = kit.invocation({
+    const input: CliInvocationInput = {
       command: file,
       prompt,
       instructions,
@@ -105,7 +119,8 @@ export class CliBackend implements Backend {
       sessionId: crypto.randomUUID(),
       extraArgs: settings.args,
       passEnv,
-    });
+    };
+    const inv = kit.invocation(input);
     for (const [f, content] of Object.entries(inv.files)) {
       fs.mkdirSync(path.dirname(f), { recursive: true });
       fs.writeFileSync(f, content);
@@ -139,9 +154,16 @@ export class CliBackend implements Backend {
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
     const pgid = child.pid;
+    // The CLI's group, and the processes that left it (Gemini CLI runs each shell command in a
+    // session of its own): all carry the attempt's marker.
+    const marker = a.env[ATTEMPT_MARKER];
+    const killAll = async (): Promise<void> => {
+      if (pgid !== undefined) await killGroup(pgid, a.kill_grace_ms);
+      if (marker) killByEnvMarker(ATTEMPT_MARKER, marker);
+    };
     let stopping: Promise<void> | undefined;
     const stop = (): void => {
-      if (pgid !== undefined) stopping ??= killGroup(pgid, a.kill_grace_ms);
+      stopping ??= killAll();
     };
     if (pgid !== undefined) {
       ctx.onSpawn(pgid);
@@ -153,23 +175,38 @@ export class CliBackend implements Backend {
 
     const lines = readline.createInterface({ input: child.stdout!, crlfDelay: Infinity });
     const drained = new Promise<void>((resolve) => lines.once('close', resolve));
+    const checkCaps = (): void => {
+      // Once the CLI has said how it ended, its last figures decide nothing: a finished answer stands.
+      if (capStop || stream.state.end) return;
+      capStop = crossedCap(spec, stream);
+      if (capStop) {
+        ctx.emit({ type: 'error', text: capStop.summary });
+        internal.abort();
+      }
+    };
     lines.on('line', (line) => {
       fs.writeSync(raw, line + '\n');
       stream.push(line);
-      // Once the CLI has said how it ended, its last figures decide nothing: a finished answer stands.
-      if (!capStop && !stream.state.end) {
-        capStop = crossedCap(spec, stream);
-        if (capStop) {
-          ctx.emit({ type: 'error', text: capStop.summary });
-          internal.abort();
-        }
-      }
+      checkCaps();
     });
+    const records = kit.usageRecords;
+    const tails = new Map<string, FileTail>();
+    const poll = records
+      ? setInterval(() => {
+          for (const f of records.files(input)) {
+            let t = tails.get(f);
+            if (!t) tails.set(f, (t = new FileTail(f)));
+            for (const line of t.read()) records.push(stream, line);
+          }
+          checkCaps();
+        }, RECORD_POLL_MS)
+      : undefined;
 
     const res = await exited;
+    clearInterval(poll);
     ctx.signal.removeEventListener('abort', stop);
-    // Whatever the CLI left running in its group goes with it.
-    if (pgid !== undefined) await (stopping ?? killGroup(pgid, a.kill_grace_ms));
+    // Whatever the CLI left running goes with it.
+    await (stopping ?? killAll());
     await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
     lines.close();
     fs.closeSync(raw);
@@ -286,4 +323,39 @@ function crossedCap(spec: AgentSpec, stream: CliStream): CapStop | undefined {
       summary: `made ${turns} model requests, over its ${spec.max_turns}; the CLI was stopped`,
     };
   return undefined;
+}
+
+/** Reads what was appended to a file since the last read, in complete lines. */
+class FileTail {
+  readonly #file: string;
+  #offset = 0;
+  #partial = '';
+  /** Keeps a character split between two reads whole. */
+  readonly #decoder = new StringDecoder('utf8');
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  /** The complete lines appended since the last call ([] if the file is missing). */
+  read(): string[] {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.#file, 'r');
+    } catch {
+      return [];
+    }
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size <= this.#offset) return [];
+      const buf = Buffer.alloc(size - this.#offset);
+      const n = fs.readSync(fd, buf, 0, buf.length, this.#offset);
+      this.#offset += n;
+      const lines = (this.#partial + this.#decoder.write(buf.subarray(0, n))).split('\n');
+      this.#partial = lines.pop() ?? '';
+      return lines.filter((l) => l.trim() !== '');
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }
