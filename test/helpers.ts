@@ -196,3 +196,22 @@ export function randomDag(n: number, seed: number, maxDeps = 3): { id: string; d
   }
   return tasks;
 }
+
+/**
+ * Pids of live processes whose environment holds `name=value` (read from /proc/<pid>/environ), e.g.
+ * `SWARM_RUN_DIR=<run dir>`: every process an attempt started carries it, whatever group it is in.
+ */
+export function processesWithEnv(name: string, value: string): number[] {
+  const needle = Buffer.from(`\0${name}=${value}\0`);
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${entry}/environ`)]);
+      if (env.includes(needle) && processAlive(Number(entry))) out.push(Number(entry));
+    } catch {
+      // exited, or not ours to read
+    }
+  }
+  return out;
+}
