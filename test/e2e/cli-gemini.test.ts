@@ -193,6 +193,34 @@ describe('the gemini backend', () => {
     expect(processesWithEnv('SWARM_RUN_DIR', runDir)).toEqual([]);
   });
 
+  it('a coordinator killed with -9 while Gemini CLI works: resume adopts the attempt, and no request is made twice', async () => {
+    fake = await FakeGemini.start({ apiKey: KEY });
+    let waiting = false;
+    fake.addRules(
+      at('slow', 0, () => {
+        waiting = true;
+        return {
+          parts: [{ functionCall: { name: 'write_file', args: { file_path: 'out.txt', content: 'done\n' } } }],
+          delay_ms: 3000,
+        };
+      }),
+      at('slow', 1, { parts: [{ text: 'Wrote out.txt.' }] }),
+    );
+    const repo = setup({}, [{ id: 'slow', role: 'docs', description: 'Write out.txt.' }]);
+    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
+    await waitFor(() => waiting, 30_000, 'the first request waiting at the fake');
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+
+    const resumed = await runCli(['resume', 'run', '--no-dashboard'], { cwd: repo, env });
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    const asked = fake.requests.filter((q) => q.conversation).map((q) => `${attemptOf(q)}#${turnOf(q)}`);
+    expect(asked).toEqual(['slow/1#0', 'slow/1#1']);
+    expect(fs.existsSync(path.join(repo, 'run/tasks/slow/2'))).toBe(false);
+    const branch = readJson<{ integration_branch: string }>(path.join(repo, 'run/run.json')).integration_branch;
+    expect(git(repo, 'show', `${branch}:out.txt`)).toBe('done');
+  });
+
   it('an API error the CLI gives up on fails the attempt with its message, and the retry’s prompt carries it', async () => {
     fake = await FakeGemini.start({ apiKey: KEY });
     fake.addRules(
