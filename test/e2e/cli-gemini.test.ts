@@ -193,6 +193,39 @@ describe('the gemini backend', () => {
     expect(processesWithEnv('SWARM_RUN_DIR', runDir)).toEqual([]);
   });
 
+  it('refuses to start, writing nothing, when the CLI is missing, too old, or its key is not set', async () => {
+    fake = await FakeGemini.start({ apiKey: KEY });
+    const tasks = [{ id: 'x', role: 'docs', description: 'X.' }];
+    const cases: Array<{ role: Record<string, unknown>; env: Record<string, string>; says: RegExp }> = [
+      {
+        role: { command: './no/such/gemini' },
+        env,
+        says: /roles\.docs\.command: \.\/no\/such\/gemini is not an executable file; install Gemini CLI with `npm install -g @google\/gemini-cli@0\.61\.0`/,
+      },
+      { role: { command: 'old-gemini' }, env, says: /roles\.docs: Gemini CLI 0\.1\.0 .* is older than 0\.61\.0/ },
+      {
+        role: {},
+        env: { GEMINI_API_KEY: '' },
+        says: /the environment variable GEMINI_API_KEY is not set: it holds the Gemini API key \(roles\.docs\.api_key_env\)/,
+      },
+    ];
+    for (const c of cases) {
+      const repo = setup(c.role, tasks);
+      // An "old" Gemini CLI on PATH: a script that prints an old version.
+      w.write('bin/old-gemini', '#!/bin/sh\necho 0.1.0\n');
+      fs.chmodSync(w.path('bin/old-gemini'), 0o755);
+      const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], {
+        cwd: repo,
+        env: { ...c.env, PATH: `${w.path('bin')}:${process.env.PATH}` },
+      });
+      expect(r.code, r.stderr + r.stdout).toBe(2);
+      expect(r.stderr).toMatch(c.says);
+      expect(fs.existsSync(path.join(repo, 'run'))).toBe(false);
+      w.cleanup();
+    }
+    expect(fake.requests).toEqual([]);
+  });
+
   it('a coordinator killed with -9 while Gemini CLI works: resume adopts the attempt, and no request is made twice', async () => {
     fake = await FakeGemini.start({ apiKey: KEY });
     let waiting = false;
