@@ -39,7 +39,7 @@ export interface CliKit<S extends CliStream = CliStream> {
   usageRecords?: { files(input: CliInvocationInput): string[]; push(stream: S, line: string): void };
 }
 
-/** Why the runner stopped the CLI itself: a cap it crossed. */
+/** Why the runner stopped the CLI itself: a cap it crossed, or an error it would retry in vain. */
 interface CapStop {
   reason: AttemptReason;
   summary: string;
@@ -178,7 +178,8 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
     const checkCaps = (): void => {
       // Once the CLI has said how it ended, its last figures decide nothing: a finished answer stands.
       if (capStop || stream.state.end) return;
-      capStop = crossedCap(spec, stream);
+      const fatal = stream.state.fatal;
+      capStop = fatal ? { reason: 'api-error', summary: `${kit.name}: ${fatal}` } : crossedCap(spec, stream);
       if (capStop) {
         ctx.emit({ type: 'error', text: capStop.summary });
         internal.abort();

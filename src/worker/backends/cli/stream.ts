@@ -43,6 +43,12 @@ export interface CliStreamState {
   end: CliEnd | null;
   /** Error messages the CLI reported on the way (API errors, retries), oldest first. */
   errors: string[];
+  /**
+   * An error the CLI keeps retrying though it cannot succeed (an authentication failure: Claude Code
+   * retries a 401 ten times with backoff). Once set, the runner stops the CLI and the attempt fails
+   * `api-error` with this message. Absent or null: none.
+   */
+  fatal?: string | null;
 }
 
 /** A parser of one attempt's CLI output. */

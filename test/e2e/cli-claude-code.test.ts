@@ -1,0 +1,237 @@
+// The `claude-code` backend end to end: `swarm run` with the REAL Claude Code (2.1.330,
+// node_modules/.bin/claude) against the project's fake Anthropic server (test/fixtures/fake-anthropic.ts)
+// on 127.0.0.1. A task reads, runs a command, edits and finishes, and its commit reaches the integration
+// branch with the fake's usage; its own turn limit, a cap, a timeout, an authentication failure and a
+// coordinator killed with -9 end as they should, with nothing left running and no request made twice.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { costOf, modelInfo } from '../../src/llm/prices.js';
+import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
+import {
+  git,
+  makeGitRepo,
+  makeWorld,
+  processesWithEnv,
+  readJson,
+  readJsonlFile,
+  runCli,
+  startCli,
+  waitFor,
+  type World,
+} from '../helpers.js';
+
+const KEY = 'sk-ant-claude-code-test';
+const MODEL = 'claude-sonnet-5-5';
+
+/** `<task>/<attempt>` of a request, from the prompt's first line (`# Your task: ... (id a, attempt 1)`). */
+function attemptOf(req: FakeRequest): string {
+  const m = /\(id ([a-z0-9-]+), attempt (\d+)\)/.exec(JSON.stringify(req.body?.messages ?? []));
+  return m ? `${m[1]}/${m[2]}` : '?';
+}
+
+/** The request's turn in its conversation: the answers it already holds. */
+const turnOf = (req: FakeRequest): number =>
+  ((req.body?.messages ?? []) as { role: string }[]).filter((m) => m.role === 'assistant').length;
+
+/** A rule answering turn `turn` of task `task`'s attempt `attempt` (default 1). */
+function at(task: string, turn: number, reply: FakeReply | ((req: FakeRequest) => FakeReply), attempt = 1): FakeRule {
+  return {
+    name: `${task}/${attempt}#${turn}`,
+    match: (req) => attemptOf(req) === `${task}/${attempt}` && turnOf(req) === turn,
+    reply,
+  };
+}
+
+const tool = (name: string, input: unknown, text?: string): FakeReply => ({
+  content: [...(text ? [{ type: 'text' as const, text }] : []), { type: 'tool_use', name, input }],
+});
+const say = (text: string): FakeReply => ({ content: [{ type: 'text', text }] });
+
+interface AttemptResult {
+  outcome: string;
+  reason: string;
+  summary: string;
+  turns: number | null;
+  session: string | null;
+  usage: {
+    input_tokens: number;
+    output_tokens: number;
+    cache_read_tokens: number;
+    cache_write_tokens: number;
+    cost_usd: number;
+  } | null;
+}
+
+describe('the claude-code backend', () => {
+  let w: World;
+  let fake: FakeAnthropic | undefined;
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+    w?.cleanup();
+  });
+
+  function setup(role: Record<string, unknown>, tasks: unknown[], extra: Record<string, unknown> = {}) {
+    w = makeWorld();
+    const repo = makeGitRepo(w, { 'notes.txt': 'alpha\nbeta\ngamma\n' });
+    w.write('repo/swarm.yaml', {
+      version: 1,
+      workers: 2,
+      roles: { coder: { backend: 'claude-code', model: MODEL, base_url: fake!.url, ...role } },
+      tasks,
+      ...extra,
+    });
+    return repo;
+  }
+  const env = { ANTHROPIC_API_KEY: KEY };
+
+  it('runs a task with Claude Code: read, shell, edit, finish; the commit is merged and the usage is the fake’s', async () => {
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    const repo = setup({}, [{ id: 'upper', role: 'coder', description: 'Change beta to BETA in notes.txt.' }]);
+    fake.addRules(
+      at('upper', 0, (req) => tool('Read', { file_path: path.join(cwdOf(req), 'notes.txt') }, 'Reading first.')),
+      at('upper', 1, tool('Bash', { command: 'wc -l notes.txt', description: 'count lines' })),
+      at('upper', 2, (req) =>
+        tool('Edit', { file_path: path.join(cwdOf(req), 'notes.txt'), old_string: 'beta', new_string: 'BETA' }),
+      ),
+      at('upper', 3, say('Changed beta to BETA in notes.txt.')),
+    );
+    const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const branch = readJson<{ integration_branch: string }>(path.join(repo, 'run/run.json')).integration_branch;
+    expect(git(repo, 'show', `${branch}:notes.txt`)).toBe('alpha\nBETA\ngamma');
+    const result = readJson<AttemptResult>(path.join(repo, 'run/tasks/upper/1/result.json'));
+    expect(result).toMatchObject({ outcome: 'succeeded', reason: 'finished', turns: 4 });
+    expect(result.summary).toBe('Changed beta to BETA in notes.txt.');
+    expect(result.session).toMatch(/^[0-9a-f-]{36}$/);
+    // Every request was the conversation's, and the attempt's tokens are what the fake reported.
+    expect(fake.requests.map((q) => q.rule)).toEqual(['upper/1#0', 'upper/1#1', 'upper/1#2', 'upper/1#3']);
+    const sum = (k: 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens') =>
+      fake!.requests.reduce((n, q) => n + (q.usage?.[k] ?? 0), 0);
+    expect(result.usage).toMatchObject({
+      input_tokens: sum('input_tokens'),
+      output_tokens: sum('output_tokens'),
+      cache_read_tokens: sum('cache_read_input_tokens'),
+      cache_write_tokens: sum('cache_creation_input_tokens'),
+    });
+    // The cost is Claude Code's own figure (its `result` line's total_cost_usd), from its own price
+    // table: for claude-sonnet-5-5, 2.1.330 prices cache reads at $0.10 per million where fileswarm's
+    // table (Anthropic's pricing page) says $0.20, so the two differ.
+    const final = readJsonlFile<{ type: string; total_cost_usd?: number }>(
+      path.join(repo, 'run/tasks/upper/1/stdout.log'),
+    ).find((l) => l.type === 'result')!;
+    expect(result.usage!.cost_usd).toBe(final.total_cost_usd);
+    expect(result.usage!.cost_usd).toBeLessThan(costOf(result.usage!, modelInfo(MODEL)!.price));
+    const events = readJsonlFile<{ type: string; name?: string; text: string }>(
+      path.join(repo, 'run/tasks/upper/1/events.jsonl'),
+    );
+    expect(events.filter((e) => e.type === 'tool_call').map((e) => e.name)).toEqual(['Read', 'Bash', 'Edit']);
+    expect(processesWithEnv('SWARM_RUN_DIR', path.join(repo, 'run'))).toEqual([]);
+  });
+
+  it('its own turn limit (--max-turns from the role) ends the attempt max-turns', async () => {
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    for (let turn = 0; turn < 4; turn++)
+      fake.addRules(at('loop', turn, tool('Bash', { command: `echo step ${turn}`, description: 'step' })));
+    const repo = setup({ max_turns: 2 }, [{ id: 'loop', role: 'coder', description: 'Loop.' }]);
+    const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const result = readJson<AttemptResult>(path.join(repo, 'run/tasks/loop/1/result.json'));
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'max-turns' });
+    expect(result.summary).toMatch(/^claude-code: .*turns/i);
+    expect(fake.requests.length).toBe(2);
+  });
+
+  it('stops Claude Code when the attempt crosses its token cap', async () => {
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    // Each answer runs a 2 s command; Claude Code's first request alone is about 13,600 tokens, so a
+    // cap of 20,000 is crossed by the second answer, which the worker sees while its command runs.
+    for (let turn = 0; turn < 6; turn++)
+      fake.addRules(at('loop', turn, tool('Bash', { command: `sleep 2; echo step ${turn}`, description: 'step' })));
+    const repo = setup({ max_tokens: 20_000 }, [{ id: 'loop', role: 'coder', description: 'Loop.' }]);
+    const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const result = readJson<AttemptResult>(path.join(repo, 'run/tasks/loop/1/result.json'));
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'max-tokens', turns: 2 });
+    expect(result.summary).toMatch(/token cap/);
+    expect(fake.requests.length).toBe(2);
+    expect(processesWithEnv('SWARM_RUN_DIR', path.join(repo, 'run'))).toEqual([]);
+  });
+
+  it('a cancel kills Claude Code and the command it runs: nothing is left', async () => {
+    // (Claude Code 2.1.330 refuses a standalone `sleep 300` as a tool call; `tail -f` waits as long.)
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    fake.addRules(at('slow', 0, tool('Bash', { command: 'tail -f /dev/null', description: 'wait', timeout: 600000 })));
+    const repo = setup({}, [{ id: 'slow', role: 'coder', description: 'Wait.' }]);
+    const runDir = path.join(repo, 'run');
+    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
+    await waitFor(
+      () => processesWithEnv('SWARM_RUN_DIR', runDir).some((pid) => cmdline(pid).includes('tail -f /dev/null')),
+      30_000,
+      'the agent’s command running',
+    );
+    const c = await runCli(['control', 'run', 'cancel-task', 'slow'], { cwd: repo });
+    expect(c.code, c.stderr + c.stdout).toBe(0);
+    const r = await run.done;
+    expect(r.code, r.stderr + r.stdout).not.toBe(0);
+    const result = readJson<AttemptResult>(path.join(runDir, 'tasks/slow/1/result.json'));
+    expect(result).toMatchObject({ outcome: 'cancelled', reason: 'cancel-requested' });
+    expect(processesWithEnv('SWARM_RUN_DIR', runDir)).toEqual([]);
+  });
+
+  it('an authentication failure fails the attempt with Claude Code’s message and says which key to set', async () => {
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    const repo = setup({}, [{ id: 'x', role: 'coder', description: 'X.' }]);
+    const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], {
+      cwd: repo,
+      env: { ANTHROPIC_API_KEY: 'sk-ant-wrong' },
+    });
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const result = readJson<AttemptResult>(path.join(repo, 'run/tasks/x/1/result.json'));
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'api-error' });
+    expect(result.summary).toMatch(/^claude-code: authentication failed \(401\).*ANTHROPIC_API_KEY/);
+    // The wrong key is not written anywhere in the run directory.
+    const files = fs.readdirSync(path.join(repo, 'run'), { recursive: true, withFileTypes: true });
+    for (const f of files.filter((e) => e.isFile()))
+      expect(fs.readFileSync(path.join(f.parentPath, f.name), 'utf8')).not.toContain('sk-ant-wrong');
+  });
+
+  it('a coordinator killed with -9 while Claude Code works: resume adopts the attempt, no request is made twice', async () => {
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    let waiting = false;
+    fake.addRules(
+      at('slow', 0, () => {
+        waiting = true;
+        return { ...tool('Bash', { command: 'echo done > out.txt', description: 'write' }), delay_ms: 3000 };
+      }),
+      at('slow', 1, say('Wrote out.txt.')),
+    );
+    const repo = setup({}, [{ id: 'slow', role: 'coder', description: 'Write out.txt.' }]);
+    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
+    await waitFor(() => waiting, 30_000, 'the first request waiting at the fake');
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    const resumed = await runCli(['resume', 'run', '--no-dashboard'], { cwd: repo, env });
+    expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
+    expect(fake.requests.map((q) => q.rule)).toEqual(['slow/1#0', 'slow/1#1']);
+    expect(fs.existsSync(path.join(repo, 'run/tasks/slow/2'))).toBe(false);
+    const branch = readJson<{ integration_branch: string }>(path.join(repo, 'run/run.json')).integration_branch;
+    expect(git(repo, 'show', `${branch}:out.txt`)).toBe('done');
+  });
+});
+
+/** The working directory Claude Code reports in its system prompt (`Primary working directory: ...`). */
+function cwdOf(req: FakeRequest): string {
+  const m = /working directory: (\S+)/i.exec(JSON.stringify(req.body?.system ?? ''));
+  return m ? m[1]!.replace(/\\n.*$/, '') : '.';
+}
+
+/** A process's command line, '' if it is gone. */
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
