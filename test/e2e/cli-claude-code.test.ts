@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { costOf, modelInfo } from '../../src/llm/prices.js';
-import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-anthropic.js';
+import { FakeAnthropic } from '../fixtures/fake-anthropic.js';
+import { ccAt, ccCwdOf, ccSay, ccTool } from '../fixtures/claude-code-script.js';
 import {
   git,
   makeGitRepo,
@@ -23,30 +24,6 @@ import {
 
 const KEY = 'sk-ant-claude-code-test';
 const MODEL = 'claude-sonnet-5-5';
-
-/** `<task>/<attempt>` of a request, from the prompt's first line (`# Your task: ... (id a, attempt 1)`). */
-function attemptOf(req: FakeRequest): string {
-  const m = /\(id ([a-z0-9-]+), attempt (\d+)\)/.exec(JSON.stringify(req.body?.messages ?? []));
-  return m ? `${m[1]}/${m[2]}` : '?';
-}
-
-/** The request's turn in its conversation: the answers it already holds. */
-const turnOf = (req: FakeRequest): number =>
-  ((req.body?.messages ?? []) as { role: string }[]).filter((m) => m.role === 'assistant').length;
-
-/** A rule answering turn `turn` of task `task`'s attempt `attempt` (default 1). */
-function at(task: string, turn: number, reply: FakeReply | ((req: FakeRequest) => FakeReply), attempt = 1): FakeRule {
-  return {
-    name: `${task}/${attempt}#${turn}`,
-    match: (req) => attemptOf(req) === `${task}/${attempt}` && turnOf(req) === turn,
-    reply,
-  };
-}
-
-const tool = (name: string, input: unknown, text?: string): FakeReply => ({
-  content: [...(text ? [{ type: 'text' as const, text }] : []), { type: 'tool_use', name, input }],
-});
-const say = (text: string): FakeReply => ({ content: [{ type: 'text', text }] });
 
 interface AttemptResult {
   outcome: string;
@@ -90,12 +67,12 @@ describe('the claude-code backend', () => {
     fake = await FakeAnthropic.start({ apiKey: KEY });
     const repo = setup({}, [{ id: 'upper', role: 'coder', description: 'Change beta to BETA in notes.txt.' }]);
     fake.addRules(
-      at('upper', 0, (req) => tool('Read', { file_path: path.join(cwdOf(req), 'notes.txt') }, 'Reading first.')),
-      at('upper', 1, tool('Bash', { command: 'wc -l notes.txt', description: 'count lines' })),
-      at('upper', 2, (req) =>
-        tool('Edit', { file_path: path.join(cwdOf(req), 'notes.txt'), old_string: 'beta', new_string: 'BETA' }),
+      ccAt('upper', 0, (req) => ccTool('Read', { file_path: path.join(ccCwdOf(req), 'notes.txt') }, 'Reading first.')),
+      ccAt('upper', 1, ccTool('Bash', { command: 'wc -l notes.txt', description: 'count lines' })),
+      ccAt('upper', 2, (req) =>
+        ccTool('Edit', { file_path: path.join(ccCwdOf(req), 'notes.txt'), old_string: 'beta', new_string: 'BETA' }),
       ),
-      at('upper', 3, say('Changed beta to BETA in notes.txt.')),
+      ccAt('upper', 3, ccSay('Changed beta to BETA in notes.txt.')),
     );
     const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -133,7 +110,7 @@ describe('the claude-code backend', () => {
   it('its own turn limit (--max-turns from the role) ends the attempt max-turns', async () => {
     fake = await FakeAnthropic.start({ apiKey: KEY });
     for (let turn = 0; turn < 4; turn++)
-      fake.addRules(at('loop', turn, tool('Bash', { command: `echo step ${turn}`, description: 'step' })));
+      fake.addRules(ccAt('loop', turn, ccTool('Bash', { command: `echo step ${turn}`, description: 'step' })));
     const repo = setup({ max_turns: 2 }, [{ id: 'loop', role: 'coder', description: 'Loop.' }]);
     const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
     expect(r.code, r.stderr + r.stdout).toBe(1);
@@ -148,7 +125,7 @@ describe('the claude-code backend', () => {
     // Each answer runs a 2 s command; Claude Code's first request alone is about 13,600 tokens, so a
     // cap of 20,000 is crossed by the second answer, which the worker sees while its command runs.
     for (let turn = 0; turn < 6; turn++)
-      fake.addRules(at('loop', turn, tool('Bash', { command: `sleep 2; echo step ${turn}`, description: 'step' })));
+      fake.addRules(ccAt('loop', turn, ccTool('Bash', { command: `sleep 2; echo step ${turn}`, description: 'step' })));
     const repo = setup({ max_tokens: 20_000 }, [{ id: 'loop', role: 'coder', description: 'Loop.' }]);
     const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
     expect(r.code, r.stderr + r.stdout).toBe(1);
@@ -162,7 +139,9 @@ describe('the claude-code backend', () => {
   it('a cancel kills Claude Code and the command it runs: nothing is left', async () => {
     // (Claude Code 2.1.330 refuses a standalone `sleep 300` as a tool call; `tail -f` waits as long.)
     fake = await FakeAnthropic.start({ apiKey: KEY });
-    fake.addRules(at('slow', 0, tool('Bash', { command: 'tail -f /dev/null', description: 'wait', timeout: 600000 })));
+    fake.addRules(
+      ccAt('slow', 0, ccTool('Bash', { command: 'tail -f /dev/null', description: 'wait', timeout: 600000 })),
+    );
     const repo = setup({}, [{ id: 'slow', role: 'coder', description: 'Wait.' }]);
     const runDir = path.join(repo, 'run');
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
@@ -201,11 +180,11 @@ describe('the claude-code backend', () => {
     fake = await FakeAnthropic.start({ apiKey: KEY });
     let waiting = false;
     fake.addRules(
-      at('slow', 0, () => {
+      ccAt('slow', 0, () => {
         waiting = true;
-        return { ...tool('Bash', { command: 'echo done > out.txt', description: 'write' }), delay_ms: 3000 };
+        return { ...ccTool('Bash', { command: 'echo done > out.txt', description: 'write' }), delay_ms: 3000 };
       }),
-      at('slow', 1, say('Wrote out.txt.')),
+      ccAt('slow', 1, ccSay('Wrote out.txt.')),
     );
     const repo = setup({}, [{ id: 'slow', role: 'coder', description: 'Write out.txt.' }]);
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
@@ -220,12 +199,6 @@ describe('the claude-code backend', () => {
     expect(git(repo, 'show', `${branch}:out.txt`)).toBe('done');
   });
 });
-
-/** The working directory Claude Code reports in its system prompt (`Primary working directory: ...`). */
-function cwdOf(req: FakeRequest): string {
-  const m = /working directory: (\S+)/i.exec(JSON.stringify(req.body?.system ?? ''));
-  return m ? m[1]!.replace(/\\n.*$/, '') : '.';
-}
 
 /** A process's command line, '' if it is gone. */
 function cmdline(pid: number): string {

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeGemini, type FakeReply, type FakeRequest, type FakeRule } from '../fixtures/fake-gemini.js';
+import { FakeGemini } from '../fixtures/fake-gemini.js';
+import { gmAt, gmAttemptOf, gmTurnOf } from '../fixtures/gemini-script.js';
 import { geminiUsage } from '../../src/worker/backends/gemini/stream.js';
 import { modelInfo } from '../../src/llm/prices.js';
 import {
@@ -24,25 +25,6 @@ import {
 const KEY = 'test-gemini-key';
 const MODEL = 'gemini-2.5-flash';
 const PRICE = modelInfo(MODEL)!.price;
-
-/** The task and attempt of a request, from the prompt's first line (`# Your task: ... (id a, attempt 1)`). */
-function attemptOf(req: FakeRequest): string {
-  const m = /\(id ([a-z0-9-]+), attempt (\d+)\)/.exec(JSON.stringify(req.body?.contents?.[0] ?? ''));
-  return m ? `${m[1]}/${m[2]}` : '?';
-}
-
-/** The request's turn in its conversation: the model answers it already holds. */
-const turnOf = (req: FakeRequest): number =>
-  (req.body?.contents ?? []).filter((c: { role?: string }) => c.role === 'model').length;
-
-/** A rule answering turn `turn` of task `task`'s attempt `attempt` (default 1). */
-function at(task: string, turn: number, reply: FakeReply | ((req: FakeRequest) => FakeReply), attempt = 1): FakeRule {
-  return {
-    name: `${task}/${attempt}#${turn}`,
-    match: (req) => attemptOf(req) === `${task}/${attempt}` && turnOf(req) === turn,
-    reply,
-  };
-}
 
 interface AttemptResult {
   outcome: string;
@@ -80,13 +62,13 @@ describe('the gemini backend', () => {
   it('runs a task with Gemini CLI: read, shell, edit, finish; the commit is merged and the usage is the fake’s', async () => {
     fake = await FakeGemini.start({ apiKey: KEY });
     fake.addRules(
-      at('upper', 0, {
+      gmAt('upper', 0, {
         parts: [{ text: 'Reading first.' }, { functionCall: { name: 'read_file', args: { file_path: 'notes.txt' } } }],
       }),
-      at('upper', 1, {
+      gmAt('upper', 1, {
         parts: [{ functionCall: { name: 'run_shell_command', args: { command: 'wc -l notes.txt' } } }],
       }),
-      at('upper', 2, {
+      gmAt('upper', 2, {
         parts: [
           {
             functionCall: {
@@ -96,7 +78,7 @@ describe('the gemini backend', () => {
           },
         ],
       }),
-      at('upper', 3, { parts: [{ text: 'Changed beta to BETA in notes.txt.' }] }),
+      gmAt('upper', 3, { parts: [{ text: 'Changed beta to BETA in notes.txt.' }] }),
     );
     const repo = setup({}, [{ id: 'upper', role: 'docs', description: 'Change beta to BETA in notes.txt.' }]);
 
@@ -154,7 +136,7 @@ describe('the gemini backend', () => {
     // request waits.
     for (let turn = 0; turn < 6; turn++)
       fake.addRules(
-        at('loop', turn, {
+        gmAt('loop', turn, {
           parts: [{ functionCall: { name: 'run_shell_command', args: { command: `echo step ${turn}` } } }],
           usage: { promptTokenCount: 4000 },
           delay_ms: turn === 0 ? 0 : 1500,
@@ -175,7 +157,7 @@ describe('the gemini backend', () => {
   it('a timeout kills the CLI and the command it runs in a session of its own: nothing is left', async () => {
     fake = await FakeGemini.start({ apiKey: KEY });
     fake.addRules(
-      at('slow', 0, { parts: [{ functionCall: { name: 'run_shell_command', args: { command: 'sleep 300' } } }] }),
+      gmAt('slow', 0, { parts: [{ functionCall: { name: 'run_shell_command', args: { command: 'sleep 300' } } }] }),
     );
     const repo = setup({}, [{ id: 'slow', role: 'docs', description: 'Wait.', timeout: 4 }]);
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
@@ -230,14 +212,14 @@ describe('the gemini backend', () => {
     fake = await FakeGemini.start({ apiKey: KEY });
     let waiting = false;
     fake.addRules(
-      at('slow', 0, () => {
+      gmAt('slow', 0, () => {
         waiting = true;
         return {
           parts: [{ functionCall: { name: 'write_file', args: { file_path: 'out.txt', content: 'done\n' } } }],
           delay_ms: 3000,
         };
       }),
-      at('slow', 1, { parts: [{ text: 'Wrote out.txt.' }] }),
+      gmAt('slow', 1, { parts: [{ text: 'Wrote out.txt.' }] }),
     );
     const repo = setup({}, [{ id: 'slow', role: 'docs', description: 'Write out.txt.' }]);
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
@@ -247,7 +229,7 @@ describe('the gemini backend', () => {
 
     const resumed = await runCli(['resume', 'run', '--no-dashboard'], { cwd: repo, env });
     expect(resumed.code, resumed.stderr + resumed.stdout).toBe(0);
-    const asked = fake.requests.filter((q) => q.conversation).map((q) => `${attemptOf(q)}#${turnOf(q)}`);
+    const asked = fake.requests.filter((q) => q.conversation).map((q) => `${gmAttemptOf(q)}#${gmTurnOf(q)}`);
     expect(asked).toEqual(['slow/1#0', 'slow/1#1']);
     expect(fs.existsSync(path.join(repo, 'run/tasks/slow/2'))).toBe(false);
     const branch = readJson<{ integration_branch: string }>(path.join(repo, 'run/run.json')).integration_branch;
@@ -259,10 +241,10 @@ describe('the gemini backend', () => {
     fake.addRules(
       {
         name: 'refused',
-        match: (req) => attemptOf(req) === 'fix/1',
+        match: (req) => gmAttemptOf(req) === 'fix/1',
         error: { status: 400, code: 'INVALID_ARGUMENT', message: 'the request was malformed (test)' },
       },
-      at('fix', 0, { parts: [{ text: 'Nothing to change after all.' }] }, 2),
+      gmAt('fix', 0, { parts: [{ text: 'Nothing to change after all.' }] }, 2),
     );
     const repo = setup({ retries: 1 }, [{ id: 'fix', role: 'docs', description: 'Fix it.' }], {
       scheduling: { backoff: 0 },
@@ -272,7 +254,7 @@ describe('the gemini backend', () => {
     const first = readJson<AttemptResult>(path.join(repo, 'run/tasks/fix/1/result.json'));
     expect(first).toMatchObject({ outcome: 'failed', reason: 'api-error' });
     expect(first.summary).toMatch(/^gemini: .*400.*the request was malformed \(test\)/);
-    const retry = fake.requests.find((q) => attemptOf(q) === 'fix/2')!;
+    const retry = fake.requests.find((q) => gmAttemptOf(q) === 'fix/2')!;
     expect(JSON.stringify(retry.body.contents[0])).toContain('the request was malformed (test)');
   });
 });
