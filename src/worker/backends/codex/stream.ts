@@ -52,7 +52,7 @@ export interface CodexTokenUsage {
   /** Every prompt token, cached and cache-write ones included. */
   input_tokens: number;
   cached_input_tokens: number;
-  /** Absent before 0.169.0-era builds; 0 with OpenAI's API as measured. */
+  /** From the API's `input_tokens_details.cache_write_tokens`; 0 in every run measured (the fake sent none). */
   cache_write_input_tokens?: number;
   /** Every generated token, reasoning included. */
   output_tokens: number;
