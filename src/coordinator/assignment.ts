@@ -19,7 +19,6 @@ import type { WorkerPool } from './worker-pool.js';
 import { isAgentBackend } from '../worker/backends/registry.js';
 import { ATTEMPT_MARKER, attemptKey } from '../protocol/attempt-marker.js';
 
-
 /** The commit a new attempt starts from. */
 export type StartCommit =
   /** No git isolation: the attempt runs in the repository as it is. */

@@ -73,6 +73,23 @@ const TABLE: readonly ModelEntry[] = [
   { prefix: 'claude-3-7-sonnet', price: tier(3, 15), context: 200_000 },
   { prefix: 'claude-haiku-4-5', price: tier(1, 5), context: 200_000 },
   { prefix: 'claude-3-5-haiku', price: { input: 0.8, output: 4, cache_read: 0.08, cache_write: 1 }, context: 200_000 },
+  // OpenAI (the `codex` backend). OpenAI's pricing page could not be read from here: gpt-5.5,
+  // gpt-5.4 and gpt-5.4-mini from tokenmix.ai citing it (2026-06-04; hivebook.wiki and devbriefs.com
+  // agree); gpt-5.3-codex from GitHub Copilot's table (github/docs models-and-pricing.yml, undated).
+  // Cached input as listed; OpenAI charges nothing extra to write its cache, so cache_write = input.
+  // The context windows here are not sourced: only the anthropic backend uses them (compaction).
+  { prefix: 'gpt-5.5', price: { input: 5, output: 30, cache_read: 0.5, cache_write: 5 }, context: 400_000 },
+  { prefix: 'gpt-5.4', price: { input: 2.5, output: 15, cache_read: 0.25, cache_write: 2.5 }, context: 400_000 },
+  {
+    prefix: 'gpt-5.4-mini',
+    price: { input: 0.75, output: 4.5, cache_read: 0.075, cache_write: 0.75 },
+    context: 400_000,
+  },
+  {
+    prefix: 'gpt-5.3-codex',
+    price: { input: 1.75, output: 14, cache_read: 0.175, cache_write: 1.75 },
+    context: 400_000,
+  },
   // Gemini (the `gemini` backend), prompts up to 200k tokens (longer prompts cost more; not
   // modelled). Google's own page (https://ai.google.dev/gemini-api/docs/pricing) could not be read
   // from here: these figures are third-party copies of it, to be checked against it.

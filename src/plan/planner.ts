@@ -15,7 +15,7 @@ import { addUsage, totalTokens, ZERO_USAGE } from '../protocol/usage.js';
 import { err, ok, type Result } from '../util/result.js';
 import { validatePlan, type ResolvedPlan } from './plan.js';
 import { repoContext } from './repo-context.js';
-import { isAgentBackend } from '../worker/backends/registry.js';
+import { defaultModelOf, isAgentBackend } from '../worker/backends/registry.js';
 
 /** The task fields a planner writes (agent tasks: no `run`, `cwd` or `env`). */
 function plannedTask(roles: [string, ...string[]]) {
@@ -163,7 +163,8 @@ export async function planGoal(req: PlanRequest): Promise<Result<Planned, Planni
   };
   const roleLines = roles.map((n) => {
     const r = config.roles[n]!;
-    return `- ${n}: model ${r.model ?? DEFAULTS.model}${r.instructions ? `; ${r.instructions.split('\n')[0]}` : ''}`;
+    const model = r.model ?? defaultModelOf(r.backend) ?? DEFAULTS.model;
+    return `- ${n}: model ${model} (backend ${r.backend})${r.instructions ? `; ${r.instructions.split('\n')[0]}` : ''}`;
   });
   transcript.system = spec.instructions ? `${PLANNER_SYSTEM}\n\n${spec.instructions}` : PLANNER_SYSTEM;
   const context = await repoContext(req.repo, spec.context_tokens);

@@ -11,12 +11,13 @@ import type { AgentSpec } from '../../protocol/schemas.js';
 import { ANTHROPIC } from './anthropic/descriptor.js';
 import type { Backend } from './backend.js';
 import { CLAUDE_CODE } from './claude-code/descriptor.js';
+import { CODEX } from './codex/descriptor.js';
 import { COMMAND } from './command/descriptor.js';
 import { GEMINI } from './gemini/descriptor.js';
 import type { AgentCaps, EnvNeed, RoleOf } from './descriptor.js';
 
 /** Every backend, in the order the config's enum and its JSON Schema list them. */
-const DESCRIPTORS = [COMMAND, ANTHROPIC, CLAUDE_CODE, GEMINI] as const;
+const DESCRIPTORS = [COMMAND, ANTHROPIC, CLAUDE_CODE, CODEX, GEMINI] as const;
 
 type Descriptor = (typeof DESCRIPTORS)[number];
 type AgentDescriptors = Extract<Descriptor, { agent: true }>;

@@ -2,6 +2,7 @@
 // fake Responses API on 127.0.0.1): `codex exec --json`, sandboxed to the worktree, never asking for
 // approval, with its own CODEX_HOME and TMPDIR inside the attempt's home, and settings in that home's
 // config.toml.
+import fs from 'node:fs';
 import path from 'node:path';
 import type { CliInvocation, CliInvocationInput } from '../cli/invocation.js';
 
@@ -131,4 +132,20 @@ export function codexInvocation(input: CliInvocationInput): CliInvocation {
 export function tomlString(s: string): string {
   const wellFormed = s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
   return JSON.stringify(wellFormed).replace(/\x7f/g, '\\u007f');
+}
+
+/**
+ * Codex's session files (`$CODEX_HOME/sessions/YYYY/MM/DD/rollout-<time>-<thread id>.jsonl`): after
+ * each model response it appends a `token_usage_record` line with that request's usage, the only
+ * place 0.169.0 reveals usage before its last stdout line (give them to `CodexStream.pushRollout`).
+ */
+export function codexRolloutFiles(input: Pick<CliInvocationInput, 'home'>): string[] {
+  const root = path.join(input.home, 'sessions');
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(root, { recursive: true }) as string[];
+  } catch {
+    return [];
+  }
+  return entries.filter((f) => /rollout-.*\.jsonl$/.test(f)).map((f) => path.join(root, f));
 }
