@@ -123,7 +123,9 @@ describe('the codex backend', () => {
     // Each answer reports 4000 prompt tokens and runs a 2 s command: the cap of 10000 is crossed by
     // the third answer, which Codex records in its session file while the command runs.
     for (let turn = 0; turn < 6; turn++)
-      fake.addRules(cxAt('loop', turn, { ...cxRun(`sleep 2; echo step ${turn}`), usage: { input_tokens: 4000, cached_tokens: 0 } }));
+      fake.addRules(
+        cxAt('loop', turn, { ...cxRun(`sleep 2; echo step ${turn}`), usage: { input_tokens: 4000, cached_tokens: 0 } }),
+      );
     const repo = setup({ max_tokens: 10_000 }, [{ id: 'loop', role: 'fixer', description: 'Loop.' }]);
     const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
     expect(r.code, r.stderr + r.stdout).toBe(1);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TmuxTerminal } from '../../bench/tmux.js';
+import { screenWith } from '../tmux-screen.js';
 import { CLI, makeWorld, readJsonlFile, runCli, waitFor, type World } from '../helpers.js';
 
 let world: World;
@@ -14,33 +15,6 @@ afterEach(() => {
   term = undefined;
   world?.cleanup();
 });
-
-/**
- * Waits until every pattern matches some line of one capture of the screen (returns that screen);
- * fails with the last screen. A capture can catch a frame half drawn (tmux reads the pty in
- * chunks), so whatever a check reads from the screen is waited for, not read from another capture.
- */
-async function screenWith(
-  t: TmuxTerminal,
-  patterns: RegExp | RegExp[],
-  what: string,
-  timeoutMs = 60_000,
-): Promise<string[]> {
-  const all = Array.isArray(patterns) ? patterns : [patterns];
-  let last: string[] = [];
-  try {
-    return await waitFor(
-      () => {
-        last = t.screen();
-        return all.every((re) => last.some((l) => re.test(l))) ? last : undefined;
-      },
-      timeoutMs,
-      what,
-    );
-  } catch (e) {
-    throw new Error(`${(e as Error).message}; the screen was:\n${last.join('\n')}`);
-  }
-}
 
 const line = (screen: string[], re: RegExp): string | undefined => screen.find((l) => re.test(l));
 
