@@ -79,8 +79,8 @@ export function claudeCodeDirs(input: Pick<CliInvocationInput, 'home'>): ClaudeC
  *   shell command and edits files of its working directory without asking, also as root, without
  *   `IS_SANDBOX`. Measured alternatives: `bypassPermissions` (or `--dangerously-skip-permissions`) exits 1
  *   as root ("cannot be used with root/sudo privileges") unless `IS_SANDBOX=1`, and then writes anywhere;
- *   `dontAsk` needs Edit and Write in `--allowedTools`, which approves them outside the worktree too;
- *   `auto` falls back to `default` (not opted in), which refuses every write and most commands.
+ *   `dontAsk` with Edit and Write in `--allowedTools` approves them outside the worktree too; `auto` falls
+ *   back to `default` (not opted in), which refused a `touch` command and every write.
  * - `--tools`: see {@link CLAUDE_CODE_TOOLS}.
  * - `--setting-sources user --add-dir .` with `CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD=1`: the only
  *   settings and CLAUDE.md it reads are those of its own `CLAUDE_CONFIG_DIR` (the attempt's, empty) and
