@@ -60,7 +60,7 @@ export function claudeCodeDirs(input: Pick<CliInvocationInput, 'home'>): ClaudeC
  * `claude -p <prompt> --output-format stream-json --verbose --include-partial-messages --session-id <uuid>
  * --model <model> --permission-mode acceptEdits --tools Bash,Read,Edit,Write,Glob,Grep --allowedTools
  * Bash,Read,Glob,Grep --setting-sources user --add-dir . --strict-mcp-config [--max-turns N]
- * [--max-budget-usd X] [--append-system-prompt <instructions>] ...extraArgs`, stdin closed by the caller,
+ * [--max-budget-usd X] [--append-system-prompt=<instructions>] ...extraArgs`, stdin closed by the caller,
  * cwd the worktree.
  * - `-p` (print mode: one prompt, then exit) takes no value: the prompt is the positional argument right
  *   after it. A prompt beginning with `-` is read as an option (exit 1, `error: unknown option`), so it
