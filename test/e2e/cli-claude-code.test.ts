@@ -98,7 +98,7 @@ describe('the claude-code backend', () => {
     const final = readJsonlFile<{ type: string; total_cost_usd?: number }>(
       path.join(repo, 'run/tasks/upper/1/stdout.log'),
     ).find((l) => l.type === 'result')!;
-    expect(result.usage!.cost_usd).toBe(final.total_cost_usd);
+    expect(result.usage!.cost_usd).toBeCloseTo(final.total_cost_usd!, 9);
     expect(result.usage!.cost_usd).toBeLessThan(costOf(result.usage!, modelInfo(MODEL)!.price));
     const events = readJsonlFile<{ type: string; name?: string; text: string }>(
       path.join(repo, 'run/tasks/upper/1/events.jsonl'),
@@ -122,17 +122,34 @@ describe('the claude-code backend', () => {
 
   it('stops Claude Code when the attempt crosses its token cap', async () => {
     fake = await FakeAnthropic.start({ apiKey: KEY });
-    // Each answer runs a 2 s command; Claude Code's first request alone is about 13,600 tokens, so a
-    // cap of 20,000 is crossed by the second answer, which the worker sees while its command runs.
-    for (let turn = 0; turn < 6; turn++)
-      fake.addRules(ccAt('loop', turn, ccTool('Bash', { command: `sleep 2; echo step ${turn}`, description: 'step' })));
-    const repo = setup({ max_tokens: 20_000 }, [{ id: 'loop', role: 'coder', description: 'Loop.' }]);
+    // Each answer runs a 2 s command; the worker sees the usage of each answer (its raw stream
+    // events) while that command runs, so it stops Claude Code at the first answer that crosses the
+    // cap, before another request.
+    for (let turn = 0; turn < 8; turn++)
+      fake.addRules(
+        ccAt(
+          'loop',
+          turn,
+          ccTool('Bash', { command: `timeout 2 tail -f /dev/null; echo step ${turn}`, description: 'step' }),
+        ),
+      );
+    const CAP = 30_000;
+    const repo = setup({ max_tokens: CAP }, [{ id: 'loop', role: 'coder', description: 'Loop.' }]);
     const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
     expect(r.code, r.stderr + r.stdout).toBe(1);
     const result = readJson<AttemptResult>(path.join(repo, 'run/tasks/loop/1/result.json'));
-    expect(result).toMatchObject({ outcome: 'failed', reason: 'max-tokens', turns: 2 });
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'max-tokens' });
     expect(result.summary).toMatch(/token cap/);
-    expect(fake.requests.length).toBe(2);
+    // The first request whose usage took the total to the cap was the last one made.
+    let total = 0;
+    const crossing = fake.requests.findIndex((q) => {
+      const u = q.usage!;
+      total += u.input_tokens + u.output_tokens + u.cache_read_input_tokens + u.cache_creation_input_tokens;
+      return total >= CAP;
+    });
+    expect(crossing).toBeGreaterThan(0);
+    expect(fake.requests.length).toBe(crossing + 1);
+    expect(result.turns).toBe(crossing + 1);
     expect(processesWithEnv('SWARM_RUN_DIR', path.join(repo, 'run'))).toEqual([]);
   });
 

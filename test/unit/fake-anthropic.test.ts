@@ -561,3 +561,32 @@ describe('logging', () => {
     expect(JSON.stringify(lines)).not.toContain('test-key');
   });
 });
+
+describe('system messages (Claude Code 2.1.330)', () => {
+  it('matches a request ending with a role: system message on its last other message (turnText)', async () => {
+    const fake = await start({
+      rules: [
+        { name: 'prompt', match: 'Change beta', reply: { content: [{ type: 'text', text: 'ok' }] } },
+        { name: 'env', match: /Environment/, reply: { content: [{ type: 'text', text: 'env' }] } },
+      ],
+    });
+    const post = (messages: unknown[]): Promise<Response> =>
+      fetch(`${fake.url}/v1/messages?beta=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, max_tokens: 5, messages }),
+      });
+    const first = await post([
+      { role: 'user', content: [{ type: 'text', text: 'Change beta to BETA.' }] },
+      { role: 'system', content: [{ type: 'text', text: '# Environment\nPlatform: linux' }] },
+    ]);
+    expect(first.status).toBe(200);
+    const second = await post([{ role: 'user', content: '# Environment of a user message' }]);
+    expect(second.status).toBe(200);
+
+    expect(fake.requests.map((r) => [r.rule, r.lastText, r.turnText])).toEqual([
+      ['prompt', '# Environment\nPlatform: linux', 'Change beta to BETA.'],
+      ['env', '# Environment of a user message', '# Environment of a user message'],
+    ]);
+  });
+});

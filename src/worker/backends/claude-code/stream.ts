@@ -1,50 +1,139 @@
-// Claude Code's stream-json (`claude -p --output-format stream-json --verbose`, 2.1.330) as fileswarm
-// events and state. Shapes measured against ../shared/reference/captures/claude-code-*.jsonl and
-// test/fixtures/captures/claude-code-*.jsonl; the authoritative types are in
-// `@anthropic-ai/claude-agent-sdk`'s sdk.d.ts.
+// The parser of Claude Code's `--output-format stream-json --verbose [--include-partial-messages]` output
+// (`@anthropic-ai/claude-code` 2.1.330), line by line, into fileswarm's normalized events.
 //
-// - `system` lines: `init` carries `session_id` and `model`; other subtypes (`status`,
-//   `ui_invalidate`, ...) are ignored.
-// - `assistant` lines: ONE content block each; the blocks of one API response come as several lines
-//   with the same `message.id`, each with that response's `usage` as streamed so far (input and cache
-//   counts final, output_tokens not). A turn (model request) is counted once per message id, its
-//   usage once, updated as later lines of the same id arrive.
-// - `user` lines: tool results (`tool_result` blocks, `is_error`), matched to their call by id.
-// - `result`: the end. `subtype` success | error_max_turns | error_max_budget_usd |
-//   error_during_execution; `is_error`; `result` (the final text) or `errors[]`; `api_error_status`;
-//   `total_cost_usd` (Claude Code's own price table, also for models it does not know) and
-//   `modelUsage{<model>:{inputTokens, outputTokens, cacheReadInputTokens, cacheCreationInputTokens,
-//   costUSD}}`, which give the attempt's final usage.
-import type { ModelPrice } from '../../../llm/prices.js';
-import { costOf } from '../../../llm/prices.js';
+// stream-json, as 2.1.330 writes it (types in `@anthropic-ai/claude-agent-sdk` sdk.d.ts; measured against
+// test/fixtures/fake-anthropic.ts):
+// - `{type:'system', subtype:'init', session_id, model, tools, permissionMode, cwd, ...}`: not always the
+//   first line (`system/ui_invalidate` may come before it). Other subtypes: `status` (`requesting`, before
+//   each model request, with partial messages), `api_retry{attempt, max_retries, retry_delay_ms,
+//   error_status, error}` (a failed request it will send again), `task_started` (a shell command began).
+// - `{type:'stream_event', event, session_id, parent_tool_use_id}` (only with --include-partial-messages):
+//   the raw SSE events of each model request. `message_start.message` has the request's id and its usage
+//   (input side, output_tokens 1); `message_delta.usage` its output tokens (cumulative, like the API's),
+//   written when the answer ends, before any tool runs.
+// - `{type:'assistant', message:{id, model, content:[one block], usage}, session_id}`: one line per content
+//   block as the block ends (a text and a tool_use of one answer are two lines with the same message.id),
+//   each with `message_start`'s usage: output_tokens is 1 there, whatever the answer's length.
+//   A message with `model:'<synthetic>'` (a UUID id, zero usage, `is_api_error_message: true`,
+//   `api_error_status`, `error`) is Claude Code's own text about an API error, not a model request: a 401
+//   ("Invalid API key · Fix external API key"), a 5xx it gave up on, or "API Error: Server error
+//   mid-response. The response above may be incomplete." (then it runs the cut answer's tool calls anyway
+//   and goes on).
+// - `{type:'user', message:{content:[{type:'tool_result', tool_use_id, content, is_error}]},
+//   tool_use_result}`: a tool's result. `content` is a string (or text blocks); a shell command that
+//   exits non-zero is `is_error: true` with "Exit code N\n<output>", a failed edit
+//   "<tool_use_error>String to replace not found in file...</tool_use_error>".
+// - `{type:'result', subtype, is_error, result?, errors?, num_turns, total_cost_usd, usage, modelUsage,
+//   api_error_status?, api_error_type?, terminal_reason, session_id}` last. Subtypes: `success` (also for an
+//   API error it gave up on: then `is_error: true`, `terminal_reason:'api_error'`, `result` = the error's
+//   text, exit code 1), `error_max_turns` (`errors:['Reached maximum number of turns (N)']`, num_turns N+1,
+//   exit 1), `error_max_budget_usd` (`errors:['Reached maximum budget ($X)']`, exit 1),
+//   `error_during_execution`. `modelUsage{<model>:{inputTokens, outputTokens, cacheReadInputTokens,
+//   cacheCreationInputTokens, costUSD}}` and `total_cost_usd` cover every request; the top-level `usage`
+//   does not always (measured: at a budget stop it lacks the last request; the shared capture's is all 0).
+// USAGE DURING THE ATTEMPT: with --include-partial-messages (the invocation passes it), each model request's
+// input-side tokens are known at its `message_start` and its output tokens at its `message_delta`, before
+// its tools run and before the next request. Without it, only `message_start`'s usage (output 1) is seen per
+// request; the output tokens come with the final `result`. Claude Code's own USD is known only at the end.
 import type { Usage } from '../../../protocol/schemas.js';
 import { ZERO_USAGE } from '../../../protocol/usage.js';
+import { costOf, type ModelPrice, type TokenCounts } from '../../../llm/prices.js';
 import {
   activityOf,
   briefInput,
   clipLine,
   short,
+  type CliEnd,
   type CliStream,
   type CliStreamSink,
   type CliStreamState,
 } from '../cli/stream.js';
 
-/** The token counts of one API response as Claude Code's lines carry them. */
-interface ResponseUsage {
-  input_tokens?: number;
-  output_tokens?: number;
-  cache_read_input_tokens?: number;
-  cache_creation_input_tokens?: number;
+/** The model Claude Code gives its own messages (API errors, slash command output): not a model request. */
+export const SYNTHETIC_MODEL = '<synthetic>';
+
+/**
+ * Token counts of an Anthropic `usage` object (a message's, a `message_delta`'s): fileswarm's names, each
+ * field null where the object does not have it as a non-negative number (a `message_delta` may carry only
+ * `output_tokens`).
+ */
+export function anthropicTokens(usage: unknown): { [K in keyof TokenCounts]: number | null } {
+  const u = isObject(usage) ? usage : {};
+  return {
+    input_tokens: num(u.input_tokens),
+    output_tokens: num(u.output_tokens),
+    cache_read_tokens: num(u.cache_read_input_tokens),
+    cache_write_tokens: num(u.cache_creation_input_tokens),
+  };
 }
 
-/** A loosely typed JSON object. */
-type Json = Record<string, unknown>;
+/**
+ * The whole attempt's usage from a `result` line: tokens summed over `modelUsage` (every model, every
+ * request), USD = `total_cost_usd` (Claude Code's own price table), else the sum of the models' `costUSD`,
+ * else the tokens priced at `price`. Null if the result has no `modelUsage` entry.
+ */
+export function resultUsage(result: Record<string, unknown>, price: ModelPrice): Usage | null {
+  const models = isObject(result.modelUsage) ? Object.values(result.modelUsage).filter(isObject) : [];
+  if (models.length === 0) return null;
+  const tokens: TokenCounts = { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 };
+  let modelCost: number | null = 0;
+  for (const m of models) {
+    tokens.input_tokens += num(m.inputTokens) ?? 0;
+    tokens.output_tokens += num(m.outputTokens) ?? 0;
+    tokens.cache_read_tokens += num(m.cacheReadInputTokens) ?? 0;
+    tokens.cache_write_tokens += num(m.cacheCreationInputTokens) ?? 0;
+    const c = num(m.costUSD);
+    modelCost = c === null || modelCost === null ? null : modelCost + c;
+  }
+  const total = num(result.total_cost_usd) ?? modelCost;
+  return { ...tokens, cost_usd: total === null ? costOf(tokens, price) : roundUsd(total) };
+}
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/**
+ * A readable message for an API error Claude Code gave up on: its text, with `API error <status> <type>: `
+ * in front when the text does not already name the status (2.1.330's 401 text is "Invalid API key · Fix
+ * external API key"; its 5xx text begins "API Error: 500 ...").
+ */
+export function describeApiError(text: string, status: unknown, type: unknown): string {
+  const t = text.trim();
+  if (typeof status !== 'number' || t.includes(String(status))) return t;
+  return `API error ${status}${typeof type === 'string' && type !== '' ? ` ${type}` : ''}: ${t}`;
+}
 
-/** Parses one attempt's Claude Code stream (see the file's header). */
+/** One model request (an assistant message id) as far as the stream has shown it. */
+interface Turn {
+  /** 1-based. */
+  n: number;
+  tokens: TokenCounts;
+  /** Its usage event was emitted. */
+  reported: boolean;
+}
+
+/** A tool call seen in an assistant line, for naming its tool_result. */
+interface ToolCall {
+  name: string;
+  input: unknown;
+}
+
+/**
+ * Claude Code 2.1.330's stream-json output as fileswarm events and state.
+ * - Turns: model requests = distinct `message.id`s of assistant messages (from `stream_event
+ *   message_start` or `assistant` lines), synthetic ones excepted. A request that failed and was retried
+ *   (`system/api_retry`) shows no message and is not counted. `result.num_turns` is not used: it counts
+ *   the turn a max-turns stop refused (measured: 3 with `--max-turns 2` and 2 requests).
+ * - Usage: each turn's tokens as soon as the stream shows them (`message_start`, then `message_delta` for
+ *   its output; without partial messages the `assistant` line's `message_start` usage), counted once per
+ *   message id, priced at `opts.price`; a `usage` event per turn when its answer ends (`message_stop`, or
+ *   the next line of another kind). At `result`, Claude Code's own figures (tokens of `modelUsage`, USD of
+ *   `total_cost_usd`) replace the sum; a last `usage` event shows what the turns had not (output tokens
+ *   without partial messages, requests the stream did not show).
+ * - Events: a `message` per text block, a `tool_call` per tool_use block, a `tool_result` per tool result
+ *   (named from its tool_use), an `error` per `api_retry` and per synthetic API error message; progress
+ *   after each of them and after each turn's usage.
+ * - End: `success` (not is_error) → success with `result`'s text; `error_max_turns` → max-turns;
+ *   `error_max_budget_usd` → budget; anything else, or is_error → error with `result`'s text (an API error:
+ *   with its status), its `errors`, or the last synthetic message.
+ */
 export class ClaudeCodeStream implements CliStream {
   readonly state: CliStreamState = {
     turns: 0,
@@ -57,42 +146,53 @@ export class ClaudeCodeStream implements CliStream {
 
   readonly #price: ModelPrice;
   readonly #sink: CliStreamSink;
-  /** Usage of each API response so far, by message id (in order). */
-  readonly #responses = new Map<string, ResponseUsage>();
-  /** The response whose raw stream events are arriving (`message_start` seen, `message_delta` not yet). */
-  #current: string | null = null;
-  /** Tool calls by id, for naming their results. */
-  readonly #calls = new Map<string, { name: string; input: unknown }>();
+  /** The model `system/init` named (or opts.model until then). */
+  #model: string;
+  readonly #turns = new Map<string, Turn>();
+  /** The message whose answer is streaming or was seen last, until its usage event is emitted. */
+  #open: Turn | null = null;
+  readonly #calls = new Map<string, ToolCall>();
+  /** The last synthetic (Claude Code's own) message's text, e.g. an API error. */
+  #syntheticText: string | null = null;
+  #activity = 'starting';
 
   constructor(opts: { model: string; price: ModelPrice; sink: CliStreamSink }) {
+    this.#model = opts.model;
     this.#price = opts.price;
     this.#sink = opts.sink;
   }
 
+  /** The model Claude Code said it uses (`system/init.model`), else the one asked for. */
+  get model(): string {
+    return this.#model;
+  }
+
   push(line: string): void {
-    if (!line.trim()) return;
+    if (line.trim() === '') return;
     let ev: unknown;
     try {
       ev = JSON.parse(line);
     } catch {
-      this.#sink.emit({ type: 'log', text: clipLine(line, 300) });
+      this.#sink.emit({ type: 'log', text: clipLine(line, 2000) });
       return;
     }
-    if (!isObject(ev)) return;
+    if (!isObject(ev)) {
+      this.#sink.emit({ type: 'log', text: clipLine(line, 2000) });
+      return;
+    }
     try {
-      this.#read(ev);
-    } catch (e) {
-      // A shape this parser did not expect: kept in stdout.log, noted here, never fatal.
-      this.#sink.emit({ type: 'log', text: `unreadable ${String(ev.type)} line: ${(e as Error).message}` });
+      this.#event(ev);
+    } catch (err) {
+      // A line of an unexpected shape must not stop the attempt's reader.
+      this.#sink.emit({ type: 'log', text: `unreadable stream-json line (${String(err)}): ${clipLine(line, 500)}` });
     }
   }
 
-  #read(ev: Json): void {
+  #event(ev: Record<string, unknown>): void {
+    if (this.state.sessionId === null && typeof ev.session_id === 'string') this.state.sessionId = ev.session_id;
     switch (ev.type) {
       case 'system':
-        if (ev.subtype === 'init') this.state.sessionId = str(ev.session_id) ?? this.state.sessionId;
-        else if (ev.subtype === 'api_retry') this.#retry(ev);
-        return;
+        return this.#system(ev);
       case 'stream_event':
         return this.#streamEvent(ev.event);
       case 'assistant':
@@ -102,103 +202,96 @@ export class ClaudeCodeStream implements CliStream {
       case 'result':
         return this.#result(ev);
       default:
-        return; // rate-limit notices, types of later versions
+        return; // an event type this version does not write, or one fileswarm does not need
     }
   }
 
-  #assistant(ev: Json): void {
-    const msg = isObject(ev.message) ? ev.message : {};
-    this.state.sessionId ??= str(ev.session_id);
-    const id = str(msg.id) ?? `line-${this.#responses.size}`;
-    const fresh = !this.#responses.has(id);
-    // Without raw stream events, the `assistant` lines' usage is all there is (output as streamed so
-    // far); with them, the response's usage is already known and exact.
-    if (fresh) {
-      this.#responses.set(id, isObject(msg.usage) ? (msg.usage as ResponseUsage) : {});
-      this.state.turns++;
-      this.#recount();
+  #system(ev: Record<string, unknown>): void {
+    if (ev.subtype === 'init') {
+      if (typeof ev.session_id === 'string') this.state.sessionId = ev.session_id;
+      if (typeof ev.model === 'string' && ev.model !== '') this.#model = ev.model;
+      return;
     }
-    const turn = this.state.turns;
-    for (const block of Array.isArray(msg.content) ? msg.content : []) {
-      if (!isObject(block)) continue;
-      if (block.type === 'text' && typeof block.text === 'string' && block.text.trim()) {
-        this.state.lastText = block.text;
-        this.#sink.emit({ type: 'message', text: clipLine(block.text, 2000) });
-        this.#sink.progress({ turn, activity: clipLine(block.text), usage: this.state.usage });
-      } else if (block.type === 'tool_use') {
-        const name = str(block.name) ?? 'tool';
-        const callId = str(block.id);
-        if (callId) this.#calls.set(callId, { name, input: block.input });
-        this.#sink.emit({
-          type: 'tool_call',
-          text: activityOf(name, block.input),
-          name,
-          input: briefInput(block.input),
-        });
-        this.#sink.progress({ turn, activity: activityOf(name, block.input), usage: this.state.usage });
+    if (ev.subtype === 'api_retry') {
+      const status = typeof ev.error_status === 'number' ? ` ${ev.error_status}` : '';
+      const what = typeof ev.error === 'string' ? ` (${ev.error})` : '';
+      const attempt = num(ev.attempt);
+      const max = num(ev.max_retries);
+      const delay = num(ev.retry_delay_ms);
+      const text =
+        `API error${status}${what}: retry${attempt === null ? '' : ` ${attempt}`}${max === null ? '' : ` of ${max}`}` +
+        `${delay === null ? '' : ` in ${Math.round(delay)} ms`}`;
+      this.#error(text);
+      this.#progress(`retrying the model request (API error${status})`);
+      // A refused key does not get better by waiting: Claude Code retries a 401 too (with backoff, up
+      // to CLAUDE_CODE_MAX_RETRIES times); the runner stops it at once.
+      if (ev.error_status === 401 || ev.error_status === 403)
+        this.state.fatal = `authentication failed (${ev.error_status})${typeof ev.error === 'string' ? `: ${ev.error}` : ''} — check the key in the role's api_key_env (default ANTHROPIC_API_KEY)`;
+    }
+  }
+
+  #streamEvent(event: unknown): void {
+    if (!isObject(event)) return;
+    if (event.type === 'message_start' && isObject(event.message)) {
+      const m = event.message;
+      if (m.model === SYNTHETIC_MODEL || typeof m.id !== 'string') return;
+      this.#message(m.id, m.usage);
+      return;
+    }
+    if (event.type === 'message_delta' && this.#open) {
+      this.#updateTokens(this.#open, event.usage);
+      return;
+    }
+    if (event.type === 'message_stop') this.#closeTurn();
+  }
+
+  #assistant(ev: Record<string, unknown>): void {
+    const m = isObject(ev.message) ? ev.message : null;
+    if (!m) return;
+    const blocks = Array.isArray(m.content) ? m.content.filter(isObject) : [];
+    if (m.model === SYNTHETIC_MODEL || ev.is_api_error_message === true) {
+      const text = blocks
+        .map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
+        .join('\n')
+        .trim();
+      if (text === '') return;
+      this.#syntheticText = describeApiError(text, ev.api_error_status, ev.api_error_type);
+      if (ev.is_api_error_message === true || typeof ev.error === 'string') this.#error(this.#syntheticText);
+      else this.#sink.emit({ type: 'log', text: clipLine(text, 2000) }); // e.g. a slash command's output
+      return;
+    }
+    if (typeof m.id === 'string') this.#message(m.id, m.usage);
+    for (const b of blocks) {
+      if (b.type === 'text' && typeof b.text === 'string') {
+        const text = b.text.trim();
+        if (text === '') continue;
+        this.state.lastText = text;
+        this.#sink.emit({ type: 'message', text: clipLine(text, 2000) });
+        this.#progress(clipLine(text));
+      } else if (b.type === 'tool_use') {
+        const name = typeof b.name === 'string' ? b.name : 'tool';
+        const input = b.input ?? {};
+        if (typeof b.id === 'string') this.#calls.set(b.id, { name, input });
+        const activity = activityOf(name, input);
+        this.#sink.emit({ type: 'tool_call', text: activity, name, input: briefInput(input) });
+        this.#progress(activity);
       }
-    }
-    if (fresh)
-      this.#sink.emit({
-        type: 'usage',
-        text: `turn ${turn}`,
-        turn,
-        usage: this.#usageOf(msg.usage),
-        total: this.state.usage,
-      });
-  }
-
-  /**
-   * The API's raw stream events (`--include-partial-messages`): `message_start` opens a response (a
-   * turn) with its prompt's tokens; `message_delta` gives its final output tokens.
-   */
-  #streamEvent(e: unknown): void {
-    if (!isObject(e)) return;
-    if (e.type === 'message_start' && isObject(e.message)) {
-      const id = str(e.message.id);
-      if (!id) return;
-      this.#current = id;
-      if (!this.#responses.has(id)) this.state.turns++;
-      this.#responses.set(id, { ...(isObject(e.message.usage) ? (e.message.usage as ResponseUsage) : {}) });
-      this.#recount();
-    } else if (e.type === 'message_delta' && this.#current && isObject(e.usage)) {
-      const r = this.#responses.get(this.#current) ?? {};
-      // The delta's counts are cumulative for the response; a field it leaves out keeps its value.
-      this.#responses.set(this.#current, { ...r, ...(e.usage as ResponseUsage) });
-      this.#recount();
-      this.#sink.emit({
-        type: 'usage',
-        text: `turn ${this.state.turns}`,
-        turn: this.state.turns,
-        usage: this.#usageOf(this.#responses.get(this.#current)),
-        total: this.state.usage,
-      });
-      this.#current = null;
+      // thinking / redacted_thinking blocks: not shown
     }
   }
 
-  /**
-   * A failed model request Claude Code will retry (`system/api_retry`: attempt, max_retries,
-   * retry_delay_ms, error_status, error). An authentication failure (401) or a forbidden key (403)
-   * will not get better: it is fatal at once.
-   */
-  #retry(ev: Json): void {
-    const status = typeof ev.error_status === 'number' ? ev.error_status : null;
-    const what = `${str(ev.error) ?? 'error'}${status !== null ? ` (${status})` : ''}`;
-    const text = `model request failed: ${what}; retry ${num(ev.attempt)} of ${num(ev.max_retries)} in ${num(ev.retry_delay_ms)} ms`;
-    this.state.errors.push(text);
-    this.#sink.emit({ type: 'error', text });
-    if (status === 401 || status === 403) this.state.fatal = authHint(status, `the API refused the key: ${what}`);
-  }
-
-  #user(ev: Json): void {
-    const msg = isObject(ev.message) ? ev.message : {};
-    for (const block of Array.isArray(msg.content) ? msg.content : []) {
-      if (!isObject(block) || block.type !== 'tool_result') continue;
-      const call = this.#calls.get(str(block.tool_use_id) ?? '');
+  #user(ev: Record<string, unknown>): void {
+    const m = isObject(ev.message) ? ev.message : null;
+    const blocks = m && Array.isArray(m.content) ? m.content.filter(isObject) : [];
+    const results = blocks.filter((b) => b.type === 'tool_result');
+    if (results.length === 0) return;
+    // The answer that asked for these tools has ended (without partial messages, this is where it shows).
+    this.#closeTurn();
+    for (const b of results) {
+      const call = typeof b.tool_use_id === 'string' ? this.#calls.get(b.tool_use_id) : undefined;
       const name = call?.name ?? 'tool';
-      const output = resultText(block.content);
-      const isError = block.is_error === true;
+      const isError = b.is_error === true;
+      const output = contentText(b.content);
       this.#sink.emit({
         type: 'tool_result',
         text: `${name}${isError ? ' (error)' : ''}: ${clipLine(output)}`,
@@ -206,98 +299,165 @@ export class ClaudeCodeStream implements CliStream {
         output: short(output, 2000),
         is_error: isError,
       });
-      this.#sink.progress({
-        turn: this.state.turns,
-        activity: call ? activityOf(name, call.input) : name,
-        usage: this.state.usage,
-      });
+      this.#progress(activityOf(name, call?.input));
     }
   }
 
-  #result(ev: Json): void {
-    this.state.sessionId = str(ev.session_id) ?? this.state.sessionId;
-    // The final figures: Claude Code's own per-model sums and USD.
-    if (isObject(ev.modelUsage)) {
-      const u = { ...ZERO_USAGE };
-      for (const m of Object.values(ev.modelUsage)) {
-        if (!isObject(m)) continue;
-        u.input_tokens += num(m.inputTokens);
-        u.output_tokens += num(m.outputTokens);
-        u.cache_read_tokens += num(m.cacheReadInputTokens);
-        u.cache_write_tokens += num(m.cacheCreationInputTokens);
+  #result(ev: Record<string, unknown>): void {
+    this.#closeTurn();
+    const seen = this.state.usage;
+    const final = resultUsage(ev, this.#price);
+    if (final) {
+      const rest = subtractTokens(final, seen);
+      if (rest === null) {
+        const text = `Claude Code's totals (fewer tokens than its requests showed): ${usageText(final)}`;
+        this.#sink.emit({ type: 'usage', text, turn: this.state.turns, usage: final, total: final });
+      } else if (rest.input_tokens + rest.output_tokens + rest.cache_read_tokens + rest.cache_write_tokens > 0) {
+        const usage = { ...rest, cost_usd: costOf(rest, this.#price) };
+        const text = `usage shown only at the end (output tokens without partial messages): ${usageText(usage)}`;
+        this.#sink.emit({ type: 'usage', text, turn: this.state.turns, usage, total: final });
       }
-      this.state.usage = { ...u, cost_usd: num(ev.total_cost_usd) };
-    } else if (typeof ev.total_cost_usd === 'number') {
-      this.state.usage = { ...this.state.usage, cost_usd: ev.total_cost_usd };
+      this.state.usage = final;
+    } else {
+      // No modelUsage (no request got an answer): the tokens seen, at Claude Code's price if it gives one.
+      const cost = num(ev.total_cost_usd);
+      if (cost !== null) this.state.usage = { ...seen, cost_usd: roundUsd(cost) };
     }
-    this.#sink.emit({ type: 'usage', text: 'final usage (Claude Code)', total: this.state.usage });
+
     const errors = Array.isArray(ev.errors) ? ev.errors.filter((e): e is string => typeof e === 'string') : [];
-    const text = str(ev.result);
-    switch (ev.subtype) {
-      case 'success':
-        if (ev.is_error !== true) {
-          this.state.end = { kind: 'success', summary: text ?? this.state.lastText ?? '' };
-          return;
-        }
-        break;
-      case 'error_max_turns':
-        this.state.end = { kind: 'max-turns', message: errors[0] ?? 'reached its maximum number of turns' };
-        return;
-      case 'error_max_budget_usd':
-        this.state.end = { kind: 'budget', message: errors[0] ?? 'reached its maximum budget' };
-        return;
+    const resultText = typeof ev.result === 'string' ? ev.result : null;
+    let end: CliEnd;
+    if (ev.subtype === 'success' && ev.is_error !== true) {
+      end = { kind: 'success', summary: resultText ?? this.state.lastText ?? '' };
+    } else if (ev.subtype === 'error_max_turns') {
+      end = { kind: 'max-turns', message: errors.join('; ') || 'Reached the maximum number of turns' };
+    } else if (ev.subtype === 'error_max_budget_usd') {
+      end = { kind: 'budget', message: errors.join('; ') || 'Reached the maximum budget' };
+    } else {
+      const text =
+        (resultText !== null && resultText.trim() !== ''
+          ? describeApiError(resultText, ev.api_error_status, ev.api_error_type)
+          : null) ??
+        (errors.length > 0 ? errors.join('; ') : null) ??
+        this.#syntheticText ??
+        `Claude Code ended with ${typeof ev.subtype === 'string' ? ev.subtype : 'an error'}`;
+      end = { kind: 'error', message: text };
     }
-    const status = typeof ev.api_error_status === 'number' ? ev.api_error_status : null;
-    const message = [errors.join('; '), text].find((s) => s && s.trim()) ?? this.state.errors.at(-1) ?? 'failed';
-    const full = status !== null && !message.includes(String(status)) ? `API error ${status}: ${message}` : message;
-    this.state.errors.push(full);
-    this.#sink.emit({ type: 'error', text: clipLine(full, 500) });
-    this.state.end = { kind: 'error', message: authHint(status, full) };
+    this.state.end = end;
+    if (end.kind === 'error') {
+      if (this.state.errors.at(-1) !== end.message) this.#error(end.message); // else the synthetic message said it
+    } else if (end.kind !== 'success') {
+      this.#sink.emit({ type: 'error', text: clipLine(end.message, 2000) }); // a limit, not an error on the way
+    }
+    this.#progress(end.kind === 'success' ? 'finished' : `ended: ${end.kind}`);
   }
 
-  /** Recomputes the usage so far from every response's latest counts. */
-  #recount(): void {
-    let u: Usage = { ...ZERO_USAGE };
-    for (const r of this.#responses.values()) {
-      const x = this.#usageOf(r);
-      u = {
-        input_tokens: u.input_tokens + x.input_tokens,
-        output_tokens: u.output_tokens + x.output_tokens,
-        cache_read_tokens: u.cache_read_tokens + x.cache_read_tokens,
-        cache_write_tokens: u.cache_write_tokens + x.cache_write_tokens,
-        cost_usd: u.cost_usd + x.cost_usd,
-      };
-    }
-    this.state.usage = { ...u, cost_usd: Math.round(u.cost_usd * 1e9) / 1e9 };
-  }
-
-  /** One response's usage, priced with the role's price (until Claude Code's own total arrives). */
-  #usageOf(raw: unknown): Usage {
-    const r = (isObject(raw) ? raw : {}) as ResponseUsage;
-    const tokens = {
-      input_tokens: num(r.input_tokens),
-      output_tokens: num(r.output_tokens),
-      cache_read_tokens: num(r.cache_read_input_tokens),
-      cache_write_tokens: num(r.cache_creation_input_tokens),
+  /** A model request's message, by id: a new turn the first time (its usage counted), nothing after. */
+  #message(id: string, usage: unknown): void {
+    if (this.#turns.has(id)) return;
+    if (this.#open) this.#closeTurn();
+    const turn: Turn = {
+      n: this.#turns.size + 1,
+      tokens: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 },
+      reported: false,
     };
-    return { ...tokens, cost_usd: costOf(tokens, this.#price) };
+    this.#turns.set(id, turn);
+    this.state.turns = turn.n;
+    this.#open = turn;
+    this.#updateTokens(turn, usage);
+    this.#progress(`turn ${turn.n}: model answering`);
+  }
+
+  /** Sets a turn's token fields the usage object has (cumulative, as the API reports them) and the total. */
+  #updateTokens(turn: Turn, usage: unknown): void {
+    const t = anthropicTokens(usage);
+    const before = turn.tokens;
+    const after: TokenCounts = {
+      input_tokens: t.input_tokens ?? before.input_tokens,
+      output_tokens: t.output_tokens ?? before.output_tokens,
+      cache_read_tokens: t.cache_read_tokens ?? before.cache_read_tokens,
+      cache_write_tokens: t.cache_write_tokens ?? before.cache_write_tokens,
+    };
+    turn.tokens = after;
+    const u = this.state.usage;
+    const tokens: TokenCounts = {
+      input_tokens: u.input_tokens + after.input_tokens - before.input_tokens,
+      output_tokens: u.output_tokens + after.output_tokens - before.output_tokens,
+      cache_read_tokens: u.cache_read_tokens + after.cache_read_tokens - before.cache_read_tokens,
+      cache_write_tokens: u.cache_write_tokens + after.cache_write_tokens - before.cache_write_tokens,
+    };
+    this.state.usage = { ...tokens, cost_usd: costOf(tokens, this.#price) };
+  }
+
+  /** Emits the open turn's usage event, once. */
+  #closeTurn(): void {
+    const turn = this.#open;
+    this.#open = null;
+    if (!turn || turn.reported) return;
+    turn.reported = true;
+    const usage: Usage = { ...turn.tokens, cost_usd: costOf(turn.tokens, this.#price) };
+    this.#sink.emit({
+      type: 'usage',
+      text: `turn ${turn.n}: ${usageText(usage)}`,
+      turn: turn.n,
+      usage,
+      total: this.state.usage,
+    });
+    this.#progress(this.#activity);
+  }
+
+  #error(text: string): void {
+    this.state.errors.push(text);
+    this.#sink.emit({ type: 'error', text: clipLine(text, 2000) });
+  }
+
+  #progress(activity: string): void {
+    this.#activity = activity;
+    this.#sink.progress({ turn: this.state.turns, activity, usage: this.state.usage });
   }
 }
 
-/** A tool result's content as text: a string, or the text blocks of a list. */
-function resultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content))
-    return content
-      .map((b) => (isObject(b) && typeof b.text === 'string' ? b.text : ''))
-      .filter(Boolean)
-      .join('\n');
-  return '';
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The message, with how to fix an authentication failure. */
-function authHint(status: number | null, message: string): string {
-  if (status === 401 || /authenticat|invalid x-api-key|api key/i.test(message))
-    return `authentication failed (${status ?? 401}): ${message} — check the key in the role's api_key_env (default ANTHROPIC_API_KEY)`;
-  return message;
+/** A non-negative finite number, else null. */
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
+}
+
+const roundUsd = (usd: number): number => Math.round(usd * 1e9) / 1e9;
+
+/** A tool_result's content as text: the string, or its text blocks joined (`[image]` for an image). */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return content === undefined || content === null ? '' : JSON.stringify(content);
+  return content
+    .map((b: unknown) =>
+      isObject(b) && b.type === 'text' && typeof b.text === 'string'
+        ? b.text
+        : isObject(b) && typeof b.type === 'string'
+          ? `[${b.type}]`
+          : '',
+    )
+    .join('\n');
+}
+
+/** a − b in tokens, or null if any field of b is larger (they do not describe the same requests). */
+function subtractTokens(a: TokenCounts, b: TokenCounts): TokenCounts | null {
+  const d: TokenCounts = {
+    input_tokens: a.input_tokens - b.input_tokens,
+    output_tokens: a.output_tokens - b.output_tokens,
+    cache_read_tokens: a.cache_read_tokens - b.cache_read_tokens,
+    cache_write_tokens: a.cache_write_tokens - b.cache_write_tokens,
+  };
+  return d.input_tokens < 0 || d.output_tokens < 0 || d.cache_read_tokens < 0 || d.cache_write_tokens < 0 ? null : d;
+}
+
+function usageText(u: Usage): string {
+  return (
+    `${u.input_tokens} in, ${u.cache_read_tokens} cache read, ${u.cache_write_tokens} cache write, ` +
+    `${u.output_tokens} out, $${u.cost_usd.toFixed(4)}`
+  );
 }
