@@ -2,6 +2,7 @@
 // results to bench/out/all-<timestamp>.json. `npm run bench` builds first, then runs this.
 //   node dist/bench/run-all.js [--quick] [--keep] [--only make-j8,makespan,...] [--scale-limit-min N]
 import { agentTurns } from './agent-turns.js';
+import { cliOverhead } from './cli-overhead.js';
 import { dashboard } from './dashboard.js';
 import { dispatchLatency } from './dispatch-latency.js';
 import {
@@ -27,6 +28,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['scale', scale],
   ['dashboard', dashboard],
   ['agent-turns', agentTurns],
+  ['cli-overhead', cliOverhead],
 ];
 
 async function main(): Promise<void> {
