@@ -64,7 +64,7 @@ function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
 /** The roles a backend key is for, in words: `agent roles (backend: anthropic)`. */
 function whoTakes(key: string): string {
   const backends = backendsTaking(key);
-  const names = backends.join(' or ');
+  const names = backends.length > 1 ? `${backends.slice(0, -1).join(', ')} or ${backends.at(-1)}` : backends[0];
   return backends.every(isAgentBackend) ? `agent roles (backend: ${names})` : `roles with backend: ${names}`;
 }
 

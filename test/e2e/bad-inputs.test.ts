@@ -244,7 +244,8 @@ const cases: Case[] = [
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:5:12',
     field: 'roles.sh.model',
-    message: '`model` is for agent roles (backend: anthropic); role "sh" uses backend: command',
+    message:
+      '`model` is for agent roles (backend: anthropic, claude-code, codex or gemini); role "sh" uses backend: command',
   },
   {
     name: 'an agent role with a model the price table does not know',

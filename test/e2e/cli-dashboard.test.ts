@@ -1,7 +1,8 @@
 // The dashboard on a run of the three agent CLIs, in a real terminal (tmux): each CLI's row shows
 // what it is doing, as the built-in agent's does, and its detail shows its messages and tool calls.
 // The real Claude Code, Codex and Gemini CLI run against their fake servers; each one's second
-// answer takes 6 s, so the screen is read while all three wait on their model.
+// answer takes 15 s (long enough for all three to be waiting at once on a loaded machine), so the
+// screen is read while all three wait on their model.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { gmAt } from '../fixtures/gemini-script.js';
 import { CLI, makeGitRepo, makeWorld, type World } from '../helpers.js';
 import { screenWith } from '../tmux-screen.js';
 
-const WAIT_MS = 6000;
+const WAIT_MS = 15_000;
 
 describe('the dashboard on agent CLIs', () => {
   let w: World;
