@@ -74,9 +74,12 @@ function reopen(input: ResumeRunInput, paths: RunPaths, lock: RunLock): Result<R
   }
   if (!snapshot.plan) return err(refused('not-a-run', `${paths.planJson}: missing; the run never started`));
   const { state } = snapshot;
-  const keys = missingKeys(snapshot.run.config, false, snapshot.plan.tasks);
+  // What the rest of the run needs: the tasks not yet succeeded (a CLI uninstalled after its tasks
+  // succeeded does not stop a resume).
+  const remaining = snapshot.plan.tasks.filter((t) => snapshot.state.tasks[t.id]?.state !== 'succeeded');
+  const keys = missingKeys(snapshot.run.config, false, remaining);
   if (keys.length > 0) return err(refused('missing-key', ...keys));
-  const problems = backendProblems(snapshot.run.config, false, snapshot.plan.tasks, snapshot.run.repo);
+  const problems = backendProblems(snapshot.run.config, false, remaining, snapshot.run.repo);
   if (problems.length > 0) return err(refused('backend', ...problems));
   if (state.phase === 'finished' && !input.retryFailed) {
     return ok({ kind: 'finished', id: snapshot.run.id, root: paths.root, outcome: state.outcome });

@@ -153,6 +153,21 @@ describe('the claude-code backend', () => {
     expect(processesWithEnv('SWARM_RUN_DIR', path.join(repo, 'run'))).toEqual([]);
   });
 
+  it('a final answer that crosses the cap stands: the attempt succeeds, as the built-in agent’s would', async () => {
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    fake.addRules(
+      ccAt('last', 0, ccTool('Bash', { command: 'echo one', description: 'one' })),
+      // The last answer is long: its output alone takes the attempt past its cap.
+      ccAt('last', 1, { ...ccSay('All done.'), output_tokens: 60_000 }),
+    );
+    const repo = setup({ max_tokens: 50_000 }, [{ id: 'last', role: 'coder', description: 'Finish.' }]);
+    const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const result = readJson<AttemptResult>(path.join(repo, 'run/tasks/last/1/result.json'));
+    expect(result).toMatchObject({ outcome: 'succeeded', reason: 'finished', summary: 'All done.', turns: 2 });
+    expect(result.usage!.output_tokens).toBeGreaterThanOrEqual(60_000);
+  });
+
   it('a cancel kills Claude Code and the command it runs: nothing is left', async () => {
     // (Claude Code 2.1.330 refuses a standalone `sleep 300` as a tool call; `tail -f` waits as long.)
     fake = await FakeAnthropic.start({ apiKey: KEY });

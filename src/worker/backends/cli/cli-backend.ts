@@ -3,7 +3,7 @@
 // leader of its own process group with stdin closed, parses its stream line by line into the
 // attempt's events and status, stops the whole group when a cap is crossed or the attempt must
 // stop, and turns how it ended into an outcome.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -13,7 +13,7 @@ import { totalTokens, ZERO_USAGE } from '../../../protocol/usage.js';
 import { ATTEMPT_MARKER } from '../../../protocol/attempt-marker.js';
 import { killByEnvMarker, killGroup } from '../../../util/process.js';
 import { unreachable } from '../../../util/unreachable.js';
-import type { AttemptContext, Backend, BackendOutcome, StopReason } from '../backend.js';
+import type { AttemptContext, AttemptEvent, Backend, BackendOutcome, StopReason } from '../backend.js';
 import type { CliSettings } from './descriptor.js';
 import type { CliInvocation, CliInvocationInput } from './invocation.js';
 import { locateCli } from './locate.js';
@@ -51,6 +51,18 @@ const DRAIN_MS = 2000;
 /** How often the runner reads a CLI's usage records, ms. */
 const RECORD_POLL_MS = 200;
 
+/**
+ * How long a CLI whose usage crossed a cap with an answer of text only may take to end, ms: that
+ * answer may be its last (then it stands, as the built-in agent's does); a tool call stops it at once.
+ */
+const CAP_GRACE_MS = 2000;
+
+/** How long a CLI may take to exit after its final line before it is stopped, ms (Claude Code can hang there). */
+const EXIT_GRACE_MS = 10_000;
+
+/** The longest single argument Linux takes (MAX_ARG_STRLEN, 32 pages), bytes. */
+const MAX_ARG_BYTES = 128 * 1024 - 1;
+
 /** An agent-CLI backend: one instance per CLI, built from its kit. */
 export class CliBackend<S extends CliStream = CliStream> implements Backend {
   readonly #kit: CliKit<S>;
@@ -72,7 +84,9 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
         reason: 'spawn-failed',
         summary: `the assignment has no settings for this backend (agent.${kit.name})`,
       };
-    const repo = a.git?.repo ?? ctx.workspace;
+    // The repository, as preflight resolved the CLI against it: with git isolation `git.repo`; in
+    // place, the workspace is the repository joined with the task's `cwd`.
+    const repo = a.git?.repo ?? (a.task.cwd ? workspaceRoot(a.workspace, a.task.cwd) : a.workspace);
     const file = locateCli(kit.bin, settings.command ?? undefined, repo, ctx.env.PATH);
     if (!file)
       return {
@@ -126,16 +140,59 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
       fs.writeFileSync(f, content);
     }
 
+    // Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN), and the CLIs take the prompt as one.
+    const argBytes = Math.max(...inv.args.map((x) => Buffer.byteLength(x)));
+    if (argBytes > MAX_ARG_BYTES)
+      return {
+        ...none,
+        outcome: 'failed',
+        reason: 'spawn-failed',
+        summary: `${kit.name}: the prompt is ${Math.round(argBytes / 1024)} KiB, over the 128 KiB Linux allows one argument (shorten the task's description, goal or instructions)`,
+      };
+
     let capStop: CapStop | undefined;
+    /** A cap the stream showed crossed while the CLI's last output was text: maybe its final answer. */
+    let pendingCap: CapStop | undefined;
+    let capTimer: NodeJS.Timeout | undefined;
+    /** The kind of the last message, tool call or tool result the stream showed. */
+    let lastKind: AttemptEvent['type'] | undefined;
     const internal = new AbortController();
-    const stream = kit.stream({
-      model: spec.model,
-      price: spec.price,
-      sink: { emit: ctx.emit, progress: ctx.progress },
-    });
+    const fire = (c: CapStop): void => {
+      clearTimeout(capTimer);
+      pendingCap = undefined;
+      if (capStop || stream.state.end) return;
+      capStop = c;
+      ctx.emit({ type: 'error', text: c.summary });
+      internal.abort();
+    };
+    const sink: CliStreamSink = {
+      emit: (e) => {
+        ctx.emit(e);
+        if (e.type === 'message' || e.type === 'tool_call' || e.type === 'tool_result') lastKind = e.type;
+        // It went on working past the cap: stop it now.
+        if (pendingCap && e.type === 'tool_call') fire(pendingCap);
+      },
+      progress: ctx.progress,
+    };
+    const stream = kit.stream({ model: spec.model, price: spec.price, sink });
+    const checkCaps = (): void => {
+      // Once the CLI has said how it ended, its last figures decide nothing: a finished answer stands.
+      if (capStop || pendingCap || stream.state.end) return;
+      const fatal = stream.state.fatal;
+      if (fatal) return fire({ reason: 'api-error', summary: `${kit.name}: ${fatal}` });
+      const crossed = crossedCap(spec, stream);
+      if (!crossed) return;
+      // An answer of text only may be the last: the built-in agent lets a final answer stand, so
+      // the CLI gets CAP_GRACE_MS to end; a tool call meanwhile stops it at once.
+      if (lastKind === 'message') {
+        pendingCap = crossed;
+        capTimer = setTimeout(() => fire(crossed), CAP_GRACE_MS);
+      } else fire(crossed);
+    };
+
     const raw = fs.openSync(ctx.paths.stdout, 'a');
     const stderr = fs.openSync(ctx.paths.stderr, 'a');
-    let child;
+    let child: ChildProcess;
     try {
       child = spawn(inv.file, inv.args, {
         cwd: ctx.workspace,
@@ -149,68 +206,96 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
       return { ...none, outcome: 'failed', reason: 'spawn-failed', summary: `${kit.name}: ${(e as Error).message}` };
     }
     fs.closeSync(stderr); // the child has its own copy
+    let gone = false;
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | { error: Error }>((resolve) => {
       child.once('error', (error) => resolve({ error }));
       child.once('exit', (code, signal) => resolve({ code, signal }));
-    });
+    }).finally(() => (gone = true));
     const pgid = child.pid;
-    // The CLI's group, and the processes that left it (Gemini CLI runs each shell command in a
-    // session of its own): all carry the attempt's marker.
+    // The CLI's group, and the processes that left it (Gemini CLI and Claude Code run each shell
+    // command in a session of its own): all carry the attempt's marker.
     const marker = a.env[ATTEMPT_MARKER];
     const killAll = async (): Promise<void> => {
       if (pgid !== undefined) await killGroup(pgid, a.kill_grace_ms);
       if (marker) killByEnvMarker(ATTEMPT_MARKER, marker);
     };
     let stopping: Promise<void> | undefined;
+    /** Stops the CLI (once); after it exited, its leftovers are killed by the code below. */
     const stop = (): void => {
-      stopping ??= killAll();
+      if (!gone) stopping ??= killAll();
     };
-    if (pgid !== undefined) {
-      ctx.onSpawn(pgid);
-      ctx.emit({ type: 'log', text: `started ${path.basename(inv.file)} (pgid ${pgid})` });
-    }
-    if (ctx.signal.aborted) stop();
-    ctx.signal.addEventListener('abort', stop, { once: true });
-    internal.signal.addEventListener('abort', stop, { once: true });
-
+    /** After its final line, a CLI that does not exit within EXIT_GRACE_MS is stopped. */
+    let exitTimer: NodeJS.Timeout | undefined;
+    const watchEnd = (): void => {
+      if (stream.state.end && !exitTimer) exitTimer = setTimeout(stop, EXIT_GRACE_MS);
+    };
     const lines = readline.createInterface({ input: child.stdout!, crlfDelay: Infinity });
     const drained = new Promise<void>((resolve) => lines.once('close', resolve));
-    const checkCaps = (): void => {
-      // Once the CLI has said how it ended, its last figures decide nothing: a finished answer stands.
-      if (capStop || stream.state.end) return;
-      const fatal = stream.state.fatal;
-      capStop = fatal ? { reason: 'api-error', summary: `${kit.name}: ${fatal}` } : crossedCap(spec, stream);
-      if (capStop) {
-        ctx.emit({ type: 'error', text: capStop.summary });
-        internal.abort();
-      }
-    };
-    lines.on('line', (line) => {
-      fs.writeSync(raw, line + '\n');
-      stream.push(line);
-      checkCaps();
-    });
     const records = kit.usageRecords;
     const tails = new Map<string, FileTail>();
-    const poll = records
-      ? setInterval(() => {
-          for (const f of records.files(input)) {
-            let t = tails.get(f);
-            if (!t) tails.set(f, (t = new FileTail(f)));
-            for (const line of t.read()) records.push(stream, line);
-          }
+    const readRecords = (): void => {
+      if (!records) return;
+      for (const f of records.files(input)) {
+        let t = tails.get(f);
+        if (!t) tails.set(f, (t = new FileTail(f)));
+        for (const line of t.read()) records.push(stream, line);
+      }
+    };
+    let poll: NodeJS.Timeout | undefined;
+    // A failure of fileswarm's own below (a full disk) must not leave the CLI running: it is logged,
+    // the CLI stopped, and the attempt ends with what the stream showed.
+    const guard = (what: string, f: () => void): void => {
+      try {
+        f();
+      } catch (e) {
+        ctx.log.error({ err: e }, `${what} failed`);
+        stop();
+      }
+    };
+    let res: { code: number | null; signal: NodeJS.Signals | null } | { error: Error };
+    try {
+      if (pgid !== undefined) {
+        ctx.onSpawn(pgid);
+        ctx.emit({ type: 'log', text: `started ${path.basename(inv.file)} (pgid ${pgid})` });
+      }
+      if (ctx.signal.aborted) stop();
+      ctx.signal.addEventListener('abort', stop, { once: true });
+      internal.signal.addEventListener('abort', stop, { once: true });
+      lines.on('line', (line) =>
+        guard('reading the stream', () => {
+          fs.writeSync(raw, line + '\n');
+          stream.push(line);
           checkCaps();
-        }, RECORD_POLL_MS)
-      : undefined;
-
-    const res = await exited;
-    clearInterval(poll);
-    ctx.signal.removeEventListener('abort', stop);
+          watchEnd();
+        }),
+      );
+      if (records)
+        poll = setInterval(
+          () =>
+            guard('reading usage records', () => {
+              readRecords();
+              checkCaps();
+            }),
+          RECORD_POLL_MS,
+        );
+      res = await exited;
+    } catch (e) {
+      stop();
+      res = { error: e as Error };
+    } finally {
+      clearInterval(poll);
+      clearTimeout(capTimer);
+      clearTimeout(exitTimer);
+      ctx.signal.removeEventListener('abort', stop);
+    }
     // Whatever the CLI left running goes with it.
     await (stopping ?? killAll());
     await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
     lines.close();
+    child.stdout?.destroy(); // a process that kept it open (one without the marker) holds it no more
     fs.closeSync(raw);
+    // What the CLI recorded last, between the previous poll and its exit (its usage, its turns).
+    guard('reading usage records', readRecords);
 
     const s = stream.state;
     const spent = { usage: s.usage, turns: s.turns, session: s.sessionId };
@@ -224,6 +309,18 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
         summary: `${kit.name}: ${res.error.message}`,
       };
     const exit = { exit_code: res.code, signal: res.signal };
+    // A CLI that said it succeeded and was then stopped (it did not exit, or a stop came late) did
+    // its work: the success stands.
+    const end = s.end;
+    const stoppedByUs = stopping !== undefined;
+    if (end?.kind === 'success' && (res.code === 0 || stoppedByUs))
+      return {
+        ...spent,
+        ...exit,
+        outcome: 'succeeded',
+        reason: 'finished',
+        summary: end.summary.trim() ? oneLine(end.summary) : s.lastText ? oneLine(s.lastText) : 'finished',
+      };
     if (ctx.signal.aborted) {
       const why = ctx.signal.reason as StopReason;
       const summary =
@@ -235,7 +332,6 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
       return { ...spent, ...exit, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, summary };
     }
     if (capStop) return { ...spent, ...exit, outcome: 'failed', ...capStop };
-    const end = s.end;
     if (!end) {
       const last = s.errors.at(-1);
       if (res.signal)
@@ -255,21 +351,13 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
       };
     }
     switch (end.kind) {
-      case 'success':
-        if (res.code !== 0)
-          return {
-            ...spent,
-            ...exit,
-            outcome: 'failed',
-            reason: 'exit-non-zero',
-            summary: `${kit.name} reported success but exited ${res.code}`,
-          };
+      case 'success': // it exited non-zero by itself after saying it succeeded
         return {
           ...spent,
           ...exit,
-          outcome: 'succeeded',
-          reason: 'finished',
-          summary: end.summary.trim() ? oneLine(end.summary) : s.lastText ? oneLine(s.lastText) : 'finished',
+          outcome: 'failed',
+          reason: 'exit-non-zero',
+          summary: `${kit.name} reported success but exited ${res.code}`,
         };
       case 'max-turns':
         return { ...spent, ...exit, outcome: 'failed', reason: 'max-turns', summary: `${kit.name}: ${end.message}` };
@@ -359,4 +447,13 @@ class FileTail {
       fs.closeSync(fd);
     }
   }
+}
+
+/** The directory `cwd` (relative) was joined to, to give `workspace`. */
+function workspaceRoot(workspace: string, cwd: string): string {
+  const depth = path
+    .normalize(cwd)
+    .split(path.sep)
+    .filter((p) => p && p !== '.').length;
+  return path.resolve(workspace, ...Array<string>(depth).fill('..'));
 }
