@@ -29,6 +29,8 @@ export class RunningAttempt {
   readonly #workerId: string;
   readonly #log: Logger;
   #status: AttemptStatus | undefined;
+  /** An agent attempt: its activity comes from its backend, not from its output files. */
+  #agent = false;
   #timeout: NodeJS.Timeout | undefined;
   /** Settles when result.json is written. */
   readonly done: Promise<AttemptResult | undefined>;
@@ -73,7 +75,9 @@ export class RunningAttempt {
   heartbeat(): void {
     if (!this.#status || this.#status.state === 'finished') return;
     this.#status.heartbeat_at = new Date().toISOString();
-    if (this.#status.turn === null)
+    // A command's output is its activity; an agent's is what its backend reports (a CLI's stdout is
+    // its JSON stream, no line for people).
+    if (this.#status.turn === null && !this.#agent)
       this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
     // Synchronous, so a heartbeat can never land after the final `finished` status.
     writeJsonAtomicSync(this.#paths.status, this.#status);
@@ -86,6 +90,7 @@ export class RunningAttempt {
     }
     const assignment = readJsonFile(this.#paths.assignment, AssignmentSchema); // throws if invalid
     if (!assignment) throw new Error(`${this.#paths.assignment} is missing`);
+    this.#agent = assignment.agent !== null;
     if (this.#controller.signal.aborted) {
       const why = this.#controller.signal.reason as StopReason;
       return this.#writeResult(assignment.task.id, assignment.attempt, {

@@ -75,16 +75,18 @@ describe('the dashboard on agent CLIs', () => {
       env: { ANTHROPIC_API_KEY: 'k-a', OPENAI_API_KEY: 'k-o', GEMINI_API_KEY: 'k-g' },
     });
     term.type(`node ${CLI} run swarm.yaml --run-dir run; echo "exit=$?"`);
-    const s = await screenWith(
-      term,
-      [
-        /^│▶[ *]fr .*Bash echo bonjour > fr\.txt/,
-        /^│▶[ *]it .*Bash echo ciao > it\.txt/,
-        /^│▶[ *]de .*run_shell_command echo hallo/,
-      ],
-      'the three CLIs’ tool calls in their rows',
-    );
-    if (process.env.SWARM_CAPTURE) fs.writeFileSync(process.env.SWARM_CAPTURE, s.join('\n') + '\n');
+    // Each row shows its CLI's tool call while it waits on its model (each is waited for on its own:
+    // on a loaded machine the three CLIs start seconds apart).
+    const rows = [
+      /^│▶[ *]fr .*Bash echo bonjour > fr\.txt/,
+      /^│▶[ *]it .*Bash echo ciao > it\.txt/,
+      /^│▶[ *]de .*run_shell_command echo hallo/,
+    ];
+    for (const row of rows) await screenWith(term, row, `the row ${row.source}`);
+    if (process.env.SWARM_CAPTURE) {
+      const all = await screenWith(term, rows, 'the three rows at once', 20_000);
+      fs.writeFileSync(process.env.SWARM_CAPTURE, all.join('\n') + '\n');
+    }
     // The detail of the Claude Code task: its message and its tool call and result.
     term.keys('Down');
     const detail = await screenWith(term, /detail · (fr|it|de)/, 'a task’s detail');
