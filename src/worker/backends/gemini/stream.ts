@@ -165,6 +165,8 @@ export class GeminiStream implements CliStream {
   /** Usage summed from chat records, and the ids already counted. */
   #recorded: Usage = { ...ZERO_USAGE };
   readonly #recordIds = new Set<string>();
+  /** The last activity reported (status.json's line). */
+  #activity: string | null = null;
 
   constructor(opts: { model: string; price: ModelPrice; sink: CliStreamSink }) {
     this.#model = opts.model;
@@ -230,7 +232,8 @@ export class GeminiStream implements CliStream {
     this.#syncTurns();
     const turn = this.#recordedTurns;
     this.#sink.emit({ type: 'usage', text: `turn ${turn}: ${usageText(usage)}`, turn, usage, total: this.state.usage });
-    this.#progress(`turn ${turn} answered`);
+    // The usage is new; what it is doing is not (the record may be read after its tool call began).
+    this.#progress(this.#activity ?? `turn ${turn} answered`);
   }
 
   #event(ev: Record<string, unknown>): void {
@@ -378,6 +381,7 @@ export class GeminiStream implements CliStream {
   }
 
   #progress(activity: string): void {
+    this.#activity = activity;
     this.#sink.progress({ turn: this.state.turns, activity, usage: this.state.usage });
   }
 }
