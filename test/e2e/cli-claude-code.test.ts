@@ -193,7 +193,9 @@ describe('the claude-code backend', () => {
 
   it('an authentication failure fails the attempt with Claude Code’s message and says which key to set', async () => {
     fake = await FakeAnthropic.start({ apiKey: KEY });
-    const repo = setup({}, [{ id: 'x', role: 'coder', description: 'X.' }]);
+    const repo = setup({ retries: 1 }, [{ id: 'x', role: 'coder', description: 'X.' }], {
+      scheduling: { backoff: 0 },
+    });
     const r = await runCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], {
       cwd: repo,
       env: { ANTHROPIC_API_KEY: 'sk-ant-wrong' },
@@ -202,6 +204,9 @@ describe('the claude-code backend', () => {
     const result = readJson<AttemptResult>(path.join(repo, 'run/tasks/x/1/result.json'));
     expect(result).toMatchObject({ outcome: 'failed', reason: 'api-error' });
     expect(result.summary).toMatch(/^claude-code: authentication failed \(401\).*ANTHROPIC_API_KEY/);
+    // The retry's prompt carries what went wrong (its requests are refused too: the key is still wrong).
+    const retry = fake.requests.find((q) => JSON.stringify(q.body?.messages ?? []).includes('(id x, attempt 2)'))!;
+    expect(JSON.stringify(retry.body.messages)).toContain('authentication failed (401)');
     // The wrong key is not written anywhere in the run directory.
     const files = fs.readdirSync(path.join(repo, 'run'), { recursive: true, withFileTypes: true });
     for (const f of files.filter((e) => e.isFile()))

@@ -7,10 +7,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { StringDecoder } from 'node:string_decoder';
 import type { AgentSpec, AttemptReason } from '../../../protocol/schemas.js';
 import { totalTokens, ZERO_USAGE } from '../../../protocol/usage.js';
 import { ATTEMPT_MARKER } from '../../../protocol/attempt-marker.js';
+import { FileTail } from '../../../util/file-tail.js';
 import { killByEnvMarker, killGroup } from '../../../util/process.js';
 import { unreachable } from '../../../util/unreachable.js';
 import type { AttemptContext, AttemptEvent, Backend, BackendOutcome, StopReason } from '../backend.js';
@@ -412,41 +412,6 @@ function crossedCap(spec: AgentSpec, stream: CliStream): CapStop | undefined {
       summary: `made ${turns} model requests, over its ${spec.max_turns}; the CLI was stopped`,
     };
   return undefined;
-}
-
-/** Reads what was appended to a file since the last read, in complete lines. */
-class FileTail {
-  readonly #file: string;
-  #offset = 0;
-  #partial = '';
-  /** Keeps a character split between two reads whole. */
-  readonly #decoder = new StringDecoder('utf8');
-
-  constructor(file: string) {
-    this.#file = file;
-  }
-
-  /** The complete lines appended since the last call ([] if the file is missing). */
-  read(): string[] {
-    let fd: number;
-    try {
-      fd = fs.openSync(this.#file, 'r');
-    } catch {
-      return [];
-    }
-    try {
-      const size = fs.fstatSync(fd).size;
-      if (size <= this.#offset) return [];
-      const buf = Buffer.alloc(size - this.#offset);
-      const n = fs.readSync(fd, buf, 0, buf.length, this.#offset);
-      this.#offset += n;
-      const lines = (this.#partial + this.#decoder.write(buf.subarray(0, n))).split('\n');
-      this.#partial = lines.pop() ?? '';
-      return lines.filter((l) => l.trim() !== '');
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
 }
 
 /** The directory `cwd` (relative) was joined to, to give `workspace`. */
