@@ -315,7 +315,7 @@ describe('Claude Code 2.1.330 against the fake Anthropic API', () => {
     expect(tokensOf(stream.state.usage)).toEqual(tokensOf(sum(fake.requests.map((q) => usageOf(q.usage!)))));
   });
 
-  it("stops at its own budget (--max-budget-usd) after the answer that reached it, whose tools don't run", async () => {
+  it('stops at its own budget (--max-budget-usd) after the answer that reached it', async () => {
     fake = await FakeAnthropic.start({
       apiKey: KEY,
       rules: [
@@ -337,6 +337,11 @@ describe('Claude Code 2.1.330 against the fake Anthropic API', () => {
     expect(tokensOf(stream.state.usage)).toEqual(tokensOf(sum(reported)));
     expect(stream.state.usage.cost_usd).toBeGreaterThanOrEqual(cap);
     expect(costOf(sum(reported.slice(0, -1)), PRICE)).toBeLessThan(cap);
-    expect(events.filter((e) => e.type === 'tool_result')).toHaveLength(reported.length - 1);
+    // The tools of every answer before the last ran; the last answer's usually not (Claude Code checks
+    // its budget when the answer ends), but it may have started one already (it runs a tool call as
+    // soon as its block is complete, which a loaded machine shows).
+    const results = events.filter((e) => e.type === 'tool_result').length;
+    expect(results).toBeGreaterThanOrEqual(reported.length - 1);
+    expect(results).toBeLessThanOrEqual(reported.length);
   });
 });

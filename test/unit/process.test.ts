@@ -6,8 +6,9 @@ import { waitFor } from '../helpers.js';
 
 describe('pidAlive', () => {
   it('is true for a running process, false for a zombie and for a pid that is gone', async () => {
-    // `sleep 0` exits at once; its parent then execs into `sleep 60`, which never reaps it (so the zombie outlives every wait below).
-    const child = spawn('/bin/sh', ['-c', 'sleep 0 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sleep 1` exits after its parent has exec'd into `sleep 60`, which never reaps it (so the zombie
+    // outlives every wait below). With `sleep 0`, a loaded machine let the shell reap it before its exec.
+    const child = spawn('/bin/sh', ['-c', 'sleep 1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
