@@ -7,6 +7,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { planCommand } from './commands/plan.js';
 import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { Worker } from './worker/worker.js';
 import type { Output } from './presenter/console.js';
@@ -34,6 +35,13 @@ const wantsDashboard = (opts: { dashboard: boolean }): boolean =>
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a port 0-65535, got "${value}"`);
   return n;
 }
 
@@ -147,6 +155,20 @@ program
   .option('--force', 'also remove worktrees that have uncommitted changes')
   .action((runDir, opts) => {
     process.exitCode = cleanCommand(runDir, opts, stdout, stderr);
+  });
+
+program
+  .command('serve')
+  .description(
+    'serve the runs under a directory over HTTP: GET /api/runs, /api/runs/<id> (its status), /api/runs/<id>/events (Server-Sent Events)',
+  )
+  .option('--host <address>', 'address to bind (another than loopback needs --token-env)', '127.0.0.1')
+  .option('--port <n>', 'port (0: any free one)', portNumber, 7700)
+  .option('--runs-dir <dir>', 'the directory of run directories (default: .swarm/runs)')
+  .option('--token-env <name>', 'the environment variable holding a bearer token every request must carry')
+  .action(async (opts) => {
+    process.exitCode = await serveCommand(opts, stdout, stderr);
+    process.exit();
   });
 
 program

@@ -90,4 +90,3 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
     tasks,
   };
 }
-

@@ -1,0 +1,155 @@
+// The HTTP face of a directory of runs (`swarm serve`), first part: health, the runs, a run's
+// status, and its events as Server-Sent Events. It reads run directories like every other reader
+// and hosts no coordinator. Built on Fastify with the project's zod schemas for validation.
+import { timingSafeEqual } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { statusReport } from '../presenter/status-report.js';
+import { followRun } from '../protocol/follow.js';
+import { loadRun, NotARunError } from '../protocol/run-reader.js';
+import { sendEvents } from './sse.js';
+
+/** A run id: a ULID (26 characters of Crockford's base 32), checked before any path is built. */
+export const RunIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'a run id is a ULID' });
+
+/** What the server needs. */
+export interface ServerOptions {
+  /** The directory whose children are run directories, named by run id (absolute). */
+  runsDir: string;
+  /** When set, every /api request must carry `Authorization: Bearer <token>`. */
+  token?: string;
+  /** SSE keep-alive comment interval, ms (default 15 s). */
+  keepAliveMs?: number;
+}
+
+/** An error answer: `{error: {code, message}}`. */
+function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.status(status).send({ error: { code, message } });
+}
+
+/** Whether `header` is `Bearer <token>`, compared in constant time. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const want = Buffer.from(`Bearer ${token}`);
+  const got = Buffer.from(header ?? '');
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/**
+ * Builds the server (not listening yet: call `listen`).
+ * Routes: `GET /api/health`; `GET /api/runs?limit=N&before=<id>` (newest first); `GET /api/runs/:id`
+ * (what `swarm status --json` prints); `GET /api/runs/:id/events` (SSE from `Last-Event-ID` or
+ * `?after=<seq>`). Errors are JSON `{error: {code, message}}`: 400 bad input, 401 no or wrong
+ * token, 404 unknown run.
+ */
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _req, reply) => {
+    const status = error.statusCode ?? 500;
+    return fail(reply, status, status === 400 ? 'bad-request' : (error.code ?? 'internal'), error.message);
+  });
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not-found', `no route ${req.method} ${req.url}`));
+  if (options.token) {
+    const token = options.token;
+    app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      if (req.url.startsWith('/api/') && !bearerMatches(req.headers.authorization, token))
+        return fail(reply, 401, 'unauthorized', 'this server needs `Authorization: Bearer <token>`');
+    });
+  }
+
+  /** The run directory of a (validated) id, or null if it holds no run. */
+  const runDir = (id: string): string | null => {
+    const dir = path.join(options.runsDir, id);
+    return fs.existsSync(path.join(dir, 'run.json')) ? dir : null;
+  };
+
+  app.get('/api/health', async () => ({ ok: true }));
+
+  app.get(
+    '/api/runs',
+    {
+      schema: {
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          before: RunIdSchema.optional(),
+        }),
+      },
+    },
+    async (req) => {
+      let ids: string[] = [];
+      try {
+        ids = fs.readdirSync(options.runsDir).filter((n) => RunIdSchema.safeParse(n).success);
+      } catch {
+        // no runs yet
+      }
+      // ULIDs sort by creation time: newest first.
+      ids.sort().reverse();
+      const { limit, before } = req.query;
+      const from = before ? ids.filter((id) => id < before) : ids;
+      const page = from.filter((id) => runDir(id) !== null).slice(0, limit);
+      const runs = page.flatMap((id) => {
+        try {
+          const r = statusReport(loadRun(path.join(options.runsDir, id)));
+          return [
+            {
+              id,
+              goal: r.run.goal,
+              created_at: r.run.created_at,
+              phase: r.phase,
+              outcome: r.outcome,
+              counts: r.counts,
+              total: r.total,
+              cost_usd: r.usage?.cost_usd ?? null,
+            },
+          ];
+        } catch {
+          return []; // a run directory being created, or broken: `GET /api/runs/:id` says why
+        }
+      });
+      const last = page.at(-1);
+      return { runs, next: last && from.indexOf(last) < from.length - 1 ? last : null };
+    },
+  );
+
+  app.get('/api/runs/:id', { schema: { params: z.object({ id: RunIdSchema }) } }, async (req, reply) => {
+    const dir = runDir(req.params.id);
+    if (!dir) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+    try {
+      return statusReport(loadRun(dir));
+    } catch (e) {
+      if (e instanceof NotARunError) return fail(reply, 404, 'unknown-run', e.message);
+      throw e;
+    }
+  });
+
+  app.get(
+    '/api/runs/:id/events',
+    {
+      schema: {
+        params: z.object({ id: RunIdSchema }),
+        querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
+        headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).passthrough(),
+      },
+    },
+    async (req, reply) => {
+      const dir = runDir(req.params.id);
+      if (!dir) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+      const snap = loadRun(dir);
+      const after = req.headers['last-event-id'] ?? req.query.after ?? 0;
+      const abort = new AbortController();
+      const events = followRun({
+        paths: snap.paths,
+        from: { seq: after },
+        staleAfterMs: snap.run.config.liveness.stale_after,
+        signal: abort.signal,
+      });
+      await sendEvents(reply, events, abort, { keepAliveMs: options.keepAliveMs ?? 15_000 });
+    },
+  );
+
+  return app;
+}

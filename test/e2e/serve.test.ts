@@ -1,0 +1,156 @@
+// `swarm serve`, first part, over real HTTP: a real run's status and its events as Server-Sent Events
+// (byte for byte as events.jsonl, resumable with Last-Event-ID without a gap or a duplicate), ids
+// checked before any path is built, and a bearer token off loopback.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { linesOf, makeWorld, runCli, startCli, waitFor, type CliProcess, type World } from '../helpers.js';
+
+let w: World;
+const servers: CliProcess[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.child.kill('SIGTERM');
+    await s.done;
+  }
+  w?.cleanup();
+});
+
+/** Starts `swarm serve --port 0` and returns its base URL once it listens. */
+async function serve(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<string> {
+  const s = startCli(['serve', '--port', '0', ...args], { cwd, env });
+  servers.push(s);
+  const line = await waitFor(() => /http:\/\/[\d.]+:\d+/.exec(s.output().stdout)?.[0], 20_000, 'the server to listen');
+  return line;
+}
+
+/** One SSE message. */
+interface Message {
+  id?: string;
+  event?: string;
+  data: string;
+}
+
+/**
+ * Reads an SSE stream until it ends, or until `stopAfter` messages (then disconnects). Comments
+ * are skipped.
+ */
+async function readSse(url: string, headers: Record<string, string> = {}, stopAfter = Infinity): Promise<Message[]> {
+  const abort = new AbortController();
+  const res = await fetch(url, { headers, signal: abort.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const messages: Message[] = [];
+  let buf = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const m: Message = { data: '' };
+        let hasData = false;
+        for (const l of block.split('\n')) {
+          if (l.startsWith(':')) continue;
+          const [field, ...rest] = l.split(': ');
+          const value = rest.join(': ');
+          if (field === 'id') m.id = value;
+          else if (field === 'event') m.event = value;
+          else if (field === 'data') ((m.data = value), (hasData = true));
+        }
+        if (hasData) messages.push(m);
+        if (messages.length >= stopAfter) {
+          abort.abort();
+          return messages;
+        }
+      }
+    }
+  } catch (e) {
+    if (!abort.signal.aborted) throw e;
+  }
+  return messages;
+}
+
+describe('swarm serve', () => {
+  it('serves a run’s status and its events as SSE, byte for byte, resumable with Last-Event-ID', async () => {
+    w = makeWorld();
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 2,
+      git: { isolation: 'none' },
+      tasks: [
+        { id: 'a', run: 'sleep 0.5' },
+        { id: 'b', run: 'sleep 0.7' },
+        { id: 'c', deps: ['a', 'b'], run: 'sleep 0.5' },
+        { id: 'd', deps: ['c'], run: 'echo done' },
+      ],
+    });
+    const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: w.dir });
+    const runsDir = path.join(w.dir, '.swarm/runs');
+    const id = await waitFor(
+      () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined),
+      20_000,
+      'the run',
+    );
+    const base = await serve(w.dir);
+
+    expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ ok: true });
+    // Follow the events live, and meanwhile reconnect a second client after 5 events.
+    const live = readSse(`${base}/api/runs/${id}/events`);
+    const first = await readSse(`${base}/api/runs/${id}/events`, {}, 5);
+    const rest = await readSse(`${base}/api/runs/${id}/events`, { 'last-event-id': first.at(-1)!.id! });
+    const all = await live;
+    expect((await run.done).code).toBe(0);
+
+    const log = linesOf(path.join(runsDir, id!, 'events.jsonl'));
+    const data = (ms: Message[]) => ms.filter((m) => m.event !== 'end').map((m) => m.data);
+    // Every event, in order, byte for byte as the log has it; the stream ends with the run.
+    expect(data(all)).toEqual(log);
+    expect(all.at(-1)).toMatchObject({ event: 'end', data: JSON.stringify({ reason: 'finished' }) });
+    expect(all.filter((m) => m.id).map((m) => Number(m.id))).toEqual(log.map((_, i) => i + 1));
+    expect(all.filter((m) => m.id).map((m) => m.event)).toEqual(log.map((l) => JSON.parse(l).type));
+    // The reconnected client: the first 5, then exactly the rest.
+    expect([...data(first), ...data(rest)]).toEqual(log);
+
+    // The run's status is `swarm status --json`'s; the list has it.
+    const status = (await (await fetch(`${base}/api/runs/${id}`)).json()) as Record<string, unknown>;
+    const cli = JSON.parse((await runCli(['status', path.join(runsDir, id!), '--json'], { cwd: w.dir })).stdout);
+    expect(status).toMatchObject({ phase: 'finished', outcome: 'succeeded', total: 4, counts: cli.counts });
+    const list = (await (await fetch(`${base}/api/runs`)).json()) as { runs: { id: string; phase: string }[] };
+    expect(list.runs).toEqual([expect.objectContaining({ id, phase: 'finished', total: 4 })]);
+  });
+
+  it('refuses bad ids before building a path, unknown runs with 404, and JSON errors throughout', async () => {
+    w = makeWorld();
+    fs.mkdirSync(w.path('.swarm/runs'), { recursive: true });
+    const base = await serve(w.dir);
+    for (const bad of ['..%2F..%2Fetc', 'not-a-ulid', '%2Fetc%2Fpasswd']) {
+      const res = await fetch(`${base}/api/runs/${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad-request');
+    }
+    const res = await fetch(`${base}/api/runs/01M91G63ETB3EKNYZMSG32J4TY/events`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'unknown-run', message: 'no run 01M91G63ETB3EKNYZMSG32J4TY' } });
+    expect((await fetch(`${base}/api/nothing`)).status).toBe(404);
+  });
+
+  it('needs a bearer token off loopback, and checks it on every request', async () => {
+    w = makeWorld();
+    const off = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { cwd: w.dir });
+    expect(off.code).toBe(2);
+    expect(off.stderr).toContain('needs a bearer token: --token-env NAME');
+    const unset = await runCli(['serve', '--port', '0', '--token-env', 'NO_SUCH_TOKEN'], { cwd: w.dir });
+    expect(unset.code).toBe(2);
+    const base = await serve(w.dir, ['--token-env', 'SERVE_TOKEN'], { SERVE_TOKEN: 's3cret-token' });
+    expect((await fetch(`${base}/api/health`)).status).toBe(401);
+    expect((await fetch(`${base}/api/health`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    const ok = await fetch(`${base}/api/health`, { headers: { authorization: 'Bearer s3cret-token' } });
+    expect(ok.status).toBe(200);
+  });
+});
