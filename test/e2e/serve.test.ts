@@ -61,7 +61,10 @@ async function readSse(url: string, headers: Record<string, string> = {}, stopAf
           const value = rest.join(': ');
           if (field === 'id') m.id = value;
           else if (field === 'event') m.event = value;
-          else if (field === 'data') ((m.data = value), (hasData = true));
+          else if (field === 'data') {
+            m.data = value;
+            hasData = true;
+          }
         }
         if (hasData) messages.push(m);
         if (messages.length >= stopAfter) {
