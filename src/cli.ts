@@ -66,6 +66,7 @@ program
   .option('--run-dir <dir>', 'create the run directory here (default: <repo>/.swarm/runs/<run-id>)')
   .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
   .addOption(new Option('--mode <mode>', 'scheduling mode (overrides the config)').choices(['eager', 'waves'] as const))
+  .addOption(new Option('--run-id <ulid>', 'internal: the run id swarm serve chose').hideHelp())
   .option(
     '--no-dashboard',
     'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',

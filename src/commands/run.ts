@@ -10,6 +10,7 @@ import { sigintWhilePlanning } from './sigint.js';
 export interface RunOptions extends UiOptions {
   plan?: string;
   runDir?: string;
+  runId?: string;
   workers?: number;
   mode?: 'eager' | 'waves';
   goal?: string;

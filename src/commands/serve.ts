@@ -8,7 +8,7 @@ import { buildServer } from '../server/app.js';
 export interface ServeOptions {
   host: string;
   port: number;
-  /** The directory of run directories (default `.swarm/runs` under the current directory). */
+  /** The directory of run directories (default `.swarm/runs` under the current directory, the repository runs are started in). */
   runsDir?: string;
   /** The variable holding the bearer token; required to bind an address other than loopback. */
   tokenEnv?: string;
@@ -35,7 +35,7 @@ export async function serveCommand(options: ServeOptions, out: Output, err: Outp
     return EXIT.cannotStart;
   }
   const runsDir = path.resolve(options.runsDir ?? path.join('.swarm', 'runs'));
-  const app = buildServer({ runsDir, ...(token ? { token } : {}) });
+  const app = buildServer({ runsDir, repo: process.cwd(), ...(token ? { token } : {}) });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (e) {

@@ -27,6 +27,8 @@ export interface CreateRunInput {
   plan?: string;
   /** `--run-dir`: the run directory (default `<repo>/<run.dir>/<run id>`); must be absent or empty. */
   runDir?: string;
+  /** The run's id, a ULID (default: a new one); `swarm serve` names the run before it starts it. */
+  runId?: string;
   /** `--workers`: the number of worker processes, overriding the config's. */
   workers?: number;
   /** `--mode`: overrides `scheduling.mode`. */
@@ -93,7 +95,7 @@ interface Claimed {
  * @throws on a file system error (an unwritable run directory), after releasing the lock if it held it.
  */
 export async function createRun(input: CreateRunInput, hooks: CreateRunHooks): Promise<Result<Run, RunFailure>> {
-  const checked = check(input);
+  const checked = checkRunInput(input);
   if (!checked.ok) return checked;
   const claimed = await claimRunDirectory(input, checked.value);
   if (!claimed.ok) return claimed;
@@ -108,8 +110,11 @@ export async function createRun(input: CreateRunInput, hooks: CreateRunHooks): P
   }
 }
 
-/** Every check that needs nothing written: config, plan, agent roles, API keys, git. */
-function check(input: CreateRunInput): Result<Checked, RunFailure> {
+/**
+ * Every check that needs nothing written: config, plan, agent roles, API keys, the backends'
+ * preflight, git. `swarm serve` calls it to answer a bad request before it starts a run.
+ */
+export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure> {
   const loaded = loadConfig(input.configFile);
   if (!loaded.ok) return err(rejected(loaded.error));
   const config = loaded.value.config;
@@ -154,7 +159,7 @@ function check(input: CreateRunInput): Result<Checked, RunFailure> {
 
 /** Names the run, refuses a run directory that is a file or not empty, creates it and takes its lock. */
 async function claimRunDirectory(input: CreateRunInput, checked: Checked): Promise<Result<Claimed, RunFailure>> {
-  const id = ulid();
+  const id = input.runId ?? ulid();
   const root = input.runDir ? path.resolve(input.runDir) : path.resolve(checked.repo, checked.config.run.dir, id);
   if (fs.existsSync(root) && !fs.statSync(root).isDirectory()) {
     return err(refused('run-dir', `${root}: --run-dir names a file, not a directory`));

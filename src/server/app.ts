@@ -8,9 +8,16 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { statusReport } from '../presenter/status-report.js';
+import { createControlRequest } from '../protocol/control.js';
 import { followRun } from '../protocol/follow.js';
+import { RunPaths } from '../protocol/paths.js';
+import { ControlAction } from '../protocol/schemas.js';
+import { TASK_ID_PATTERN } from '../protocol/task-id.js';
 import { loadRun, NotARunError } from '../protocol/run-reader.js';
+import { formatIssue } from '../config/source.js';
+import { checkRunInput } from '../run/create-run.js';
 import { sendEvents } from './sse.js';
+import { startRun } from './start-run.js';
 
 /** A run id: a ULID (26 characters of Crockford's base 32), checked before any path is built. */
 export const RunIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'a run id is a ULID' });
@@ -23,6 +30,8 @@ export interface ServerOptions {
   token?: string;
   /** SSE keep-alive comment interval, ms (default 15 s). */
   keepAliveMs?: number;
+  /** The repository runs are started in; a config to start is a path inside it (absolute). */
+  repo: string;
 }
 
 /** An error answer: `{error: {code, message}}`. */
@@ -41,8 +50,11 @@ function bearerMatches(header: string | undefined, token: string): boolean {
  * Builds the server (not listening yet: call `listen`).
  * Routes: `GET /api/health`; `GET /api/runs?limit=N&before=<id>` (newest first); `GET /api/runs/:id`
  * (what `swarm status --json` prints); `GET /api/runs/:id/events` (SSE from `Last-Event-ID` or
- * `?after=<seq>`). Errors are JSON `{error: {code, message}}`: 400 bad input, 401 no or wrong
- * token, 404 unknown run.
+ * `?after=<seq>`); `POST /api/runs` `{config, goal?, workers?}` (201 with the id once the run
+ * directory exists; a bad config is a 400 with the located issues, and nothing starts);
+ * `POST /api/runs/:id/control` `{action, task?}` (202 with the request id; the
+ * coordinator's `control.applied` event says what came of it). Errors are JSON `{error: {code,
+ * message}}`: 400 bad input, 401 no or wrong token, 404 unknown run or task.
  */
 export function buildServer(options: ServerOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 }).withTypeProvider<ZodTypeProvider>();
@@ -148,6 +160,73 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         signal: abort.signal,
       });
       await sendEvents(reply, events, abort, { keepAliveMs: options.keepAliveMs ?? 15_000 });
+    },
+  );
+
+  app.post(
+    '/api/runs',
+    {
+      schema: {
+        body: z.object({
+          config: z.string().min(1).max(4096),
+          goal: z.string().min(1).max(20_000).optional(),
+          workers: z.number().int().min(1).max(256).optional(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const { config, goal, workers } = req.body;
+      const configFile = path.resolve(options.repo, config);
+      const inside = path.relative(options.repo, configFile);
+      if (path.isAbsolute(config) || inside.startsWith('..') || path.isAbsolute(inside))
+        return fail(reply, 400, 'bad-config', `the config must be a path inside ${options.repo}, not ${config}`);
+      const checked = checkRunInput({
+        configFile: inside,
+        cwd: options.repo,
+        ...(goal ? { goal } : {}),
+        ...(workers ? { workers } : {}),
+      });
+      if (!checked.ok) {
+        const f = checked.error;
+        return f.kind === 'input'
+          ? reply.status(400).send({
+              error: { code: 'bad-config', message: f.issues.map(formatIssue).join('\n'), issues: f.issues },
+            })
+          : fail(reply, 400, f.reason, f.messages.join('\n'));
+      }
+      const started = await startRun(options, { config: inside, goal, workers });
+      if (!started.ok) return fail(reply, 500, 'start-failed', started.error);
+      const id = started.value;
+      return reply.status(201).send({
+        id,
+        status: `/api/runs/${id}`,
+        events: `/api/runs/${id}/events`,
+      });
+    },
+  );
+
+  app.post(
+    '/api/runs/:id/control',
+    {
+      schema: {
+        params: z.object({ id: RunIdSchema }),
+        body: z
+          .object({ action: ControlAction, task: z.string().regex(TASK_ID_PATTERN).optional() })
+          .refine((b) => (b.action === 'cancel-task' || b.action === 'retry-task') === (b.task !== undefined), {
+            message: 'cancel-task and retry-task take a `task`; the other actions take none',
+          }),
+      },
+    },
+    async (req, reply) => {
+      const dir = runDir(req.params.id);
+      if (!dir) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+      const { action, task } = req.body;
+      if (task !== undefined && !loadRun(dir).plan?.tasks.some((t) => t.id === task))
+        return fail(reply, 404, 'unknown-task', `run ${req.params.id} has no task ${task}`);
+      // The coordinator applies it (or rejects it) and says so in the event stream: control.applied
+      // with this request id. A run without a coordinator applies it when it is resumed.
+      const request = await createControlRequest(new RunPaths(dir), action, task, 'http');
+      return reply.status(202).send({ request, action, ...(task ? { task } : {}) });
     },
   );
 

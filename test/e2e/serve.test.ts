@@ -128,6 +128,104 @@ describe('swarm serve', () => {
     expect(list.runs).toEqual([expect.objectContaining({ id, phase: 'finished', total: 4 })]);
   });
 
+  it('takes control requests: 202 with the request id, and the coordinator’s answer in the event stream', async () => {
+    w = makeWorld();
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 1,
+      git: { isolation: 'none' },
+      tasks: [
+        { id: 'long', run: 'while [ ! -f never ]; do sleep 0.1; done' },
+        { id: 'after', deps: ['long'], run: 'true' },
+      ],
+    });
+    const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: w.dir });
+    const runsDir = path.join(w.dir, '.swarm/runs');
+    const id = await waitFor(
+      () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined),
+      20_000,
+      'the run',
+    );
+    const events = path.join(runsDir, id!, 'events.jsonl');
+    await waitFor(
+      () => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"attempt.started"'),
+      20_000,
+      'long running',
+    );
+    const base = await serve(w.dir);
+    const post = (body: unknown) =>
+      fetch(`${base}/api/runs/${id}/control`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    expect((await post({ action: 'cancel-task' })).status).toBe(400); // no task
+    expect((await post({ action: 'explode' })).status).toBe(400);
+    expect((await post({ action: 'cancel-task', task: 'nope' })).status).toBe(404);
+    const res = await post({ action: 'cancel-task', task: 'long' });
+    expect(res.status).toBe(202);
+    const { request } = (await res.json()) as { request: string };
+    const stream = await readSse(`${base}/api/runs/${id}/events`);
+    const applied = stream.map((m) => (m.id ? JSON.parse(m.data) : null)).find((e) => e?.type === 'control.applied');
+    expect(applied).toMatchObject({ request, action: 'cancel-task', task: 'long', by: 'http', accepted: true });
+    expect((await run.done).code).toBe(1);
+  });
+
+  it('starts a run over HTTP as its own process, which goes on when the server is killed; a restarted server streams it all', async () => {
+    w = makeWorld();
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 2,
+      git: { isolation: 'none' },
+      tasks: [
+        { id: 'a', run: 'sleep 1' },
+        { id: 'b', deps: ['a'], run: 'sleep 1' },
+        { id: 'c', deps: ['b'], run: 'echo done > done.txt' },
+      ],
+    });
+    w.write('bad.yaml', 'version: 1\ntasks:\n  - id: x\n    run: echo\n    colour: blue\n');
+    const base = await serve(w.dir);
+    const start = (body: unknown) =>
+      fetch(`${base}/api/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    // A bad config: the located issues, and nothing started.
+    const bad = await start({ config: 'bad.yaml' });
+    expect(bad.status).toBe(400);
+    const badBody = (await bad.json()) as {
+      error: { code: string; issues: { file: string; line: number; field: string }[] };
+    };
+    expect(badBody.error.code).toBe('bad-config');
+    expect(badBody.error.issues[0]).toMatchObject({ file: 'bad.yaml', line: 5, field: 'tasks[0].colour' });
+    expect((await start({ config: '../outside.yaml' })).status).toBe(400);
+    expect((await start({ nothing: true })).status).toBe(400);
+    expect(fs.existsSync(w.path('.swarm/runs'))).toBe(false);
+
+    const res = await start({ config: 'swarm.yaml', goal: 'over HTTP' });
+    expect(res.status).toBe(201);
+    const { id, events } = (await res.json()) as { id: string; events: string };
+    // Two events in, the server dies; the run goes on.
+    const first = await readSse(`${base}${events}`, {}, 2);
+    servers.pop()!.child.kill('SIGKILL');
+    const eventsFile = w.path(`.swarm/runs/${id}/events.jsonl`);
+    await waitFor(() => fs.readFileSync(eventsFile, 'utf8').includes('"run.finished"'), 30_000, 'the run to finish');
+    const again = await serve(w.dir);
+    const rest = await readSse(`${again}${events}`, { 'last-event-id': first.at(-1)!.id! });
+    const log = linesOf(eventsFile);
+    expect([...first, ...rest].filter((m) => m.id).map((m) => m.data)).toEqual(log);
+    expect(rest.at(-1)).toMatchObject({ event: 'end' });
+    expect(fs.readFileSync(w.path('done.txt'), 'utf8')).toBe('done\n');
+    const status = (await (await fetch(`${again}/api/runs/${id}`)).json()) as {
+      run: { goal: string };
+      outcome: string;
+    };
+    expect(status).toMatchObject({ run: { goal: 'over HTTP' }, outcome: 'succeeded' });
+  });
+
   it('refuses bad ids before building a path, unknown runs with 404, and JSON errors throughout', async () => {
     w = makeWorld();
     fs.mkdirSync(w.path('.swarm/runs'), { recursive: true });
