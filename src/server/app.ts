@@ -16,6 +16,7 @@ import { TASK_ID_PATTERN } from '../protocol/task-id.js';
 import { loadRun, NotARunError } from '../protocol/run-reader.js';
 import { formatIssue } from '../config/source.js';
 import { checkRunInput } from '../run/create-run.js';
+import { sleep } from '../util/process.js';
 import { sendEvents } from './sse.js';
 import { startRun } from './start-run.js';
 
@@ -37,6 +38,23 @@ export interface ServerOptions {
 /** An error answer: `{error: {code, message}}`. */
 function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.status(status).send({ error: { code, message } });
+}
+
+/** How long an event stream waits for a starting run's run.json (its planner may be at work), ms. */
+const START_WAIT_MS = 10 * 60_000;
+
+/**
+ * Waits until the run directory `dir`, which exists, holds run.json; returns it, or null if the
+ * directory does not exist, the wait ends ({@link START_WAIT_MS}) or the client went away.
+ */
+async function starting(dir: string, signal: AbortSignal): Promise<string | null> {
+  if (!fs.existsSync(dir)) return null;
+  const deadline = Date.now() + START_WAIT_MS;
+  while (!signal.aborted && Date.now() < deadline) {
+    if (fs.existsSync(path.join(dir, 'run.json'))) return dir;
+    await sleep(100);
+  }
+  return null;
 }
 
 /** Whether `header` is `Bearer <token>`, compared in constant time. */
@@ -148,11 +166,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       },
     },
     async (req, reply) => {
-      const dir = runDir(req.params.id);
+      const abort = new AbortController();
+      reply.raw.on('close', () => abort.abort()); // the client went away
+      // A run just started (POST /api/runs answers once its directory exists) writes run.json when
+      // it is created, after its planner if it has one: wait for it.
+      const dir = runDir(req.params.id) ?? (await starting(path.join(options.runsDir, req.params.id), abort.signal));
       if (!dir) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
       const snap = loadRun(dir);
       const after = req.headers['last-event-id'] ?? req.query.after ?? 0;
-      const abort = new AbortController();
       const events = followRun({
         paths: snap.paths,
         from: { seq: after },
