@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { statusReport } from '../presenter/status-report.js';
+import { known, readAttemptResult, readAttemptStatus } from '../protocol/attempt-files.js';
 import { createControlRequest } from '../protocol/control.js';
 import { followRun } from '../protocol/follow.js';
 import { RunPaths } from '../protocol/paths.js';
@@ -70,6 +71,8 @@ function bearerMatches(header: string | undefined, token: string): boolean {
  * (what `swarm status --json` prints); `GET /api/runs/:id/events` (SSE from `Last-Event-ID` or
  * `?after=<seq>`); `POST /api/runs` `{config, goal?, workers?}` (201 with the id once the run
  * directory exists; a bad config is a 400 with the located issues, and nothing starts);
+ * `GET /api/runs/:id/tasks/:task` (the task, its state, each attempt's status and result);
+ * `GET /api/runs/:id/tasks/:task/attempts/:n/log?file=events|stdout|stderr|verify` (the file now);
  * `POST /api/runs/:id/control` `{action, task?}` (202 with the request id; the
  * coordinator's `control.applied` event says what came of it). Errors are JSON `{error: {code,
  * message}}`: 400 bad input, 401 no or wrong token, 404 unknown run or task.
@@ -155,6 +158,50 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       throw e;
     }
   });
+
+  const TaskParams = z.object({ id: RunIdSchema, task: z.string().regex(TASK_ID_PATTERN) });
+
+  app.get('/api/runs/:id/tasks/:task', { schema: { params: TaskParams } }, async (req, reply) => {
+    const dir = runDir(req.params.id);
+    if (!dir) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+    const snap = loadRun(dir);
+    const task = snap.plan?.tasks.find((t) => t.id === req.params.task);
+    const state = snap.state.tasks[req.params.task];
+    if (!task || !state) return fail(reply, 404, 'unknown-task', `run ${req.params.id} has no task ${req.params.task}`);
+    const attempts = Array.from({ length: state.attempts }, (_, i) => i + 1).map((n) => ({
+      attempt: n,
+      status: known(readAttemptStatus(snap.paths, task.id, n)) ?? null,
+      result: known(readAttemptResult(snap.paths, task.id, n)) ?? null,
+      log: `/api/runs/${req.params.id}/tasks/${task.id}/attempts/${n}/log`,
+    }));
+    return { task, state, attempts };
+  });
+
+  app.get(
+    '/api/runs/:id/tasks/:task/attempts/:n/log',
+    {
+      schema: {
+        params: TaskParams.extend({ n: z.coerce.number().int().min(1).max(100_000) }),
+        querystring: z.object({ file: z.enum(['stdout', 'stderr', 'events', 'verify']).default('events') }),
+      },
+    },
+    async (req, reply) => {
+      const dir = runDir(req.params.id);
+      if (!dir) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+      const files = new RunPaths(dir).attempt(req.params.task, req.params.n);
+      const file = { stdout: files.stdout, stderr: files.stderr, events: files.events, verify: files.verify }[
+        req.query.file
+      ];
+      if (!fs.existsSync(files.dir))
+        return fail(reply, 404, 'unknown-attempt', `no attempt ${req.params.n} of ${req.params.task}`);
+      // The whole file as it is now ('' when the attempt has not written it): events.jsonl for any
+      // backend (messages, tool calls, results, usage), stdout/stderr for commands and CLIs.
+      const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      return reply
+        .type(req.query.file === 'events' ? 'application/x-ndjson; charset=utf-8' : 'text/plain; charset=utf-8')
+        .send(text);
+    },
+  );
 
   app.get(
     '/api/runs/:id/events',

@@ -126,6 +126,22 @@ describe('swarm serve', () => {
     expect(status).toMatchObject({ phase: 'finished', outcome: 'succeeded', total: 4, counts: cli.counts });
     const list = (await (await fetch(`${base}/api/runs`)).json()) as { runs: { id: string; phase: string }[] };
     expect(list.runs).toEqual([expect.objectContaining({ id, phase: 'finished', total: 4 })]);
+    // A task: its state and attempts, and an attempt's output.
+    const task = (await (await fetch(`${base}/api/runs/${id}/tasks/d`)).json()) as {
+      task: { id: string };
+      state: { state: string };
+      attempts: { attempt: number; result: { outcome: string }; log: string }[];
+    };
+    expect(task).toMatchObject({ task: { id: 'd' }, state: { state: 'succeeded' } });
+    expect(task.attempts).toEqual([
+      expect.objectContaining({ attempt: 1, result: expect.objectContaining({ outcome: 'succeeded' }) }),
+    ]);
+    expect(await (await fetch(`${base}${task.attempts[0]!.log}?file=stdout`)).text()).toBe('done\n');
+    const events = await (await fetch(`${base}${task.attempts[0]!.log}`)).text();
+    expect(events).toBe(fs.readFileSync(path.join(runsDir, id!, 'tasks/d/1/events.jsonl'), 'utf8'));
+    expect((await fetch(`${base}/api/runs/${id}/tasks/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/api/runs/${id}/tasks/..%2F..`)).status).toBe(400);
+    expect((await fetch(`${base}/api/runs/${id}/tasks/d/attempts/7/log`)).status).toBe(404);
   });
 
   it('takes control requests: 202 with the request id, and the coordinator’s answer in the event stream', async () => {
