@@ -7,6 +7,24 @@ import type { Assignment, AttemptOutcome, AttemptReason, Usage } from '../../pro
 export type StopReason = 'timed-out' | 'cancel-requested' | 'interrupted';
 
 /**
+ * How an attempt stopped for `why` ended, the same for every backend: `timed-out` (summary `timed
+ * out after N ms`) or `cancelled` (`interrupted (Ctrl-C)`, `cancelled by request`).
+ * @param timeoutMs the attempt's time limit (assignment.json `timeout_ms`), for the summary
+ */
+export function stoppedOutcome(
+  why: StopReason,
+  timeoutMs: number,
+): { outcome: 'timed-out' | 'cancelled'; reason: StopReason; summary: string } {
+  const summary =
+    why === 'timed-out'
+      ? `timed out after ${timeoutMs} ms`
+      : why === 'interrupted'
+        ? 'interrupted (Ctrl-C)'
+        : 'cancelled by request';
+  return { outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, summary };
+}
+
+/**
  * A normalized event of an attempt (a line of the attempt's events.jsonl, DESIGN §6). `text` is
  * one line for people; agent events add the structured fields of their type.
  */

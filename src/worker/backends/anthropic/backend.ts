@@ -6,7 +6,7 @@ import { makeClient } from '../../../llm/client.js';
 import { ZERO_USAGE } from '../../../protocol/usage.js';
 import { runAgent } from '../../agent/loop.js';
 import { firstMessage, GENERIC_SYSTEM, taskSystem } from '../../agent/prompt.js';
-import type { AttemptContext, Backend, BackendOutcome, StopReason } from '../backend.js';
+import { stoppedOutcome, type AttemptContext, type Backend, type BackendOutcome, type StopReason } from '../backend.js';
 
 /** Runs the built-in agent on the task; the outcome carries the attempt's usage and turns. */
 export class AnthropicBackend implements Backend {
@@ -61,16 +61,7 @@ export class AnthropicBackend implements Backend {
       log: ctx.log,
     });
     const spent = { usage: end.usage, turns: end.turns, exit_code: null, signal: null };
-    if (end.reason === 'stopped') {
-      const why = ctx.signal.reason as StopReason;
-      const summary =
-        why === 'timed-out'
-          ? `timed out after ${a.timeout_ms} ms`
-          : why === 'interrupted'
-            ? 'interrupted (Ctrl-C)'
-            : 'cancelled by request';
-      return { ...spent, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, summary };
-    }
+    if (end.reason === 'stopped') return { ...spent, ...stoppedOutcome(ctx.signal.reason as StopReason, a.timeout_ms) };
     if (end.reason === 'finished') return { ...spent, outcome: 'succeeded', reason: 'finished', summary: end.summary };
     return { ...spent, outcome: 'failed', reason: end.reason, summary: end.summary };
   }

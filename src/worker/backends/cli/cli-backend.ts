@@ -13,7 +13,14 @@ import { ATTEMPT_MARKER } from '../../../protocol/attempt-marker.js';
 import { FileTail } from '../../../util/file-tail.js';
 import { killByEnvMarker, killGroup } from '../../../util/process.js';
 import { unreachable } from '../../../util/unreachable.js';
-import type { AttemptContext, AttemptEvent, Backend, BackendOutcome, StopReason } from '../backend.js';
+import {
+  stoppedOutcome,
+  type AttemptContext,
+  type AttemptEvent,
+  type Backend,
+  type BackendOutcome,
+  type StopReason,
+} from '../backend.js';
 import type { CliSettings } from './descriptor.js';
 import type { CliInvocation, CliInvocationInput } from './invocation.js';
 import { locateCli } from './locate.js';
@@ -321,16 +328,8 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
         reason: 'finished',
         summary: end.summary.trim() ? oneLine(end.summary) : s.lastText ? oneLine(s.lastText) : 'finished',
       };
-    if (ctx.signal.aborted) {
-      const why = ctx.signal.reason as StopReason;
-      const summary =
-        why === 'timed-out'
-          ? `timed out after ${a.timeout_ms} ms`
-          : why === 'interrupted'
-            ? 'interrupted (Ctrl-C)'
-            : 'cancelled by request';
-      return { ...spent, ...exit, outcome: why === 'timed-out' ? 'timed-out' : 'cancelled', reason: why, summary };
-    }
+    if (ctx.signal.aborted)
+      return { ...spent, ...exit, ...stoppedOutcome(ctx.signal.reason as StopReason, a.timeout_ms) };
     if (capStop) return { ...spent, ...exit, outcome: 'failed', ...capStop };
     if (!end) {
       const last = s.errors.at(-1);

@@ -2,7 +2,7 @@
 // group. What the rest of fileswarm knows of it is ./descriptor.ts.
 import { unreachable } from '../../../util/unreachable.js';
 import { runShell } from '../../shell.js';
-import type { AttemptContext, Backend, BackendOutcome, StopReason } from '../backend.js';
+import { stoppedOutcome, type AttemptContext, type Backend, type BackendOutcome, type StopReason } from '../backend.js';
 
 /** Runs `run:` in a shell (see runShell); stdout and stderr go to the attempt's log files. */
 export class CommandBackend implements Backend {
@@ -32,22 +32,12 @@ export class CommandBackend implements Backend {
       },
     });
     switch (exit.kind) {
-      case 'aborted': {
-        const why = ctx.signal.reason as StopReason;
-        const summary =
-          why === 'timed-out'
-            ? `timed out after ${assignment.timeout_ms} ms`
-            : why === 'interrupted'
-              ? 'interrupted (Ctrl-C)'
-              : 'cancelled by request';
+      case 'aborted':
         return {
-          outcome: why === 'timed-out' ? 'timed-out' : 'cancelled',
-          reason: why,
+          ...stoppedOutcome(ctx.signal.reason as StopReason, assignment.timeout_ms),
           exit_code: exit.exitCode,
           signal: exit.signal,
-          summary,
         };
-      }
       case 'spawn-failed':
         return {
           outcome: 'failed',
