@@ -35,7 +35,7 @@ export async function serveCommand(options: ServeOptions, out: Output, err: Outp
     return EXIT.cannotStart;
   }
   const runsDir = path.resolve(options.runsDir ?? path.join('.swarm', 'runs'));
-  const app = buildServer({ runsDir, repo: process.cwd(), ...(token ? { token } : {}) });
+  const app = await buildServer({ runsDir, repo: process.cwd(), ...(token ? { token } : {}) });
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (e) {

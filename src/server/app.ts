@@ -5,7 +5,13 @@ import { timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import swagger from '@fastify/swagger';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { statusReport } from '../presenter/status-report.js';
 import { known, readAttemptResult, readAttemptStatus } from '../protocol/attempt-files.js';
@@ -19,7 +25,7 @@ import { formatIssue } from '../config/source.js';
 import { checkRunInput } from '../run/create-run.js';
 import { sleep } from '../util/process.js';
 import { sendEvents } from './sse.js';
-import { startRun } from './start-run.js';
+import { resumeRunProcess, startRun } from './start-run.js';
 
 /** A run id: a ULID (26 characters of Crockford's base 32), checked before any path is built. */
 export const RunIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'a run id is a ULID' });
@@ -73,14 +79,20 @@ function bearerMatches(header: string | undefined, token: string): boolean {
  * directory exists; a bad config is a 400 with the located issues, and nothing starts);
  * `GET /api/runs/:id/tasks/:task` (the task, its state, each attempt's status and result);
  * `GET /api/runs/:id/tasks/:task/attempts/:n/log?file=events|stdout|stderr|verify` (the file now);
- * `POST /api/runs/:id/control` `{action, task?}` (202 with the request id; the
+ * `POST /api/runs/:id/resume` (202 once its coordinator is back; 409 while it runs or once it finished);
+ * `GET /api/openapi.json`; `POST /api/runs/:id/control` `{action, task?}` (202 with the request id; the
  * coordinator's `control.applied` event says what came of it). Errors are JSON `{error: {code,
  * message}}`: 400 bad input, 401 no or wrong token, 404 unknown run or task.
  */
-export function buildServer(options: ServerOptions): FastifyInstance {
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The OpenAPI document, made from the routes' zod schemas (GET /api/openapi.json).
+  await app.register(swagger, {
+    openapi: { info: { title: 'fileswarm', description: 'The runs of a fileswarm runs directory', version: '0.1.0' } },
+    transform: jsonSchemaTransform,
+  });
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _req, reply) => {
     const status = error.statusCode ?? 500;
     return fail(reply, status, status === 400 ? 'bad-request' : (error.code ?? 'internal'), error.message);
@@ -101,6 +113,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   };
 
   app.get('/api/health', async () => ({ ok: true }));
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get(
     '/api/runs',
@@ -272,6 +286,19 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       });
     },
   );
+
+  app.post('/api/runs/:id/resume', { schema: { params: z.object({ id: RunIdSchema }) } }, async (req, reply) => {
+    const dir = runDir(req.params.id);
+    if (!dir) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+    const r = statusReport(loadRun(dir));
+    if (r.coordinator.liveness === 'alive')
+      return fail(reply, 409, 'running', `run ${req.params.id} is running (its coordinator is alive)`);
+    if (r.phase === 'finished')
+      return fail(reply, 409, 'finished', `run ${req.params.id} has finished (${r.outcome ?? 'no outcome'})`);
+    const resumed = await resumeRunProcess(options, req.params.id, dir);
+    if (!resumed.ok) return fail(reply, 500, 'resume-failed', resumed.error);
+    return reply.status(202).send({ id: req.params.id, events: `/api/runs/${req.params.id}/events` });
+  });
 
   app.post(
     '/api/runs/:id/control',

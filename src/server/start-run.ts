@@ -46,3 +46,39 @@ export async function startRun(
   }
   return err(`the run directory did not appear within ${START_TIMEOUT_MS} ms (log: ${logFile})`);
 }
+
+/**
+ * Continues a stopped or crashed run: its own detached `swarm resume <dir> --no-dashboard`, its
+ * output appended to `<runsDir>/.serve-logs/<id>.log`. Resolves once a coordinator holds the run
+ * again (coordinator.json names a new session), or with the end of that log if it exits first.
+ */
+export async function resumeRunProcess(
+  server: { runsDir: string; repo: string },
+  id: string,
+  runDir: string,
+): Promise<Result<void, string>> {
+  const logs = path.join(server.runsDir, '.serve-logs');
+  fs.mkdirSync(logs, { recursive: true });
+  const logFile = path.join(logs, `${id}.log`);
+  const coordinatorJson = path.join(runDir, 'coordinator.json');
+  const before = fs.existsSync(coordinatorJson) ? fs.readFileSync(coordinatorJson, 'utf8') : '';
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [CLI_PATH, 'resume', runDir, '--no-dashboard'], {
+    cwd: server.repo,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  child.unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const now = fs.existsSync(coordinatorJson) ? fs.readFileSync(coordinatorJson, 'utf8') : '';
+    if (now !== before && now !== '') return ok(undefined);
+    if (exited !== undefined)
+      return exited === 0 ? ok(undefined) : err(`swarm resume exited ${exited}: ${lastLines(logFile, 5).join(' / ')}`);
+    await sleep(50);
+  }
+  return err(`no coordinator took the run within ${START_TIMEOUT_MS} ms (log: ${logFile})`);
+}

@@ -242,6 +242,62 @@ describe('swarm serve', () => {
     expect(status).toMatchObject({ run: { goal: 'over HTTP' }, outcome: 'succeeded' });
   });
 
+  it('resumes a stopped run over HTTP (409 while it runs), and describes itself in OpenAPI', async () => {
+    w = makeWorld();
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 1,
+      git: { isolation: 'none' },
+      tasks: [
+        { id: 'wait', run: 'while [ ! -f go ]; do sleep 0.1; done' },
+        { id: 'after', deps: ['wait'], run: 'echo after > after.txt' },
+      ],
+    });
+    const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: w.dir });
+    const runsDir = path.join(w.dir, '.swarm/runs');
+    const id = await waitFor(
+      () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined),
+      20_000,
+      'the run',
+    );
+    const events = path.join(runsDir, id!, 'events.jsonl');
+    await waitFor(
+      () => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"attempt.started"'),
+      20_000,
+      'wait running',
+    );
+    const base = await serve(w.dir);
+    const post = (url: string, body?: unknown) =>
+      fetch(`${base}${url}`, {
+        method: 'POST',
+        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+      });
+    expect((await post(`/api/runs/${id}/resume`)).status).toBe(409); // its coordinator is alive
+    // stop-run lets the running attempt finish and starts nothing more.
+    expect((await post(`/api/runs/${id}/control`, { action: 'stop-run' })).status).toBe(202);
+    await waitFor(() => fs.readFileSync(events, 'utf8').includes('"control.applied"'), 20_000, 'stop-run applied');
+    w.write('go', '');
+    expect((await run.done).code).toBe(130);
+    expect(fs.existsSync(w.path('after.txt'))).toBe(false);
+    const res = await post(`/api/runs/${id}/resume`);
+    expect(res.status).toBe(202);
+    const stream = await readSse(`${base}/api/runs/${id}/events`);
+    expect(stream.at(-1)).toMatchObject({ event: 'end', data: JSON.stringify({ reason: 'finished' }) });
+    const status = (await (await fetch(`${base}/api/runs/${id}`)).json()) as { outcome: string };
+    expect(status.outcome).toBe('succeeded');
+    expect(fs.readFileSync(w.path('after.txt'), 'utf8')).toBe('after\n');
+    expect((await post(`/api/runs/${id}/resume`)).status).toBe(409); // finished
+
+    const api = (await (await fetch(`${base}/api/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
+    expect(api.openapi).toMatch(/^3\./);
+    expect(Object.keys(api.paths)).toEqual(
+      expect.arrayContaining(['/api/runs', '/api/runs/{id}', '/api/runs/{id}/events', '/api/runs/{id}/control']),
+    );
+  });
+
   it('refuses bad ids before building a path, unknown runs with 404, and JSON errors throughout', async () => {
     w = makeWorld();
     fs.mkdirSync(w.path('.swarm/runs'), { recursive: true });
