@@ -274,7 +274,7 @@ describe('CodexStream with the session file', () => {
 });
 
 describe('CodexStream robustness', () => {
-  it('a line that is not JSON is a log event; unknown and malformed events are ignored without throwing', () => {
+  it('a line that is not a JSON object is a log event; unknown and malformed events are ignored without throwing', () => {
     const p = parser();
     for (const l of [
       'Reading additional input from stdin...',
@@ -293,6 +293,8 @@ describe('CodexStream robustness', () => {
       p.stream.push(l);
     expect(p.of('log').map((e) => e.text)).toEqual([
       'Reading additional input from stdin...',
+      '[1,2]',
+      '42',
       'plan 1/2: [x] a; [ ] b',
     ]);
     expect(p.of('tool_result').map((e) => [e.text, e.is_error])).toEqual([

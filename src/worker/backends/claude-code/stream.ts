@@ -36,7 +36,7 @@
 // its tools run and before the next request. Without it, only `message_start`'s usage (output 1) is seen per
 // request; the output tokens come with the final `result`. Claude Code's own USD is known only at the end.
 import type { Usage } from '../../../protocol/schemas.js';
-import { ZERO_USAGE } from '../../../protocol/usage.js';
+import { isPlainObject } from '../../../util/plain-object.js';
 import { costOf, type ModelPrice, type TokenCounts } from '../../../llm/prices.js';
 import {
   activityOf,
@@ -44,6 +44,8 @@ import {
   clipLine,
   short,
   type CliEnd,
+  initialStreamState,
+  readStreamLine,
   type CliStream,
   type CliStreamSink,
   type CliStreamState,
@@ -58,7 +60,7 @@ export const SYNTHETIC_MODEL = '<synthetic>';
  * `output_tokens`).
  */
 export function anthropicTokens(usage: unknown): { [K in keyof TokenCounts]: number | null } {
-  const u = isObject(usage) ? usage : {};
+  const u = isPlainObject(usage) ? usage : {};
   return {
     input_tokens: num(u.input_tokens),
     output_tokens: num(u.output_tokens),
@@ -73,7 +75,7 @@ export function anthropicTokens(usage: unknown): { [K in keyof TokenCounts]: num
  * else the tokens priced at `price`. Null if the result has no `modelUsage` entry.
  */
 export function resultUsage(result: Record<string, unknown>, price: ModelPrice): Usage | null {
-  const models = isObject(result.modelUsage) ? Object.values(result.modelUsage).filter(isObject) : [];
+  const models = isPlainObject(result.modelUsage) ? Object.values(result.modelUsage).filter(isPlainObject) : [];
   if (models.length === 0) return null;
   const tokens: TokenCounts = { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 };
   let modelCost: number | null = 0;
@@ -135,14 +137,7 @@ interface ToolCall {
  *   with its status), its `errors`, or the last synthetic message.
  */
 export class ClaudeCodeStream implements CliStream {
-  readonly state: CliStreamState = {
-    turns: 0,
-    usage: { ...ZERO_USAGE },
-    sessionId: null,
-    lastText: null,
-    end: null,
-    errors: [],
-  };
+  readonly state: CliStreamState = initialStreamState();
 
   readonly #price: ModelPrice;
   readonly #sink: CliStreamSink;
@@ -168,24 +163,7 @@ export class ClaudeCodeStream implements CliStream {
   }
 
   push(line: string): void {
-    if (line.trim() === '') return;
-    let ev: unknown;
-    try {
-      ev = JSON.parse(line);
-    } catch {
-      this.#sink.emit({ type: 'log', text: clipLine(line, 2000) });
-      return;
-    }
-    if (!isObject(ev)) {
-      this.#sink.emit({ type: 'log', text: clipLine(line, 2000) });
-      return;
-    }
-    try {
-      this.#event(ev);
-    } catch (err) {
-      // A line of an unexpected shape must not stop the attempt's reader.
-      this.#sink.emit({ type: 'log', text: `unreadable stream-json line (${String(err)}): ${clipLine(line, 500)}` });
-    }
+    readStreamLine(line, this.#sink, 'stream-json', (ev) => this.#event(ev));
   }
 
   #event(ev: Record<string, unknown>): void {
@@ -231,8 +209,8 @@ export class ClaudeCodeStream implements CliStream {
   }
 
   #streamEvent(event: unknown): void {
-    if (!isObject(event)) return;
-    if (event.type === 'message_start' && isObject(event.message)) {
+    if (!isPlainObject(event)) return;
+    if (event.type === 'message_start' && isPlainObject(event.message)) {
       const m = event.message;
       if (m.model === SYNTHETIC_MODEL || typeof m.id !== 'string') return;
       this.#message(m.id, m.usage);
@@ -246,9 +224,9 @@ export class ClaudeCodeStream implements CliStream {
   }
 
   #assistant(ev: Record<string, unknown>): void {
-    const m = isObject(ev.message) ? ev.message : null;
+    const m = isPlainObject(ev.message) ? ev.message : null;
     if (!m) return;
-    const blocks = Array.isArray(m.content) ? m.content.filter(isObject) : [];
+    const blocks = Array.isArray(m.content) ? m.content.filter(isPlainObject) : [];
     if (m.model === SYNTHETIC_MODEL || ev.is_api_error_message === true) {
       const text = blocks
         .map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
@@ -281,8 +259,8 @@ export class ClaudeCodeStream implements CliStream {
   }
 
   #user(ev: Record<string, unknown>): void {
-    const m = isObject(ev.message) ? ev.message : null;
-    const blocks = m && Array.isArray(m.content) ? m.content.filter(isObject) : [];
+    const m = isPlainObject(ev.message) ? ev.message : null;
+    const blocks = m && Array.isArray(m.content) ? m.content.filter(isPlainObject) : [];
     const results = blocks.filter((b) => b.type === 'tool_result');
     if (results.length === 0) return;
     // The answer that asked for these tools has ended (without partial messages, this is where it shows).
@@ -417,11 +395,6 @@ export class ClaudeCodeStream implements CliStream {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** A non-negative finite number, else null. */
 function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
@@ -435,9 +408,9 @@ function contentText(content: unknown): string {
   if (!Array.isArray(content)) return content === undefined || content === null ? '' : JSON.stringify(content);
   return content
     .map((b: unknown) =>
-      isObject(b) && b.type === 'text' && typeof b.text === 'string'
+      isPlainObject(b) && b.type === 'text' && typeof b.text === 'string'
         ? b.text
-        : isObject(b) && typeof b.type === 'string'
+        : isPlainObject(b) && typeof b.type === 'string'
           ? `[${b.type}]`
           : '',
     )

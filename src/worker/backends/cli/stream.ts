@@ -3,6 +3,8 @@
 // wording it shares with the built-in agent, so every reader shows a CLI's work as it shows the
 // built-in agent's.
 import type { Usage } from '../../../protocol/schemas.js';
+import { ZERO_USAGE } from '../../../protocol/usage.js';
+import { isPlainObject } from '../../../util/plain-object.js';
 import type { AgentProgress, AttemptEvent } from '../backend.js';
 
 /** Where a parser sends what it reads: the attempt's events.jsonl and status.json. */
@@ -59,6 +61,42 @@ export interface CliStream {
    */
   push(line: string): void;
   readonly state: CliStreamState;
+}
+
+/** A parser's state before its first line. */
+export function initialStreamState(): CliStreamState {
+  return { turns: 0, usage: { ...ZERO_USAGE }, sessionId: null, lastText: null, end: null, errors: [] };
+}
+
+/**
+ * What every parser does with a line of stdout before it reads the event: a blank line is
+ * skipped; a line that is not a JSON object becomes a `log` event (clipped to 2000 characters); an
+ * event `read` throws on (a shape the parser did not expect) becomes a `log` event too, so a line
+ * never stops the attempt's reader.
+ * @param what the stream's name for that message (`stream-json`, `codex event`)
+ */
+export function readStreamLine(
+  line: string,
+  sink: CliStreamSink,
+  what: string,
+  read: (event: Record<string, unknown>) => void,
+): void {
+  if (line.trim() === '') return;
+  let ev: unknown;
+  try {
+    ev = JSON.parse(line);
+  } catch {
+    ev = undefined;
+  }
+  if (!isPlainObject(ev)) {
+    sink.emit({ type: 'log', text: clipLine(line, 2000) });
+    return;
+  }
+  try {
+    read(ev);
+  } catch (err) {
+    sink.emit({ type: 'log', text: `unreadable ${what} line (${String(err)}): ${clipLine(line, 500)}` });
+  }
 }
 
 /** `s` cut to `n` characters, with an ellipsis if cut. */

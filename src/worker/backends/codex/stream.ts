@@ -36,12 +36,15 @@
 // with them the parser knows each request's usage and the exact number of requests mid-attempt.
 import { costOf, type ModelPrice } from '../../../llm/prices.js';
 import type { Usage } from '../../../protocol/schemas.js';
+import { isPlainObject } from '../../../util/plain-object.js';
 import { addUsage, ZERO_USAGE } from '../../../protocol/usage.js';
 import {
   activityOf,
   briefInput,
   clipLine,
   short,
+  initialStreamState,
+  readStreamLine,
   type CliStream,
   type CliStreamSink,
   type CliStreamState,
@@ -103,14 +106,7 @@ export function unwrapShell(command: string): string {
  *   corrects the total if a record was missed.
  */
 export class CodexStream implements CliStream {
-  readonly state: CliStreamState = {
-    turns: 0,
-    usage: { ...ZERO_USAGE },
-    sessionId: null,
-    lastText: null,
-    end: null,
-    errors: [],
-  };
+  readonly state: CliStreamState = initialStreamState();
 
   readonly #price: ModelPrice;
   readonly #sink: CliStreamSink;
@@ -134,24 +130,7 @@ export class CodexStream implements CliStream {
   }
 
   push(line: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch {
-      if (line.trim()) this.#sink.emit({ type: 'log', text: clipLine(line, 500) });
-      return;
-    }
-    if (!isObject(parsed)) return;
-    const ev = parsed;
-    try {
-      this.#event(ev);
-    } catch (e) {
-      // A shape this parser did not expect must not stop the attempt.
-      this.#sink.emit({
-        type: 'log',
-        text: `unreadable codex event (${(e as Error).message}): ${clipLine(line, 300)}`,
-      });
-    }
+    readStreamLine(line, this.#sink, 'codex event', (ev) => this.#event(ev));
   }
 
   /**
@@ -161,10 +140,10 @@ export class CodexStream implements CliStream {
    */
   pushRollout(line: string): void {
     const ev = parseObject(line);
-    if (!ev || ev.type !== 'token_usage_record' || !isObject(ev.payload)) return;
+    if (!ev || ev.type !== 'token_usage_record' || !isPlainObject(ev.payload)) return;
     const p = ev.payload;
     const id = typeof p.response_id === 'string' ? p.response_id : `#${this.#responses.size}`;
-    if (this.#responses.has(id) || !isObject(p.usage)) return;
+    if (this.#responses.has(id) || !isPlainObject(p.usage)) return;
     this.#responses.add(id);
     this.state.turns = this.#responses.size;
     // After the turn ended, its total from stdout stands.
@@ -190,13 +169,13 @@ export class CodexStream implements CliStream {
         this.#progress();
         return;
       case 'item.started':
-        if (isObject(ev.item)) this.#itemStarted(ev.item);
+        if (isPlainObject(ev.item)) this.#itemStarted(ev.item);
         return;
       case 'item.completed':
-        if (isObject(ev.item)) this.#itemCompleted(ev.item);
+        if (isPlainObject(ev.item)) this.#itemCompleted(ev.item);
         return;
       case 'turn.completed':
-        this.#turnCompleted(isObject(ev.usage) ? (ev.usage as unknown as CodexTokenUsage) : null);
+        this.#turnCompleted(isPlainObject(ev.usage) ? (ev.usage as unknown as CodexTokenUsage) : null);
         return;
       case 'turn.failed': {
         const message = errorText(ev.error) ?? 'the turn failed';
@@ -249,7 +228,7 @@ export class CodexStream implements CliStream {
         this.#error(typeof item.message === 'string' ? item.message : 'unknown error');
         return;
       case 'todo_list': {
-        const items = Array.isArray(item.items) ? (item.items as unknown[]).filter(isObject) : [];
+        const items = Array.isArray(item.items) ? (item.items as unknown[]).filter(isPlainObject) : [];
         const done = items.filter((i) => i.completed === true).length;
         const steps = items.map((i) => `${i.completed === true ? '[x]' : '[ ]'} ${String(i.text ?? '')}`).join('; ');
         this.#sink.emit({ type: 'log', text: clipLine(`plan ${done}/${items.length}: ${steps}`, 500) });
@@ -344,15 +323,10 @@ export class CodexStream implements CliStream {
 // ---------------------------------------------------------------------------------------------------------------
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function parseObject(line: string): Record<string, any> | null {
   try {
     const v: unknown = JSON.parse(line);
-    return isObject(v) ? v : null;
+    return isPlainObject(v) ? v : null;
   } catch {
     return null;
   }
@@ -373,7 +347,7 @@ function subtractUsage(a: Usage, b: Usage): Usage {
 
 function errorText(e: unknown): string | null {
   if (typeof e === 'string') return e;
-  if (isObject(e) && typeof e.message === 'string') return e.message;
+  if (isPlainObject(e) && typeof e.message === 'string') return e.message;
   return null;
 }
 
@@ -384,7 +358,7 @@ function toolCallOf(item: Record<string, any>): { name: string; input: unknown }
     case 'command_execution':
       return { name: BASH, input: { command: unwrapShell(String(item.command ?? '')) } };
     case 'file_change': {
-      const changes = Array.isArray(item.changes) ? (item.changes as unknown[]).filter(isObject) : [];
+      const changes = Array.isArray(item.changes) ? (item.changes as unknown[]).filter(isPlainObject) : [];
       const paths = changes.map((c) => String(c.path ?? ''));
       return {
         name: EDIT,
@@ -415,7 +389,7 @@ function toolResultOf(item: Record<string, any>): { name: string; output: string
       };
     }
     case 'file_change': {
-      const changes = Array.isArray(item.changes) ? (item.changes as unknown[]).filter(isObject) : [];
+      const changes = Array.isArray(item.changes) ? (item.changes as unknown[]).filter(isPlainObject) : [];
       const failed = item.status !== 'completed';
       const list = changes.map((c) => `${String(c.kind ?? 'update')} ${String(c.path ?? '')}`).join('\n');
       return { name: EDIT, output: failed ? `patch failed:\n${list}` : list, is_error: failed };
@@ -424,9 +398,9 @@ function toolResultOf(item: Record<string, any>): { name: string; output: string
       const name = `${String(item.server ?? 'mcp')}.${String(item.tool ?? '?')}`;
       if (item.status === 'failed' || item.error)
         return { name, output: errorText(item.error) ?? 'failed', is_error: true };
-      const content = isObject(item.result) && Array.isArray(item.result.content) ? item.result.content : [];
+      const content = isPlainObject(item.result) && Array.isArray(item.result.content) ? item.result.content : [];
       const text = (content as unknown[])
-        .map((c) => (isObject(c) && typeof c.text === 'string' ? c.text : JSON.stringify(c)))
+        .map((c) => (isPlainObject(c) && typeof c.text === 'string' ? c.text : JSON.stringify(c)))
         .join('\n');
       return { name, output: text, is_error: false };
     }

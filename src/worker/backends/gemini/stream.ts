@@ -27,6 +27,7 @@
 // more fields: same id). Feed those lines to {@link GeminiStream.pushChatRecord} to know usage per model
 // turn while the CLI runs; the final `result` then sets the exact total, side requests included.
 import type { Usage } from '../../../protocol/schemas.js';
+import { isPlainObject } from '../../../util/plain-object.js';
 import { addUsage, ZERO_USAGE } from '../../../protocol/usage.js';
 import { costOf, type ModelPrice } from '../../../llm/prices.js';
 import {
@@ -35,6 +36,8 @@ import {
   clipLine,
   short,
   type CliEnd,
+  initialStreamState,
+  readStreamLine,
   type CliStream,
   type CliStreamSink,
   type CliStreamState,
@@ -72,7 +75,7 @@ export function geminiUsage(t: GeminiTokenCounts, price: ModelPrice): Usage {
  * input_tokens − output_tokens, since stats carry no thoughts field of their own.
  */
 export function statsTokenCounts(stats: unknown): GeminiTokenCounts | null {
-  if (!isObject(stats)) return null;
+  if (!isPlainObject(stats)) return null;
   const prompt = num(stats.input_tokens);
   const candidates = num(stats.output_tokens);
   const cached = num(stats.cached);
@@ -96,7 +99,7 @@ export function describeGeminiError(message: string): string {
   if (!m) return message;
   try {
     const parsed: unknown = JSON.parse(m[1]!);
-    const e = isObject(parsed) && isObject(parsed.error) ? parsed.error : null;
+    const e = isPlainObject(parsed) && isPlainObject(parsed.error) ? parsed.error : null;
     if (!e || typeof e.message !== 'string') return message;
     const code = [e.code, e.status].filter((x) => typeof x === 'number' || typeof x === 'string').join(' ');
     return `API error${code ? ` ${code}` : ''}: ${e.message}`;
@@ -138,14 +141,7 @@ const TURN_LIMIT_MESSAGE = 'Maximum session turns exceeded';
  *   exit code 0). Gemini CLI has no budget limit of its own: never `budget`.
  */
 export class GeminiStream implements CliStream {
-  readonly state: CliStreamState = {
-    turns: 0,
-    usage: { ...ZERO_USAGE },
-    sessionId: null,
-    lastText: null,
-    end: null,
-    errors: [],
-  };
+  readonly state: CliStreamState = initialStreamState();
 
   readonly #price: ModelPrice;
   readonly #sink: CliStreamSink;
@@ -180,24 +176,7 @@ export class GeminiStream implements CliStream {
   }
 
   push(line: string): void {
-    if (line.trim() === '') return;
-    let ev: unknown;
-    try {
-      ev = JSON.parse(line);
-    } catch {
-      this.#sink.emit({ type: 'log', text: clipLine(line, 2000) });
-      return;
-    }
-    if (!isObject(ev)) {
-      this.#sink.emit({ type: 'log', text: clipLine(line, 2000) });
-      return;
-    }
-    try {
-      this.#event(ev);
-    } catch (err) {
-      // A line of an unexpected shape must not stop the attempt's reader.
-      this.#sink.emit({ type: 'log', text: `unreadable stream-json line (${String(err)}): ${clipLine(line, 500)}` });
-    }
+    readStreamLine(line, this.#sink, 'stream-json', (ev) => this.#event(ev));
   }
 
   /**
@@ -215,7 +194,8 @@ export class GeminiStream implements CliStream {
     } catch {
       return;
     }
-    if (!isObject(rec) || rec.type !== 'gemini' || typeof rec.id !== 'string' || !isObject(rec.tokens)) return;
+    if (!isPlainObject(rec) || rec.type !== 'gemini' || typeof rec.id !== 'string' || !isPlainObject(rec.tokens))
+      return;
     if (this.#recordIds.has(rec.id)) return;
     const t = rec.tokens;
     const prompt = num(t.input);
@@ -278,7 +258,7 @@ export class GeminiStream implements CliStream {
     const name = call?.name ?? 'tool';
     const isError = ev.status === 'error';
     const output = typeof ev.output === 'string' ? ev.output : '';
-    const errorMessage = isObject(ev.error) && typeof ev.error.message === 'string' ? ev.error.message : '';
+    const errorMessage = isPlainObject(ev.error) && typeof ev.error.message === 'string' ? ev.error.message : '';
     // An error's message says more than its display text ("File not found: /abs/path" vs "File not found.").
     const text = isError && errorMessage !== '' ? errorMessage : output;
     this.#sink.emit({
@@ -326,7 +306,7 @@ export class GeminiStream implements CliStream {
       }
       this.state.usage = final;
     }
-    const error = isObject(ev.error) ? ev.error : null;
+    const error = isPlainObject(ev.error) ? ev.error : null;
     const errorMessage = error && typeof error.message === 'string' ? describeGeminiError(error.message) : null;
     const lastError = this.state.errors.at(-1) ?? null;
     let end: CliEnd;
@@ -384,11 +364,6 @@ export class GeminiStream implements CliStream {
     this.#activity = activity;
     this.#sink.progress({ turn: this.state.turns, activity, usage: this.state.usage });
   }
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** A non-negative finite number, else null. */
