@@ -24,6 +24,16 @@ async function serve(cwd: string, args: string[] = [], env: Record<string, strin
   return line;
 }
 
+/** Starts `swarm run swarm.yaml` in `dir` and waits for its run directory's events.jsonl. */
+async function startRun(dir: string) {
+  const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: dir });
+  const runsDir = path.join(dir, '.swarm/runs');
+  const id = await waitFor(() => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined), 20_000, 'the run');
+  const events = path.join(runsDir, id, 'events.jsonl');
+  await waitFor(() => fs.existsSync(events), 20_000, 'its events.jsonl');
+  return { run, runsDir, id, events };
+}
+
 /** One SSE message. */
 interface Message {
   id?: string;
@@ -93,13 +103,7 @@ describe('swarm serve', () => {
         { id: 'd', deps: ['c'], run: 'echo done' },
       ],
     });
-    const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: w.dir });
-    const runsDir = path.join(w.dir, '.swarm/runs');
-    const id = await waitFor(
-      () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined),
-      20_000,
-      'the run',
-    );
+    const { run, runsDir, id } = await startRun(w.dir);
     const base = await serve(w.dir);
 
     expect(await (await fetch(`${base}/api/health`)).json()).toEqual({ ok: true });
@@ -110,7 +114,7 @@ describe('swarm serve', () => {
     const all = await live;
     expect((await run.done).code).toBe(0);
 
-    const log = linesOf(path.join(runsDir, id!, 'events.jsonl'));
+    const log = linesOf(path.join(runsDir, id, 'events.jsonl'));
     const data = (ms: Message[]) => ms.filter((m) => m.event !== 'end').map((m) => m.data);
     // Every event, in order, byte for byte as the log has it; the stream ends with the run.
     expect(data(all)).toEqual(log);
@@ -122,7 +126,7 @@ describe('swarm serve', () => {
 
     // The run's status is `swarm status --json`'s; the list has it.
     const status = (await (await fetch(`${base}/api/runs/${id}`)).json()) as Record<string, unknown>;
-    const cli = JSON.parse((await runCli(['status', path.join(runsDir, id!), '--json'], { cwd: w.dir })).stdout);
+    const cli = JSON.parse((await runCli(['status', path.join(runsDir, id), '--json'], { cwd: w.dir })).stdout);
     expect(status).toMatchObject({ phase: 'finished', outcome: 'succeeded', total: 4, counts: cli.counts });
     const list = (await (await fetch(`${base}/api/runs`)).json()) as { runs: { id: string; phase: string }[] };
     expect(list.runs).toEqual([expect.objectContaining({ id, phase: 'finished', total: 4 })]);
@@ -138,7 +142,7 @@ describe('swarm serve', () => {
     ]);
     expect(await (await fetch(`${base}${task.attempts[0]!.log}?file=stdout`)).text()).toBe('done\n');
     const events = await (await fetch(`${base}${task.attempts[0]!.log}`)).text();
-    expect(events).toBe(fs.readFileSync(path.join(runsDir, id!, 'tasks/d/1/events.jsonl'), 'utf8'));
+    expect(events).toBe(fs.readFileSync(path.join(runsDir, id, 'tasks/d/1/events.jsonl'), 'utf8'));
     expect((await fetch(`${base}/api/runs/${id}/tasks/nope`)).status).toBe(404);
     expect((await fetch(`${base}/api/runs/${id}/tasks/..%2F..`)).status).toBe(400);
     expect((await fetch(`${base}/api/runs/${id}/tasks/d/attempts/7/log`)).status).toBe(404);
@@ -155,19 +159,8 @@ describe('swarm serve', () => {
         { id: 'after', deps: ['long'], run: 'true' },
       ],
     });
-    const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: w.dir });
-    const runsDir = path.join(w.dir, '.swarm/runs');
-    const id = await waitFor(
-      () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined),
-      20_000,
-      'the run',
-    );
-    const events = path.join(runsDir, id!, 'events.jsonl');
-    await waitFor(
-      () => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"attempt.started"'),
-      20_000,
-      'long running',
-    );
+    const { run, id, events } = await startRun(w.dir);
+    await waitFor(() => fs.readFileSync(events, 'utf8').includes('"attempt.started"'), 20_000, 'long running');
     const base = await serve(w.dir);
     const post = (body: unknown) =>
       fetch(`${base}/api/runs/${id}/control`, {
@@ -253,19 +246,8 @@ describe('swarm serve', () => {
         { id: 'after', deps: ['wait'], run: 'echo after > after.txt' },
       ],
     });
-    const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: w.dir });
-    const runsDir = path.join(w.dir, '.swarm/runs');
-    const id = await waitFor(
-      () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined),
-      20_000,
-      'the run',
-    );
-    const events = path.join(runsDir, id!, 'events.jsonl');
-    await waitFor(
-      () => fs.existsSync(events) && fs.readFileSync(events, 'utf8').includes('"attempt.started"'),
-      20_000,
-      'wait running',
-    );
+    const { run, id, events } = await startRun(w.dir);
+    await waitFor(() => fs.readFileSync(events, 'utf8').includes('"attempt.started"'), 20_000, 'wait running');
     const base = await serve(w.dir);
     const post = (url: string, body?: unknown) =>
       fetch(`${base}${url}`, {
