@@ -12,6 +12,8 @@ export interface TaskStatus {
   role: string | null;
   state: string;
   wave: number;
+  /** The tasks it depends on (the DAG's edges into it). */
+  deps: string[];
   /** On the plan's critical path. */
   critical: boolean;
   attempts: number;
@@ -60,6 +62,7 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
       role: r.role,
       state: r.state,
       wave: r.wave,
+      deps: t.deps,
       critical: r.critical,
       attempts: r.attempts,
       duration_ms: r.duration_ms,
