@@ -161,12 +161,15 @@ program
 program
   .command('serve')
   .description(
-    'serve the runs under a directory over HTTP: GET /api/runs, /api/runs/<id> (its status), /api/runs/<id>/events (Server-Sent Events)',
+    'serve the runs of this repository over HTTP: a web page at /, the API under /api/ (runs, status, events as Server-Sent Events, tasks, logs, control; GET /api/openapi.json describes it)',
   )
   .option('--host <address>', 'address to bind (another than loopback needs --token-env)', '127.0.0.1')
   .option('--port <n>', 'port (0: any free one)', portNumber, 7700)
   .option('--runs-dir <dir>', 'the directory of run directories (default: .swarm/runs)')
+  .option('--config <file>', 'the config POST /api/runs starts when a request names none (a path in this repository)')
   .option('--token-env <name>', 'the environment variable holding a bearer token every request must carry')
+  .option('--cors-origin <origins...>', 'origins whose pages may call the API (CORS is off without)')
+  .option('--starts-per-minute <n>', 'runs one client may start per minute (more: 429)', positiveInt, 10)
   .action(async (opts) => {
     process.exitCode = await serveCommand(opts, stdout, stderr);
     process.exit();

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
-import { gitSync, gitTrySync } from './git.js';
+import { git, gitSync, gitTrySync } from './git.js';
 import { integrationBranch } from './layout.js';
 
 /** Oldest git with `git merge-tree --write-tree` (added in 2.38.0). */
@@ -122,4 +122,28 @@ export function excludeSwarmDir(repo: string): void {
 /** `git diff --stat base tip` for the end-of-run summary (empty when nothing changed). */
 export function diffStat(repo: string, base: string, tip: string): string {
   return gitTrySync(repo, ['diff', '--stat', base, tip]).stdout;
+}
+
+/** One file of a diff: lines added and deleted (null for a binary file). */
+export interface FileDiffStat {
+  path: string;
+  added: number | null;
+  deleted: number | null;
+}
+
+/**
+ * `git diff --numstat base tip`: the files changed between two commits with their line counts.
+ * A renamed file is named by its new path. @throws GitError (a commit that is not there)
+ */
+export async function diffNumstat(repo: string, base: string, tip: string): Promise<FileDiffStat[]> {
+  const out = await git(repo, ['diff', '--numstat', '-z', '--no-renames', base, tip]);
+  // -z: `added\tdeleted\tpath\0` per file, so paths with tabs or newlines stay whole.
+  return out
+    .split('\0')
+    .filter((r) => r !== '')
+    .map((r) => {
+      const [added, deleted, ...rest] = r.split('\t');
+      const count = (s: string | undefined): number | null => (s === undefined || s === '-' ? null : Number(s));
+      return { path: rest.join('\t'), added: count(added), deleted: count(deleted) };
+    });
 }

@@ -3,7 +3,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ulid } from 'ulid';
 import { CLI_PATH } from '../util/cli-path.js';
 import { sleep } from '../util/process.js';
 import { lastLines } from '../util/tail.js';
@@ -13,16 +12,16 @@ import { err, ok, type Result } from '../util/result.js';
 const START_TIMEOUT_MS = 30_000;
 
 /**
- * Starts `swarm run <config> [goal] --run-dir <runsDir>/<id> --run-id <id> --no-dashboard` in the
- * repository, detached, its output in `<runsDir>/.serve-logs/<id>.log`, and resolves with the id
- * once the run directory exists; or with the end of that log if the process exits first (a check
+ * Starts `swarm run <config> [goal] [--plan FILE] --run-dir <runsDir>/<id> --run-id <id>
+ * --no-dashboard` in the repository, detached, its output in `<runsDir>/.serve-logs/<id>.log`, and
+ * resolves once the run directory exists; or with the end of that log if the process exits first (a check
  * that only the real start can make: the lock, a planner that cannot start).
  */
 export async function startRun(
   server: { runsDir: string; repo: string },
-  input: { config: string; goal?: string | undefined; workers?: number | undefined },
-): Promise<Result<string, string>> {
-  const id = ulid();
+  id: string,
+  input: { config: string; plan?: string; goal?: string | undefined; workers?: number | undefined },
+): Promise<Result<void, string>> {
   const runDir = path.join(server.runsDir, id);
   const logs = path.join(server.runsDir, '.serve-logs');
   fs.mkdirSync(logs, { recursive: true });
@@ -30,6 +29,7 @@ export async function startRun(
   const log = fs.openSync(logFile, 'a');
   const args = [CLI_PATH, 'run', input.config];
   if (input.goal) args.push(input.goal);
+  if (input.plan) args.push('--plan', input.plan);
   args.push('--run-dir', runDir, '--run-id', id, '--no-dashboard');
   if (input.workers) args.push('--workers', String(input.workers));
   const child = spawn(process.execPath, args, { cwd: server.repo, detached: true, stdio: ['ignore', log, log] });
@@ -39,7 +39,7 @@ export async function startRun(
   child.unref();
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (fs.existsSync(runDir)) return ok(id);
+    if (fs.existsSync(runDir)) return ok(undefined);
     if (exited !== undefined)
       return err(`swarm run exited ${exited} before creating the run: ${lastLines(logFile, 5).join(' / ')}`);
     await sleep(50);

@@ -1,0 +1,81 @@
+// A run's events as Server-Sent Events.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { SwarmEvent } from '../../protocol/events.js';
+import { followRun, type FollowEnd } from '../../protocol/follow.js';
+import { loadRun } from '../../protocol/run-reader.js';
+import { sleep } from '../../util/process.js';
+import { placeOf, RunParams, type ServerOptions } from '../context.js';
+import { fail } from '../errors.js';
+import type { SseMessage } from '../sse.js';
+import { sendSse } from '../sse.js';
+
+/** How long an event stream waits for a starting run's run.json (its planner may be at work), ms. */
+const START_WAIT_MS = 10 * 60_000;
+
+/**
+ * Waits until the run directory `dir` holds run.json; false if the wait ends ({@link START_WAIT_MS}),
+ * the directory goes away or the client does.
+ */
+async function created(dir: string, signal: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + START_WAIT_MS;
+  while (!signal.aborted && Date.now() < deadline && fs.existsSync(dir)) {
+    if (fs.existsSync(path.join(dir, 'run.json'))) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+/** The events as SSE messages (`id: <seq>`, `event: <type>`, the event's JSON line), then `event: end` with why. */
+async function* messages(
+  events: AsyncGenerator<SwarmEvent, FollowEnd, undefined>,
+): AsyncGenerator<SseMessage, SseMessage, undefined> {
+  try {
+    for (;;) {
+      const next = await events.next();
+      if (next.done) return { event: 'end', data: JSON.stringify(next.value) };
+      const e = next.value;
+      yield { id: e.seq, event: e.type, data: JSON.stringify(e) };
+    }
+  } finally {
+    await events.return({ reason: 'aborted' });
+  }
+}
+
+/**
+ * `GET /api/runs/:id/events`: every event of the run's events.jsonl after `Last-Event-ID` (or
+ * `?after=<seq>`; default from the first), then live ones, until the run finishes or its
+ * coordinator is gone (`event: end` with `{reason}`). A run being created is waited for.
+ */
+export const eventRoutes: FastifyPluginAsyncZod<{ options: ServerOptions }> = async (app, { options }) => {
+  app.get(
+    '/api/runs/:id/events',
+    {
+      schema: {
+        params: RunParams,
+        querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
+        headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).passthrough(),
+      },
+    },
+    async (req, reply) => {
+      const abort = new AbortController();
+      reply.raw.on('close', () => abort.abort()); // the client went away
+      const place = placeOf(options.runsDir, req.params.id);
+      // A run just started (POST /api/runs answers once its directory exists) writes run.json when
+      // it is created, after its planner if it has one.
+      if (place.kind === 'none' || (place.kind === 'starting' && !(await created(place.dir, abort.signal))))
+        return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+      const snap = loadRun(place.dir);
+      const after = req.headers['last-event-id'] ?? req.query.after ?? 0;
+      const events = followRun({
+        paths: snap.paths,
+        from: { seq: after },
+        staleAfterMs: snap.run.config.liveness.stale_after,
+        signal: abort.signal,
+      });
+      await sendSse(reply, messages(events), abort, { keepAliveMs: options.keepAliveMs ?? 15_000 });
+    },
+  );
+};
