@@ -4,25 +4,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { linesOf, makeWorld, runCli, startCli, waitFor, type CliProcess, type World } from '../helpers.js';
+import { linesOf, makeWorld, runCli, startCli, waitFor, type World } from '../helpers.js';
+import { readSse, serve, servers, stopServers, type Message } from '../serve-client.js';
 
 let w: World;
-const servers: CliProcess[] = [];
 afterEach(async () => {
-  for (const s of servers.splice(0)) {
-    s.child.kill('SIGTERM');
-    await s.done;
-  }
+  await stopServers();
   w?.cleanup();
 });
-
-/** Starts `swarm serve --port 0` and returns its base URL once it listens. */
-async function serve(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<string> {
-  const s = startCli(['serve', '--port', '0', ...args], { cwd, env });
-  servers.push(s);
-  const line = await waitFor(() => /http:\/\/[\d.]+:\d+/.exec(s.output().stdout)?.[0], 20_000, 'the server to listen');
-  return line;
-}
 
 /** Starts `swarm run swarm.yaml` in `dir` and waits for its run directory's events.jsonl. */
 async function startRun(dir: string) {
@@ -32,61 +21,6 @@ async function startRun(dir: string) {
   const events = path.join(runsDir, id, 'events.jsonl');
   await waitFor(() => fs.existsSync(events), 20_000, 'its events.jsonl');
   return { run, runsDir, id, events };
-}
-
-/** One SSE message. */
-interface Message {
-  id?: string;
-  event?: string;
-  data: string;
-}
-
-/**
- * Reads an SSE stream until it ends, or until `stopAfter` messages (then disconnects). Comments
- * are skipped.
- */
-async function readSse(url: string, headers: Record<string, string> = {}, stopAfter = Infinity): Promise<Message[]> {
-  const abort = new AbortController();
-  const res = await fetch(url, { headers, signal: abort.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  const messages: Message[] = [];
-  let buf = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        const m: Message = { data: '' };
-        let hasData = false;
-        for (const l of block.split('\n')) {
-          if (l.startsWith(':')) continue;
-          const [field, ...rest] = l.split(': ');
-          const value = rest.join(': ');
-          if (field === 'id') m.id = value;
-          else if (field === 'event') m.event = value;
-          else if (field === 'data') {
-            m.data = value;
-            hasData = true;
-          }
-        }
-        if (hasData) messages.push(m);
-        if (messages.length >= stopAfter) {
-          abort.abort();
-          return messages;
-        }
-      }
-    }
-  } catch (e) {
-    if (!abort.signal.aborted) throw e;
-  }
-  return messages;
 }
 
 describe('swarm serve', () => {
