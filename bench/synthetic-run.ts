@@ -66,6 +66,7 @@ export async function writeSyntheticRun(
     repo: path.dirname(paths.root),
     base_commit: null,
     integration_branch: null,
+    source: null,
   };
   writeJsonAtomicSync(paths.planJson, planJson);
   writeJsonAtomicSync(paths.runJson, runJson);

@@ -5,6 +5,7 @@ import { cleanCommand } from './commands/clean.js';
 import { controlCommand } from './commands/control.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { planCommand } from './commands/plan.js';
+import { publishCommand } from './commands/publish.js';
 import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
@@ -58,7 +59,7 @@ const program = new Command()
 program
   .command('run')
   .description(
-    'run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resume with a higher cap; if the planner spent it, nothing ran), 130 stopped (resumable)',
+    'run the plan of a config (or plan the goal first, when the config has no tasks); prints the run directory. Exit: 0 all succeeded, 1 some failed, 2 could not start, 3 budget spent (resume with a higher cap; if the planner spent it, nothing ran), 4 publishing failed (swarm publish finishes it), 130 stopped (resumable)',
   )
   .argument('<config>', 'swarm.yaml')
   .argument('[goal]', 'what the run is for; without tasks in the config, the planner splits it into tasks')
@@ -67,6 +68,18 @@ program
   .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
   .addOption(new Option('--mode <mode>', 'scheduling mode (overrides the config)').choices(['eager', 'waves'] as const))
   .addOption(new Option('--run-id <ulid>', 'internal: the run id swarm serve chose').hideHelp())
+  .option(
+    '--repo <git-url>',
+    'work on this repository (cloned into a cache, fetched before each run) instead of the current directory',
+  )
+  .option('--base <branch>', "with --repo or --issue: the branch to start from (default: the remote's default branch)")
+  .option('--issue <ref>', "the goal is this issue (owner/repo#N or its URL), the repository the issue's")
+  .option('--issue-comments', "with --issue: the issue's comments join the goal")
+  .option('--publish', 'at the end, push the integration branch and open a pull request (publish: in the config)')
+  .option(
+    '--cache-dir <dir>',
+    'where --repo clones are kept (default: $SWARM_CACHE_DIR, else ~/.cache/fileswarm/repos)',
+  )
   .option(
     '--no-dashboard',
     'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',
@@ -156,6 +169,16 @@ program
   .option('--force', 'also remove worktrees that have uncommitted changes')
   .action((runDir, opts) => {
     process.exitCode = cleanCommand(runDir, opts, stdout, stderr);
+  });
+
+program
+  .command('publish')
+  .description(
+    'publish a finished run: push its integration branch, open or update its pull request, comment on its issue; safe to repeat. Exit: 0 published, 2 cannot (not finished, no token, no remote), 4 a step failed',
+  )
+  .argument('<run-dir>', 'the run directory')
+  .action(async (runDir) => {
+    process.exitCode = await publishCommand(runDir, stdout, stderr);
   });
 
 program

@@ -3,6 +3,7 @@
 import type { Output } from '../presenter/console.js';
 import { EXIT } from '../run/exit-codes.js';
 import { resumeRun } from '../run/resume-run.js';
+import { publishAfterSession } from './publish.js';
 import { printFailure } from './refuse.js';
 import { runSession, type UiOptions } from './session.js';
 
@@ -32,5 +33,6 @@ export async function resumeCommand(runDir: string, options: ResumeOptions, out:
   }
   const { run } = outcome;
   out.write(`resuming run ${run.runJson.id}\nrun directory: ${run.paths.root}\n`);
-  return runSession(run, { dashboard }, out, err);
+  const ended = await runSession(run, { dashboard }, out, err);
+  return publishAfterSession(run.paths.root, ended, out, err);
 }

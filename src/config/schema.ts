@@ -211,6 +211,41 @@ export function configSchemas(Duration: DurationType) {
             .meta({ description: 'Run cap, tokens (input + output + cache).' }),
         })
         .prefault({}),
+      publish: z
+        .strictObject({
+          enabled: z.boolean().default(false).meta({
+            description:
+              'At the end of the run, push the integration branch and open (or update) a pull request; `swarm run --publish` turns it on for one run.',
+          }),
+          forge: z.enum(['github']).default('github').meta({ description: 'Where pull requests are opened.' }),
+          api_url: z.url().optional().meta({
+            description: 'The forge API (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).',
+          }),
+          token_env: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+            .default('GITHUB_TOKEN')
+            .meta({ description: 'The environment variable holding the token (never written anywhere).' }),
+          remote: z
+            .string()
+            .min(1)
+            .default('origin')
+            .meta({
+              description: 'The git remote to push to, in a local repository (a --repo run pushes to its URL).',
+            }),
+          branch: z
+            .string()
+            .regex(/^[A-Za-z0-9._/{}-]+$/)
+            .default('swarm/{run_id}')
+            .meta({ description: 'The remote branch; `{run_id}` is replaced by the run id.' }),
+          draft: z.boolean().default(true).meta({ description: 'Open the pull request as a draft.' }),
+          labels: z.array(z.string().min(1)).default([]).meta({ description: 'Labels added to the pull request.' }),
+          reviewers: z
+            .array(z.string().min(1))
+            .default([])
+            .meta({ description: 'Users asked to review the pull request.' }),
+        })
+        .prefault({}),
       tasks: z.array(TaskSpec).optional().meta({ description: 'The plan, when written by hand.' }),
     })
     .meta({ title: 'swarm.yaml', description: 'fileswarm configuration.' });

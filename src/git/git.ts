@@ -69,3 +69,13 @@ export async function git(
   if (r.exitCode !== 0) throw new GitError(args, r.exitCode, String(r.stderr ?? r.shortMessage));
   return String(r.stdout);
 }
+
+/** Asynchronous {@link gitTrySync}: the exit code and both outputs, whatever the exit code. */
+export async function gitTry(
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<GitOutput> {
+  const r = await execa('git', ['-C', cwd, ...args], { reject: false, env: { ...GIT_ENV, ...options.env } });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}

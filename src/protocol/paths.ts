@@ -42,6 +42,10 @@ export class RunPaths {
     return path.join(this.controlDoneDir, `${id}.json`);
   }
   /** The planner's requests and answers (planned runs), also when planning failed. */
+  /** What publishing the run did (publish.json). */
+  get publishJson(): string {
+    return path.join(this.root, 'publish.json');
+  }
   get plannerJson(): string {
     return path.join(this.root, 'planner.json');
   }

@@ -90,6 +90,24 @@ export const PlanJsonSchema = z.object({
 export type PlanJson = z.infer<typeof PlanJsonSchema>;
 
 /** run.json: written once by the coordinator; `config` is the full resolved config snapshot. */
+/**
+ * Where a run's repository came from when it is not the user's checkout (`swarm run --repo` or
+ * `--issue`): the remote, the cached clone the run works in, and the issue its goal came from.
+ */
+export const RunSourceSchema = z.object({
+  /** The remote's URL as given, without credentials. */
+  repo_url: z.string(),
+  /** The branch the run started from. */
+  base_branch: z.string(),
+  /** The cached clone (absolute; also run.json `repo`). */
+  clone: z.string(),
+  /** The issue the goal came from (`--issue`), else null. */
+  issue: z
+    .object({ owner: z.string(), name: z.string(), number: z.number().int(), url: z.string(), title: z.string() })
+    .nullable(),
+});
+export type RunSource = z.infer<typeof RunSourceSchema>;
+
 export const RunJsonSchema = z.object({
   protocol: z.literal(PROTOCOL_VERSION),
   id: z.string(),
@@ -104,8 +122,31 @@ export const RunJsonSchema = z.object({
   /** Git facts: null until git isolation is in use. */
   base_commit: z.string().nullable(),
   integration_branch: z.string().nullable(),
+  /** `swarm run --repo`/`--issue`: where the repository came from; null for a local repository (and in runs made before it existed). */
+  source: RunSourceSchema.nullable().default(null),
 });
 export type RunJson = z.infer<typeof RunJsonSchema>;
+
+/**
+ * publish.json: what publishing a run did (`swarm run --publish`, `swarm publish`), replaced after
+ * each publish. Written by the publishing process, never by the coordinator; holds no token.
+ */
+export const PublishJsonSchema = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  run_id: z.string(),
+  /** The remote pushed to, without credentials. */
+  remote_url: z.string(),
+  /** The remote branch, e.g. swarm/<run-id>. */
+  branch: z.string(),
+  /** The commit pushed (the integration branch's tip). */
+  commit: z.string(),
+  /** The pull request opened or updated; null when the integration branch has nothing to merge. */
+  pull: z.object({ number: z.number().int(), url: z.string(), draft: z.boolean() }).nullable(),
+  /** The comment on the run's issue; null without an issue. */
+  comment: z.object({ id: z.number().int(), url: z.string() }).nullable(),
+  published_at: Iso,
+});
+export type PublishJson = z.infer<typeof PublishJsonSchema>;
 
 /** coordinator.json: replaced by the live coordinator about every heartbeat. */
 export const CoordinatorJsonSchema = z.object({

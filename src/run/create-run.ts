@@ -12,7 +12,7 @@ import type { ResolvedPlan } from '../plan/plan.js';
 import { agentRoles } from '../plan/planner.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import { RunPaths } from '../protocol/paths.js';
-import { PROTOCOL_VERSION, type PlanJson, type RunJson } from '../protocol/schemas.js';
+import { PROTOCOL_VERSION, type PlanJson, type RunJson, type RunSource } from '../protocol/schemas.js';
 import { initialState } from '../protocol/state.js';
 import { err, ok, type Result } from '../util/result.js';
 import { backendProblems, missingKeys, planWithTranscript, type InterruptSource } from './planning.js';
@@ -37,6 +37,12 @@ export interface CreateRunInput {
   goal?: string;
   /** The directory to run in when the config has no `run.repo` (default: the process's current directory). */
   cwd?: string;
+  /** A commit-ish to start from, overriding `git.base` (a `--repo` run's fetched base branch). */
+  base?: string;
+  /** `--publish`: publish at the end whatever the config's `publish.enabled` says. */
+  publish?: boolean;
+  /** Where the repository came from (`--repo`, `--issue`); recorded in run.json. */
+  source?: RunSource;
 }
 
 /** What createRun reports as it goes, in the order `swarm run` prints it. */
@@ -120,6 +126,8 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   const config = loaded.value.config;
   if (input.workers !== undefined) config.workers = input.workers;
   if (input.mode !== undefined) config.scheduling.mode = input.mode;
+  if (input.base !== undefined) config.git.base = input.base;
+  if (input.publish) config.publish.enabled = true;
   const target = resolveRepo(input.configFile, config, input.cwd);
   const repo = target.dir;
   let goal = input.goal ?? config.goal ?? null;
@@ -260,6 +268,7 @@ async function makeRun(
     repo,
     base_commit: git?.base ?? null,
     integration_branch: git?.branch ?? null,
+    source: input.source ?? null,
   };
   // plan.json before run.json: a directory with run.json always has its plan.
   writeJsonAtomicSync(paths.planJson, planJson);

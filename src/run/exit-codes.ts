@@ -14,6 +14,11 @@ export const EXIT = {
    * the planner spent it, nothing ran and there is nothing to resume (raise `budget` in the config).
    */
   budget: 3,
+  /**
+   * Every task succeeded but publishing failed (the push, the pull request, the issue comment):
+   * the work is kept, and `swarm publish <run-dir>` finishes the publishing.
+   */
+  publishFailed: 4,
   /** Stopped before finishing (Ctrl-C, stop-run, SIGTERM): `swarm resume` continues it. */
   stopped: 130,
 } as const;

@@ -43,7 +43,9 @@ export interface Run {
  * - `no-goal`, `no-agent-role`, `output`: nothing to plan, no role to plan for, `-o` names a
  *   directory (draftPlan; createRun reports a missing agent role as an input issue at `roles`);
  * - `planning-failed`: no API client, no valid plan from the planner, or an API error;
- * - `interrupted`: the planner was stopped (Ctrl-C); `budget`: the planner spent the run's budget.
+ * - `interrupted`: the planner was stopped (Ctrl-C); `budget`: the planner spent the run's budget;
+ * - `remote`: `--repo` or `--issue` could not be read (unreachable, unknown, a branch not there);
+ * - `publish`: publishing is on but the token is missing or may not push and open pull requests.
  */
 export type RefusalReason =
   | 'run-dir'
@@ -57,7 +59,9 @@ export type RefusalReason =
   | 'output'
   | 'planning-failed'
   | 'interrupted'
-  | 'budget';
+  | 'budget'
+  | 'remote'
+  | 'publish';
 
 /** A run that could not be created or reopened, for a reason that is not a place in an input file. */
 export interface RunRefusal {
@@ -95,6 +99,8 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'planning-failed': EXIT.cannotStart,
   interrupted: EXIT.stopped,
   budget: EXIT.budget,
+  remote: EXIT.cannotStart,
+  publish: EXIT.cannotStart,
 };
 
 /** Makes a {@link RunRefusal} with the exit code of its reason. */
