@@ -28,6 +28,16 @@ export const DEFAULTS = {
   onConflict: 'retry',
   /** Relative duration of a task without an `estimate`, for critical-path priority. */
   estimate: 1,
+  /** The forge `publish:` opens pull requests on. */
+  publishForge: 'github',
+  /** Environment variable that holds the forge token (publishing, issues, private clones). */
+  publishTokenEnv: 'GITHUB_TOKEN',
+  /** The git remote a local run publishes to. */
+  publishRemote: 'origin',
+  /** The remote branch a run is pushed to; `{run_id}` is replaced by the run's id. */
+  publishBranch: 'swarm/{run_id}',
+  /** Whether pull requests are opened as drafts. */
+  publishDraft: true,
   /** Model of the planner and of agent roles that name none. */
   model: 'claude-sonnet-5-5',
   /** Environment variable that holds the Anthropic API key. */

@@ -217,28 +217,27 @@ export function configSchemas(Duration: DurationType) {
             description:
               'At the end of the run, push the integration branch and open (or update) a pull request; `swarm run --publish` turns it on for one run.',
           }),
-          forge: z.enum(['github']).default('github').meta({ description: 'Where pull requests are opened.' }),
+          forge: z
+            .enum(['github'])
+            .default(DEFAULTS.publishForge)
+            .meta({ description: 'Where pull requests are opened.' }),
           api_url: z.url().optional().meta({
             description: 'The forge API (default https://api.github.com; GitHub Enterprise: https://HOST/api/v3).',
           }),
           token_env: z
             .string()
             .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-            .default('GITHUB_TOKEN')
+            .default(DEFAULTS.publishTokenEnv)
             .meta({ description: 'The environment variable holding the token (never written anywhere).' }),
-          remote: z
-            .string()
-            .min(1)
-            .default('origin')
-            .meta({
-              description: 'The git remote to push to, in a local repository (a --repo run pushes to its URL).',
-            }),
+          remote: z.string().min(1).default(DEFAULTS.publishRemote).meta({
+            description: 'The git remote to push to, in a local repository (a --repo run pushes to its URL).',
+          }),
           branch: z
             .string()
             .regex(/^[A-Za-z0-9._/{}-]+$/)
-            .default('swarm/{run_id}')
+            .default(DEFAULTS.publishBranch)
             .meta({ description: 'The remote branch; `{run_id}` is replaced by the run id.' }),
-          draft: z.boolean().default(true).meta({ description: 'Open the pull request as a draft.' }),
+          draft: z.boolean().default(DEFAULTS.publishDraft).meta({ description: 'Open the pull request as a draft.' }),
           labels: z.array(z.string().min(1)).default([]).meta({ description: 'Labels added to the pull request.' }),
           reviewers: z
             .array(z.string().min(1))

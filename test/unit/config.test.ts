@@ -105,6 +105,16 @@ describe('defaults', () => {
         api_key_env: DEFAULTS.apiKeyEnv,
       },
       budget: {},
+      publish: {
+        enabled: false,
+        forge: DEFAULTS.publishForge,
+        token_env: DEFAULTS.publishTokenEnv,
+        remote: DEFAULTS.publishRemote,
+        branch: DEFAULTS.publishBranch,
+        draft: DEFAULTS.publishDraft,
+        labels: [],
+        reviewers: [],
+      },
     });
   });
 
