@@ -14,6 +14,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { ServerOptions } from './context.js';
 import { fail, handleError } from './errors.js';
+import { codeRoutes } from './routes/code.js';
 import { controlRoutes } from './routes/control.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/runs.js';
@@ -67,5 +68,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(eventRoutes, { options });
   await app.register(taskRoutes, { options });
   await app.register(controlRoutes, { options });
+  await app.register(codeRoutes, { options });
   return app;
 }

@@ -9,7 +9,8 @@ import type { FastifyReply } from 'fastify';
 export interface SseMessage {
   /** What a reconnecting client sends back as Last-Event-ID (a seq, a byte offset). */
   id?: number;
-  event: string;
+  /** The event's name; none: a plain `message` (what EventSource's `onmessage` gets). */
+  event?: string;
   data: string;
 }
 
@@ -18,7 +19,7 @@ export const MAX_BUFFERED = 4 * 1024 * 1024;
 
 /** One message in the wire format. */
 function frame(m: SseMessage): string {
-  return `${m.id !== undefined ? `id: ${m.id}\n` : ''}event: ${m.event}\ndata: ${m.data}\n\n`;
+  return `${m.id !== undefined ? `id: ${m.id}\n` : ''}${m.event !== undefined ? `event: ${m.event}\n` : ''}data: ${m.data}\n\n`;
 }
 
 /**

@@ -74,7 +74,12 @@ const StartBody = z.object({
     .optional()
     .describe('tasks instead of the config’s: a path inside the repository, or YAML or JSON text with a newline'),
   goal: z.string().min(1).max(20_000).optional(),
+  prompt: z.string().min(1).max(20_000).optional().describe('the same as goal'),
   workers: z.number().int().min(1).max(256).optional(),
+  repo_url: z.string().min(1).max(2048).optional().describe('work on a cached clone of this git URL'),
+  issue: z.string().min(1).max(2048).optional().describe('the goal is this issue (owner/repo#N or its URL)'),
+  base: z.string().min(1).max(255).optional().describe('with repo_url or issue: the branch to start from'),
+  publish: z.boolean().optional().describe('push the integration branch and open a pull request at the end'),
 });
 
 /**
@@ -137,7 +142,14 @@ export const runRoutes: FastifyPluginAsyncZod<{ options: ServerOptions }> = asyn
     '/api/runs',
     { schema: { body: StartBody }, config: { rateLimit: { max: options.startsPerMinute ?? 10, timeWindow: 60_000 } } },
     async (req, reply) => {
-      const { goal, workers } = req.body;
+      const { workers, repo_url: repoUrl, issue, base, publish } = req.body;
+      const goal = req.body.goal ?? req.body.prompt;
+      if (req.body.goal !== undefined && req.body.prompt !== undefined)
+        return fail(reply, 400, 'bad-request', 'give `goal` or `prompt`, not both');
+      if (issue !== undefined && goal !== undefined)
+        return fail(reply, 400, 'bad-request', 'give a goal or an `issue`, not both (the issue is the goal)');
+      if (repoUrl !== undefined && !/^(https?|ssh|git|file):\/\/|^[^/\s]+@[^:\s]+:/.test(repoUrl))
+        return fail(reply, 400, 'bad-request', '`repo_url` must be an http(s), ssh, git or file URL');
       const configValue = req.body.config ?? options.defaultConfig;
       if (configValue === undefined)
         return fail(reply, 400, 'bad-request', 'the body needs `config` (this server has no --config)');
@@ -185,10 +197,22 @@ export const runRoutes: FastifyPluginAsyncZod<{ options: ServerOptions }> = asyn
         ...(planFile ? { plan: planFile.file } : {}),
         goal,
         workers,
+        repoUrl,
+        issue,
+        base,
+        publish,
       });
       if (!started.ok) {
         discardInline(files);
-        return fail(reply, 500, 'start-failed', started.error);
+        // Exit 2: refused before any work (a repository or issue that is not there, a token
+        // without the rights): the request's fault, not the server's.
+        const refusedStart = started.error.exit === 2;
+        return fail(
+          reply,
+          refusedStart ? 400 : 500,
+          refusedStart ? 'cannot-start' : 'start-failed',
+          started.error.message,
+        );
       }
       return reply.status(201).send({ id, status: `/api/runs/${id}`, events: `/api/runs/${id}/events` });
     },
