@@ -108,7 +108,9 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     if (dashboard?.open) await dashboard.closed;
     for (const line of held) out.write(line);
     if (exit.kind === 'finished') {
-      out.write(integrationSummary(runJson.repo, log.state.git));
+      // A run on a cached clone leaves by publishing (done next, when it is on).
+      const clone = runJson.source ? { runDir: paths.root, published: runJson.config.publish.enabled } : undefined;
+      out.write(integrationSummary(runJson.repo, log.state.git, clone));
       out.write(`run directory: ${paths.root}\n`);
       return exit.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
     }

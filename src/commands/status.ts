@@ -1,5 +1,6 @@
 // `swarm status <run-dir> [--json] [--follow]`: the run's facts as text or JSON, from the run
 // directory alone.
+import fs from 'node:fs';
 import { totalTokens } from '../protocol/usage.js';
 import prettyMs from 'pretty-ms';
 import { loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
@@ -85,7 +86,14 @@ export async function statusCommand(
   out.write(
     options.json
       ? JSON.stringify(report, null, options.follow ? 0 : 2) + '\n'
-      : formatStatus(report, integrationSummary(snap.run.repo, snap.state.git)),
+      : formatStatus(
+          report,
+          integrationSummary(
+            snap.run.repo,
+            snap.state.git,
+            snap.run.source ? { runDir: snap.paths.root, published: fs.existsSync(snap.paths.publishJson) } : undefined,
+          ),
+        ),
   );
   if (!options.follow) return 0;
 

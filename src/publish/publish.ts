@@ -135,6 +135,7 @@ export async function publishRun(
       );
     }
     push = /Everything up-to-date/.test(pushed.stderr) ? 'up-to-date' : 'pushed';
+    if (push === 'up-to-date') progress(`${branch} was up to date`);
     save();
   } else progress('nothing was merged: no branch to push');
 
