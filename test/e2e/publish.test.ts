@@ -173,6 +173,30 @@ describe('publishing', () => {
     expect(moved.stderr).toContain('was rejected: the remote branch has commits this run does not');
   });
 
+  it('reports back on the issue when the run fails part of its work, with the part that was merged', async () => {
+    const { env } = await setUp();
+    w.write('partly.yaml', {
+      version: 1,
+      tasks: [
+        { id: 'hello', run: 'echo hello > hello.txt' },
+        { id: 'broken', run: 'echo no; exit 3' },
+      ],
+      publish: { api_url: github!.url },
+    });
+    const r = await runCli(['run', 'partly.yaml', '--issue', 'octo/hello#7', '--publish', '--no-dashboard'], {
+      cwd: w.dir,
+      env,
+    });
+    expect(r.code).toBe(1); // the run's own outcome: publishing went through
+    const repo = github!.repos.get('octo/hello')!;
+    expect(repo.pulls).toHaveLength(1);
+    expect(repo.pulls[0]!.body).toMatch(/\| broken: broken \| failed \| 1 \|/);
+    const comment = repo.issues.get(7)!.comments[0]!.body;
+    expect(comment).toContain('partly succeeded: 1 of 2 tasks succeeded');
+    expect(comment).toContain('- broken (failed)');
+    expect(comment).toContain(`/pull/${repo.pulls[0]!.number}`);
+  });
+
   it('runs on a file:// URL in a shared cached clone: two runs at once, each on its own integration branch', async () => {
     const { bare } = await setUp();
     w.write('plain.yaml', { version: 1, tasks: [{ id: 'one', run: 'echo one > one.txt' }] });
