@@ -26,6 +26,7 @@ import { checkRunInput } from '../run/create-run.js';
 import { sleep } from '../util/process.js';
 import { sendEvents } from './sse.js';
 import { resumeRunProcess, startRun } from './start-run.js';
+import { registerWeb } from './web.js';
 
 /** A run id: a ULID (26 characters of Crockford's base 32), checked before any path is built. */
 export const RunIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'a run id is a ULID' });
@@ -325,5 +326,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   );
 
+  await registerWeb(app); // the web page at / (dist/web)
   return app;
 }
