@@ -1,11 +1,21 @@
 // The run's DAG with React Flow: each task a box coloured by its state, its dependencies as
-// edges, the critical path drawn thicker. Above GROUP_THRESHOLD tasks, one box per wave with its
-// tasks counted by state instead (thousands of boxes would make the page crawl); a click on a
-// wave shows its tasks in the list.
-import { useMemo } from 'react';
-import { Background, Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
+// edges, the critical path drawn thicker. Above GROUP_THRESHOLD tasks, a box per wave (or per run
+// of consecutive waves) with its tasks counted by state instead: thousands of boxes would make the
+// page crawl and say nothing. A click on such a box shows its tasks in the list.
+import { useCallback, useMemo, useRef } from 'react';
+import {
+  Background,
+  Controls,
+  Handle,
+  Position,
+  ReactFlow,
+  type Edge,
+  type Node,
+  type NodeChange,
+  type NodeProps,
+} from '@xyflow/react';
 import { GROUP_THRESHOLD, groupByWave, layoutTasks, layoutWaves, type WaveGroup } from './dag-layout';
-import { TASK_STATES, type TaskState, type TaskStatus } from './types';
+import { TASK_STATES, waveLabel, type TaskState, type TaskStatus, type WaveRange } from './types';
 
 type TaskNode = Node<{ task: TaskStatus; selected: boolean }, 'task'>;
 type WaveNode = Node<{ group: WaveGroup }, 'wave'>;
@@ -35,14 +45,16 @@ function TaskBox({ data }: NodeProps<TaskNode>) {
 
 const SIDES = { left: Position.Left, right: Position.Right, top: Position.Top, bottom: Position.Bottom };
 
-/** A wave's box: its tasks by state, as a bar and as numbers. */
+/** A box of waves: its tasks by state, as a bar and as numbers. */
 function WaveBox({ data }: NodeProps<WaveNode>) {
   const { group } = data;
   const states = TASK_STATES.filter((s) => group.counts[s] > 0);
   return (
     <div
       className={`dag-wave${group.critical.length ? ' critical' : ''}`}
-      data-testid={`dag-wave-${group.wave}`}
+      data-testid={`dag-wave-${group.from}`}
+      data-from={group.from}
+      data-to={group.to}
       title={group.critical.length ? `critical path: ${group.critical.join(', ')}` : undefined}
     >
       {Object.entries(SIDES).map(([id, position]) => (
@@ -52,7 +64,7 @@ function WaveBox({ data }: NodeProps<WaveNode>) {
         <Handle key={`t-${id}`} id={`t-${id}`} type="target" position={position} isConnectable={false} />
       ))}
       <div className="dag-wave-title">
-        wave {group.wave} · {group.total} {group.total === 1 ? 'task' : 'tasks'}
+        {waveLabel(group)} · {group.total} {group.total === 1 ? 'task' : 'tasks'}
       </div>
       <div className="progress-bar">
         {states.map((s) => (
@@ -66,12 +78,29 @@ function WaveBox({ data }: NodeProps<WaveNode>) {
           </li>
         ))}
       </ul>
-      {group.critical.length > 0 && <div className="dag-wave-critical">critical: {group.critical.join(', ')}</div>}
+      {group.critical.length > 0 && (
+        <div className="dag-wave-critical">
+          critical path: {group.critical.length <= 3 ? group.critical.join(', ') : `${group.critical.length} tasks`}
+        </div>
+      )}
     </div>
   );
 }
 
 const NODE_TYPES = { task: TaskBox, wave: WaveBox };
+
+/**
+ * The boxes' measured sizes, kept across renders. The nodes are made afresh from each status
+ * report; a node without its size is hidden by React Flow until measured again, so every refresh
+ * of a live run would make the boxes blink. Returns the sizes and the `onNodesChange` that keeps them.
+ */
+function useMeasured(): [Map<string, { width: number; height: number }>, (changes: NodeChange[]) => void] {
+  const sizes = useRef(new Map<string, { width: number; height: number }>());
+  const onNodesChange = useCallback((changes: NodeChange[]) => {
+    for (const c of changes) if (c.type === 'dimensions' && c.dimensions) sizes.current.set(c.id, c.dimensions);
+  }, []);
+  return [sizes.current, onNodesChange];
+}
 
 /** Props of the DAG view. */
 export interface DagViewProps {
@@ -79,12 +108,12 @@ export interface DagViewProps {
   selected: string | null;
   /** A task clicked. */
   onSelect: (task: string) => void;
-  /** A wave clicked (the grouped view). */
-  onWave?: (wave: number) => void;
+  /** A box of waves clicked (the grouped view). */
+  onWaves?: (waves: WaveRange) => void;
 }
 
 /** The DAG: task by task up to {@link GROUP_THRESHOLD} tasks, else by wave. */
-export function DagView({ tasks, selected, onSelect, onWave }: DagViewProps) {
+export function DagView({ tasks, selected, onSelect, onWaves }: DagViewProps) {
   const grouped = tasks.length > GROUP_THRESHOLD;
   return (
     <div className="dag" data-testid="dag" data-mode={grouped ? 'waves' : 'tasks'}>
@@ -107,7 +136,7 @@ export function DagView({ tasks, selected, onSelect, onWave }: DagViewProps) {
         {tasks.length === 0 ? (
           <p className="muted">No plan yet.</p>
         ) : grouped ? (
-          <WaveGraph tasks={tasks} onWave={onWave} />
+          <WaveGraph tasks={tasks} onWaves={onWaves} />
         ) : (
           <TaskGraph tasks={tasks} selected={selected} onSelect={onSelect} />
         )}
@@ -117,14 +146,16 @@ export function DagView({ tasks, selected, onSelect, onWave }: DagViewProps) {
 }
 
 /** Task by task. The layout changes only when the tasks or their dependencies do, not their states. */
-function TaskGraph({ tasks, selected, onSelect }: Omit<DagViewProps, 'onWave'>) {
+function TaskGraph({ tasks, selected, onSelect }: Omit<DagViewProps, 'onWaves'>) {
   // The layout depends on the tasks' ids and dependencies only: `shape` says them.
   const shape = tasks.map((t) => `${t.id}<${t.deps.join(',')}`).join(' ');
   const positions = useMemo(() => layoutTasks(tasks), [shape]);
+  const [sizes, onNodesChange] = useMeasured();
   const nodes: TaskNode[] = tasks.map((t) => ({
     id: t.id,
     type: 'task',
     position: positions.get(t.id) ?? { x: 0, y: 0 },
+    measured: sizes.get(t.id),
     data: { task: t, selected: t.id === selected },
     draggable: false,
     connectable: false,
@@ -151,6 +182,7 @@ function TaskGraph({ tasks, selected, onSelect }: Omit<DagViewProps, 'onWave'>) 
       nodes={nodes}
       edges={edges}
       nodeTypes={NODE_TYPES}
+      onNodesChange={onNodesChange}
       onNodeClick={(_, node) => onSelect(node.id)}
       nodesDraggable={false}
       nodesConnectable={false}
@@ -164,14 +196,19 @@ function TaskGraph({ tasks, selected, onSelect }: Omit<DagViewProps, 'onWave'>) 
   );
 }
 
-/** By wave: a box per wave, each joined to the wave before (every task of a wave depends on one of it). */
-function WaveGraph({ tasks, onWave }: { tasks: TaskStatus[]; onWave: ((wave: number) => void) | undefined }) {
+/**
+ * By wave: a box per run of waves, each joined to the one before (every task of a wave but the
+ * first depends on a task of the wave before).
+ */
+function WaveGraph({ tasks, onWaves }: { tasks: TaskStatus[]; onWaves: ((waves: WaveRange) => void) | undefined }) {
   const groups = groupByWave(tasks);
-  const places = layoutWaves(groups.length, Math.max(1, Math.min(6, Math.ceil(Math.sqrt(groups.length * 1.5)))));
+  const places = layoutWaves(groups.length, Math.max(1, Math.min(5, Math.ceil(Math.sqrt(groups.length * 1.5)))));
+  const [sizes, onNodesChange] = useMeasured();
   const nodes: WaveNode[] = groups.map((g, i) => ({
-    id: `wave-${g.wave}`,
+    id: `wave-${g.from}`,
     type: 'wave',
     position: places[i]!,
+    measured: sizes.get(`wave-${g.from}`),
     data: { group: g },
     draggable: false,
     connectable: false,
@@ -181,9 +218,9 @@ function WaveGraph({ tasks, onWave }: { tasks: TaskStatus[]; onWave: ((wave: num
     const critical = g.critical.length > 0 && prev.critical.length > 0;
     const from = places[i + 1]!.from;
     return {
-      id: `wave-${prev.wave}->wave-${g.wave}`,
-      source: `wave-${prev.wave}`,
-      target: `wave-${g.wave}`,
+      id: `wave-${prev.from}->wave-${g.from}`,
+      source: `wave-${prev.from}`,
+      target: `wave-${g.from}`,
       sourceHandle: `s-${from.source}`,
       targetHandle: `t-${from.target}`,
       className: critical ? 'critical' : undefined,
@@ -196,7 +233,11 @@ function WaveGraph({ tasks, onWave }: { tasks: TaskStatus[]; onWave: ((wave: num
       nodes={nodes}
       edges={edges}
       nodeTypes={NODE_TYPES}
-      onNodeClick={(_, node) => onWave?.((node as WaveNode).data.group.wave)}
+      onNodesChange={onNodesChange}
+      onNodeClick={(_, node) => {
+        const { from, to } = (node as WaveNode).data.group;
+        onWaves?.({ from, to });
+      }}
       nodesDraggable={false}
       nodesConnectable={false}
       fitView

@@ -12,7 +12,7 @@ import { Progress } from './Progress';
 import { navigate } from './router';
 import { TaskDetailPanel } from './TaskDetail';
 import { TaskList } from './TaskList';
-import type { StatusReport } from './types';
+import type { StatusReport, WaveRange } from './types';
 import { useRefresher } from './use-refresher';
 import { useRunEvents } from './use-run-events';
 
@@ -28,7 +28,7 @@ export function RunView({ id, task }: { id: string; task: string | null }) {
   const [error, setError] = useState<ApiError | null>(null);
   const [opened] = useState(() => Date.now());
   const [generation, setGeneration] = useState(0);
-  const [wave, setWave] = useState<number | null>(null);
+  const [waves, setWaves] = useState<WaveRange | null>(null);
 
   const refresh = useRefresher(
     useCallback(async () => {
@@ -100,10 +100,10 @@ export function RunView({ id, task }: { id: string; task: string | null }) {
         <StreamLine stream={stream} error={error} finished={report.phase === 'finished'} />
       </section>
       <section className="panel dag-panel" aria-label="Task graph">
-        <DagView tasks={report.tasks} selected={task} onSelect={select} onWave={setWave} />
+        <DagView tasks={report.tasks} selected={task} onSelect={select} onWaves={setWaves} />
       </section>
       <section className="panel list-panel" aria-label="Tasks">
-        <TaskList tasks={report.tasks} selected={task} onSelect={select} wave={wave} onWave={setWave} />
+        <TaskList tasks={report.tasks} selected={task} onSelect={select} waves={waves} onWaves={setWaves} />
       </section>
       <section className="panel detail-panel" aria-label="Task detail">
         {selected ? (
@@ -138,10 +138,14 @@ function StreamLine({
     <div className="stream-line">
       <span className={`dot ${stream.live ? 'dot-live' : ''}`} aria-hidden />
       <span data-testid="stream-state">{state}</span>
-      {stream.message && (
-        <span className={`said tone-${stream.message.tone}`} data-testid="run-message">
-          {stream.message.text}
-        </span>
+      {stream.messages.length > 0 && (
+        <ul className="said-list" data-testid="run-messages" aria-label="What the coordinator said">
+          {stream.messages.map((m) => (
+            <li key={m.seq} className={`said tone-${m.tone}`}>
+              {m.text}
+            </li>
+          ))}
+        </ul>
       )}
     </div>
   );

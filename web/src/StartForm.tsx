@@ -41,7 +41,9 @@ export function StartForm() {
     <form className="panel start-form" onSubmit={(e) => void submit(e)} data-testid="start-form">
       <h2>Start a run</h2>
       <label>
-        Config <span className="hint">(a path inside the repository)</span>
+        <span>
+          Config <span className="hint">(a path inside the repository)</span>
+        </span>
         <input
           name="config"
           value={config}
@@ -52,7 +54,9 @@ export function StartForm() {
         />
       </label>
       <label>
-        Goal <span className="hint">(optional)</span>
+        <span>
+          Goal <span className="hint">(optional)</span>
+        </span>
         <textarea
           name="goal"
           value={goal}
@@ -62,7 +66,9 @@ export function StartForm() {
         />
       </label>
       <label>
-        Workers <span className="hint">(optional)</span>
+        <span>
+          Workers <span className="hint">(optional)</span>
+        </span>
         <input
           name="workers"
           type="number"

@@ -61,7 +61,7 @@ export function TaskDetailPanel({ runId, task, onClose }: TaskDetailProps) {
         </button>
       </div>
       {task.title !== task.id && <p className="detail-title">{task.title}</p>}
-      <TaskControls runId={runId} task={task.id} state={task.state} />
+      <TaskControls key={task.id} runId={runId} task={task.id} state={task.state} />
       <dl className="facts">
         <dt>wave</dt>
         <dd>

@@ -3,7 +3,7 @@
 // state and wave.
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { formatDuration } from './format';
-import { TASK_STATES, type TaskState, type TaskStatus } from './types';
+import { TASK_STATES, waveLabel, type TaskState, type TaskStatus, type WaveRange } from './types';
 
 /** Height of a row, px (the CSS gives rows this height). */
 export const ROW_HEIGHT = 34;
@@ -16,25 +16,26 @@ export interface TaskListProps {
   tasks: TaskStatus[];
   selected: string | null;
   onSelect: (task: string) => void;
-  /** Show only this wave's tasks (null: every wave). */
-  wave: number | null;
-  onWave: (wave: number | null) => void;
+  /** Show only these waves' tasks (null: every wave). */
+  waves: WaveRange | null;
+  onWaves: (waves: WaveRange | null) => void;
 }
 
 /** The windowed task list with its filters. */
-export function TaskList({ tasks, selected, onSelect, wave, onWave }: TaskListProps) {
+export function TaskList({ tasks, selected, onSelect, waves, onWaves }: TaskListProps) {
   const [text, setText] = useState('');
   const [state, setState] = useState<TaskState | ''>('');
   const needle = text.trim().toLowerCase();
   const shown = tasks.filter(
     (t) =>
       (state === '' || t.state === state) &&
-      (wave === null || t.wave === wave) &&
+      (waves === null || (t.wave >= waves.from && t.wave <= waves.to)) &&
       (needle === '' || t.id.toLowerCase().includes(needle) || t.title.toLowerCase().includes(needle)),
   );
   const counts = new Map<TaskState, number>();
   for (const t of tasks) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
-  const waves = [...new Set(tasks.map((t) => t.wave))].sort((a, b) => a - b);
+  const allWaves = [...new Set(tasks.map((t) => t.wave))].sort((a, b) => a - b);
+  const rangeKey = (r: WaveRange | null): string => (r === null ? '' : `${r.from}-${r.to}`);
 
   return (
     <div className="task-list">
@@ -61,13 +62,17 @@ export function TaskList({ tasks, selected, onSelect, wave, onWave }: TaskListPr
         </select>
         <select
           aria-label="Filter tasks by wave"
-          value={wave ?? ''}
-          onChange={(e) => onWave(e.target.value === '' ? null : Number(e.target.value))}
+          value={rangeKey(waves)}
+          onChange={(e) => {
+            const [from, to] = e.target.value.split('-').map(Number);
+            onWaves(e.target.value === '' ? null : { from: from!, to: to! });
+          }}
           data-testid="wave-filter"
         >
           <option value="">every wave</option>
-          {waves.map((w) => (
-            <option key={w} value={w}>
+          {waves && waves.from !== waves.to && <option value={rangeKey(waves)}>{waveLabel(waves)}</option>}
+          {allWaves.map((w) => (
+            <option key={w} value={`${w}-${w}`}>
               wave {w}
             </option>
           ))}

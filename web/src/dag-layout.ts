@@ -1,6 +1,7 @@
 // Where the DAG's boxes go. A run of up to GROUP_THRESHOLD tasks is drawn task by task, laid out
 // left to right by dagre; a larger one is drawn one box per wave (a wave is the tasks whose
-// longest chain of dependencies has the same length), with its tasks counted by state.
+// longest chain of dependencies has the same length; consecutive waves share a box when there
+// are many), with its tasks counted by state.
 import dagre from '@dagrejs/dagre';
 import type { TaskState, TaskStatus } from './types';
 
@@ -11,7 +12,7 @@ export const GROUP_THRESHOLD = 300;
 export const TASK_BOX = { width: 184, height: 62 };
 
 /** Size of a wave's box, px. */
-export const WAVE_BOX = { width: 230, height: 118 };
+export const WAVE_BOX = { width: 210, height: 112 };
 
 /** A point, px (top-left corner of a box). */
 export interface Point {
@@ -36,34 +37,46 @@ export function layoutTasks(tasks: readonly Pick<TaskStatus, 'id' | 'deps'>[]): 
   return out;
 }
 
-/** One wave of a large run. */
+/** At most this many boxes in the grouped view: consecutive waves share a box when there are more. */
+export const MAX_GROUPS = 20;
+
+/** A box of the grouped view: waves `from` to `to` (inclusive) of a large run. */
 export interface WaveGroup {
-  wave: number;
+  from: number;
+  to: number;
   total: number;
   counts: Record<TaskState, number>;
-  /** The wave's tasks on the critical path (in plan order). */
+  /** Its tasks on the critical path (in plan order). */
   critical: string[];
 }
 
-/** The waves of a run, in order (empty waves left out). */
-export function groupByWave(tasks: readonly TaskStatus[]): WaveGroup[] {
-  const byWave = new Map<number, WaveGroup>();
+/**
+ * The waves of a run in at most `maxGroups` boxes of consecutive waves, in order. A run of 10,000
+ * tasks may have hundreds of waves of a dozen tasks each: a box per wave would be as unreadable
+ * as a box per task.
+ */
+export function groupByWave(tasks: readonly TaskStatus[], maxGroups = MAX_GROUPS): WaveGroup[] {
+  const maxWave = tasks.reduce((m, t) => Math.max(m, t.wave), 0);
+  const size = Math.ceil((maxWave + 1) / maxGroups);
+  const groups = new Map<number, WaveGroup>();
   for (const t of tasks) {
-    let g = byWave.get(t.wave);
+    const k = Math.floor(t.wave / size);
+    let g = groups.get(k);
     if (!g) {
       g = {
-        wave: t.wave,
+        from: k * size,
+        to: Math.min(maxWave, k * size + size - 1),
         total: 0,
         counts: { pending: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
         critical: [],
       };
-      byWave.set(t.wave, g);
+      groups.set(k, g);
     }
     g.total++;
     g.counts[t.state]++;
     if (t.critical) g.critical.push(t.id);
   }
-  return [...byWave.values()].sort((a, b) => a.wave - b.wave);
+  return [...groups.values()].sort((a, b) => a.from - b.from);
 }
 
 /** Where a wave's box goes, and from which side the line from the wave before comes in. */
@@ -77,8 +90,8 @@ export interface WavePlace extends Point {
  * next to the one before it.
  */
 export function layoutWaves(count: number, perRow: number): WavePlace[] {
-  const gapX = 56;
-  const gapY = 48;
+  const gapX = 40;
+  const gapY = 36;
   return Array.from({ length: count }, (_, i) => {
     const row = Math.floor(i / perRow);
     const col = row % 2 === 0 ? i % perRow : perRow - 1 - (i % perRow);

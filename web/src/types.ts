@@ -154,3 +154,14 @@ export interface ConfigIssue {
 
 /** A control action (src/protocol/schemas.ts ControlAction). */
 export type ControlAction = 'pause' | 'resume' | 'cancel-task' | 'retry-task' | 'stop-run';
+
+/** Waves `from` to `to`, inclusive. */
+export interface WaveRange {
+  from: number;
+  to: number;
+}
+
+/** `wave 3` or `waves 16–31`. */
+export function waveLabel(r: WaveRange): string {
+  return r.from === r.to ? `wave ${r.from}` : `waves ${r.from}–${r.to}`;
+}

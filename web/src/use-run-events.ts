@@ -31,6 +31,9 @@ const EVENT_TYPES = [
   'notice',
 ] as const;
 
+/** How many of the coordinator's words are kept to show. */
+const MAX_MESSAGES = 5;
+
 /** Something the coordinator said, to show the user. */
 export interface RunMessage {
   seq: number;
@@ -47,8 +50,8 @@ export interface RunStream {
   ended: string | null;
   /** The server refused or dropped the stream for good (e.g. 401). */
   failed: boolean;
-  /** The latest control answer or notice. */
-  message: RunMessage | null;
+  /** The latest control answers and notices (up to {@link MAX_MESSAGES}), oldest first. */
+  messages: RunMessage[];
 }
 
 interface EventData {
@@ -82,7 +85,7 @@ function messageOf(e: EventData): RunMessage | null {
 export function useRunEvents(id: string, onEvent: () => void, generation = 0): RunStream {
   const onEventRef = useRef(onEvent);
   onEventRef.current = onEvent;
-  const [stream, setStream] = useState<RunStream>({ live: false, ended: null, failed: false, message: null });
+  const [stream, setStream] = useState<RunStream>({ live: false, ended: null, failed: false, messages: [] });
 
   useEffect(() => {
     setStream((s) => ({ ...s, live: false, ended: null, failed: false }));
@@ -90,7 +93,12 @@ export function useRunEvents(id: string, onEvent: () => void, generation = 0): R
     const onMessage = (m: MessageEvent<string>): void => {
       try {
         const said = messageOf(JSON.parse(m.data) as EventData);
-        if (said) setStream((s) => ({ ...s, message: said }));
+        if (said)
+          setStream((s) =>
+            s.messages.some((m) => m.seq === said.seq)
+              ? s
+              : { ...s, messages: [...s.messages, said].slice(-MAX_MESSAGES) },
+          );
       } catch {
         // not JSON: nothing to say
       }
