@@ -20,7 +20,8 @@ const SHOTS = fileURLToPath(new URL('../../test-output/web/', import.meta.url));
 let w: World | undefined;
 let browser: Browser;
 const servers: CliProcess[] = [];
-afterEach(async () => {
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await shootFailure();
   for (const page of pages.splice(0)) await page.context().close();
   for (const s of servers.splice(0)) {
     s.child.kill('SIGTERM');
@@ -86,10 +87,7 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
     await browser?.close();
   });
 
-  it('starts a run from the form, follows it live, cancels a task with its button, and shows it finished', async ({
-    onTestFailed,
-  }) => {
-    onTestFailed(shootFailure);
+  it('starts a run from the form, follows it live, cancels a task with its button, and shows it finished', async () => {
     w = makeWorld('swarm-web-');
     const repo = makeGitRepo(w, { 'README.md': '# demo\n' });
     // Six command tasks in git isolation (each attempt's work is a commit): five short ones in a
@@ -105,7 +103,7 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
         { id: 'ui', title: 'Build the UI', deps: ['schema'], run: step(1.5, 'ui') },
         { id: 'docs', title: 'Write the docs', run: step(0.5, 'docs') },
         { id: 'package', title: 'Package it', deps: ['api', 'ui', 'docs'], run: step(0.5, 'package') },
-        { id: 'soak', title: 'Soak test', run: 'sleep 30 && true' },
+        { id: 'soak', title: 'Soak test', run: 'echo soaking && sleep 30 && true' },
       ],
     });
     w.write('repo/bad.yaml', 'version: 1\ntasks:\n  - id: x\n    run: echo\n    colour: blue\n');
@@ -138,17 +136,25 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
     const id = new URL(page.url()).pathname.split('/').at(-1)!;
     expect(fs.existsSync(path.join(repo, '.swarm/runs', id))).toBe(true);
 
-    // The long task runs; the DAG says so, live. Cancel it with its button.
+    // The long task runs; the DAG says so, live.
     const node = (task: string): Locator => byTest(page, `dag-node-${task}`);
     const row = (task: string): Locator => byTest(page, `task-row-${task}`);
     await waitAttr(node('soak'), 'data-state', 'running');
     await shoot(page, 'run-live');
+    // Pause and resume dispatch (the long task keeps the run from finishing meanwhile).
+    await byTest(page, 'run-pause').click();
+    await byTest(page, 'run-phase').getByText('paused').waitFor();
+    await byTest(page, 'run-unpause').click();
+    await byTest(page, 'run-phase').getByText('running').waitFor();
+    // Its output, live while it runs; then cancel it with its button.
     await node('soak').click();
     await waitAttr(byTest(page, 'task-detail'), 'data-task', 'soak');
+    await byTest(page, 'attempt-log').getByText('soaking').waitFor();
     await byTest(page, 'task-cancel').click();
     await waitAttr(node('soak'), 'data-state', 'cancelled');
     await waitAttr(row('soak'), 'data-state', 'cancelled');
-    await byTest(page, 'run-messages').getByText('cancel-task soak').waitFor();
+    for (const said of ['pause', 'resume', 'cancel-task soak'])
+      await byTest(page, 'run-messages').getByText(said).first().waitFor();
 
     // The others turn green, in the graph and in the list; the run finishes.
     for (const task of ['schema', 'api', 'ui', 'docs', 'package']) {
@@ -230,8 +236,7 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
     console.log(`web: the run finished in the page ${finishedAfter} ms after the page opened`);
   });
 
-  it('draws a 10,000-task run by waves, with a list that renders only the rows in view', async ({ onTestFailed }) => {
-    onTestFailed(shootFailure);
+  it('draws a 10,000-task run by waves, with a list that renders only the rows in view', async () => {
     w = makeWorld('swarm-web-big-');
     const runsDir = w.path('runs');
     const id = ulid();
@@ -309,5 +314,18 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
     console.log(
       `web: 10,000 tasks (${waves} waves) drawn in ${renderedAfter} ms; scrolled to the end in ${scrollMs} ms`,
     );
+  });
+
+  it('says what to do when the server wants a bearer token', async () => {
+    w = makeWorld('swarm-web-token-');
+    const s = startCli(['serve', '--port', '0', '--token-env', 'SERVE_TOKEN'], {
+      cwd: w.dir,
+      env: { SERVE_TOKEN: 'a-token' },
+    });
+    servers.push(s);
+    const base = await waitFor(() => /http:\/\/[\d.]+:\d+/.exec(s.output().stdout)?.[0], 20_000, 'the server');
+    const page = await newPage(1000, 700);
+    await page.goto(`${base}/`); // the page itself needs no token
+    await page.getByRole('alert').getByText('needs a bearer token').waitFor();
   });
 });
