@@ -29,6 +29,11 @@ export interface SyntheticRunOptions {
    */
   failEvery?: number;
   workers?: number;
+  /**
+   * The run id (default `01SYNTHETIC<tasks>`, which is not a ULID: give a ULID to serve the run
+   * with `swarm serve`, which takes only ULIDs as run directory names).
+   */
+  runId?: string;
 }
 
 /**
@@ -53,7 +58,7 @@ export async function writeSyntheticRun(
   if (!plan.ok) throw new Error(`synthetic plan invalid: ${plan.error[0]?.message}`);
   const paths = new RunPaths(dir);
   fs.mkdirSync(paths.root, { recursive: true });
-  const runId = `01SYNTHETIC${String(options.tasks).padStart(15, '0')}`.slice(0, 26);
+  const runId = options.runId ?? `01SYNTHETIC${String(options.tasks).padStart(15, '0')}`.slice(0, 26);
   const { tasks: _tasks, ...snapshot } = config;
   const planJson: PlanJson = { protocol: PROTOCOL_VERSION, ...plan.value, planner: null };
   const runJson: RunJson = {

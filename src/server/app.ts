@@ -19,6 +19,7 @@ import { controlRoutes } from './routes/control.js';
 import { eventRoutes } from './routes/events.js';
 import { runRoutes } from './routes/runs.js';
 import { taskRoutes } from './routes/tasks.js';
+import { registerWeb } from './web.js';
 
 export { RunIdSchema, type ServerOptions } from './context.js';
 
@@ -69,5 +70,6 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(taskRoutes, { options });
   await app.register(controlRoutes, { options });
   await app.register(codeRoutes, { options });
+  await registerWeb(app); // the page at / (web/, built into dist/web)
   return app;
 }

@@ -1,8 +1,9 @@
 // Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html): messages
 // framed as `id:`, `event:` and `data:` lines; a comment now and then so proxies keep the
-// connection; the stream ends with its source. A client that cannot keep up is disconnected rather
-// than buffered without bound: it reconnects with Last-Event-ID and catches up from the file the
-// stream is read from (events.jsonl, an attempt's log).
+// connection; the stream ends with its source. A client that falls behind is waited for (a long
+// log is megabytes: replaying it outruns any client), and one that reads nothing for a while is
+// disconnected rather than buffered without bound: it reconnects with Last-Event-ID and catches up
+// from the file the stream is read from (events.jsonl, an attempt's log).
 import type { FastifyReply } from 'fastify';
 
 /** One message of a stream. `data` is one line (JSON, so it never holds a newline). */
@@ -14,8 +15,28 @@ export interface SseMessage {
   data: string;
 }
 
-/** Bytes a client may have unread before it is disconnected. */
+/** Bytes a client may have unread before the stream waits for it to read. */
 export const MAX_BUFFERED = 4 * 1024 * 1024;
+
+/** How long a client that is {@link MAX_BUFFERED} behind may read nothing before it is disconnected, ms. */
+const STALL_MS = 30_000;
+
+/** Resolves true once `res` drained its buffer, false if it did not within {@link STALL_MS} or closed. */
+function drained(res: FastifyReply['raw']): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => done(true);
+    const onClose = (): void => done(false);
+    const timer = setTimeout(() => done(false), STALL_MS);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
 
 /** One message in the wire format. */
 function frame(m: SseMessage): string {
@@ -24,8 +45,9 @@ function frame(m: SseMessage): string {
 
 /**
  * Streams `messages` to the client until they end (the generator's return value, if any, is sent
- * last, e.g. `event: end`), the client goes away (which aborts `abort`), or the client falls more
- * than {@link MAX_BUFFERED} bytes behind (then the connection is destroyed). An error of the
+ * last, e.g. `event: end`), the client goes away (which aborts `abort`), or the client, more than
+ * {@link MAX_BUFFERED} bytes behind, reads nothing for {@link STALL_MS} (then the connection is
+ * destroyed). An error of the
  * source becomes a last `event: error` with its message. Takes the reply over from Fastify.
  * @param options.keepAliveMs interval of the keep-alive comments, ms
  */
@@ -55,8 +77,8 @@ export async function sendSse(
         break;
       }
       res.write(frame(next.value));
-      if (res.writableLength > MAX_BUFFERED) {
-        res.destroy(); // too slow: it reconnects with Last-Event-ID
+      if (res.writableLength > MAX_BUFFERED && !(await drained(res))) {
+        res.destroy(); // stalled: it reconnects with Last-Event-ID
         return;
       }
     }
