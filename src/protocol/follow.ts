@@ -9,7 +9,8 @@
 //   ┌─▶ read ──▶ yield each ──▶ run.finished read last? ── yes ──────────────────▶ finished
 //   │                              │ no
 //   │                       coordinator alive? ── no: read once more, yield ─────▶ coordinator-gone
-//   │                              │ yes (or coordinator.json being replaced)      (or finished)
+//   │                              │ yes (or coordinator.json being replaced,      (or finished)
+//   │                              │      or not written yet, for stale_after)
 //   └──── a change in the run directory, or the rescan ◀┘     signal aborted ────▶ aborted
 import { DirectoryWatcher } from '../util/watch.js';
 import type { SwarmEvent } from './events.js';
@@ -155,6 +156,7 @@ export async function* followRun(options: FollowOptions): AsyncGenerator<SwarmEv
       else if (e.type === 'run.resumed') finished = false;
     return events;
   };
+  const began = Date.now();
   let changed = true; // the first read is at once
   let wake: (() => void) | undefined;
   const poke = (): void => {
@@ -172,6 +174,9 @@ export async function* followRun(options: FollowOptions): AsyncGenerator<SwarmEv
       if (finished) return { reason: 'finished' };
       const liveness = liveNow(options);
       if (liveness === undefined || liveness === 'alive') continue;
+      // No coordinator.json yet: `swarm run` wrote run.json and is starting its coordinator. Give it
+      // `staleAfterMs` from when following began before calling it gone.
+      if (liveness === 'none' && Date.now() - began < options.staleAfterMs) continue;
       // What the coordinator appended between the read and its going: its last events (a run.finished among them).
       yield* read();
       return finished ? { reason: 'finished' } : { reason: 'coordinator-gone', liveness };

@@ -85,6 +85,14 @@ export async function getLog(id: string, task: string, attempt: number, file: Lo
   return res.text();
 }
 
+/**
+ * The URL of a live tail of one file of an attempt (Server-Sent Events): `output` messages with the
+ * appended text as a JSON string, `id` the byte offset after it, then `end` once the attempt finished.
+ */
+export function logFollowUrl(id: string, task: string, attempt: number, file: LogFile): string {
+  return `${run(id)}/tasks/${encodeURIComponent(task)}/attempts/${attempt}/log?file=${file}&follow=1`;
+}
+
 /** `POST /api/runs`: starts a run of a config (a path inside the server's repository); resolves with its id. */
 export async function startRun(input: { config: string; goal?: string; workers?: number }): Promise<string> {
   const created = await postJson<{ id: string }>('/api/runs', input);

@@ -1,12 +1,8 @@
 // One file of an attempt (stdout, stderr, its events, its verify output) as text, kept current
-// while the attempt runs. All the page's log fetching is here, so that a live tail from the
-// server can replace the polling in one place.
+// while the attempt runs by the server's live tail. All the page's log fetching is here.
 import { useEffect, useState } from 'react';
-import { getLog } from './api';
+import { getLog, logFollowUrl } from './api';
 import type { LogFile } from './types';
-
-/** How often a running attempt's file is read again, ms. */
-const POLL_MS = 1500;
 
 /** At most this much of the end of a file is shown, characters. */
 const MAX_CHARS = 200_000;
@@ -20,9 +16,15 @@ export interface AttemptLog {
   loading: boolean;
 }
 
+/** `text` cut to its last {@link MAX_CHARS} characters. */
+function clipped(text: string): { text: string; truncated: boolean } {
+  return text.length > MAX_CHARS ? { text: text.slice(-MAX_CHARS), truncated: true } : { text, truncated: false };
+}
+
 /**
- * Reads `file` of attempt `attempt` of `task` in run `runId`; again every {@link POLL_MS} while
- * `live` (the attempt runs), once more when `live` turns false.
+ * Reads `file` of attempt `attempt` of `task` in run `runId`: while `live` (the attempt runs), as a
+ * live tail from the server (the text appended as it is written; EventSource reconnects from the
+ * last byte offset by itself); otherwise once.
  */
 export function useAttemptLog(runId: string, task: string, attempt: number, file: LogFile, live: boolean): AttemptLog {
   const key = `${runId}/${task}/${attempt}/${file}`;
@@ -36,24 +38,39 @@ export function useAttemptLog(runId: string, task: string, attempt: number, file
 
   useEffect(() => {
     let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (live) {
+      // The tail starts at byte 0: it sends the whole file, then what is appended.
+      setLog({ key, text: '', truncated: false, error: null, loading: true });
+      const source = new EventSource(logFollowUrl(runId, task, attempt, file));
+      source.addEventListener('output', (m) => {
+        const chunk = JSON.parse((m as MessageEvent<string>).data) as string;
+        setLog((l) => {
+          const next = clipped(l.text + chunk);
+          return { key, text: next.text, truncated: l.truncated || next.truncated, error: null, loading: false };
+        });
+      });
+      source.addEventListener('end', () => {
+        source.close();
+        setLog((l) => ({ ...l, loading: false }));
+      });
+      source.onerror = () => {
+        if (source.readyState === EventSource.CLOSED)
+          setLog((l) => ({ ...l, error: 'the live output stream closed', loading: false }));
+      };
+      return () => source.close();
+    }
     // Another file: start blank. The same file (the attempt just ended): keep the text until read again.
     setLog((l) => (l.key === key ? l : { key, text: '', truncated: false, error: null, loading: true }));
-    const read = async (): Promise<void> => {
+    void (async () => {
       try {
         const text = await getLog(runId, task, attempt, file);
-        if (stopped) return;
-        const truncated = text.length > MAX_CHARS;
-        setLog({ key, text: truncated ? text.slice(-MAX_CHARS) : text, truncated, error: null, loading: false });
+        if (!stopped) setLog({ key, ...clipped(text), error: null, loading: false });
       } catch (e) {
         if (!stopped) setLog((l) => ({ ...l, error: (e as Error).message, loading: false }));
       }
-      if (live && !stopped) timer = setTimeout(() => void read(), POLL_MS);
-    };
-    void read();
+    })();
     return () => {
       stopped = true;
-      clearTimeout(timer);
     };
   }, [runId, task, attempt, file, live, key]);
 
