@@ -192,7 +192,7 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
     const detail = byTest(page, 'task-detail');
     await detail.getByTestId('attempt-outcome').getByText('succeeded').waitFor();
     await detail.getByTestId('attempt-log').getByText('wrote out/package.txt').waitFor();
-    expect(await detail.getByTestId('attempt-files').textContent()).toContain('out/package.txt');
+    expect(await detail.getByTestId('attempt-files').textContent()).toContain('out/package.txt +1 −0'); // with its diffstat
     expect(await detail.getByTestId('attempt-commit').textContent()).toMatch(/^[0-9a-f]{12}$/);
     await shoot(page, 'run-finished', true);
 

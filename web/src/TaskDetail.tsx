@@ -142,6 +142,7 @@ export function TaskDetailPanel({ runId, task, onClose }: TaskDetailProps) {
           task={task.id}
           attempt={shown.attempt}
           result={shown.result}
+          diffstat={shown.diffstat}
           activity={shown.status?.activity ?? null}
           command={detail.task.backend === 'command'}
         />
@@ -156,6 +157,7 @@ function Attempt(props: {
   task: string;
   attempt: number;
   result: AttemptResult | null;
+  diffstat: TaskDetail['attempts'][number]['diffstat'];
   activity: string | null;
   command: boolean;
 }) {
@@ -196,11 +198,19 @@ function Attempt(props: {
               <dt>files changed</dt>
               <dd>
                 <ul className="files" data-testid="attempt-files">
-                  {result.files_changed.map((f) => (
-                    <li key={f}>
-                      <code>{f}</code>
-                    </li>
-                  ))}
+                  {result.files_changed.map((f) => {
+                    const stat = props.diffstat?.find((d) => d.path === f);
+                    return (
+                      <li key={f}>
+                        <code>{f}</code>
+                        {stat && (
+                          <span className="diffstat">
+                            {stat.added === null ? ' binary' : ` +${stat.added} −${stat.deleted ?? 0}`}
+                          </span>
+                        )}
+                      </li>
+                    );
+                  })}
                 </ul>
               </dd>
             </>

@@ -135,11 +135,18 @@ export interface PlannedTask {
 export interface TaskDetail {
   task: PlannedTask;
   state: { state: TaskState; attempts: number };
-  attempts: { attempt: number; status: AttemptStatus | null; result: AttemptResult | null; log: string }[];
+  attempts: {
+    attempt: number;
+    status: AttemptStatus | null;
+    result: AttemptResult | null;
+    /** The attempt's commit against where it started: lines added and deleted per file (null: binary); null without a commit. */
+    diffstat: { path: string; added: number | null; deleted: number | null }[] | null;
+    log: string;
+  }[];
 }
 
 /** The files of an attempt the log route serves. */
-export type LogFile = 'events' | 'stdout' | 'stderr' | 'verify';
+export type LogFile = 'events' | 'stdout' | 'stderr' | 'verify' | 'transcript' | 'bash';
 
 /** A config issue of a 400 from `POST /api/runs` (src/config/source.ts). */
 export interface ConfigIssue {
