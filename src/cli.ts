@@ -9,6 +9,7 @@ import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { reportUnexpected } from './commands/unexpected.js';
 import { Worker } from './worker/worker.js';
 import type { Output } from './presenter/console.js';
 import { EXIT } from './run/exit-codes.js';
@@ -44,6 +45,11 @@ function portNumber(value: string): number {
     throw new InvalidArgumentError(`expected a port 0-65535, got "${value}"`);
   return n;
 }
+
+// An error no command handled ends the process with one line, not a stack trace.
+const unexpected = (e: unknown): never => process.exit(reportUnexpected(e, stderr));
+process.on('uncaughtException', unexpected);
+process.on('unhandledRejection', unexpected);
 
 const program = new Command()
   .name('swarm')
@@ -186,4 +192,8 @@ program
     process.exit(0);
   });
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (e) {
+  unexpected(e);
+}

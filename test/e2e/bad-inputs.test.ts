@@ -62,6 +62,49 @@ const cases: Case[] = [
     message: /^invalid YAML: .*end with a \]/,
   },
   {
+    name: 'a YAML alias bomb (nested anchors that expand to millions of nodes), at the alias that passes the limit',
+    files: {
+      'swarm.yaml':
+        [
+          'version: 1', //                                                  1
+          'a: &a [x, x, x, x, x, x, x, x, x, x]', //                        2  11 nodes
+          'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', //              3  +110 = 110
+          'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', //              4  +1110 = 1220
+          'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]', //              5  +11110 = 12330
+          'e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]', //              6  the 8th *d (column 36) passes 100000
+          'f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]', //              7
+          'g: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]', //                 8  ~10^7 nodes in all
+        ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:6:36',
+    message: /^invalid YAML: the aliases up to here expand to more than 100000 nodes/,
+  },
+  {
+    name: 'an alias bomb in a --plan file',
+    files: {
+      'swarm.yaml': 'version: 1\n',
+      'plan.yaml':
+        [
+          'x: &x [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]]', // 1  22 nodes
+          'y: &y [*x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x]', // 2  +16·22 = 352
+          'z: &z [*y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y]', // 3  +16·353 = 6000
+          'w: &w [*z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z]', // 4  +16·5649 = 96384
+          'tasks: [*w, *w, *w, *w]', //                                               5  the 1st *w (column 9) adds 90385
+        ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml', '--plan', 'plan.yaml', '--run-dir', 'out'],
+    where: 'plan.yaml:5:9',
+    message: /^invalid YAML: the aliases up to here expand to more than 100000 nodes/,
+  },
+  {
+    name: 'a YAML alias inside its own anchor',
+    files: { 'swarm.yaml': 'version: 1\nworkers: &w [1, *w]\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:2:17',
+    message: 'invalid YAML: this alias is inside its own anchor, so it expands without end',
+  },
+  {
     name: 'a duplicate YAML key',
     files: { 'swarm.yaml': 'version: 1\nworkers: 2\nworkers: 3\n' },
     args: ['run', 'swarm.yaml'],
@@ -537,5 +580,34 @@ describe('swarm refuses bad input with exit 2, a located message, and no writes'
     expect(fs.existsSync(world.path('.swarm'))).toBe(false);
     expect(fs.existsSync(world.path('out'))).toBe(false);
     expect(snapshot(world.dir)).toEqual(before);
+  });
+});
+
+describe('an error no check foresaw', () => {
+  let world: World;
+  beforeEach(() => {
+    world = makeWorld('swarm-bad-input-');
+  });
+  afterEach(() => world.cleanup());
+
+  it('ends with one line naming the file that holds the details, not a stack trace', async () => {
+    // A run directory whose control/ is a file: nothing checks for that, so creating a request fails.
+    world.write('swarm.yaml', OK_CONFIG);
+    expect((await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir })).code).toBe(0);
+    fs.rmSync(world.path('run/control'), { recursive: true, force: true });
+    world.write('run/control', 'not a directory\n');
+
+    const result = await runCli(['control', 'run', 'pause'], { cwd: world.dir });
+
+    expect(result.code).toBe(1);
+    const lines = result.stderr.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    const m = /^swarm: unexpected error: (.+) \(details: (.+)\)$/.exec(lines[0]!);
+    expect(m, result.stderr).not.toBeNull();
+    expect(m![1]).toContain('EEXIST');
+    const details = fs.readFileSync(m![2]!, 'utf8');
+    fs.rmSync(m![2]!);
+    expect(details).toContain('control run pause');
+    expect(details).toMatch(/^\s+at /m); // the stack is there, for whoever reports the bug
   });
 });
