@@ -35,7 +35,9 @@ export interface Run {
 /**
  * Why a refusal happened, for callers that answer differently (an HTTP server: 409 for
  * `lock-held`, 400 for the rest of the input problems, ...):
- * - `run-dir`: `--run-dir` names a file or a directory that is not empty (createRun);
+ * - `run-dir`: `--run-dir` names a file or a directory that is not empty, a run directory being
+ *   created by another `swarm run` or left half-created by a killed one, or a place where the
+ *   run directory cannot be created or written (createRun);
  * - `not-a-run`: no or unreadable run.json, a broken events.jsonl, no plan.json (resumeRun);
  * - `lock-held`: a live coordinator holds the run lock;
  * - `missing-key`: an API key variable a role or the planner needs is not set;

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLI_PATH } from '../util/cli-path.js';
+import { placeOf } from './context.js';
 import { sleep } from '../util/process.js';
 import { lastLines } from '../util/tail.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -14,7 +15,7 @@ const START_TIMEOUT_MS = 30_000;
 /**
  * Starts `swarm run <config> [goal] [--plan FILE] --run-dir <runsDir>/<id> --run-id <id>
  * --no-dashboard` in the repository, detached, its output in `<runsDir>/.serve-logs/<id>.log`, and
- * resolves once the run directory exists; or with the end of that log if the process exits first (a check
+ * resolves once the run directory exists (under its temporary name while it is created); or with the end of that log if the process exits first (a check
  * that only the real start can make: the lock, a planner that cannot start).
  */
 export async function startRun(
@@ -39,7 +40,7 @@ export async function startRun(
   child.unref();
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (fs.existsSync(runDir)) return ok(undefined);
+    if (placeOf(server.runsDir, id).kind !== 'none') return ok(undefined); // under its temporary name, or in place
     if (exited !== undefined)
       return err(`swarm run exited ${exited} before creating the run: ${lastLines(logFile, 5).join(' / ')}`);
     await sleep(50);

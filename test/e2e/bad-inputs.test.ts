@@ -518,6 +518,20 @@ const cases: Case[] = [
     message: 'the run directory already exists and is not empty',
   },
   {
+    name: '`swarm run` into a --run-dir where no directory can be made (/sys)',
+    files: { 'swarm.yaml': OK_CONFIG },
+    args: ['run', 'swarm.yaml', '--run-dir', '/sys/fileswarm-test/run'],
+    where: '/sys/fileswarm-test/run',
+    message: 'cannot create the run directory there: operation not permitted (EPERM)',
+  },
+  {
+    name: '`run.dir` in the config under /proc (where a recursive mkdir used to spin for ever)',
+    files: { 'swarm.yaml': `version: 1\nrun:\n  dir: /proc/nope\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml', '--run-id', '01M91G63ETB3EKNYZMSG32J4TY'],
+    where: '/proc/nope/01M91G63ETB3EKNYZMSG32J4TY',
+    message: /^cannot create the run directory there: .*\(ENOENT\)$/,
+  },
+  {
     name: '`swarm run` into a --run-dir that is a file',
     files: { 'swarm.yaml': OK_CONFIG, 'taken.txt': 'precious\n' },
     args: ['run', 'swarm.yaml', '--run-dir', 'taken.txt'],
