@@ -256,13 +256,21 @@ const cases: Case[] = [
     field: 'tasks[1].id',
     message: 'duplicate task id "a" (first used by tasks[0])',
   },
-  ...['../x', 'a/b', 'Build', ''].map((id): Case => ({
+  ...['../x', 'a/b', 'a.b', '_a', '-a', 'a b', 'x'.repeat(65), ''].map((id): Case => ({
     name: `the task id ${JSON.stringify(id)}`,
     files: { 'swarm.yaml': `version: 1\ntasks:\n  - id: ${JSON.stringify(id)}\n    run: "true"\n` },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:3:9',
     field: 'tasks[0].id',
-    message: 'a task id is 1-64 characters of a-z, 0-9 and "-"',
+    message: 'a task id is 1-64 characters of a-z, 0-9, "_" and "-", starting with a letter or digit',
+  })),
+  ...['Build', 'L0n0', 'AUTH_API'].map((id): Case => ({
+    name: `the task id ${JSON.stringify(id)}, suggesting it in lower case`,
+    files: { 'swarm.yaml': `version: 1\ntasks:\n  - id: ${JSON.stringify(id)}\n    run: "true"\n` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:9',
+    field: 'tasks[0].id',
+    message: `task ids are lower case (so that two ids cannot name one directory on a case-insensitive file system): use "${id.toLowerCase()}"`,
   })),
   {
     name: 'an empty task list',

@@ -390,4 +390,26 @@ describe('git isolation', () => {
     expect(git(repo, 'for-each-ref', `refs/swarm/${runId}/`)).toBe('');
     expect(git(repo, 'show', `${branch}:a.txt`)).toBe('a');
   });
+
+  it('runs snake_case task ids through worktrees, refs and the merge', async () => {
+    world = makeWorld();
+    const repo = makeRepo(world);
+    world.write('swarm.yaml', {
+      version: 1,
+      run: { repo: 'repo' },
+      tasks: [
+        { id: 'auth_api', run: 'echo auth > auth.txt' },
+        { id: 'db_2_migrate', deps: ['auth_api'], run: 'test -f auth.txt && echo db > db.txt' },
+      ],
+    });
+    const res = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    expect(res.code, res.stderr).toBe(0);
+    const id = readJson<{ id: string }>(world.path('run/run.json')).id;
+    expect(git(repo, 'for-each-ref', '--format=%(refname)', `refs/swarm/${id}/`).split('\n')).toEqual([
+      `refs/swarm/${id}/auth_api/1`,
+      `refs/swarm/${id}/db_2_migrate/1`,
+    ]);
+    expect(git(repo, 'show', `swarm/${id}:db.txt`)).toBe('db');
+    expect(fs.existsSync(world.path('run/tasks/auth_api/1/result.json'))).toBe(true);
+  });
 });
