@@ -273,6 +273,39 @@ const cases: Case[] = [
     message: `task ids are lower case (so that two ids cannot name one directory on a case-insensitive file system): use "${id.toLowerCase()}"`,
   })),
   {
+    name: 'a `files:` entry that climbs out of the repository',
+    files: {
+      'swarm.yaml':
+        [
+          'version: 1', //                                   1
+          'tasks:', //                                       2
+          '  - id: a', //                                    3
+          '    run: "true"', //                              4
+          '    files: [src/a.ts, ../../etc/passwd]', //      5  ← "../../etc/passwd" at column 23
+        ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:23',
+    field: 'tasks[0].files[1]',
+    message: '"../../etc/passwd" points outside the repository',
+  },
+  {
+    name: 'an absolute `files:` entry',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n    files:\n      - /etc/passwd\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:6:9',
+    field: 'tasks[0].files[0]',
+    message: '"/etc/passwd" is an absolute path: give it relative to the repository root',
+  },
+  {
+    name: 'a task `cwd:` outside the repository (even one that exists)',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n    cwd: ../..\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:10',
+    field: 'tasks[0].cwd',
+    message: '"../.." points outside the repository',
+  },
+  {
     name: 'an empty task list',
     files: { 'swarm.yaml': 'version: 1\ntasks: []\n' },
     args: ['run', 'swarm.yaml'],
