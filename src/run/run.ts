@@ -45,6 +45,8 @@ export interface Run {
  * - `no-goal`, `no-agent-role`, `output`: nothing to plan, no role to plan for, `-o` names a
  *   directory (draftPlan; createRun reports a missing agent role as an input issue at `roles`);
  * - `planning-failed`: no API client, no valid plan from the planner, or an API error;
+ * - `control`: a control request that is malformed, names a task the run does not have, or that
+ *   nothing would apply (the run finished);
  * - `interrupted`: the planner was stopped (Ctrl-C); `budget`: the planner spent the run's budget.
  */
 export type RefusalReason =
@@ -58,6 +60,7 @@ export type RefusalReason =
   | 'no-agent-role'
   | 'output'
   | 'planning-failed'
+  | 'control'
   | 'interrupted'
   | 'budget';
 
@@ -95,6 +98,7 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'no-agent-role': EXIT.cannotStart,
   output: EXIT.cannotStart,
   'planning-failed': EXIT.cannotStart,
+  control: EXIT.cannotStart,
   interrupted: EXIT.stopped,
   budget: EXIT.budget,
 };

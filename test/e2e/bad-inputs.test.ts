@@ -646,10 +646,14 @@ describe('an error no check foresaw', () => {
   afterEach(() => world.cleanup());
 
   it('ends with one line naming the file that holds the details, not a stack trace', async () => {
-    // A run directory whose control/ is a file: nothing checks for that, so creating a request fails.
+    // A run that never started (its coordinator killed at once) whose control/ is a file: nothing
+    // checks for that, so creating a request fails.
     world.write('swarm.yaml', OK_CONFIG);
-    expect((await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir })).code).toBe(0);
-    fs.rmSync(world.path('run/control'), { recursive: true, force: true });
+    const run = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'startup-renamed' },
+    });
+    expect(run.signal).toBe('SIGKILL');
     world.write('run/control', 'not a directory\n');
 
     const result = await runCli(['control', 'run', 'pause'], { cwd: world.dir });
@@ -664,5 +668,82 @@ describe('an error no check foresaw', () => {
     fs.rmSync(m![2]!);
     expect(details).toContain('control run pause');
     expect(details).toMatch(/^\s+at /m); // the stack is there, for whoever reports the bug
+  });
+});
+
+describe('swarm control refuses what no coordinator would apply', () => {
+  let world: World;
+  beforeEach(() => {
+    world = makeWorld('swarm-bad-input-');
+  });
+  afterEach(() => world.cleanup());
+
+  /** The requests waiting in the run's control/ (none may be written by a refused request). */
+  const pending = (): string[] =>
+    fs.existsSync(world.path('run/control'))
+      ? fs.readdirSync(world.path('run/control')).filter((n) => n.endsWith('.json'))
+      : [];
+
+  it('refuses a malformed or unknown task id and a finished run with exit 2, writing no request', async () => {
+    world.write('swarm.yaml', 'version: 1\ntasks:\n  - id: build\n    run: "true"\n');
+    expect((await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir })).code).toBe(0);
+    const root = world.path('run');
+    for (const [args, message] of [
+      [['cancel-task', '../../x'], '"../../x" is not a task id: a task id is 1-64 characters of a-z'],
+      [['retry-task', 'Build'], '"Build" is not a task id: task ids are lower case'],
+      [['cancel-task', 'biuld'], `${root}: the run has no task "biuld" (did you mean "build"?)`],
+      [['pause'], `${root}: the run has finished (succeeded): no coordinator will apply the request`],
+      [['retry-task', 'build'], `${root}: the run has finished (succeeded): no coordinator will apply the request`],
+    ] as const) {
+      const r = await runCli(['control', 'run', ...args], { cwd: world.dir });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.startsWith(`swarm: ${message}`), r.stderr).toBe(true);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    expect(pending()).toEqual([]);
+    expect(fs.existsSync(world.path('x'))).toBe(false);
+  });
+
+  it('says that a run whose coordinator is dead gets the request when it is resumed, which applies it', async () => {
+    world.write('swarm.yaml', 'version: 1\ntasks:\n  - id: a\n    run: "true"\n  - id: b\n    run: "true"\n');
+    const killed = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'after-plan' },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const root = world.path('run');
+    const started = Date.now();
+    const waited = await runCli(['control', 'run', 'cancel-task', 'b', '--wait', '30000'], { cwd: world.dir });
+    expect(waited.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000); // it did not wait for what cannot come
+    expect(waited.stdout).toContain(
+      `no coordinator is running this run: the request is applied when it is resumed (swarm resume ${root})`,
+    );
+    expect(waited.stdout).toContain('not applied: nothing will apply it before the run is resumed');
+    const id = /^request (\S+): cancel-task b$/m.exec(waited.stdout)![1]!;
+    expect(pending()).toEqual([`${id}.json`]);
+
+    const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
+    expect(resumed.code).toBe(1); // b was cancelled
+    const applied = fs
+      .readFileSync(world.path('run/events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"control.applied"'))
+      .map((l) => JSON.parse(l) as { request: string; accepted: boolean });
+    expect(applied).toEqual([expect.objectContaining({ request: id, accepted: true })]);
+  });
+
+  it('refuses a run that is still being created, without writing into its path', async () => {
+    world.write('swarm.yaml', OK_CONFIG);
+    const killed = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'startup-plan-json' },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const r = await runCli(['control', 'run', 'stop-run'], { cwd: world.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`swarm: ${world.path('run')}: the run was interrupted before it started`);
+    expect(fs.existsSync(world.path('run'))).toBe(false);
   });
 });
