@@ -82,7 +82,8 @@ function discardInterruptedCreations(runsDir: string): string[] {
  * run` is removed with its branch), or, without, the half-created run directories under
  * `.swarm/runs/`; then prunes refs and worktrees of runs whose run directory no longer exists in
  * the runs directory.
- * @returns exit code: 0, 1 if something was kept, 2 if it could not start.
+ * @returns exit code: 0, 1 if something was kept, 2 if it could not start (not a run directory, its
+ *   coordinator alive, its repository gone, not in a repository).
  */
 export function cleanCommand(
   runDir: string | undefined,
@@ -108,6 +109,10 @@ export function cleanCommand(
     if (!run.integration_branch) {
       out.write(`run ${run.id} ran without git isolation: nothing to clean\n`);
       return 0;
+    }
+    if (!fs.existsSync(run.repo)) {
+      err.write(`swarm: ${paths.root}: the run's repository ${run.repo} no longer exists: nothing to clean there\n`);
+      return EXIT.cannotStart;
     }
     repo = run.repo;
     runsDir = path.dirname(paths.root);

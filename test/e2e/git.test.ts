@@ -412,4 +412,17 @@ describe('git isolation', () => {
     expect(git(repo, 'show', `swarm/${id}:db.txt`)).toBe('db');
     expect(fs.existsSync(world.path('run/tasks/auth_api/1/result.json'))).toBe(true);
   });
+
+  it('refuses to clean a run whose repository is gone, with exit 2 and one line', async () => {
+    world = makeWorld();
+    makeRepo(world);
+    world.write('swarm.yaml', { version: 1, run: { repo: 'repo' }, tasks: [{ id: 'a', run: 'true' }] });
+    expect((await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir })).code).toBe(0);
+    fs.renameSync(world.path('repo'), world.path('moved'));
+    const res = await runCli(['clean', 'run'], { cwd: world.dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe(
+      `swarm: ${world.path('run')}: the run's repository ${world.path('repo')} no longer exists: nothing to clean there\n`,
+    );
+  });
 });
