@@ -99,6 +99,12 @@ describe('kill -9 of swarm run while it creates its run', () => {
     } else {
       const status = await runCli(['status', run.root], { cwd: repo });
       expect(status.stdout + status.stderr).toContain(`swarm resume ${run.root}`);
+      if (run.temporary) {
+        // Not a run any reader takes for one until it is in place.
+        const dashboard = await runCli(['dashboard'], { cwd: repo });
+        expect(dashboard.code).toBe(2);
+        expect(dashboard.stderr).toContain('no run here');
+      }
       const resumed = await runCli(['resume', run.root], { cwd: repo });
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(fs.readdirSync(path.join(repo, '.swarm/runs'))).toEqual([run.id]);
