@@ -156,7 +156,7 @@ program
 program
   .command('clean')
   .description(
-    'remove the worktrees a run kept (failed attempts), and the refs/swarm/ refs of deleted runs; never the integration branches',
+    'remove the worktrees a run kept (failed attempts), what a swarm run killed while creating its run left (with its branch: nothing ran), and the refs/swarm/ refs of deleted runs; never the integration branch of a run that started',
   )
   .argument('[run-dir]', 'the run directory (without: only prune refs of deleted runs in this repository)')
   .option('--force', 'also remove worktrees that have uncommitted changes')
