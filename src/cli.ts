@@ -10,6 +10,7 @@ import { resumeCommand } from './commands/resume.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
+import { reportUnexpected } from './commands/unexpected.js';
 import { Worker } from './worker/worker.js';
 import type { Output } from './presenter/console.js';
 import { EXIT } from './run/exit-codes.js';
@@ -45,6 +46,11 @@ function portNumber(value: string): number {
     throw new InvalidArgumentError(`expected a port 0-65535, got "${value}"`);
   return n;
 }
+
+// An error no command handled ends the process with one line, not a stack trace.
+const unexpected = (e: unknown): never => process.exit(reportUnexpected(e, stderr));
+process.on('uncaughtException', unexpected);
+process.on('unhandledRejection', unexpected);
 
 const program = new Command()
   .name('swarm')
@@ -163,7 +169,7 @@ program
 program
   .command('clean')
   .description(
-    'remove the worktrees a run kept (failed attempts), and the refs/swarm/ refs of deleted runs; never the integration branches',
+    'remove the worktrees a run kept (failed attempts), what a swarm run killed while creating its run left (with its branch: nothing ran), and the refs/swarm/ refs of deleted runs; never the integration branch of a run that started',
   )
   .argument('[run-dir]', 'the run directory (without: only prune refs of deleted runs in this repository)')
   .option('--force', 'also remove worktrees that have uncommitted changes')
@@ -209,4 +215,8 @@ program
     process.exit(0);
   });
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (e) {
+  unexpected(e);
+}

@@ -1,5 +1,6 @@
 // `swarm clean [run-dir] [--force]`: removes the worktrees fileswarm kept (failed and unmerged
-// attempts), and the refs/swarm/<run-id>/... refs of runs whose run directory was deleted.
+// attempts), what a `swarm run` killed while creating its run left (nothing ran), and the
+// refs/swarm/<run-id>/... refs of runs whose run directory was deleted.
 // A worktree with uncommitted changes is kept unless --force. Integration branches are never
 // deleted: they hold the results.
 import fs from 'node:fs';
@@ -8,11 +9,12 @@ import { gitSync, gitTrySync } from '../git/git.js';
 import { ATTEMPT_REFS, integrationBranch, runIdOfRef, runRefs, runWorktrees } from '../git/layout.js';
 import { repoTopLevel } from '../git/repo.js';
 import { readJsonFile } from '../protocol/files.js';
-import { RunPaths } from '../protocol/paths.js';
+import { creatingNameOf, RunPaths } from '../protocol/paths.js';
 import { coordinatorLiveness } from '../protocol/run-reader.js';
 import { CoordinatorJsonSchema, RunJsonSchema } from '../protocol/schemas.js';
 import type { Output } from '../presenter/console.js';
 import { EXIT } from '../run/exit-codes.js';
+import { creationMessage, discardCreation, findCreation } from '../run/interrupted-creation.js';
 
 /** Worktree paths git knows of under `dir`. */
 function worktreesUnder(repo: string, dir: string): string[] {
@@ -41,9 +43,47 @@ function runIdsWithRefs(repo: string): string[] {
 }
 
 /**
- * Cleans one run's kept worktrees (with `runDir`), then prunes refs and worktrees of runs whose
- * run directory no longer exists in the runs directory.
- * @returns exit code: 0, 1 if something was kept, 2 if it could not start.
+ * `swarm clean <dir>` of a directory without run.json: undoes what a killed `swarm run` left while
+ * creating it (its temporary directory and integration branch; nothing ran). Refuses (exit 2) when
+ * there is no such thing, when a `swarm run` is creating it still, and when it is complete (run.json
+ * written, not renamed: `swarm resume` continues it).
+ */
+function cleanCreation(root: string, out: Output, err: Output): number {
+  const creation = findCreation(root);
+  if (!creation) {
+    err.write(`swarm: ${root}: not a run directory (no run.json)\n`);
+    return EXIT.cannotStart;
+  }
+  if (creation.creator.state === 'alive' || creation.complete) {
+    err.write(`swarm: ${creationMessage(creation)}\n`);
+    return EXIT.cannotStart;
+  }
+  for (const line of discardCreation(creation)) out.write(line + '\n');
+  return 0;
+}
+
+/** Undoes every creation under `runsDir` that a killed `swarm run` left before run.json; returns a line per thing removed. */
+function discardInterruptedCreations(runsDir: string): string[] {
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync(runsDir);
+  } catch {
+    return []; // no runs directory
+  }
+  return entries.flatMap((entry) => {
+    const name = creatingNameOf(entry);
+    const creation = name === undefined ? undefined : findCreation(path.join(runsDir, name));
+    return creation && creation.creator.state === 'dead' && !creation.complete ? discardCreation(creation) : [];
+  });
+}
+
+/**
+ * Cleans one run's kept worktrees (with `runDir`; a directory left half-created by a killed `swarm
+ * run` is removed with its branch), or, without, the half-created run directories under
+ * `.swarm/runs/`; then prunes refs and worktrees of runs whose run directory no longer exists in
+ * the runs directory.
+ * @returns exit code: 0, 1 if something was kept, 2 if it could not start (not a run directory, its
+ *   coordinator alive, its repository gone, not in a repository).
  */
 export function cleanCommand(
   runDir: string | undefined,
@@ -57,10 +97,7 @@ export function cleanCommand(
   if (runDir !== undefined) {
     const paths = new RunPaths(runDir);
     const run = readJsonFile(paths.runJson, RunJsonSchema);
-    if (!run) {
-      err.write(`swarm: ${paths.root}: not a run directory (no run.json)\n`);
-      return EXIT.cannotStart;
-    }
+    if (!run) return cleanCreation(paths.root, out, err);
     const coordinator = readJsonFile(paths.coordinatorJson, CoordinatorJsonSchema);
     const staleAfterMs = run.config.liveness.stale_after;
     if (coordinatorLiveness(coordinator, staleAfterMs) === 'alive') {
@@ -72,6 +109,10 @@ export function cleanCommand(
     if (!run.integration_branch) {
       out.write(`run ${run.id} ran without git isolation: nothing to clean\n`);
       return 0;
+    }
+    if (!fs.existsSync(run.repo)) {
+      err.write(`swarm: ${paths.root}: the run's repository ${run.repo} no longer exists: nothing to clean there\n`);
+      return EXIT.cannotStart;
     }
     repo = run.repo;
     runsDir = path.dirname(paths.root);
@@ -87,6 +128,7 @@ export function cleanCommand(
       return EXIT.cannotStart;
     }
     runsDir = path.join(repo, '.swarm', 'runs');
+    for (const line of discardInterruptedCreations(runsDir)) out.write(line + '\n');
   }
   for (const id of runIdsWithRefs(repo)) {
     if (fs.existsSync(path.join(runsDir, id))) continue;

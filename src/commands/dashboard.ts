@@ -28,7 +28,10 @@ export function newestRun(cwd: string): { dir: string } | { error: string } {
   const runs = path.join(repoTopLevel(cwd) ?? cwd, DEFAULTS.runDir);
   let names: string[] = [];
   try {
-    names = fs.readdirSync(runs).filter((n) => fs.existsSync(new RunPaths(path.join(runs, n)).runJson));
+    // Not a run still under its temporary name (`.<id>.creating`), even a complete one.
+    names = fs
+      .readdirSync(runs)
+      .filter((n) => !n.startsWith('.') && fs.existsSync(new RunPaths(path.join(runs, n)).runJson));
   } catch {
     // no runs directory
   }

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { totalTokens } from '../protocol/usage.js';
 import prettyMs from 'pretty-ms';
-import { loadRun, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
+import { loadRun, NotARunError, type CoordinatorLiveness, type RunSnapshot } from '../protocol/run-reader.js';
 import { followRun } from '../protocol/follow.js';
 import { formatCost, formatDuration, formatTokens } from '../presenter/format.js';
 import { coordinatorPhrase } from '../dashboard/model.js';
@@ -12,6 +12,7 @@ import { applyEvent } from '../protocol/state.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { integrationSummary } from '../presenter/integration-summary.js';
 import { EXIT } from '../run/exit-codes.js';
+import { creationMessage, findCreation } from '../run/interrupted-creation.js';
 import { raisedCapOptions } from '../presenter/resume-hint.js';
 
 /**
@@ -67,7 +68,8 @@ export function formatStatus(r: StatusReport, integration = ''): string {
 /**
  * `swarm status`: prints once, or with `follow`, prints then streams events (as console lines, or
  * JSON lines with `json`) until the run ends or its coordinator is gone. Returns the exit code:
- * 0, or 2 for a directory that is not a run or a broken log (the message goes to `err`).
+ * 0, or 2 for a directory that is not a run (also one still being created, or left half-created
+ * by a killed `swarm run`: the message says which) or a broken log (the message goes to `err`).
  */
 export async function statusCommand(
   runDir: string,
@@ -79,7 +81,9 @@ export async function statusCommand(
   try {
     snap = loadRun(runDir);
   } catch (e) {
-    err.write(`swarm: ${(e as Error).message}\n`);
+    // A run directory still under its temporary name: being created, or left by a killed `swarm run`.
+    const creation = e instanceof NotARunError ? findCreation(runDir) : undefined;
+    err.write(`swarm: ${creation ? creationMessage(creation) : (e as Error).message}\n`);
     return EXIT.cannotStart;
   }
   const report = statusReport(snap);

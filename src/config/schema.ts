@@ -1,6 +1,6 @@
 // The zod schema of swarm.yaml and of plan files. Defaults come from ./defaults.ts.
 import { z } from 'zod';
-import { TASK_ID_PATTERN } from '../protocol/task-id.js';
+import { TASK_ID_PATTERN, TASK_ID_RULE, taskIdProblem } from '../protocol/task-id.js';
 import { BACKEND_NAMES, backendRoleKeys, type BackendRoleKeys } from '../worker/backends/registry.js';
 import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
 import { Duration, type DurationType } from './duration.js';
@@ -10,10 +10,8 @@ export { TASK_ID_PATTERN };
 
 export const TaskId = z
   .string()
-  .regex(TASK_ID_PATTERN, {
-    message: 'a task id is 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit',
-  })
-  .meta({ description: 'Task id: 1-64 characters of a-z, 0-9 and "-", starting with a letter or digit.' });
+  .regex(TASK_ID_PATTERN, { error: (issue) => taskIdProblem(String(issue.input)) })
+  .meta({ description: `Task id: ${TASK_ID_RULE}.` });
 
 export const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, {
   message: 'a role name is 1-64 characters of a-z, 0-9, "_" and "-", starting with a letter',

@@ -1,6 +1,13 @@
 // YAML/JSON source documents that keep line:column, and errors that name the place they are about.
 import fs from 'node:fs';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document } from 'yaml';
+import { LineCounter, parseDocument, isAlias, isCollection, isMap, isPair, isScalar, visit, type Document } from 'yaml';
+
+/**
+ * How many nodes aliases (`*name`) may add to a document when it is expanded: far more than any
+ * hand-written config or plan uses, far less than an alias bomb (nested anchors that expand to
+ * millions of nodes and would exhaust memory).
+ */
+export const MAX_ALIAS_NODES = 100_000;
 
 /** One problem with user input, located: `file:line:col: field: message`. */
 export interface InputIssue {
@@ -79,12 +86,30 @@ export class SourceDocument {
         })),
       };
     }
+    const bomb = aliasBomb(doc);
+    if (bomb) {
+      const pos = lines.linePos(bomb.offset);
+      return {
+        issues: [
+          {
+            file,
+            line: pos.line,
+            col: pos.col,
+            field: '',
+            message:
+              bomb.size === Infinity
+                ? 'invalid YAML: this alias is inside its own anchor, so it expands without end'
+                : `invalid YAML: the aliases up to here expand to more than ${MAX_ALIAS_NODES} nodes; write the values out instead of nesting aliases`,
+          },
+        ],
+      };
+    }
     return { doc: new SourceDocument(file, doc, lines) };
   }
 
-  /** The document as plain data. */
+  /** The document as plain data (aliases expanded: {@link parse} refused a document whose aliases expand too far). */
   toJS(): unknown {
-    return this.#doc.toJS();
+    return this.#doc.toJS({ maxAliasCount: -1 });
   }
 
   /**
@@ -115,4 +140,40 @@ export class SourceDocument {
     const field = formatPath(key === undefined ? path : [...path, key]);
     return { file: this.file, ...this.locate(path, key), field, message };
   }
+}
+
+/**
+ * The first alias (in document order) at which the nodes added by expanding aliases pass
+ * {@link MAX_ALIAS_NODES}: its offset in the text and its own expanded size (nodes, Infinity for
+ * an alias inside its own anchor); undefined if they never do. Each alias adds
+ * the expanded size of its anchor's node (aliases inside it included), counted once per node, so
+ * this takes time linear in the document, not in its expansion. An alias inside its own anchor
+ * counts as infinite.
+ */
+function aliasBomb(doc: Document.Parsed): { offset: number; size: number } | undefined {
+  const sizes = new Map<unknown, number>();
+  const size = (node: unknown): number => {
+    if (isAlias(node)) return size(node.resolve(doc));
+    if (isPair(node)) return size(node.key) + size(node.value);
+    if (!isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    sizes.set(node, Infinity); // until it is known: an alias reached from inside its own anchor
+    let n = 1;
+    for (const item of node.items) n += size(item);
+    sizes.set(node, n);
+    return n;
+  };
+  let added = 0;
+  let found: { offset: number; size: number } | undefined;
+  visit(doc, {
+    Alias(_key, alias) {
+      const n = size(alias);
+      added += n;
+      if (added <= MAX_ALIAS_NODES) return undefined;
+      found = { offset: alias.range?.[0] ?? 0, size: n };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }

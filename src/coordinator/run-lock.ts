@@ -26,7 +26,7 @@ export const LockOwnerSchema = z.object({
 type LockOwner = z.infer<typeof LockOwnerSchema>;
 
 /** A lock directory without owner.json older than this was left by a process that died while taking it. */
-const HALF_MADE_MS = 10_000;
+export const HALF_MADE_MS = 10_000;
 
 /** Why the lock could not be taken. */
 export interface LockHeld {
@@ -56,7 +56,7 @@ export async function acquireRunLock(paths: RunPaths, staleAfterMs = 15_000): Pr
         acquired_at: new Date().toISOString(),
       };
       writeJsonAtomicSync(owner, me);
-      return ok({ release: () => fs.rmSync(paths.lock, { recursive: true, force: true }) });
+      return ok(heldRunLock(paths));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
@@ -78,6 +78,27 @@ export async function acquireRunLock(paths: RunPaths, staleAfterMs = 15_000): Pr
       return err({ reason: 'lock-held', message: `could not take over the stale run lock ${paths.lock}` });
     takeOver(paths.lock, holder);
   }
+}
+
+/**
+ * The lock at `paths.lock`, as held by this process: for a run directory renamed with its lock
+ * inside (`swarm run` builds it under a temporary name), whose lock now lives at the new path.
+ */
+export function heldRunLock(paths: RunPaths): RunLock {
+  return { release: () => fs.rmSync(paths.lock, { recursive: true, force: true }) };
+}
+
+/**
+ * Who holds the lock of `paths`, judged as {@link acquireRunLock} judges it, without taking it:
+ * `free` (no lock/), or `alive`/`dead` with the holder's pid and host when owner.json says.
+ */
+export function inspectRunLock(
+  paths: RunPaths,
+  staleAfterMs = 15_000,
+): { state: 'free' } | { state: 'alive' | 'dead'; pid: number | null; host: string | null } {
+  if (!fs.existsSync(paths.lock)) return { state: 'free' };
+  const holder = readOwner(path.join(paths.lock, 'owner.json'));
+  return { state: judge(paths, holder, staleAfterMs), pid: holder?.pid ?? null, host: holder?.host ?? null };
 }
 
 /** Whether the lock's holder is alive or dead. */

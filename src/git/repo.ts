@@ -53,7 +53,8 @@ export interface GitOptions {
 
 /**
  * Checks everything first (git version, a base commit, a free branch name), then records the
- * base and creates `refs/heads/swarm/<run-id>` at it, and adds `.swarm/` to .git/info/exclude.
+ * base and creates `refs/heads/swarm/<run-id>` at it. (`swarm run` has added `.swarm/` to
+ * info/exclude before it created anything: {@link excludeSwarmDir}.)
  * @returns the run's git facts and warnings (uncommitted changes the workers will not see), or a
  *   message for an error that must stop the run before any work (exit 2).
  */
@@ -105,7 +106,6 @@ export function prepareGitRun(
   }
   // Create the branch only if it does not exist (the empty old value makes update-ref check that).
   gitSync(repo, ['update-ref', `refs/heads/${branch}`, base, '']);
-  excludeSwarmDir(repo);
   return ok({ git: { repo, base, branch }, warnings });
 }
 

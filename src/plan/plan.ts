@@ -7,6 +7,7 @@ import { suggest } from '../config/zod-issues.js';
 import { DEFAULT_BACKEND, isAgentBackend } from '../worker/backends/registry.js';
 import { err, ok, type Result } from '../util/result.js';
 import { analyzeDag, findCycles } from './graph.js';
+import { repoPathProblem } from './repo-path.js';
 
 export type { ResolvedTask };
 
@@ -31,7 +32,8 @@ export type PlanContext = Pick<Config, 'roles' | 'scheduling'>;
 /**
  * Validates a task list (already shaped by the zod TaskSpec schema) and resolves it into a plan.
  * Checks, in order: non-empty and size limits; unique ids; known, non-repeated, non-self deps;
- * known roles and a runnable backend; no cycles (each cycle named `a → b → a`).
+ * `files` and `cwd` relative and inside the repository; known roles and a runnable backend; no
+ * cycles (each cycle named `a → b → a`).
  * Returns every issue found, not only the first.
  */
 export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): Result<ResolvedPlan, PlanIssue[]> {
@@ -63,6 +65,12 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
       } else if (seen.has(d)) issues.push({ path: [i, 'deps', k], message: `dependency "${d}" is listed twice` });
       seen.add(d);
     });
+    t.files?.forEach((f, k) => {
+      const problem = repoPathProblem(f);
+      if (problem) issues.push({ path: [i, 'files', k], message: problem });
+    });
+    const cwdProblem = t.cwd === undefined ? undefined : repoPathProblem(t.cwd);
+    if (cwdProblem) issues.push({ path: [i, 'cwd'], message: cwdProblem });
     if (t.role !== undefined && !(t.role in context.roles)) {
       const near = suggest(t.role, roleNames);
       const known = roleNames.length ? `known roles: ${roleNames.join(', ')}` : 'the config defines no roles';

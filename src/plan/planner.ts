@@ -60,7 +60,7 @@ Split the goal into tasks that form a DAG:
 - Tasks that would edit the same file at the same time conflict on merge: give such tasks a dependency, or list the file in both tasks' \`files\` so they are serialized.
 - Write each description as complete instructions: the agent sees only its task, the goal and its dependencies' summaries.
 - Give each task an estimate of its relative size, and a verify command when the project has a way to check the work.
-- Use only the roles listed. Ids are lower-case slugs (a-z, 0-9, -).
+- Use only the roles listed. Ids are lower-case slugs (a-z, 0-9, _, -).
 
 Answer only by calling submit_plan. If it returns errors, fix them and call it again with the whole corrected plan.`;
 

@@ -41,6 +41,10 @@ export class RunPaths {
   controlDone(id: string): string {
     return path.join(this.controlDoneDir, `${id}.json`);
   }
+  /** What a run being created will be (only under its temporary name, {@link creatingDir}). */
+  get creatingJson(): string {
+    return path.join(this.root, 'creating.json');
+  }
   /** The planner's requests and answers (planned runs), also when planning failed. */
   /** What publishing the run did (publish.json). */
   get publishJson(): string {
@@ -126,3 +130,23 @@ export interface AttemptPaths {
 
 /** Name of the file that marks an attempt finished (its commit point). */
 export const RESULT_FILE = 'result.json';
+
+/** What ends the temporary name of a run directory being created. */
+const CREATING_SUFFIX = '.creating';
+
+/**
+ * The temporary name `swarm run` builds the run directory `root` under, beside it:
+ * `<parent>/.<name>.creating`. Renamed to `root` once run.json is written, so a directory at
+ * `root` is always complete.
+ */
+export function creatingDir(root: string): string {
+  const abs = path.resolve(root);
+  return path.join(path.dirname(abs), `.${path.basename(abs)}${CREATING_SUFFIX}`);
+}
+
+/** The name of the run directory a directory entry is the temporary name of (`.<name>.creating` → `<name>`), or undefined. */
+export function creatingNameOf(entry: string): string | undefined {
+  if (!entry.startsWith('.') || !entry.endsWith(CREATING_SUFFIX)) return undefined;
+  const name = entry.slice(1, -CREATING_SUFFIX.length);
+  return name === '' ? undefined : name;
+}

@@ -148,6 +148,24 @@ export const PublishJsonSchema = z.object({
 });
 export type PublishJson = z.infer<typeof PublishJsonSchema>;
 
+/**
+ * creating.json: in a run directory being built under its temporary name (`.<name>.creating`,
+ * `creatingDir` in paths.ts), written by `swarm run` right after it takes the lock, before the planner
+ * and the integration branch, so that what a killed `swarm run` left can be undone.
+ */
+export const CreatingJsonSchema = z.object({
+  /** The run id (a ULID). */
+  id: z.string(),
+  /** Absolute path the run directory is renamed to once it is complete. */
+  root: z.string(),
+  /** The target directory (the repository's top level with git). */
+  repo: z.string(),
+  /** The integration branch `swarm run` will create (git isolation), else null; it may not exist yet. */
+  integration_branch: z.string().nullable(),
+  created_at: Iso,
+});
+export type CreatingJson = z.infer<typeof CreatingJsonSchema>;
+
 /** coordinator.json: replaced by the live coordinator about every heartbeat. */
 export const CoordinatorJsonSchema = z.object({
   /** Unique id of this coordinator process (a ULID). */

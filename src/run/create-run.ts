@@ -1,21 +1,33 @@
-// Creating a run for `swarm run`: validate the config and plan, take the run directory and its lock,
-// plan a goal with the LLM planner, prepare git, write plan.json and run.json. Prints nothing.
+// Creating a run for `swarm run`: validate the config and plan, build the run directory under a
+// temporary name (its lock, the planner's transcript, the integration branch, plan.json, run.json)
+// and rename it into place. Prints nothing.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { acquireRunLock, type RunLock } from '../coordinator/run-lock.js';
-import { checkGitVersion, prepareGitRun, type GitRun } from '../git/repo.js';
+import { crashPoint } from '../coordinator/crash-point.js';
+import { acquireRunLock, heldRunLock, type RunLock } from '../coordinator/run-lock.js';
+import { gitTrySync } from '../git/git.js';
+import { checkGitVersion, excludeSwarmDir, prepareGitRun, type GitRun } from '../git/repo.js';
 import { loadPlan } from '../plan/load-plan.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 import { agentRoles } from '../plan/planner.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
-import { RunPaths } from '../protocol/paths.js';
-import { PROTOCOL_VERSION, type PlanJson, type RunJson, type RunSource } from '../protocol/schemas.js';
+import { creatingDir, RunPaths } from '../protocol/paths.js';
+import {
+  PROTOCOL_VERSION,
+  type CreatingJson,
+  type PlanJson,
+  type RunJson,
+  type RunSource,
+} from '../protocol/schemas.js';
 import { initialState } from '../protocol/state.js';
+import { fsErrorPhrase, makeDirs } from '../util/make-dirs.js';
 import { err, ok, type Result } from '../util/result.js';
+import { creationMessage, findCreation } from './interrupted-creation.js';
 import { backendProblems, missingKeys, planWithTranscript, type InterruptSource } from './planning.js';
+import { integrationBranch } from '../git/layout.js';
 import { resolveRepo } from './repository.js';
 import { PLANNING_REASON, refused, rejected, type Run, type RunFailure } from './run.js';
 
@@ -25,7 +37,7 @@ export interface CreateRunInput {
   configFile: string;
   /** `--plan FILE`: the tasks of this YAML or JSON plan instead of the config's `tasks:`. */
   plan?: string;
-  /** `--run-dir`: the run directory (default `<repo>/<run.dir>/<run id>`); must be absent or empty. */
+  /** `--run-dir`: the run directory (default `<repo>/<run.dir>/<run id>`); must be absent or empty, and ends up at exactly this path. */
   runDir?: string;
   /** The run's id, a ULID (default: a new one); `swarm serve` names the run before it starts it. */
   runId?: string;
@@ -48,8 +60,9 @@ export interface CreateRunInput {
 /** What createRun reports as it goes, in the order `swarm run` prints it. */
 export type CreateRunNote =
   /**
-   * The run has an id and a directory: told before the planner starts (so that its transcript can
-   * be found while it works), else once run.json is written.
+   * The run has an id and a directory: told before the planner starts (the directory is then still
+   * under its temporary name, and gets the planner's transcript even if planning fails), else once
+   * the complete directory is in place.
    */
   | { kind: 'created'; id: string; root: string }
   /** A progress line of the planner, without a newline. */
@@ -68,6 +81,8 @@ export interface CreateRunHooks {
 interface Checked {
   config: Config;
   repo: string;
+  /** `repo` is (the top level of) a git repository. */
+  git: boolean;
   goal: string | null;
   /** The tasks to run, or undefined when the planner makes them from `goal`. */
   plan: ResolvedPlan | undefined;
@@ -75,43 +90,55 @@ interface Checked {
   isolate: boolean;
 }
 
-/** The run directory, created (or found empty) and locked. */
+/**
+ * The run directory being built under its temporary name (`.<name>.creating` beside it), locked,
+ * with its creating.json written.
+ */
 interface Claimed {
   id: string;
+  /** Where the run directory goes once it is complete. */
   paths: RunPaths;
-  /** This call made the directory (so it may remove it again). */
-  created: boolean;
+  /** The temporary directory it is built in. */
+  building: RunPaths;
+  /** The lock of `building`. */
   lock: RunLock;
+  /** The integration branch, once this call has created it (deleted again if the run is abandoned). */
+  branch?: { repo: string; name: string };
 }
 
 /**
  * Creates a run: validates the config and its plan (or, given a goal and no tasks, plans one with
- * the LLM planner), creates the run directory, takes its lock, creates the integration branch
- * (git isolation) and writes plan.json, then run.json. Never prints or exits; see
- * {@link CreateRunNote} for what it reports on the way, and {@link Run} for what the caller then owns.
+ * the LLM planner), adds `.swarm/` to the repository's info/exclude, builds the run directory
+ * under a temporary name beside it (`.<name>.creating`: its lock, creating.json, the planner's
+ * transcript, the integration branch (git isolation), plan.json, then run.json) and renames it
+ * into place, so that a directory at the run's path is always complete. Never prints or exits;
+ * see {@link CreateRunNote} for what it reports on the way, and {@link Run} for what the caller
+ * then owns.
  *
  * @returns the run, with its lock held; or a {@link RunFailure}:
  *   - `input`: config or plan issues (file, line, column, field, message), or a goal without an
  *     agent role (at `roles`);
- *   - `refused`: `missing-key`, `git`, `run-dir`, `lock-held` (exit 2), or the planner's
- *     `planning-failed` (2), `interrupted` (130) or `budget` (3).
- *   Before the lock nothing is written. After it, every failure releases it; a failed planner
- *   leaves its planner.json (the transcript) in the run directory and nothing else, and a git
- *   failure without a planner removes the run directory if this call created it.
- * @throws on a file system error (an unwritable run directory), after releasing the lock if it held it.
+ *   - `refused`: `missing-key`, `git`, `run-dir` (a path that is a file, not empty, being created
+ *     by another `swarm run` or left by a killed one, or where a directory cannot be created or
+ *     written: the message names it), `lock-held` (exit 2), or the planner's `planning-failed`
+ *     (2), `interrupted` (130) or `budget` (3).
+ *   Before the temporary directory nothing is written but the exclude line. On any failure after
+ *   it, the branch this call created is deleted and the temporary directory removed, except that
+ *   a planner's transcript is kept: the run directory then holds planner.json and nothing else.
+ * @throws only an error that is not the file system's (a bug), after undoing what it wrote.
  */
 export async function createRun(input: CreateRunInput, hooks: CreateRunHooks): Promise<Result<Run, RunFailure>> {
   const checked = checkRunInput(input);
   if (!checked.ok) return checked;
   const claimed = await claimRunDirectory(input, checked.value);
   if (!claimed.ok) return claimed;
-  const { lock } = claimed.value;
   try {
     const made = await makeRun(input, hooks, checked.value, claimed.value);
-    if (!made.ok) lock.release();
+    if (!made.ok) abandon(claimed.value);
     return made;
   } catch (e) {
-    lock.release();
+    abandon(claimed.value);
+    if (isFsError(e)) return err(cannotWrite(claimed.value.paths.root, e));
     throw e;
   }
 }
@@ -162,10 +189,14 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
     const version = checkGitVersion();
     if (!version.ok) return err(refused('git', version.error));
   }
-  return ok({ config, repo, goal, plan, isolate });
+  return ok({ config, repo, git: target.git, goal, plan, isolate });
 }
 
-/** Names the run, refuses a run directory that is a file or not empty, creates it and takes its lock. */
+/**
+ * Names the run; refuses a run directory that is a file, not empty, or being created (or left
+ * half-created) by another `swarm run`; keeps `.swarm/` out of git; makes the temporary directory
+ * (and the missing parents of the run directory), takes its lock and writes creating.json.
+ */
 async function claimRunDirectory(input: CreateRunInput, checked: Checked): Promise<Result<Claimed, RunFailure>> {
   const id = input.runId ?? ulid();
   const root = input.runDir ? path.resolve(input.runDir) : path.resolve(checked.repo, checked.config.run.dir, id);
@@ -180,23 +211,57 @@ async function claimRunDirectory(input: CreateRunInput, checked: Checked): Promi
       ),
     );
   }
+  const leftover = findCreation(root);
+  if (leftover) return err(refused('run-dir', creationMessage(leftover)));
+  // Before anything is created under .swarm/ (the default runs directory, the worktrees).
+  if (checked.git) {
+    try {
+      excludeSwarmDir(checked.repo);
+    } catch (e) {
+      return err(
+        refused('git', `${checked.repo}: cannot add /.swarm/ to the repository's info/exclude: ${fsErrorPhrase(e)}`),
+      );
+    }
+  }
   const paths = new RunPaths(root);
-  const created = !fs.existsSync(root);
-  fs.mkdirSync(paths.root, { recursive: true });
-  const lock = await acquireRunLock(paths);
-  if (!lock.ok) return err(refused('lock-held', `${root}: ${lock.error.message}`));
-  // Released at most once, whichever failure path gets to it first.
-  let held = true;
-  const release = (): void => {
-    if (held) lock.value.release();
-    held = false;
-  };
-  return ok({ id, paths, created, lock: { release } });
+  const building = new RunPaths(creatingDir(root));
+  try {
+    makeDirs(path.dirname(root));
+    fs.mkdirSync(building.root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      return err(refused('run-dir', `${root}: another \`swarm run\` is creating this run directory`));
+    return err(cannotWrite(root, e));
+  }
+  try {
+    crashPoint('startup-dir');
+    const lock = await acquireRunLock(building);
+    if (!lock.ok) {
+      fs.rmSync(building.root, { recursive: true, force: true });
+      return err(refused('lock-held', `${root}: ${lock.error.message}`));
+    }
+    crashPoint('startup-lock');
+    const record: CreatingJson = {
+      id,
+      root,
+      repo: checked.repo,
+      integration_branch: checked.isolate ? integrationBranch(id) : null,
+      created_at: new Date().toISOString(),
+    };
+    writeJsonAtomicSync(building.creatingJson, record);
+    crashPoint('startup-record');
+    return ok({ id, paths, building, lock: once(lock.value) });
+  } catch (e) {
+    fs.rmSync(building.root, { recursive: true, force: true });
+    if (isFsError(e)) return err(cannotWrite(root, e));
+    throw e;
+  }
 }
 
 /**
- * What follows the lock: the planner (without tasks), the integration branch, plan.json and
- * run.json. The caller releases the lock when this fails (a second release does nothing).
+ * What follows the claim, in the temporary directory: the planner (without tasks), the
+ * integration branch, plan.json and run.json; then the rename into place. The caller abandons the
+ * claim when this fails.
  */
 async function makeRun(
   input: CreateRunInput,
@@ -205,16 +270,17 @@ async function makeRun(
   claimed: Claimed,
 ): Promise<Result<Run, RunFailure>> {
   const { config, repo, goal, plan, isolate } = checked;
-  const { id, paths, created, lock } = claimed;
+  const { id, paths, building } = claimed;
   let resolved: ResolvedPlan;
   let planner: PlanJson['planner'] = null;
   if (plan) {
     resolved = plan;
   } else {
     hooks.onNote({ kind: 'created', id, root: paths.root });
-    const planned = await planWithTranscript(config, goal!, repo, paths.plannerJson, {
+    const planned = await planWithTranscript(config, goal!, repo, building.plannerJson, {
       onProgress: (line) => hooks.onNote({ kind: 'planner', line }),
       interrupts: hooks.interrupts,
+      transcriptName: paths.plannerJson,
     });
     if (!planned.ok) {
       // The run directory keeps planner.json (the transcript) and nothing else.
@@ -227,6 +293,7 @@ async function makeRun(
             : [message];
       return err(refused(PLANNING_REASON[why], ...messages));
     }
+    crashPoint('startup-planned');
     resolved = planned.value.plan;
     planner = {
       model: planned.value.transcript.model,
@@ -241,13 +308,10 @@ async function makeRun(
       base: config.git.base,
       includeUncommitted: config.git.include_uncommitted,
     });
-    if (!prepared.ok) {
-      lock.release();
-      // Nothing but the lock (and the planner's transcript) was written.
-      if (created && !planner) fs.rmSync(paths.root, { recursive: true, force: true });
-      return err(refused('git', prepared.error));
-    }
+    if (!prepared.ok) return err(refused('git', prepared.error));
     git = prepared.value.git;
+    claimed.branch = { repo, name: git.branch };
+    crashPoint('startup-branch');
     for (const w of prepared.value.warnings) hooks.onNote({ kind: 'warning', message: w });
   } else if (config.git.isolation === 'worktree') {
     hooks.onNote({
@@ -271,8 +335,18 @@ async function makeRun(
     source: input.source ?? null,
   };
   // plan.json before run.json: a directory with run.json always has its plan.
-  writeJsonAtomicSync(paths.planJson, planJson);
-  writeJsonAtomicSync(paths.runJson, runJson);
+  writeJsonAtomicSync(building.planJson, planJson);
+  crashPoint('startup-plan-json');
+  writeJsonAtomicSync(building.runJson, runJson);
+  crashPoint('startup-run-json');
+  fs.rmSync(building.creatingJson);
+  try {
+    // Onto an absent or empty directory; the lock moves with it.
+    fs.renameSync(building.root, paths.root);
+  } catch (e) {
+    return err(cannotWrite(paths.root, e));
+  }
+  crashPoint('startup-renamed');
   if (!planner) hooks.onNote({ kind: 'created', id, root: paths.root });
   return ok({
     command: 'run',
@@ -280,9 +354,53 @@ async function makeRun(
     runJson,
     planJson,
     state: initialState(),
-    lock,
+    lock: once(heldRunLock(paths)),
     retryFailed: false,
     appliedRequests: new Set(),
     budget: undefined,
   });
+}
+
+/**
+ * Undoes a claim whose run was not made (never throws): releases the lock, deletes the integration
+ * branch this call created, and removes the temporary directory; if it holds the planner's
+ * transcript, the run directory gets that and nothing else instead (when its path is still free).
+ */
+function abandon(claimed: Claimed): void {
+  const { building, paths, branch } = claimed;
+  try {
+    claimed.lock.release();
+    if (branch) gitTrySync(branch.repo, ['update-ref', '-d', `refs/heads/${branch.name}`]);
+    if (fs.existsSync(building.plannerJson) && !fs.existsSync(building.runJson)) {
+      for (const f of [building.creatingJson, building.planJson]) fs.rmSync(f, { force: true });
+      if (!fs.existsSync(paths.root) || fs.readdirSync(paths.root).length === 0) {
+        fs.renameSync(building.root, paths.root);
+        return;
+      }
+    }
+    fs.rmSync(building.root, { recursive: true, force: true });
+  } catch {
+    // What is left is recognised as an interrupted creation (`swarm clean` removes it).
+  }
+}
+
+/** A lock released at most once, whichever path gets to it first. */
+function once(lock: RunLock): RunLock {
+  let held = true;
+  return {
+    release: () => {
+      if (held) lock.release();
+      held = false;
+    },
+  };
+}
+
+/** An error of a file system call (it has a `syscall`), as opposed to a bug. */
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** The refusal of a run directory that cannot be created or written. */
+function cannotWrite(root: string, e: unknown): RunFailure {
+  return refused('run-dir', `${root}: cannot create the run directory there: ${fsErrorPhrase(e)}`);
 }

@@ -7,6 +7,11 @@ export const EXIT = {
   succeeded: 0,
   /** Some task failed, was skipped or was cancelled. */
   failed: 1,
+  /**
+   * An unexpected error (a bug, or a system failure no check foresaw): one line on stderr names
+   * the file with the details. A run it interrupted is left as after a crash: `swarm resume` continues it.
+   */
+  unexpected: 1,
   /** The run could not start: bad config, bad plan, lock held, not a run directory. */
   cannotStart: 2,
   /**

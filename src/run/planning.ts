@@ -1,12 +1,12 @@
 // Running the planner for `swarm run <config> "<goal>"` and `swarm plan`: API key checks, what stops
 // the planner, progress lines, and the transcript written whatever the outcome. Prints nothing.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import { agentRoles, planGoal, type Planned } from '../plan/planner.js';
 import { makeClient } from '../llm/client.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
+import { makeDirs } from '../util/make-dirs.js';
 import { err, type Result } from '../util/result.js';
 import type { EnvNeed } from '../worker/backends/descriptor.js';
 import { preflight, requiredEnv } from '../worker/backends/registry.js';
@@ -75,6 +75,8 @@ export interface PlanningHooks {
   onProgress(line: string): void;
   /** Stops the planner (its outcome is then `interrupted`); default: nothing does. */
   interrupts?: InterruptSource;
+  /** The transcript's path as messages name it (default `transcriptFile`): where it will be once its run directory is in place. */
+  transcriptName?: string;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function planWithTranscript(
       onProgress: hooks.onProgress,
     });
     const transcript = result.ok ? result.value.transcript : result.error.transcript;
-    fs.mkdirSync(path.dirname(transcriptFile), { recursive: true });
+    makeDirs(path.dirname(transcriptFile));
     writeJsonAtomicSync(transcriptFile, transcript);
     if (result.ok) return result;
     const problems = result.error.errors.map((e) => `\n  - ${e}`).join('');
@@ -114,7 +116,8 @@ export async function planWithTranscript(
         : transcript.outcome === 'budget-exhausted'
           ? 'budget'
           : 'cannot-start';
-    return err({ message: `${result.error.message}${problems}\nthe planner's transcript: ${transcriptFile}`, why });
+    const shown = hooks.transcriptName ?? transcriptFile;
+    return err({ message: `${result.error.message}${problems}\nthe planner's transcript: ${shown}`, why });
   } finally {
     stopListening?.();
   }

@@ -8,6 +8,7 @@ import { loadRun, NotARunError, type RunSnapshot } from '../protocol/run-reader.
 import { RunJsonSchema, type RunJson } from '../protocol/schemas.js';
 import type { RunState } from '../protocol/state.js';
 import { err, ok, type Result } from '../util/result.js';
+import { creationMessage, finishCreation, findCreation } from './interrupted-creation.js';
 import { backendProblems, missingKeys } from './planning.js';
 import { refused, type Run, type RunFailure } from './run.js';
 
@@ -38,8 +39,12 @@ export type ResumeOutcome =
  *
  * @returns a {@link ResumeOutcome}, or a {@link RunFailure}, always `refused` with exit 2:
  *   `not-a-run` (no or malformed run.json, a malformed event, no plan.json: "the run never
- *   started"), `lock-held` (a live coordinator holds the lock), `missing-key`. Nothing is written
- *   but the torn tail cut off; every failure releases the lock.
+ *   started"; a run directory still under its temporary name that is being created, or that a
+ *   killed `swarm run` left before run.json: "interrupted before it started; nothing ran"),
+ *   `lock-held` (a live coordinator holds the lock), `missing-key`. Nothing is written but the
+ *   torn tail cut off, and a complete run directory left under its temporary name (run.json
+ *   written, its `swarm run` killed before the rename) renamed into place; every failure
+ *   releases the lock.
  * @throws on a file system error taking the lock, after releasing it if it held it.
  */
 export async function resumeRun(input: ResumeRunInput): Promise<Result<ResumeOutcome, RunFailure>> {
@@ -50,7 +55,23 @@ export async function resumeRun(input: ResumeRunInput): Promise<Result<ResumeOut
   } catch (e) {
     return err(refused('not-a-run', (e as Error).message));
   }
-  if (!runJson) return err(refused('not-a-run', NotARunError.noRunJson(paths).message));
+  if (!runJson) {
+    // Still under its temporary name: a complete one (run.json written) whose `swarm run` died
+    // before the rename is moved into place and resumed; any other is refused, saying what it is.
+    const creation = findCreation(paths.root);
+    if (!creation) return err(refused('not-a-run', NotARunError.noRunJson(paths).message));
+    if (creation.creator.state === 'alive' || !creation.complete)
+      return err(refused('not-a-run', creationMessage(creation)));
+    try {
+      finishCreation(creation);
+      runJson = readJsonFile(paths.runJson, RunJsonSchema);
+    } catch (e) {
+      return err(
+        refused('not-a-run', `${paths.root}: cannot move ${creation.dir} into place: ${(e as Error).message}`),
+      );
+    }
+    if (!runJson) return err(refused('not-a-run', NotARunError.noRunJson(paths).message));
+  }
   const lock = await acquireRunLock(paths, runJson.config.liveness.stale_after);
   if (!lock.ok) return err(refused('lock-held', `${paths.root}: ${lock.error.message}`));
   try {

@@ -35,7 +35,9 @@ export interface Run {
 /**
  * Why a refusal happened, for callers that answer differently (an HTTP server: 409 for
  * `lock-held`, 400 for the rest of the input problems, ...):
- * - `run-dir`: `--run-dir` names a file or a directory that is not empty (createRun);
+ * - `run-dir`: `--run-dir` names a file or a directory that is not empty, a run directory being
+ *   created by another `swarm run` or left half-created by a killed one, or a place where the
+ *   run directory cannot be created or written (createRun);
  * - `not-a-run`: no or unreadable run.json, a broken events.jsonl, no plan.json (resumeRun);
  * - `lock-held`: a live coordinator holds the run lock;
  * - `missing-key`: an API key variable a role or the planner needs is not set;
@@ -43,6 +45,8 @@ export interface Run {
  * - `no-goal`, `no-agent-role`, `output`: nothing to plan, no role to plan for, `-o` names a
  *   directory (draftPlan; createRun reports a missing agent role as an input issue at `roles`);
  * - `planning-failed`: no API client, no valid plan from the planner, or an API error;
+ * - `control`: a control request that is malformed, names a task the run does not have, or that
+ *   nothing would apply (the run finished);
  * - `interrupted`: the planner was stopped (Ctrl-C); `budget`: the planner spent the run's budget;
  * - `remote`: `--repo` or `--issue` could not be read (unreachable, unknown, a branch not there);
  * - `publish`: publishing is on but the token is missing or may not push and open pull requests.
@@ -58,6 +62,7 @@ export type RefusalReason =
   | 'no-agent-role'
   | 'output'
   | 'planning-failed'
+  | 'control'
   | 'interrupted'
   | 'budget'
   | 'remote'
@@ -97,6 +102,7 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'no-agent-role': EXIT.cannotStart,
   output: EXIT.cannotStart,
   'planning-failed': EXIT.cannotStart,
+  control: EXIT.cannotStart,
   interrupted: EXIT.stopped,
   budget: EXIT.budget,
   remote: EXIT.cannotStart,

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { creatingDir } from '../protocol/paths.js';
 import { TASK_ID_PATTERN } from '../protocol/task-id.js';
 
 /** What the server needs. */
@@ -38,7 +39,10 @@ export const TaskParams = RunParams.extend({
 export type RunPlace =
   /** It has run.json: readable like any run. */
   | { kind: 'run'; dir: string }
-  /** Its directory exists without run.json: `swarm run` is creating it (its planner may be at work). */
+  /**
+   * `swarm run` is creating it (its planner may be at work): its directory exists under its
+   * temporary name (`.<id>.creating`), or without run.json. `dir` is where it will be.
+   */
   | { kind: 'starting'; dir: string }
   | { kind: 'none' };
 
@@ -46,5 +50,5 @@ export type RunPlace =
 export function placeOf(runsDir: string, id: string): RunPlace {
   const dir = path.join(runsDir, id);
   if (fs.existsSync(path.join(dir, 'run.json'))) return { kind: 'run', dir };
-  return fs.existsSync(dir) ? { kind: 'starting', dir } : { kind: 'none' };
+  return fs.existsSync(dir) || fs.existsSync(creatingDir(dir)) ? { kind: 'starting', dir } : { kind: 'none' };
 }

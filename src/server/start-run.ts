@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLI_PATH } from '../util/cli-path.js';
+import { placeOf } from './context.js';
 import { sleep } from '../util/process.js';
 import { lastLines } from '../util/tail.js';
 import { err, ok, type Result } from '../util/result.js';
@@ -43,11 +44,12 @@ export interface StartFailure {
 }
 
 /**
- * Starts `swarm run <config> [goal] [--plan FILE] [--repo URL] [--issue REF] [--base B] [--publish]
- * --run-dir <runsDir>/<id> --run-id <id> --no-dashboard` in the repository, detached, its output
- * in `<runsDir>/.serve-logs/<id>.log`, and resolves once the run directory exists; or with the end
- * of that log if the process exits first (a check that only the real start can make: the lock, a
- * clone that fails, a planner that cannot start).
+    if (placeOf(server.runsDir, id).kind !== 'none') return ok({ exited, logFile }); // under its temporary name, or in place
+    if (code !== undefined)
+      return err({
+        exit: code,
+        message: `swarm run exited ${code} before creating the run: ${lastLines(logFile, 5).join(' / ')}`,
+      });
  */
 export async function startRun(
   server: { runsDir: string; repo: string },

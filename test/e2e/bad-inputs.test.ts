@@ -62,6 +62,49 @@ const cases: Case[] = [
     message: /^invalid YAML: .*end with a \]/,
   },
   {
+    name: 'a YAML alias bomb (nested anchors that expand to millions of nodes), at the alias that passes the limit',
+    files: {
+      'swarm.yaml':
+        [
+          'version: 1', //                                                  1
+          'a: &a [x, x, x, x, x, x, x, x, x, x]', //                        2  11 nodes
+          'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]', //              3  +110 = 110
+          'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]', //              4  +1110 = 1220
+          'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]', //              5  +11110 = 12330
+          'e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]', //              6  the 8th *d (column 36) passes 100000
+          'f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]', //              7
+          'g: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]', //                 8  ~10^7 nodes in all
+        ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:6:36',
+    message: /^invalid YAML: the aliases up to here expand to more than 100000 nodes/,
+  },
+  {
+    name: 'an alias bomb in a --plan file',
+    files: {
+      'swarm.yaml': 'version: 1\n',
+      'plan.yaml':
+        [
+          'x: &x [[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]]', // 1  22 nodes
+          'y: &y [*x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x, *x]', // 2  +16·22 = 352
+          'z: &z [*y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y, *y]', // 3  +16·353 = 6000
+          'w: &w [*z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z, *z]', // 4  +16·5649 = 96384
+          'tasks: [*w, *w, *w, *w]', //                                               5  the 1st *w (column 9) adds 90385
+        ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml', '--plan', 'plan.yaml', '--run-dir', 'out'],
+    where: 'plan.yaml:5:9',
+    message: /^invalid YAML: the aliases up to here expand to more than 100000 nodes/,
+  },
+  {
+    name: 'a YAML alias inside its own anchor',
+    files: { 'swarm.yaml': 'version: 1\nworkers: &w [1, *w]\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:2:17',
+    message: 'invalid YAML: this alias is inside its own anchor, so it expands without end',
+  },
+  {
     name: 'a duplicate YAML key',
     files: { 'swarm.yaml': 'version: 1\nworkers: 2\nworkers: 3\n' },
     args: ['run', 'swarm.yaml'],
@@ -213,14 +256,55 @@ const cases: Case[] = [
     field: 'tasks[1].id',
     message: 'duplicate task id "a" (first used by tasks[0])',
   },
-  ...['../x', 'a/b', 'Build', ''].map((id): Case => ({
+  ...['../x', 'a/b', 'a.b', '_a', '-a', 'a b', 'x'.repeat(65), ''].map((id): Case => ({
     name: `the task id ${JSON.stringify(id)}`,
     files: { 'swarm.yaml': `version: 1\ntasks:\n  - id: ${JSON.stringify(id)}\n    run: "true"\n` },
     args: ['run', 'swarm.yaml'],
     where: 'swarm.yaml:3:9',
     field: 'tasks[0].id',
-    message: 'a task id is 1-64 characters of a-z, 0-9 and "-"',
+    message: 'a task id is 1-64 characters of a-z, 0-9, "_" and "-", starting with a letter or digit',
   })),
+  ...['Build', 'L0n0', 'AUTH_API'].map((id): Case => ({
+    name: `the task id ${JSON.stringify(id)}, suggesting it in lower case`,
+    files: { 'swarm.yaml': `version: 1\ntasks:\n  - id: ${JSON.stringify(id)}\n    run: "true"\n` },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:9',
+    field: 'tasks[0].id',
+    message: `task ids are lower case (so that two ids cannot name one directory on a case-insensitive file system): use "${id.toLowerCase()}"`,
+  })),
+  {
+    name: 'a `files:` entry that climbs out of the repository',
+    files: {
+      'swarm.yaml':
+        [
+          'version: 1', //                                   1
+          'tasks:', //                                       2
+          '  - id: a', //                                    3
+          '    run: "true"', //                              4
+          '    files: [src/a.ts, ../../etc/passwd]', //      5  ← "../../etc/passwd" at column 23
+        ].join('\n') + '\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:23',
+    field: 'tasks[0].files[1]',
+    message: '"../../etc/passwd" points outside the repository',
+  },
+  {
+    name: 'an absolute `files:` entry',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n    files:\n      - /etc/passwd\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:6:9',
+    field: 'tasks[0].files[0]',
+    message: '"/etc/passwd" is an absolute path: give it relative to the repository root',
+  },
+  {
+    name: 'a task `cwd:` outside the repository (even one that exists)',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n    cwd: ../..\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:10',
+    field: 'tasks[0].cwd',
+    message: '"../.." points outside the repository',
+  },
   {
     name: 'an empty task list',
     files: { 'swarm.yaml': 'version: 1\ntasks: []\n' },
@@ -475,6 +559,20 @@ const cases: Case[] = [
     message: 'the run directory already exists and is not empty',
   },
   {
+    name: '`swarm run` into a --run-dir where no directory can be made (/sys)',
+    files: { 'swarm.yaml': OK_CONFIG },
+    args: ['run', 'swarm.yaml', '--run-dir', '/sys/fileswarm-test/run'],
+    where: '/sys/fileswarm-test/run',
+    message: 'cannot create the run directory there: operation not permitted (EPERM)',
+  },
+  {
+    name: '`run.dir` in the config under /proc (where a recursive mkdir used to spin for ever)',
+    files: { 'swarm.yaml': `version: 1\nrun:\n  dir: /proc/nope\n${OK_TASKS}` },
+    args: ['run', 'swarm.yaml', '--run-id', '01M91G63ETB3EKNYZMSG32J4TY'],
+    where: '/proc/nope/01M91G63ETB3EKNYZMSG32J4TY',
+    message: /^cannot create the run directory there: .*\(ENOENT\)$/,
+  },
+  {
     name: '`swarm run` into a --run-dir that is a file',
     files: { 'swarm.yaml': OK_CONFIG, 'taken.txt': 'precious\n' },
     args: ['run', 'swarm.yaml', '--run-dir', 'taken.txt'],
@@ -537,5 +635,115 @@ describe('swarm refuses bad input with exit 2, a located message, and no writes'
     expect(fs.existsSync(world.path('.swarm'))).toBe(false);
     expect(fs.existsSync(world.path('out'))).toBe(false);
     expect(snapshot(world.dir)).toEqual(before);
+  });
+});
+
+describe('an error no check foresaw', () => {
+  let world: World;
+  beforeEach(() => {
+    world = makeWorld('swarm-bad-input-');
+  });
+  afterEach(() => world.cleanup());
+
+  it('ends with one line naming the file that holds the details, not a stack trace', async () => {
+    // A run that never started (its coordinator killed at once) whose control/ is a file: nothing
+    // checks for that, so creating a request fails.
+    world.write('swarm.yaml', OK_CONFIG);
+    const run = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'startup-renamed' },
+    });
+    expect(run.signal).toBe('SIGKILL');
+    world.write('run/control', 'not a directory\n');
+
+    const result = await runCli(['control', 'run', 'pause'], { cwd: world.dir });
+
+    expect(result.code).toBe(1);
+    const lines = result.stderr.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    const m = /^swarm: unexpected error: (.+) \(details: (.+)\)$/.exec(lines[0]!);
+    expect(m, result.stderr).not.toBeNull();
+    expect(m![1]).toContain('EEXIST');
+    const details = fs.readFileSync(m![2]!, 'utf8');
+    fs.rmSync(m![2]!);
+    expect(details).toContain('control run pause');
+    expect(details).toMatch(/^\s+at /m); // the stack is there, for whoever reports the bug
+  });
+});
+
+describe('swarm control refuses what no coordinator would apply', () => {
+  let world: World;
+  beforeEach(() => {
+    world = makeWorld('swarm-bad-input-');
+  });
+  afterEach(() => world.cleanup());
+
+  /** The requests waiting in the run's control/ (none may be written by a refused request). */
+  const pending = (): string[] =>
+    fs.existsSync(world.path('run/control'))
+      ? fs.readdirSync(world.path('run/control')).filter((n) => n.endsWith('.json'))
+      : [];
+
+  it('refuses a malformed or unknown task id and a finished run with exit 2, writing no request', async () => {
+    world.write('swarm.yaml', 'version: 1\ntasks:\n  - id: build\n    run: "true"\n');
+    expect((await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir })).code).toBe(0);
+    const root = world.path('run');
+    for (const [args, message] of [
+      [['cancel-task', '../../x'], '"../../x" is not a task id: a task id is 1-64 characters of a-z'],
+      [['retry-task', 'Build'], '"Build" is not a task id: task ids are lower case'],
+      [['cancel-task', 'biuld'], `${root}: the run has no task "biuld" (did you mean "build"?)`],
+      [['pause'], `${root}: the run has finished (succeeded): no coordinator will apply the request`],
+      [['retry-task', 'build'], `${root}: the run has finished (succeeded): no coordinator will apply the request`],
+    ] as const) {
+      const r = await runCli(['control', 'run', ...args], { cwd: world.dir });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.startsWith(`swarm: ${message}`), r.stderr).toBe(true);
+      expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+      expect(r.stdout).toBe('');
+    }
+    expect(pending()).toEqual([]);
+    expect(fs.existsSync(world.path('x'))).toBe(false);
+  });
+
+  it('says that a run whose coordinator is dead gets the request when it is resumed, which applies it', async () => {
+    world.write('swarm.yaml', 'version: 1\ntasks:\n  - id: a\n    run: "true"\n  - id: b\n    run: "true"\n');
+    const killed = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'after-plan' },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const root = world.path('run');
+    const started = Date.now();
+    const waited = await runCli(['control', 'run', 'cancel-task', 'b', '--wait', '30000'], { cwd: world.dir });
+    expect(waited.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000); // it did not wait for what cannot come
+    expect(waited.stdout).toContain(
+      `no coordinator is running this run: the request is applied when it is resumed (swarm resume ${root})`,
+    );
+    expect(waited.stdout).toContain('not applied: nothing will apply it before the run is resumed');
+    const id = /^request (\S+): cancel-task b$/m.exec(waited.stdout)![1]!;
+    expect(pending()).toEqual([`${id}.json`]);
+
+    const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
+    expect(resumed.code).toBe(1); // b was cancelled
+    const applied = fs
+      .readFileSync(world.path('run/events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"control.applied"'))
+      .map((l) => JSON.parse(l) as { request: string; accepted: boolean });
+    expect(applied).toEqual([expect.objectContaining({ request: id, accepted: true })]);
+  });
+
+  it('refuses a run that is still being created, without writing into its path', async () => {
+    world.write('swarm.yaml', OK_CONFIG);
+    const killed = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'startup-plan-json' },
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    const r = await runCli(['control', 'run', 'stop-run'], { cwd: world.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`swarm: ${world.path('run')}: the run was interrupted before it started`);
+    expect(fs.existsSync(world.path('run'))).toBe(false);
   });
 });

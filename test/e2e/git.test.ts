@@ -390,4 +390,39 @@ describe('git isolation', () => {
     expect(git(repo, 'for-each-ref', `refs/swarm/${runId}/`)).toBe('');
     expect(git(repo, 'show', `${branch}:a.txt`)).toBe('a');
   });
+
+  it('runs snake_case task ids through worktrees, refs and the merge', async () => {
+    world = makeWorld();
+    const repo = makeRepo(world);
+    world.write('swarm.yaml', {
+      version: 1,
+      run: { repo: 'repo' },
+      tasks: [
+        { id: 'auth_api', run: 'echo auth > auth.txt' },
+        { id: 'db_2_migrate', deps: ['auth_api'], run: 'test -f auth.txt && echo db > db.txt' },
+      ],
+    });
+    const res = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    expect(res.code, res.stderr).toBe(0);
+    const id = readJson<{ id: string }>(world.path('run/run.json')).id;
+    expect(git(repo, 'for-each-ref', '--format=%(refname)', `refs/swarm/${id}/`).split('\n')).toEqual([
+      `refs/swarm/${id}/auth_api/1`,
+      `refs/swarm/${id}/db_2_migrate/1`,
+    ]);
+    expect(git(repo, 'show', `swarm/${id}:db.txt`)).toBe('db');
+    expect(fs.existsSync(world.path('run/tasks/auth_api/1/result.json'))).toBe(true);
+  });
+
+  it('refuses to clean a run whose repository is gone, with exit 2 and one line', async () => {
+    world = makeWorld();
+    makeRepo(world);
+    world.write('swarm.yaml', { version: 1, run: { repo: 'repo' }, tasks: [{ id: 'a', run: 'true' }] });
+    expect((await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir })).code).toBe(0);
+    fs.renameSync(world.path('repo'), world.path('moved'));
+    const res = await runCli(['clean', 'run'], { cwd: world.dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toBe(
+      `swarm: ${world.path('run')}: the run's repository ${world.path('repo')} no longer exists: nothing to clean there\n`,
+    );
+  });
 });

@@ -157,6 +157,12 @@ describe('swarm serve: input', () => {
     fs.mkdirSync(path.join(repo, '.swarm/runs', creating), { recursive: true });
     expect(await (await fetch(`${base}/api/runs/${creating}`)).json()).toMatchObject({ phase: 'starting', total: 0 });
     fs.rmSync(path.join(repo, '.swarm/runs', creating), { recursive: true });
+    // One still under its temporary name (`swarm run` renames it into place once complete).
+    fs.mkdirSync(path.join(repo, '.swarm/runs', `.${creating}.creating`));
+    expect(await (await fetch(`${base}/api/runs/${creating}`)).json()).toMatchObject({ phase: 'starting', total: 0 });
+    const listed = (await (await fetch(`${base}/api/runs`)).json()) as { runs: { id: string; phase: string }[] };
+    expect(listed.runs).toEqual([expect.objectContaining({ id: creating, phase: 'starting' })]);
+    fs.rmSync(path.join(repo, '.swarm/runs', `.${creating}.creating`), { recursive: true });
 
     const res = await postJson(`${base}/api/runs`, { config: 'swarm.yaml' });
     expect(res.status).toBe(201);

@@ -17,7 +17,12 @@ afterEach(async () => {
 async function startRun(dir: string) {
   const run = startCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: dir });
   const runsDir = path.join(dir, '.swarm/runs');
-  const id = await waitFor(() => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir)[0] : undefined), 20_000, 'the run');
+  // The run directory in place (while it is created, it is `.<id>.creating`).
+  const id = await waitFor(
+    () => (fs.existsSync(runsDir) ? fs.readdirSync(runsDir).find((n) => !n.startsWith('.')) : undefined),
+    20_000,
+    'the run',
+  );
   const events = path.join(runsDir, id, 'events.jsonl');
   await waitFor(() => fs.existsSync(events), 20_000, 'its events.jsonl');
   return { run, runsDir, id, events };

@@ -37,6 +37,29 @@ describe('validatePlan rejects', () => {
     expect(issues).toEqual([{ path: [2, 'id'], message: 'duplicate task id "a" (first used by tasks[0])' }]);
   });
 
+  it("`files` and `cwd` that are absolute or climb out of the repository (a planner's plan too)", () => {
+    const issues = issuesOf(
+      specs(
+        {
+          id: 'a',
+          run: 'x',
+          files: ['src/ok.ts', 'src/../lib/ok.ts', '../../etc/passwd', '/etc/passwd', 'a/../../x', ''],
+        },
+        { id: 'b', run: 'x', cwd: '..' },
+      ),
+    );
+    expect(issues).toEqual([
+      { path: [0, 'files', 2], message: '"../../etc/passwd" points outside the repository' },
+      { path: [0, 'files', 3], message: '"/etc/passwd" is an absolute path: give it relative to the repository root' },
+      { path: [0, 'files', 4], message: '"a/../../x" points outside the repository' },
+      { path: [0, 'files', 5], message: 'an empty path' },
+      { path: [1, 'cwd'], message: '".." points outside the repository' },
+    ]);
+    expect(
+      planOf(specs({ id: 'a', run: 'x', files: ['..hidden', './src/a.ts'], cwd: 'pkg/../pkg' })).tasks[0]!.files,
+    ).toEqual(['..hidden', './src/a.ts']);
+  });
+
   it('an unknown dependency, suggesting the nearest id', () => {
     const issues = issuesOf(specs({ id: 'build', run: 'x' }, { id: 'test', run: 'x', deps: ['biuld'] }));
     expect(issues).toEqual([{ path: [1, 'deps', 0], message: 'unknown task "biuld" (did you mean "build"?)' }]);

@@ -1,6 +1,4 @@
 // A run's events as Server-Sent Events.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { SwarmEvent } from '../../protocol/events.js';
@@ -16,13 +14,13 @@ import { sendSse } from '../sse.js';
 const START_WAIT_MS = 10 * 60_000;
 
 /**
- * Waits until the run directory `dir` holds run.json; false if the wait ends ({@link START_WAIT_MS}),
- * the directory goes away or the client does.
+ * Waits until the run `id` of `runsDir` is in place with its run.json; false if the wait ends
+ * ({@link START_WAIT_MS}), its directory goes away or the client does.
  */
-async function created(dir: string, signal: AbortSignal): Promise<boolean> {
+async function created(runsDir: string, id: string, signal: AbortSignal): Promise<boolean> {
   const deadline = Date.now() + START_WAIT_MS;
-  while (!signal.aborted && Date.now() < deadline && fs.existsSync(dir)) {
-    if (fs.existsSync(path.join(dir, 'run.json'))) return true;
+  for (let place = placeOf(runsDir, id); !signal.aborted && Date.now() < deadline; place = placeOf(runsDir, id)) {
+    if (place.kind !== 'starting') return place.kind === 'run';
     await sleep(100);
   }
   return false;
@@ -65,7 +63,10 @@ export const eventRoutes: FastifyPluginAsyncZod<{ options: ServerOptions }> = as
       const place = placeOf(options.runsDir, req.params.id);
       // A run just started (POST /api/runs answers once its directory exists) writes run.json when
       // it is created, after its planner if it has one.
-      if (place.kind === 'none' || (place.kind === 'starting' && !(await created(place.dir, abort.signal))))
+      if (
+        place.kind === 'none' ||
+        (place.kind === 'starting' && !(await created(options.runsDir, req.params.id, abort.signal)))
+      )
         return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
       const snap = loadRun(place.dir);
       const after = req.headers['last-event-id'] ?? req.query.after ?? 0;

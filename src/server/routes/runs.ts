@@ -6,6 +6,7 @@ import { decodeTime, ulid } from 'ulid';
 import { z } from 'zod';
 import { formatIssue } from '../../config/source.js';
 import { statusReport, type StatusReport } from '../../presenter/status-report.js';
+import { creatingNameOf } from '../../protocol/paths.js';
 import { loadRun, NotARunError } from '../../protocol/run-reader.js';
 import { checkRunInput } from '../../run/create-run.js';
 import { placeOf, RunIdSchema, RunParams, type ServerOptions } from '../context.js';
@@ -104,7 +105,9 @@ export const runRoutes: FastifyPluginAsyncZod<{ options: ServerOptions }> = asyn
     async (req) => {
       let ids: string[] = [];
       try {
-        ids = fs.readdirSync(runsDir).filter((n) => RunIdSchema.safeParse(n).success);
+        // A run being created is still under its temporary name (`.<id>.creating`).
+        const names = fs.readdirSync(runsDir).map((n) => creatingNameOf(n) ?? n);
+        ids = [...new Set(names)].filter((n) => RunIdSchema.safeParse(n).success);
       } catch {
         // no runs yet
       }
