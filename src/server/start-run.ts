@@ -44,12 +44,11 @@ export interface StartFailure {
 }
 
 /**
-    if (placeOf(server.runsDir, id).kind !== 'none') return ok({ exited, logFile }); // under its temporary name, or in place
-    if (code !== undefined)
-      return err({
-        exit: code,
-        message: `swarm run exited ${code} before creating the run: ${lastLines(logFile, 5).join(' / ')}`,
-      });
+ * Starts `swarm run <config> [goal] [--plan FILE] [--repo URL] [--issue REF] [--base B] [--publish]
+ * --run-dir <runsDir>/<id> --run-id <id> --no-dashboard` in the repository, detached, its output
+ * in `<runsDir>/.serve-logs/<id>.log`, and resolves once the run directory exists (under its
+ * temporary name while it is created); or with the end of that log if the process exits first (a
+ * check that only the real start can make: the lock, a clone that fails, a planner that cannot start).
  */
 export async function startRun(
   server: { runsDir: string; repo: string },
@@ -82,7 +81,7 @@ export async function startRun(
   child.unref();
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (fs.existsSync(runDir)) return ok({ exited, logFile });
+    if (placeOf(server.runsDir, id).kind !== 'none') return ok({ exited, logFile }); // under its temporary name, or in place
     if (code !== undefined)
       return err({
         exit: code,
