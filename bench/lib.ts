@@ -591,6 +591,17 @@ export function cpuSeconds(pid: number): number {
 }
 
 /**
+ * Scheduler times of a process's main thread from `/proc/<pid>/schedstat`, in seconds: `runS` on
+ * a CPU, `waitS` runnable but waiting for one (the machine was busy). NaN once it is gone.
+ */
+export function schedSeconds(pid: number): { runS: number; waitS: number } {
+  const [run, wait] = safeRead(`/proc/${pid}/schedstat`).split(' ');
+  return run === undefined || wait === undefined || run === ''
+    ? { runS: NaN, waitS: NaN }
+    : { runS: Number(run) / 1e9, waitS: Number(wait) / 1e9 };
+}
+
+/**
  * Memory of a live process from `/proc/<pid>/status`, in KiB: `hwm` is VmHWM (peak RSS so far),
  * `rss` is VmRSS (now). Undefined once the process is gone (or has been reaped).
  */
