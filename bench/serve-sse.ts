@@ -383,7 +383,7 @@ async function once(options: BenchOptions, tasks: number, clients: number, seed:
       ClientsMessage,
       { type: 'done' }
     >;
-    clientsProc.disconnect(); // it exits
+    if (clientsProc.connected) clientsProc.disconnect(); // it exits
     const [runCode, statusCode] = await Promise.race([
       Promise.all([exited(run), exited(status)]),
       deadline(60_000, 'swarm run and status --follow to exit'),

@@ -318,6 +318,9 @@ async function main(): Promise<void> {
   if (!url || !eventsFile || !Number.isInteger(n) || n < 1 || !process.send)
     throw new Error('usage (forked with IPC): sse-clients.js <events URL> <clients> <events.jsonl>');
   const send = (m: ClientsMessage): void => void process.send!(m);
+  // A 'disconnect' listener keeps the IPC channel referenced: the process stays after its last
+  // message until the parent disconnects (the parent reads its /proc entry first).
+  process.on('disconnect', () => undefined);
   let sent = 0;
   let opened = 0;
   const received = await Promise.all(
