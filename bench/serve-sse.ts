@@ -518,6 +518,8 @@ export async function serveSse(options: BenchOptions): Promise<BenchResult> {
     m('SSE lag p50, every client and event', (r) => r.lag.p50, 'ms'),
     m('SSE lag p99', (r) => r.lag.p99, 'ms'),
     m('SSE lag max', (r) => r.lag.max, 'ms'),
+    m("SSE lag p50 / p99 against the events' `at` (upper bounds)", (r) => r.lagAt.p50, 'ms'),
+    m('  p99', (r) => r.lagAt.p99, 'ms'),
     m('reference: status --follow CPU', (r) => r.reference.cpuS, 's', 2),
     m('  % of one core over the window', (r) => r.reference.percent, '%'),
     m(
@@ -530,9 +532,12 @@ export async function serveSse(options: BenchOptions): Promise<BenchResult> {
     m('reference: lag p50', (r) => r.referenceLag.p50, 'ms'),
     m('reference: lag p99', (r) => r.referenceLag.p99, 'ms'),
     m('reference: lag max', (r) => r.referenceLag.max, 'ms'),
+    m('reference: lag p50 against `at`', (r) => r.referenceLagAt.p50, 'ms'),
+    m('  p99 against `at`', (r) => r.referenceLagAt.p99, 'ms'),
     m('server CPU ÷ status --follow CPU', (r) => r.server.cpuS / r.reference.cpuS, '×'),
     m(`  per client (÷ ${clients})`, (r) => r.server.cpuS / r.reference.cpuS / clients, '×', 2),
     m('SSE lag p99 ÷ reference lag p99', (r) => r.lag.p99 / r.referenceLag.p99, '×'),
+    m('  the same against `at`', (r) => r.lagAt.p99 / r.referenceLagAt.p99, '×'),
     m('tail watcher: its delay bound p99 (timed events)', (r) => r.tailBound.p99, 'ms', 2),
   ];
   const f1 = (n: number): string => n.toFixed(1);
@@ -542,7 +547,7 @@ export async function serveSse(options: BenchOptions): Promise<BenchResult> {
       (r, i) =>
         `Repeat ${i + 1}: ${r.events} events, ${f1(r.runMs / 1000)} s, window from seq ${r.startSeq} (${r.timedEvents} timed events × ${r.clients} clients). Load average before it ${r.loadavg.map((l) => l.toFixed(1)).join(' ')}. Streams open ${f1(r.openMs.min)}–${f1(r.openMs.max)} ms after run.json (median ${f1(r.openMs.p50)}), status --follow printing after ${f1(r.attachMs.reference)} ms. Server ${r.server.cpuS.toFixed(2)} s CPU over ${f1(r.server.wallS)} s (${f1(r.server.percent)}%), its main thread waiting for a CPU ${r.server.cpuWaitS.toFixed(2)} s, peak ${r.server.peakRssMiB.toFixed(0)} MiB; status --follow ${r.reference.cpuS.toFixed(2)} s over ${f1(r.reference.wallS)} s (${f1(r.reference.percent)}%), waiting ${r.reference.cpuWaitS.toFixed(2)} s, ${r.reference.peakRssMiB.toFixed(0)} MiB; the clients' process ${r.clientsProcess.cpuS.toFixed(2)} s (${f1(r.clientsProcess.percent)}%); coordinator ${f1(r.coordinator.percent)}%. Lag p50/p99/max: SSE ${f1(r.lag.p50)}/${f1(r.lag.p99)}/${f1(r.lag.max)} ms (min ${f1(r.lag.min)}), status --follow ${f1(r.referenceLag.p50)}/${f1(r.referenceLag.p99)}/${f1(r.referenceLag.max)} ms; against the events' \`at\`: SSE ${f1(r.lagAt.p50)}/${f1(r.lagAt.p99)}/${f1(r.lagAt.max)} ms, status --follow ${f1(r.referenceLagAt.p50)}/${f1(r.referenceLagAt.p99)}/${f1(r.referenceLagAt.max)} ms. Per-client p50 from ${f1(min(r.perClient.map((c) => c.p50)))} to ${f1(max(r.perClient.map((c) => c.p50)))} ms (first client ${f1(r.perClient[0]!.p50)}, last ${f1(r.perClient.at(-1)!.p50)}). Reconnections ${r.reconnects}.`,
     ),
-    `The tail (this process, every 1 ms and on fs.watch): time between reads p50/p99/max ${runs.map((r) => `${r.tailGaps.p50.toFixed(2)}/${r.tailGaps.p99.toFixed(2)}/${r.tailGaps.max.toFixed(1)}`).join(', ')} ms; an event was appended at most (bound) before the tail saw it, p50/p99/max ${runs.map((r) => `${r.tailBound.p50.toFixed(2)}/${r.tailBound.p99.toFixed(2)}/${r.tailBound.max.toFixed(1)}`).join(', ')} ms: the true lag is the measured one plus up to that bound. The \`at\` lag is an upper bound (\`at\` is taken before the write, truncated to the ms).`,
+    `The tail (this process, every 1 ms and on fs.watch): time between reads p50/p99/max ${runs.map((r) => `${r.tailGaps.p50.toFixed(2)}/${r.tailGaps.p99.toFixed(2)}/${r.tailGaps.max.toFixed(1)}`).join(', ')} ms; an event was appended at most (bound) before the tail saw it, p50/p99/max ${runs.map((r) => `${r.tailBound.p50.toFixed(2)}/${r.tailBound.p99.toFixed(2)}/${r.tailBound.max.toFixed(1)}`).join(', ')} ms: the true lag is the measured one plus up to that bound. The \`at\` lag is an upper bound (\`at\` is taken before the write, truncated to the ms). status --follow's lines are timestamped in this process, like the tail: when this process waits for a CPU, both are late together and its lag against the tail looks smaller than it is; against \`at\` it does not.`,
   ];
   return {
     name: 'serve-sse',
