@@ -518,8 +518,8 @@ export async function serveSse(options: BenchOptions): Promise<BenchResult> {
     m('SSE lag p50, every client and event', (r) => r.lag.p50, 'ms'),
     m('SSE lag p99', (r) => r.lag.p99, 'ms'),
     m('SSE lag max', (r) => r.lag.max, 'ms'),
-    m("SSE lag p50 / p99 against the events' `at` (upper bounds)", (r) => r.lagAt.p50, 'ms'),
-    m('  p99', (r) => r.lagAt.p99, 'ms'),
+    m("SSE lag p50 against the events' `at` (an upper bound)", (r) => r.lagAt.p50, 'ms'),
+    m('  p99 against `at`', (r) => r.lagAt.p99, 'ms'),
     m('reference: status --follow CPU', (r) => r.reference.cpuS, 's', 2),
     m('  % of one core over the window', (r) => r.reference.percent, '%'),
     m(
