@@ -547,15 +547,21 @@ export function otherBenchmarks(): string[] {
   } catch {
     return [];
   }
+  const parentOf = (pid: number): number => {
+    const stat = safeRead(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
   // Our own ancestors (npm, the shell of `npm run bench`) mention dist/bench too.
   const ours = new Set<number>([process.pid]);
-  for (let p = process.ppid; p > 1 && !ours.has(p);) {
-    ours.add(p);
-    const stat = safeRead(`/proc/${p}/stat`);
-    p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  }
+  for (let p = process.ppid; p > 1 && !ours.has(p); p = parentOf(p)) ours.add(p);
+  // So do our own children (serve-sse's clients, dist/bench/sse-clients.js).
+  const descendant = (pid: number): boolean => {
+    for (let p = parentOf(pid), hops = 0; p > 1 && hops < 64; p = parentOf(p), hops++)
+      if (p === process.pid) return true;
+    return false;
+  };
   for (const pid of pids) {
-    if (ours.has(Number(pid))) continue;
+    if (ours.has(Number(pid)) || descendant(Number(pid))) continue;
     const cmd = safeRead(`/proc/${pid}/cmdline`).split('\0').join(' ');
     const snap = /fileswarm-bench-dist-[A-Za-z0-9]+/.exec(cmd)?.[0];
     if (snap && (snapshotDir === undefined || !snapshotDir.endsWith(snap))) seen.add(snap);
