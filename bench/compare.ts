@@ -14,7 +14,7 @@ import { writeResults, type BenchResult } from './lib.js';
 
 /** The repository root of this build (bench/compare.ts is compiled to dist/bench/compare.js). */
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const ALL = ['make-j8', 'dispatch-latency', 'makespan', 'scale', 'dashboard', 'agent-turns'];
+const ALL = ['make-j8', 'dispatch-latency', 'makespan', 'scale', 'dashboard', 'agent-turns', 'serve-sse'];
 
 /** One build under comparison: a source tree with a compiled `dist/`. */
 interface Build {

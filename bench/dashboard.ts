@@ -12,12 +12,14 @@
 // `swarm status --follow` (the line reader: it applies every event too). Process CPU time
 // (utime + stime from /proc/<pid>/stat) over the same wall-clock window, for the dashboard, the
 // reference and the coordinator; then the dashboard's CPU on the finished run, idle.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeSyntheticRun } from './synthetic-run.js';
 import {
   CLI,
+  CLK_TCK,
+  cpuSeconds,
   isMain,
   median,
   metric,
@@ -31,33 +33,11 @@ import {
   tempDir,
   timed,
   writeConfig,
+  until,
   type BenchOptions,
   type BenchResult,
 } from './lib.js';
 import { tmuxAvailable, TmuxTerminal } from './tmux.js';
-
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/** CPU time (user + system) of a process so far, in seconds; NaN once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of stat(5)
-  } catch {
-    return NaN;
-  }
-}
-
-async function until<T>(check: () => T | undefined | false, timeoutMs: number, what: string, everyMs = 10): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 /**
  * One start of the dashboard on `runDir` in a fresh tmux window; returns its timings, ms. Then

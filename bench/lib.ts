@@ -276,12 +276,19 @@ export interface ConfigTask {
  */
 export function writeConfig(
   file: string,
-  config: { workers: number; mode?: 'eager' | 'waves'; tasks: readonly ConfigTask[] },
+  config: {
+    workers: number;
+    mode?: 'eager' | 'waves';
+    /** `git.isolation`; omitted: the default (worktree when the run is in a git repository). */
+    isolation?: 'worktree' | 'none';
+    tasks: readonly ConfigTask[];
+  },
 ): void {
   const body = {
     version: 1,
     workers: config.workers,
     scheduling: { mode: config.mode ?? 'eager' },
+    ...(config.isolation === undefined ? {} : { git: { isolation: config.isolation } }),
     tasks: config.tasks.map((t) => ({
       id: t.id,
       deps: t.deps,
@@ -395,11 +402,10 @@ export function timed(
     const samples: [number, number][] = [];
     let poller: NodeJS.Timeout | undefined;
     const sample = (): void => {
-      const status = safeRead(`/proc/${child.pid}/status`);
-      const hwm = /VmHWM:\s*(\d+) kB/.exec(status)?.[1];
-      const rss = /VmRSS:\s*(\d+) kB/.exec(status)?.[1];
-      if (hwm !== undefined) peak = Math.max(peak ?? 0, Number(hwm));
-      if (rss !== undefined) samples.push([Number(process.hrtime.bigint() - start) / 1e6, Number(rss)]);
+      const m = child.pid === undefined ? undefined : memoryKiB(child.pid);
+      if (m === undefined) return;
+      peak = Math.max(peak ?? 0, m.hwm);
+      samples.push([Number(process.hrtime.bigint() - start) / 1e6, m.rss]);
     };
     if (options.pollRss !== undefined && child.pid !== undefined) {
       sample();
@@ -541,15 +547,21 @@ export function otherBenchmarks(): string[] {
   } catch {
     return [];
   }
+  const parentOf = (pid: number): number => {
+    const stat = safeRead(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
   // Our own ancestors (npm, the shell of `npm run bench`) mention dist/bench too.
   const ours = new Set<number>([process.pid]);
-  for (let p = process.ppid; p > 1 && !ours.has(p);) {
-    ours.add(p);
-    const stat = safeRead(`/proc/${p}/stat`);
-    p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  }
+  for (let p = process.ppid; p > 1 && !ours.has(p); p = parentOf(p)) ours.add(p);
+  // So do our own children (serve-sse's clients, dist/bench/sse-clients.js).
+  const descendant = (pid: number): boolean => {
+    for (let p = parentOf(pid), hops = 0; p > 1 && hops < 64; p = parentOf(p), hops++)
+      if (p === process.pid) return true;
+    return false;
+  };
   for (const pid of pids) {
-    if (ours.has(Number(pid))) continue;
+    if (ours.has(Number(pid)) || descendant(Number(pid))) continue;
     const cmd = safeRead(`/proc/${pid}/cmdline`).split('\0').join(' ');
     const snap = /fileswarm-bench-dist-[A-Za-z0-9]+/.exec(cmd)?.[0];
     if (snap && (snapshotDir === undefined || !snapshotDir.endsWith(snap))) seen.add(snap);
@@ -568,6 +580,61 @@ function newestMtime(dir: string): number {
 
 function sleepSync(msec: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, msec);
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat`'s times (`getconf CLK_TCK`; 100 on Linux). */
+export const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU time (user + system) of a process so far, in seconds (1/CLK_TCK resolution); NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of stat(5)
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Scheduler times of a process's main thread from `/proc/<pid>/schedstat`, in seconds: `runS` on
+ * a CPU, `waitS` runnable but waiting for one (the machine was busy). NaN once it is gone.
+ */
+export function schedSeconds(pid: number): { runS: number; waitS: number } {
+  const [run, wait] = safeRead(`/proc/${pid}/schedstat`).split(' ');
+  return run === undefined || wait === undefined || run === ''
+    ? { runS: NaN, waitS: NaN }
+    : { runS: Number(run) / 1e9, waitS: Number(wait) / 1e9 };
+}
+
+/**
+ * Memory of a live process from `/proc/<pid>/status`, in KiB: `hwm` is VmHWM (peak RSS so far),
+ * `rss` is VmRSS (now). Undefined once the process is gone (or has been reaped).
+ */
+export function memoryKiB(pid: number): { hwm: number; rss: number } | undefined {
+  const status = safeRead(`/proc/${pid}/status`);
+  const hwm = /VmHWM:\s*(\d+) kB/.exec(status)?.[1];
+  const rss = /VmRSS:\s*(\d+) kB/.exec(status)?.[1];
+  return hwm === undefined || rss === undefined ? undefined : { hwm: Number(hwm), rss: Number(rss) };
+}
+
+/**
+ * Polls `check` every `everyMs` until it returns a truthy value, and resolves with it.
+ * @throws Error naming `what` after `timeoutMs`.
+ */
+export async function until<T>(
+  check: () => T | undefined | false,
+  timeoutMs: number,
+  what: string,
+  everyMs = 10,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
 
 /** Milliseconds since the epoch of an ISO timestamp in an event. */

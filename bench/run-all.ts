@@ -20,6 +20,7 @@ import {
 import { makeJ8 } from './make-j8.js';
 import { makespan } from './makespan.js';
 import { scale } from './scale.js';
+import { serveSse } from './serve-sse.js';
 
 const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['make-j8', makeJ8],
@@ -29,6 +30,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['dashboard', dashboard],
   ['agent-turns', agentTurns],
   ['cli-overhead', cliOverhead],
+  ['serve-sse', serveSse],
 ];
 
 async function main(): Promise<void> {
