@@ -1,13 +1,13 @@
 // A run's events as Server-Sent Events.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { SwarmEvent } from '../../protocol/events.js';
-import { followRun, type FollowEnd } from '../../protocol/follow.js';
-import { loadRun } from '../../protocol/run-reader.js';
+import { readJsonFile } from '../../protocol/files.js';
+import { RunPaths } from '../../protocol/paths.js';
+import { RunJsonSchema } from '../../protocol/schemas.js';
 import { sleep } from '../../util/process.js';
 import { placeOf, RunParams, type ServerOptions } from '../context.js';
 import { fail } from '../errors.js';
-import type { SseMessage } from '../sse.js';
+import { RunFeeds } from '../run-feed.js';
 import { sendSse } from '../sse.js';
 
 /** How long an event stream waits for a starting run's run.json (its planner may be at work), ms. */
@@ -26,28 +26,13 @@ async function created(runsDir: string, id: string, signal: AbortSignal): Promis
   return false;
 }
 
-/** The events as SSE messages (`id: <seq>`, `event: <type>`, the event's JSON line), then `event: end` with why. */
-async function* messages(
-  events: AsyncGenerator<SwarmEvent, FollowEnd, undefined>,
-): AsyncGenerator<SseMessage, SseMessage, undefined> {
-  try {
-    for (;;) {
-      const next = await events.next();
-      if (next.done) return { event: 'end', data: JSON.stringify(next.value) };
-      const e = next.value;
-      yield { id: e.seq, event: e.type, data: JSON.stringify(e) };
-    }
-  } finally {
-    await events.return({ reason: 'aborted' });
-  }
-}
-
 /**
  * `GET /api/runs/:id/events`: every event of the run's events.jsonl after `Last-Event-ID` (or
  * `?after=<seq>`; default from the first), then live ones, until the run finishes or its
  * coordinator is gone (`event: end` with `{reason}`). A run being created is waited for.
  */
 export const eventRoutes: FastifyPluginAsyncZod<{ options: ServerOptions }> = async (app, { options }) => {
+  const feeds = new RunFeeds(); // one follower per run, shared by its streams
   app.get(
     '/api/runs/:id/events',
     {
@@ -60,23 +45,19 @@ export const eventRoutes: FastifyPluginAsyncZod<{ options: ServerOptions }> = as
     async (req, reply) => {
       const abort = new AbortController();
       reply.raw.on('close', () => abort.abort()); // the client went away
-      const place = placeOf(options.runsDir, req.params.id);
-      // A run just started (POST /api/runs answers once its directory exists) writes run.json when
-      // it is created, after its planner if it has one.
-      if (
-        place.kind === 'none' ||
-        (place.kind === 'starting' && !(await created(options.runsDir, req.params.id, abort.signal)))
-      )
+      // A run just started (POST /api/runs answers once its directory exists) is in place, with
+      // its run.json, once it is created, after its planner if it has one.
+      const starting = placeOf(options.runsDir, req.params.id).kind === 'starting';
+      if (starting && !(await created(options.runsDir, req.params.id, abort.signal)))
         return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
-      const snap = loadRun(place.dir);
+      const place = placeOf(options.runsDir, req.params.id);
+      if (place.kind !== 'run') return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
+      const paths = new RunPaths(place.dir);
+      const run = readJsonFile(paths.runJson, RunJsonSchema);
+      if (!run) return fail(reply, 404, 'unknown-run', `no run ${req.params.id}`);
       const after = req.headers['last-event-id'] ?? req.query.after ?? 0;
-      const events = followRun({
-        paths: snap.paths,
-        from: { seq: after },
-        staleAfterMs: snap.run.config.liveness.stale_after,
-        signal: abort.signal,
-      });
-      await sendSse(reply, messages(events), abort, { keepAliveMs: options.keepAliveMs ?? 15_000 });
+      const events = feeds.events(paths, after, run.config.liveness.stale_after, abort.signal);
+      await sendSse(reply, events, abort, { keepAliveMs: options.keepAliveMs ?? 15_000 });
     },
   );
 };
