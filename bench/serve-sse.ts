@@ -271,7 +271,7 @@ async function once(options: BenchOptions, tasks: number, clients: number, seed:
     server.stdout.setEncoding('utf8').on('data', (d: string) => (serverOut += d));
     server.stderr.setEncoding('utf8').on('data', (d: string) => (serverOut += d));
     const port = await until(
-      () => /at http:\/\/127\.0\.0\.1:(\d+)\/api\/runs/.exec(serverOut)?.[1] ?? (server.exitCode !== null ? '' : false),
+      () => /at http:\/\/127\.0\.0\.1:(\d+)\//.exec(serverOut)?.[1] ?? (server.exitCode !== null ? '' : false),
       30_000,
       'swarm serve to listen',
     );
