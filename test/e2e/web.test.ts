@@ -134,7 +134,9 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
     await byTest(page, 'start-submit').click();
     await page.waitForURL(/\/runs\/[0-9A-Z]{26}$/, { timeout: 30_000 });
     const id = new URL(page.url()).pathname.split('/').at(-1)!;
-    expect(fs.existsSync(path.join(repo, '.swarm/runs', id))).toBe(true);
+    // The server answers once `swarm run` has its run directory, under its temporary name while it
+    // is created: the page shows it as starting until it is in place.
+    await waitFor(() => fs.existsSync(path.join(repo, '.swarm/runs', id)), 30_000, 'the run directory in place');
 
     // The long task runs; the DAG says so, live.
     const node = (task: string): Locator => byTest(page, `dag-node-${task}`);
