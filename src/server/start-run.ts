@@ -60,15 +60,17 @@ export async function startRun(
   fs.mkdirSync(logs, { recursive: true });
   const logFile = path.join(logs, `${id}.log`);
   const log = fs.openSync(logFile, 'a');
-  const args = [CLI_PATH, 'run', input.config];
-  if (input.goal) args.push(input.goal);
-  if (input.plan) args.push('--plan', input.plan);
-  if (input.repoUrl) args.push('--repo', input.repoUrl);
-  if (input.issue) args.push('--issue', input.issue);
-  if (input.base) args.push('--base', input.base);
+  // Options as --name=value and the positional arguments after `--`: a goal or a value that starts
+  // with a dash stays a value.
+  const args = [CLI_PATH, 'run', `--run-dir=${runDir}`, `--run-id=${id}`, '--no-dashboard'];
+  if (input.plan) args.push(`--plan=${input.plan}`);
+  if (input.repoUrl) args.push(`--repo=${input.repoUrl}`);
+  if (input.issue) args.push(`--issue=${input.issue}`);
+  if (input.base) args.push(`--base=${input.base}`);
   if (input.publish) args.push('--publish');
-  args.push('--run-dir', runDir, '--run-id', id, '--no-dashboard');
-  if (input.workers) args.push('--workers', String(input.workers));
+  if (input.workers) args.push(`--workers=${input.workers}`);
+  args.push('--', input.config);
+  if (input.goal) args.push(input.goal);
   const child = spawn(process.execPath, args, { cwd: server.repo, detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let code: number | null | undefined;

@@ -93,13 +93,16 @@ describe('swarm serve: input', () => {
     // An inline config of its own.
     const inline = await start({
       config: stringify({ version: 1, tasks: [{ id: 'solo', run: 'echo solo' }] }),
-      goal: 'inline',
+      goal: '--publish: a goal that starts with a dash stays a goal',
     });
     expect(inline.status).toBe(201);
     const i = (await inline.json()) as { id: string };
     await finished(runsDir, i.id);
     const is = (await (await fetch(`${base}/api/runs/${i.id}`)).json()) as { outcome: string; run: { goal: string } };
-    expect(is).toMatchObject({ outcome: 'succeeded', run: { goal: 'inline' } });
+    expect(is).toMatchObject({
+      outcome: 'succeeded',
+      run: { goal: '--publish: a goal that starts with a dash stays a goal' },
+    });
 
     // Control of a finished run is refused: nothing would apply it.
     const late = await postJson(`${base}/api/runs/${i.id}/control`, { action: 'pause' });
