@@ -19,6 +19,7 @@ import {
 } from './lib.js';
 import { makeJ8 } from './make-j8.js';
 import { makespan } from './makespan.js';
+import { sandboxOverhead } from './sandbox-overhead.js';
 import { scale } from './scale.js';
 
 const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
@@ -29,6 +30,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['dashboard', dashboard],
   ['agent-turns', agentTurns],
   ['cli-overhead', cliOverhead],
+  ['sandbox-overhead', sandboxOverhead],
 ];
 
 async function main(): Promise<void> {
