@@ -19,6 +19,7 @@ import {
 } from './lib.js';
 import { makeJ8 } from './make-j8.js';
 import { makespan } from './makespan.js';
+import { sandboxOverhead } from './sandbox-overhead.js';
 import { scale } from './scale.js';
 import { serveSse } from './serve-sse.js';
 
@@ -31,6 +32,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['agent-turns', agentTurns],
   ['cli-overhead', cliOverhead],
   ['serve-sse', serveSse],
+  ['sandbox-overhead', sandboxOverhead],
 ];
 
 async function main(): Promise<void> {

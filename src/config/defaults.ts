@@ -38,6 +38,8 @@ export const DEFAULTS = {
   publishBranch: 'swarm/{run_id}',
   /** Whether pull requests are opened as drafts. */
   publishDraft: true,
+  /** A sandbox's network: `none` (only its own loopback) or `allow` (the host's). */
+  sandboxNetwork: 'none',
   /** Model of the planner and of agent roles that name none. */
   model: 'claude-sonnet-5-5',
   /** Environment variable that holds the Anthropic API key. */
@@ -57,6 +59,32 @@ export const DEFAULTS = {
   /** Repository context given to the planner (file tree, README head, manifest), tokens (≈ chars / 4). */
   plannerContextTokens: 6000,
 } as const;
+
+/**
+ * Paths no sandboxed process may see (`sandbox.hidden` adds to them): the usual homes of credentials.
+ * `~/` is the home directory of the user running fileswarm. A sandbox's home is an empty directory of
+ * its own anyway; this list matters when the repository or a `writable` path brings part of the real
+ * home back into view (a repository at `~`, say).
+ */
+export const SANDBOX_HIDDEN = [
+  '~/.ssh',
+  '~/.aws',
+  '~/.azure',
+  '~/.config/gcloud',
+  '~/.config/gh',
+  '~/.docker',
+  '~/.gnupg',
+  '~/.kube',
+  '~/.netrc',
+  '~/.npmrc',
+  '~/.pypirc',
+  '~/.git-credentials',
+  '~/.config/git/credentials',
+  '~/.claude',
+  '~/.claude.json',
+  '~/.codex',
+  '~/.gemini',
+] as const;
 
 /** Budget warnings are given when spend crosses these percentages of a cap. */
 export const BUDGET_WARNINGS = [50, 80, 95] as const;

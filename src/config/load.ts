@@ -20,7 +20,7 @@ export function loadConfig(file: string): Result<LoadedConfig, InputIssue[]> {
   if ('issues' in read) return err(read.issues);
   const parsed = parseWith(read.doc, ConfigSchema);
   if (!parsed.ok) return parsed;
-  const issues = checkModels(read.doc, parsed.value);
+  const issues = [...checkModels(read.doc, parsed.value), ...checkSandbox(read.doc, parsed.value)];
   if (issues.length > 0) return err(issues);
   return ok({ file, config: parsed.value, doc: read.doc });
 }
@@ -58,6 +58,26 @@ function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
   }
   if (!config.planner.price && !modelInfo(config.planner.model))
     issues.push(doc.issue(['planner', 'model'], unknownModel(config.planner.model)));
+  return issues;
+}
+
+/**
+ * Refuses what a sandbox cannot do yet: a host allowlist (`allow_hosts`) would need a filtering proxy
+ * that every tool honours, which fileswarm does not have; accepting the list and ignoring it would
+ * let a sandbox reach hosts its user meant to keep out.
+ */
+function checkSandbox(doc: SourceDocument, config: Config): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const refuse = (at: (string | number)[]): void =>
+    void issues.push(
+      doc.issue(
+        at,
+        '`allow_hosts` is not supported yet: a sandbox cannot be limited to some hosts (it would need a proxy). Use `network: allow` (every host) or `network: none`, and leave `allow_hosts` out',
+      ),
+    );
+  if (config.sandbox.allow_hosts.length > 0) refuse(['sandbox', 'allow_hosts']);
+  for (const [name, role] of Object.entries(config.roles))
+    if ((role.sandbox?.allow_hosts?.length ?? 0) > 0) refuse(['roles', name, 'sandbox', 'allow_hosts']);
   return issues;
 }
 

@@ -21,6 +21,56 @@ export const RoleName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, {
 export const BackendName = z.enum(BACKEND_NAMES);
 export type BackendName = z.infer<typeof BackendName>;
 
+/** Where an attempt's processes run (src/worker/sandbox/). */
+export const SandboxMode = z.enum(['workspace', 'none']).meta({
+  description:
+    'workspace: every process of the attempt runs in a bubblewrap sandbox where only its worktree, a private /tmp and a private home are writable; none: with your rights.',
+});
+export const SandboxNetwork = z.enum(['none', 'allow']).meta({
+  description: "none: the sandbox has no network (only its own loopback); allow: the host's network.",
+});
+
+/** The keys of `sandbox:` at the run level and in a role (each its own defaults: see configSchemas). */
+const sandboxKeys = {
+  network: SandboxNetwork,
+  allow_hosts: z.array(z.string().min(1)).meta({
+    description:
+      'Hosts a sandbox may reach. Not supported yet: must be empty (fileswarm cannot limit the network to some hosts without a proxy).',
+  }),
+  writable: z.array(z.string().min(1)).meta({
+    description:
+      'More paths the sandbox may write (absolute, `~/...`, or relative to the repository); each must exist when the run starts.',
+  }),
+  hidden: z.array(z.string().min(1)).meta({
+    description: 'More paths the sandbox may not see, added to the default list of credential files (`~/.ssh`, ...).',
+  }),
+};
+
+/** A role's `sandbox:`: each key unset takes the run's. */
+export const RoleSandboxSpec = z
+  .strictObject({
+    mode: SandboxMode.optional(),
+    network: sandboxKeys.network.optional(),
+    allow_hosts: sandboxKeys.allow_hosts.optional(),
+    writable: sandboxKeys.writable.optional(),
+    hidden: sandboxKeys.hidden.optional(),
+  })
+  .meta({ description: "This role's sandbox; unset keys take the run's `sandbox:` (lists are added to it)." });
+
+/** The run's `sandbox:`: the default of every task. */
+export const RunSandboxSpec = z
+  .strictObject({
+    mode: SandboxMode.optional().meta({
+      description:
+        "Every task's mode unless its role sets one. Unset: workspace for agent tasks, none for command tasks (which you wrote); `workspace` here sandboxes command tasks too.",
+    }),
+    network: sandboxKeys.network.default(DEFAULTS.sandboxNetwork),
+    allow_hosts: sandboxKeys.allow_hosts.default([]),
+    writable: sandboxKeys.writable.default([]),
+    hidden: sandboxKeys.hidden.default([]),
+  })
+  .meta({ description: 'How attempts are confined (bubblewrap): the default of every role.' });
+
 const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });
 
 /**
@@ -88,6 +138,7 @@ export function configSchemas(Duration: DurationType) {
     timeout: Duration.optional(),
     retries: z.number().int().min(0).max(20).optional(),
     env: Env.optional(),
+    sandbox: RoleSandboxSpec.optional(),
     ...backendRoleKeys(Duration),
   });
 
@@ -192,6 +243,7 @@ export function configSchemas(Duration: DurationType) {
           }),
         })
         .prefault({}),
+      sandbox: RunSandboxSpec.prefault({}),
       roles: z.record(RoleName, RoleSpec).default({}),
       planner: PlannerSpec.prefault({}),
       budget: z

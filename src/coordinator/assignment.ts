@@ -18,6 +18,7 @@ import type { PlanTask } from './task-board.js';
 import type { WorkerPool } from './worker-pool.js';
 import { isAgentBackend } from '../worker/backends/registry.js';
 import { ATTEMPT_MARKER, attemptKey } from '../protocol/attempt-marker.js';
+import { sandboxFor } from '../config/sandbox.js';
 
 /** The commit a new attempt starts from. */
 export type StartCommit =
@@ -102,6 +103,7 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
     dependencies: task.deps.map((d) => ({ id: d, summary: state.tasks[d]!.last?.summary ?? null })),
     git,
     conflict: conflictContext(paths, run, state, task.id),
+    sandbox: sandboxFor(config, task, { repo: run.repo }),
   };
 }
 

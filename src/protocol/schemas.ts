@@ -240,6 +240,24 @@ export const PreviousAttemptSchema = z.object({
 export type PreviousAttempt = z.infer<typeof PreviousAttemptSchema>;
 
 /** tasks/<task>/<n>/assignment.json: written once by the coordinator before the inbox message. */
+/**
+ * assignment.json `sandbox`: how the worker confines every process of the attempt, resolved by the
+ * coordinator from the run's and the task's role's `sandbox:` (src/config/sandbox.ts). Paths are
+ * absolute. `mode: none`: the attempt's processes run with the worker's rights.
+ */
+export const SandboxSpecSchema = z.object({
+  mode: z.enum(['workspace', 'none']),
+  network: z.enum(['none', 'allow']),
+  /** Writable beyond the attempt's worktree, its private /tmp and home. */
+  writable: z.array(z.string()),
+  /** Made invisible: an empty read-only directory or an empty file in their place. */
+  hidden: z.array(z.string()),
+});
+export type SandboxSpec = z.infer<typeof SandboxSpecSchema>;
+
+/** The sandbox of an assignment written before sandboxes existed: none. */
+export const NO_SANDBOX: SandboxSpec = { mode: 'none', network: 'allow', writable: [], hidden: [] };
+
 export const AssignmentSchema = z.object({
   protocol: z.literal(PROTOCOL_VERSION),
   run_id: z.string(),
@@ -279,6 +297,8 @@ export const AssignmentSchema = z.object({
     .nullable(),
   /** Set when the previous attempt's merge conflicted: the files, and that attempt's diff (truncated). */
   conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()), diff: z.string() }).nullable(),
+  /** How the attempt's processes are confined; absent in an assignment of an older fileswarm: none. */
+  sandbox: SandboxSpecSchema.default(NO_SANDBOX),
 });
 export type Assignment = z.infer<typeof AssignmentSchema>;
 

@@ -26,7 +26,7 @@ import { initialState } from '../protocol/state.js';
 import { fsErrorPhrase, makeDirs } from '../util/make-dirs.js';
 import { err, ok, type Result } from '../util/result.js';
 import { creationMessage, findCreation } from './interrupted-creation.js';
-import { backendProblems, missingKeys, planWithTranscript, type InterruptSource } from './planning.js';
+import { backendProblems, missingKeys, planWithTranscript, sandboxProblems, type InterruptSource } from './planning.js';
 import { integrationBranch } from '../git/layout.js';
 import { resolveRepo } from './repository.js';
 import { PLANNING_REASON, refused, rejected, type Run, type RunFailure } from './run.js';
@@ -182,6 +182,8 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   if (keys.length > 0) return err(refused('missing-key', ...keys));
   const problems = backendProblems(config, planning, plan?.tasks ?? [], repo);
   if (problems.length > 0) return err(refused('backend', ...problems));
+  const sandbox = sandboxProblems(config, planning, plan?.tasks ?? [], repo);
+  if (sandbox.length > 0) return err(refused('sandbox', ...sandbox));
   const isolate = config.git.isolation === 'worktree' && target.git;
   if (config.git.required && !target.git)
     return err(refused('git', `${repo} is not a git repository, and git.required is true`));

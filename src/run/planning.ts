@@ -10,6 +10,7 @@ import { makeDirs } from '../util/make-dirs.js';
 import { err, type Result } from '../util/result.js';
 import type { EnvNeed } from '../worker/backends/descriptor.js';
 import { preflight, requiredEnv } from '../worker/backends/registry.js';
+import { sandboxProblems as sandboxPreflight } from '../worker/sandbox/preflight.js';
 
 /**
  * The API keys a run needs and the environment lacks, as messages naming the variable and the
@@ -52,6 +53,25 @@ export function backendProblems(
   const roles = new Set<string>(planning ? (agentRoles(config) ?? []) : []);
   for (const t of tasks) if (t.role !== null) roles.add(t.role);
   return [...roles].flatMap((name) => preflight(name, config.roles[name]!, repo));
+}
+
+/**
+ * What stops the run's sandboxes (bubblewrap missing or unable to make one, a `writable` path that
+ * does not exist), as messages that say what to do; [] when no task (nor, when planning, any agent
+ * role the planner may use) runs in a sandbox. Runs a trial sandbox.
+ * @param repo the repository the run works on (absolute)
+ */
+export function sandboxProblems(
+  config: Config,
+  planning: boolean,
+  tasks: readonly ResolvedTask[],
+  repo: string,
+): string[] {
+  const plannedRoles = (planning ? (agentRoles(config) ?? []) : []).map((role) => ({
+    role,
+    backend: config.roles[role]!.backend,
+  }));
+  return sandboxPreflight({ settings: config, repo, tasks, plannedRoles });
 }
 
 /** Why planning gave no plan: a message for the user, and why (which sets the exit code). */

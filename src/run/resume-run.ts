@@ -9,7 +9,7 @@ import { RunJsonSchema, type RunJson } from '../protocol/schemas.js';
 import type { RunState } from '../protocol/state.js';
 import { err, ok, type Result } from '../util/result.js';
 import { creationMessage, finishCreation, findCreation } from './interrupted-creation.js';
-import { backendProblems, missingKeys } from './planning.js';
+import { backendProblems, missingKeys, sandboxProblems } from './planning.js';
 import { refused, type Run, type RunFailure } from './run.js';
 
 /** What to continue and how: the arguments of `swarm resume`. */
@@ -102,6 +102,8 @@ function reopen(input: ResumeRunInput, paths: RunPaths, lock: RunLock): Result<R
   if (keys.length > 0) return err(refused('missing-key', ...keys));
   const problems = backendProblems(snapshot.run.config, false, remaining, snapshot.run.repo);
   if (problems.length > 0) return err(refused('backend', ...problems));
+  const sandbox = sandboxProblems(snapshot.run.config, false, remaining, snapshot.run.repo);
+  if (sandbox.length > 0) return err(refused('sandbox', ...sandbox));
   if (state.phase === 'finished' && !input.retryFailed) {
     return ok({ kind: 'finished', id: snapshot.run.id, root: paths.root, outcome: state.outcome });
   }

@@ -41,6 +41,8 @@ export interface Run {
  * - `not-a-run`: no or unreadable run.json, a broken events.jsonl, no plan.json (resumeRun);
  * - `lock-held`: a live coordinator holds the run lock;
  * - `missing-key`: an API key variable a role or the planner needs is not set;
+ * - `sandbox`: a task runs in a sandbox and bubblewrap is missing or cannot make one, or a
+ *   `writable` path does not exist;
  * - `git`: not a git repository though `git.required`, git too old, no base commit, the branch exists;
  * - `no-goal`, `no-agent-role`, `output`: nothing to plan, no role to plan for, `-o` names a
  *   directory (draftPlan; createRun reports a missing agent role as an input issue at `roles`);
@@ -57,6 +59,7 @@ export type RefusalReason =
   | 'lock-held'
   | 'missing-key'
   | 'backend'
+  | 'sandbox'
   | 'git'
   | 'no-goal'
   | 'no-agent-role'
@@ -97,6 +100,7 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'lock-held': EXIT.cannotStart,
   'missing-key': EXIT.cannotStart,
   backend: EXIT.cannotStart,
+  sandbox: EXIT.cannotStart,
   git: EXIT.cannotStart,
   'no-goal': EXIT.cannotStart,
   'no-agent-role': EXIT.cannotStart,

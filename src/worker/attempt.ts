@@ -16,6 +16,7 @@ import { lastLines } from '../util/tail.js';
 import { unreachable } from '../util/unreachable.js';
 import type { AttemptEvent, BackendOutcome, StopReason } from './backends/backend.js';
 import { hiddenEnv, isAgentBackend, loadBackend } from './backends/registry.js';
+import { Sandbox } from './sandbox/sandbox.js';
 import { runShell } from './shell.js';
 import { workspaceFor, type WorkspaceCommit } from './workspace/workspace.js';
 
@@ -128,12 +129,21 @@ export class RunningAttempt {
     let work: WorkspaceCommit;
     try {
       const dir = await workspace.prepare();
+      const sandbox = Sandbox.forAttempt(assignment);
       if (!dir.ok) {
         outcome = { outcome: 'failed', reason: 'workspace-failed', exit_code: null, signal: null, summary: dir.error };
+      } else if (!sandbox.ok) {
+        outcome = { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: sandbox.error };
       } else {
-        outcome = await this.#runBackend(assignment, dir.value, emit);
+        outcome = await this.#runBackend(assignment, dir.value, sandbox.value, emit);
         if (outcome.outcome === 'succeeded' && assignment.task.verify)
-          ({ outcome, verify } = await this.#verified(assignment, dir.value, assignment.task.verify, outcome));
+          ({ outcome, verify } = await this.#verified(
+            assignment,
+            dir.value,
+            sandbox.value,
+            assignment.task.verify,
+            outcome,
+          ));
       }
       // Every attempt's work is committed and kept by its ref, whatever the outcome: no work is lost.
       work = await workspace.commit();
@@ -211,7 +221,12 @@ export class RunningAttempt {
   }
 
   /** Loads the task's backend and runs it in `dir`; a backend that throws gives a failed outcome. */
-  async #runBackend(a: Assignment, dir: string, emit: (e: AttemptEvent) => void): Promise<BackendOutcome> {
+  async #runBackend(
+    a: Assignment,
+    dir: string,
+    sandbox: Sandbox | null,
+    emit: (e: AttemptEvent) => void,
+  ): Promise<BackendOutcome> {
     try {
       const backend = await loadBackend(a.task.backend);
       return await backend.run({
@@ -220,6 +235,7 @@ export class RunningAttempt {
         workspace: dir,
         signal: this.#controller.signal,
         env: { ...process.env, ...a.env },
+        sandbox,
         onSpawn: (pgid) => this.#spawned(pgid),
         emit,
         progress: (p) => {
@@ -255,10 +271,11 @@ export class RunningAttempt {
   async #verified(
     a: Assignment,
     dir: string,
+    sandbox: Sandbox | null,
     command: string,
     outcome: BackendOutcome,
   ): Promise<{ outcome: BackendOutcome; verify: NonNullable<AttemptResult['verify']> }> {
-    const verify = await this.#verify(a, dir, command);
+    const verify = await this.#verify(a, dir, sandbox, command);
     if (this.#controller.signal.aborted) {
       // Stopped while verifying: the stop's reason decides, as it would have during the command.
       const why = this.#controller.signal.reason as StopReason;
@@ -287,14 +304,23 @@ export class RunningAttempt {
     return { verify, outcome };
   }
 
-  /** Runs the task's verify command in the workspace directory `dir`; its output goes to verify.log. */
-  async #verify(a: Assignment, dir: string, command: string): Promise<NonNullable<AttemptResult['verify']>> {
-    const env: Record<string, string | undefined> = { ...process.env, ...a.env };
+  /**
+   * Runs the task's verify command in the workspace directory `dir` (in the attempt's sandbox, if it
+   * has one); its output goes to verify.log.
+   */
+  async #verify(
+    a: Assignment,
+    dir: string,
+    sandbox: Sandbox | null,
+    command: string,
+  ): Promise<NonNullable<AttemptResult['verify']>> {
+    const env: Record<string, string | undefined> = sandbox?.env() ?? { ...process.env, ...a.env };
     for (const variable of hiddenEnv(a.agent)) delete env[variable]; // an agent task's checks do not get the key either
     const exit = await runShell({
       command,
       cwd: dir,
       env,
+      sandbox,
       stdout: this.#paths.verify,
       stderr: this.#paths.verify,
       signal: this.#controller.signal,

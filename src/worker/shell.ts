@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { killGroup } from '../util/process.js';
+import type { Sandbox } from './sandbox/sandbox.js';
 
 /** How a shell command ended. */
 export type ShellExit =
@@ -16,7 +17,13 @@ export type ShellExit =
 export interface ShellOptions {
   command: string;
   cwd: string;
+  /** The command's whole environment (in a sandbox: the sandbox's, {@link Sandbox.env}). */
   env: Record<string, string | undefined>;
+  /**
+   * Run the shell inside this sandbox (bwrap is then the group leader; killing it kills every
+   * process in the sandbox, also those that left the group); null or absent: on the host.
+   */
+  sandbox?: Sandbox | null;
   /** Files that receive stdout and stderr (appended; may be the same file). */
   stdout: string;
   stderr: string;
@@ -41,9 +48,12 @@ export async function runShell(o: ShellOptions): Promise<ShellExit> {
   if (!fs.existsSync(o.cwd)) return { kind: 'spawn-failed', message: `working directory ${o.cwd} does not exist` };
   const out = fs.openSync(o.stdout, 'a');
   const err = o.stderr === o.stdout ? out : fs.openSync(o.stderr, 'a');
+  const launch = o.sandbox
+    ? o.sandbox.wrap('/bin/sh', ['-c', o.command], o.cwd)
+    : { file: '/bin/sh', args: ['-c', o.command] };
   let child: ChildProcess;
   try {
-    child = spawn('/bin/sh', ['-c', o.command], {
+    child = spawn(launch.file, launch.args, {
       cwd: o.cwd,
       env: o.env,
       detached: true,

@@ -300,6 +300,7 @@ describe('the agent tools in a workspace', () => {
     fs.symlinkSync(w.path('nowhere/new.txt'), w.path('ws/dangling'));
     ctx = {
       root: w.path('ws'),
+      sandbox: null,
       env: { PATH: process.env.PATH },
       bashTimeoutMs: 5000,
       killGraceMs: 500,

@@ -96,6 +96,7 @@ describe('defaults', () => {
       liveness: { heartbeat: parseDuration(DEFAULTS.heartbeat), stale_after: parseDuration(DEFAULTS.staleAfter) },
       git: { isolation: DEFAULTS.isolation, required: false, include_uncommitted: false },
       merge: { on_conflict: DEFAULTS.onConflict },
+      sandbox: { network: DEFAULTS.sandboxNetwork, allow_hosts: [], writable: [], hidden: [] },
       roles: {},
       planner: {
         model: DEFAULTS.model,
@@ -286,6 +287,7 @@ describe('suggest and knownKeysAt', () => {
       'timeout',
       'retries',
       'env',
+      'sandbox',
       ...AGENT_ROLE_KEYS,
     ]);
     expect(knownKeysAt(ConfigSchema, ['workers'])).toEqual([]);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { globby } from 'globby';
 import { z } from 'zod';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { runShell } from '../shell.js';
 import { display, resolveInside } from './workspace.js';
 
@@ -96,7 +97,10 @@ export interface ToolOutcome {
 /** What the tools need: the workspace, and for bash its environment, limits and log file. */
 export interface ToolContext {
   root: string;
+  /** bash's environment (in a sandbox: the sandbox's). */
   env: Record<string, string | undefined>;
+  /** Where bash runs its commands; null: on the host. */
+  sandbox: Sandbox | null;
   bashTimeoutMs: number;
   killGraceMs: number;
   /** bash output is appended here, then read back. */
@@ -271,6 +275,7 @@ async function bash(ctx: ToolContext, a: z.infer<typeof TOOL_INPUTS.bash>): Prom
     command: a.command,
     cwd: ctx.root,
     env: ctx.env,
+    sandbox: ctx.sandbox,
     stdout: ctx.bashLog,
     stderr: ctx.bashLog,
     signal,

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { AttemptPaths } from '../../protocol/paths.js';
 import type { Assignment, AttemptOutcome, AttemptReason, Usage } from '../../protocol/schemas.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 
 /** Why an attempt is being stopped early (the AbortSignal's reason). */
 export type StopReason = 'timed-out' | 'cancel-requested' | 'interrupted';
@@ -62,8 +63,16 @@ export interface AttemptContext {
   workspace: string;
   /** Aborted with a {@link StopReason} when the attempt must stop (timeout, cancel, Ctrl-C twice). */
   signal: AbortSignal;
-  /** Environment for the backend's processes: the worker's, plus the assignment's. */
+  /**
+   * Environment of the worker, plus the assignment's: what a backend reads its settings from (an API
+   * key). A process started in {@link sandbox} gets the sandbox's environment instead.
+   */
   env: Record<string, string | undefined>;
+  /**
+   * Where every process of the attempt must run (assignment.json `sandbox`, mode `workspace`); null:
+   * on the host with the worker's rights (mode `none`).
+   */
+  sandbox: Sandbox | null;
   /** Call once the backend's process group exists, so the worker can record it in status.json. */
   onSpawn(pgid: number): void;
   /** Records a normalized event. */

@@ -37,7 +37,8 @@ export class AnthropicBackend implements Backend {
     fs.writeFileSync(paths.prompt, `${system[0]}\n\n${system[1]}\n\n---\n\n${first}\n`);
     // The agent's commands do not get the API key: a command's output is sent to the model and
     // written to the run directory.
-    const env = { ...ctx.env };
+    // In a sandbox, they get the sandbox's environment, which has no key of any kind.
+    const env = ctx.sandbox?.env() ?? { ...ctx.env };
     delete env[settings.api_key_env];
     const end = await runAgent({
       client: client.value,
@@ -48,6 +49,7 @@ export class AnthropicBackend implements Backend {
       tools: {
         root: ctx.workspace,
         env,
+        sandbox: ctx.sandbox,
         bashTimeoutMs: settings.bash_timeout_ms,
         killGraceMs: a.kill_grace_ms,
         bashLog: paths.bash,

@@ -199,9 +199,13 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
 
     const raw = fs.openSync(ctx.paths.stdout, 'a');
     const stderr = fs.openSync(ctx.paths.stderr, 'a');
+    // In a sandbox, the CLI itself runs inside it (and with it whatever it starts), with its home
+    // writable and the network on: it needs its model API, which a host allowlist cannot yet single out.
+    const sandbox = ctx.sandbox?.widened({ writable: [home], network: 'allow' });
+    const launch = sandbox ? sandbox.wrap(inv.file, inv.args, ctx.workspace) : { file: inv.file, args: inv.args };
     let child: ChildProcess;
     try {
-      child = spawn(inv.file, inv.args, {
+      child = spawn(launch.file, launch.args, {
         cwd: ctx.workspace,
         env: inv.env,
         detached: true,
@@ -263,7 +267,10 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
     try {
       if (pgid !== undefined) {
         ctx.onSpawn(pgid);
-        ctx.emit({ type: 'log', text: `started ${path.basename(inv.file)} (pgid ${pgid})` });
+        ctx.emit({
+          type: 'log',
+          text: `started ${path.basename(inv.file)} (pgid ${pgid}${sandbox ? ', in a sandbox with network' : ''})`,
+        });
       }
       if (ctx.signal.aborted) stop();
       ctx.signal.addEventListener('abort', stop, { once: true });

@@ -21,14 +21,15 @@ export class CommandBackend implements Backend {
     const exit = await runShell({
       command,
       cwd: ctx.workspace,
-      env: ctx.env,
+      env: ctx.sandbox?.env() ?? ctx.env,
+      sandbox: ctx.sandbox,
       stdout: paths.stdout,
       stderr: paths.stderr,
       signal: ctx.signal,
       killGraceMs: assignment.kill_grace_ms,
       onSpawn: (pgid) => {
         ctx.onSpawn(pgid);
-        ctx.emit({ type: 'log', text: `started /bin/sh -c (pgid ${pgid})` });
+        ctx.emit({ type: 'log', text: `started /bin/sh -c (pgid ${pgid}${ctx.sandbox ? ', in a sandbox' : ''})` });
       },
     });
     switch (exit.kind) {

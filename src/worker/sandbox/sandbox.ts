@@ -1,0 +1,96 @@
+// An attempt's sandbox: its layout from assignment.json (worktree, repository, run directory,
+// `sandbox` settings), the bwrap argv around a command, and the environment inside.
+import os from 'node:os';
+import path from 'node:path';
+import type { Assignment } from '../../protocol/schemas.js';
+import { err, ok, type Result } from '../../util/result.js';
+import { bwrapArgs, findBwrap, type SandboxLayout } from './bwrap.js';
+import { sandboxEnv } from './environment.js';
+
+/** A command to start: the executable and its arguments. */
+export interface Launch {
+  file: string;
+  args: string[];
+}
+
+/** The sandbox every process of one attempt runs in (assignment.json `sandbox.mode: workspace`). */
+export class Sandbox {
+  readonly #bwrap: string;
+  readonly #layout: Omit<SandboxLayout, 'cwd'>;
+  readonly #added: Readonly<Record<string, string>>;
+
+  private constructor(bwrap: string, layout: Omit<SandboxLayout, 'cwd'>, added: Readonly<Record<string, string>>) {
+    this.#bwrap = bwrap;
+    this.#layout = layout;
+    this.#added = added;
+  }
+
+  /**
+   * The sandbox of an attempt; null when its `sandbox.mode` is `none`. Writable: the worktree (git
+   * isolation) or the repository (in place); read-only: the repository, its `.git` and the run
+   * directory (`SWARM_RUN_DIR`); the private home is at the worker's home directory's path.
+   * @returns an error message when bwrap is not on this worker's PATH
+   */
+  static forAttempt(a: Assignment, PATH = process.env.PATH): Result<Sandbox | null, string> {
+    if (a.sandbox.mode === 'none') return ok(null);
+    const bwrap = findBwrap(PATH);
+    if (!bwrap)
+      return err(
+        "sandbox.mode is workspace but bubblewrap (bwrap) is not on this worker's PATH: install it (apt-get install bubblewrap)",
+      );
+    const root = a.git?.worktree ?? (a.task.cwd ? workspaceRoot(a.workspace, a.task.cwd) : a.workspace);
+    const repo = a.git?.repo ?? root;
+    const runDir = a.env.SWARM_RUN_DIR;
+    return ok(
+      new Sandbox(
+        bwrap,
+        {
+          home: os.homedir(),
+          exposed: [repo, ...(runDir ? [runDir] : [])],
+          writable: [root, ...a.sandbox.writable],
+          readOnly: [path.join(repo, '.git'), ...(runDir ? [runDir] : [])],
+          hidden: a.sandbox.hidden,
+          network: a.sandbox.network,
+        },
+        a.env,
+      ),
+    );
+  }
+
+  /** The same sandbox with more writable paths and, if given, another network setting (a CLI's home and its model API). */
+  widened(more: { writable?: string[]; network?: SandboxLayout['network'] }): Sandbox {
+    return new Sandbox(
+      this.#bwrap,
+      {
+        ...this.#layout,
+        writable: [...this.#layout.writable, ...(more.writable ?? [])],
+        network: more.network ?? this.#layout.network,
+      },
+      this.#added,
+    );
+  }
+
+  /** Whether its processes have the host's network. */
+  get network(): SandboxLayout['network'] {
+    return this.#layout.network;
+  }
+
+  /** The environment of its processes (see {@link sandboxEnv}), for a command that gets none of its own. */
+  env(worker: NodeJS.ProcessEnv = process.env): Record<string, string> {
+    return sandboxEnv(worker, this.#added, this.#layout.home ?? '/tmp');
+  }
+
+  /** `bwrap ... -- file args...`: `file` run in the sandbox with `cwd` as its working directory. */
+  wrap(file: string, args: readonly string[], cwd: string): Launch {
+    return { file: this.#bwrap, args: [...bwrapArgs({ ...this.#layout, cwd }), file, ...args] };
+  }
+}
+
+/** The directory `cwd` (relative) was joined to, to give `workspace`. */
+function workspaceRoot(workspace: string, cwd: string): string {
+  const depth = path
+    .normalize(cwd)
+    .split(path.sep)
+    .filter((p) => p && p !== '.').length;
+  return path.resolve(workspace, ...Array<string>(depth).fill('..'));
+}
