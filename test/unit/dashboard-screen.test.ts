@@ -161,7 +161,13 @@ describe('the dashboard screen', () => {
   });
 
   it('asks before cancelling, then creates a cancel-task request as swarm control does, and shows when it is applied', async () => {
-    const { press, dashboard } = show(dead, 120, 30);
+    const { press, dashboard, text } = show(dead, 120, 30);
+    /** The screen once its status line says `want` (the request is written before the line changes), or as it is after 10 s. */
+    const statusLine = async (want: string): Promise<string[]> => {
+      let screen = text();
+      await waitFor(() => (screen = text())[29] === want, 10_000, want).catch(() => undefined);
+      return screen;
+    };
     await press('j'); // wait (running in this snapshot)
     expect(dashboard.selected).toBe('wait');
     let s = await press('c');
@@ -176,7 +182,7 @@ describe('the dashboard screen', () => {
     await waitFor(() => requests().length === 1, 10_000, 'the request file');
     const [name] = requests();
     expect(readJson(path.join(control, name!))).toMatchObject({ action: 'cancel-task', task: 'wait', by: 'dashboard' });
-    s = await press('');
+    s = await statusLine('cancel-task wait: waiting; no coordinator is running (`swarm resume` applies it)');
     expect(s[29]).toBe('cancel-task wait: waiting; no coordinator is running (`swarm resume` applies it)');
     expect(find(s, /your request: cancel-task wait: waiting/)).toBeDefined();
     // The coordinator applies it: archives it, records control.applied (with its own writer).
@@ -184,7 +190,7 @@ describe('the dashboard screen', () => {
     const id = name!.slice(0, -5);
     fs.mkdirSync(paths.controlDoneDir, { recursive: true });
     fs.renameSync(paths.controlRequest(id), paths.controlDone(id));
-    s = await press('');
+    s = await statusLine('cancel-task wait: applied');
     expect(s[29]).toBe('cancel-task wait: applied');
     const log = new EventLog(paths, loadRun(dead).state);
     log.append({
@@ -197,7 +203,7 @@ describe('the dashboard screen', () => {
       message: 'cancelling attempt 1 of wait',
     });
     await log.close();
-    s = await press('');
+    s = await statusLine('cancel-task wait: applied: cancelling attempt 1 of wait');
     expect(s[29]).toBe('cancel-task wait: applied: cancelling attempt 1 of wait');
     expect(find(s, /control cancel-task wait by dashboard: cancelling attempt 1 of wait/)).toBeDefined();
   });
