@@ -3,9 +3,18 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Assignment } from '../../protocol/schemas.js';
+import { CLI_PATH } from '../../util/cli-path.js';
 import { err, ok, type Result } from '../../util/result.js';
 import { bwrapArgs, findBwrap, type SandboxLayout } from './bwrap.js';
 import { sandboxEnv } from './environment.js';
+
+/**
+ * Where the programs an attempt runs live, shown read-only even when they lie under /tmp or the home
+ * (a checkout in /tmp, node from nvm under ~/.nvm): node's installation prefix (its global
+ * packages included) and fileswarm's own package, whose node_modules holds the agent CLIs it was
+ * installed with.
+ */
+const PROGRAMS = [path.dirname(path.dirname(process.execPath)), path.resolve(path.dirname(CLI_PATH), '..', '..')];
 
 /** A command to start: the executable and its arguments. */
 export interface Launch {
@@ -46,7 +55,7 @@ export class Sandbox {
         bwrap,
         {
           home: os.homedir(),
-          exposed: [repo, ...(runDir ? [runDir] : [])],
+          exposed: [repo, ...(runDir ? [runDir] : []), ...PROGRAMS],
           writable: [root, ...a.sandbox.writable],
           readOnly: [path.join(repo, '.git'), ...(runDir ? [runDir] : [])],
           hidden: a.sandbox.hidden,
