@@ -340,11 +340,11 @@ describe('swarm run with a goal', () => {
       rules.push({
         name: `${id}#0`,
         match: (r) => taskOf(r) === id && turnOf(r) === 0,
-        // Each agent's first answer takes 1.5 s: the three overlap only if they run in parallel.
+        // Each agent's first answer takes 4 s: the three overlap only if they run in parallel.
         reply: () => {
           concurrent.now++;
           concurrent.max = Math.max(concurrent.max, concurrent.now);
-          setTimeout(() => concurrent.now--, 1500);
+          setTimeout(() => concurrent.now--, 4000);
           return {
             content: [
               {
@@ -353,7 +353,7 @@ describe('swarm run with a goal', () => {
                 input: { path: `greetings/${id}.txt`, content: `${words[id]}\n` },
               },
             ],
-            delay_ms: 1500,
+            delay_ms: 4000, // generous: under load the three first requests can come seconds apart
           };
         },
       });
