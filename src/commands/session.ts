@@ -110,7 +110,7 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     if (exit.kind === 'finished') {
       // A run on a cached clone leaves by publishing (done next, when it is on).
       const clone = runJson.source ? { runDir: paths.root, published: runJson.config.publish.enabled } : undefined;
-      out.write(integrationSummary(runJson.repo, log.state.git, clone));
+      out.write(integrationSummary(runJson.repo, log.state, clone));
       out.write(`run directory: ${paths.root}\n`);
       return exit.outcome === 'succeeded' ? EXIT.succeeded : EXIT.failed;
     }

@@ -94,7 +94,7 @@ export async function statusCommand(
           report,
           integrationSummary(
             snap.run.repo,
-            snap.state.git,
+            snap.state,
             snap.run.source ? { runDir: snap.paths.root, published: fs.existsSync(snap.paths.publishJson) } : undefined,
           ),
         ),

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   isolation: 'worktree',
   /** What a merge conflict does: `retry` the task on the new integration tip, or `fail` it. */
   onConflict: 'retry',
+  /** `integration.timeout`: how long one integration check may run. */
+  integrationTimeout: '10m',
   /** Relative duration of a task without an `estimate`, for critical-path priority. */
   estimate: 1,
   /** The forge `publish:` opens pull requests on. */

@@ -243,6 +243,17 @@ export function configSchemas(Duration: DurationType) {
           }),
         })
         .prefault({}),
+      integration: z
+        .strictObject({
+          verify: z.string().min(1).optional().meta({
+            description:
+              'A command run on the integration branch after merges (in a worktree of its own, with the sandbox of command tasks): merged tasks succeed only once it passes on a tip that includes them; a failure is bisected to the merge that broke it, which is taken off the branch and its task run again.',
+          }),
+          timeout: Duration.prefault(DEFAULTS.integrationTimeout).meta({
+            description: `How long one integration check may run before it counts as failed (default ${DEFAULTS.integrationTimeout}).`,
+          }),
+        })
+        .prefault({}),
       sandbox: RunSandboxSpec.prefault({}),
       roles: z.record(RoleName, RoleSpec).default({}),
       planner: PlannerSpec.prefault({}),

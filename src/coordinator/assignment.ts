@@ -19,6 +19,7 @@ import type { WorkerPool } from './worker-pool.js';
 import { isAgentBackend } from '../worker/backends/registry.js';
 import { ATTEMPT_MARKER, attemptKey } from '../protocol/attempt-marker.js';
 import { sandboxFor } from '../config/sandbox.js';
+import { lastLines } from '../util/tail.js';
 
 /** The commit a new attempt starts from. */
 export type StartCommit =
@@ -98,11 +99,16 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
       SWARM_TASK_ID: task.id,
       SWARM_ATTEMPT: String(attempt),
       [ATTEMPT_MARKER]: attemptKey(run.id, task.id, attempt),
+      // A command task sent back by the merge queue can read why (an agent is told in its prompt).
+      ...(state.tasks[task.id]!.integration_failure
+        ? { SWARM_INTEGRATION_LOG: paths.integrationLog(state.tasks[task.id]!.integration_failure!.check) }
+        : {}),
     },
     previous: previousAttempts(paths, state, task.id, attempt),
     dependencies: task.deps.map((d) => ({ id: d, summary: state.tasks[d]!.last?.summary ?? null })),
     git,
     conflict: conflictContext(paths, run, state, task.id),
+    integration: integrationContext(ctx, task.id),
     sandbox: sandboxFor(config, task, { repo: run.repo }),
   };
 }
@@ -151,6 +157,26 @@ function previousAttempts(paths: RunPaths, state: RunState, id: string, next: nu
       });
   }
   return out;
+}
+
+/** The output lines of an integration check an agent is shown. */
+const CHECK_TAIL_LINES = 60;
+
+/** For a task whose last merge broke the integration check: the check, its output, and the diff. */
+function integrationContext(ctx: AssignmentContext, id: string): Assignment['integration'] {
+  const { run, paths, state, config } = ctx;
+  const f = state.tasks[id]!.integration_failure;
+  if (!f) return null;
+  const commit = known(readAttemptResult(paths, id, f.attempt))?.commit;
+  const base = known(readAssignment(paths, id, f.attempt))?.base_commit;
+  return {
+    attempt: f.attempt,
+    check: f.check,
+    tip: f.tip,
+    command: config.integration.verify ?? '',
+    output_tail: lastLines(paths.integrationLog(f.check), CHECK_TAIL_LINES),
+    diff: commit && base ? attemptDiff(run.repo, base, commit) : '',
+  };
 }
 
 /** For a task whose last merge conflicted: the files, and the diff of the attempt that conflicted. */

@@ -101,6 +101,11 @@ function cancelTask(id: string, target: ControlTarget): Verdict {
     case 'skipped':
     case 'cancelled':
       return { accepted: false, message: `${id} is already ${s.state}` };
+    case 'verifying':
+      return {
+        accepted: false,
+        message: `${id} is merged and waits for the integration check; a failing check sends it back by itself`,
+      };
     default:
       return unreachable(s.state, 'task state');
   }

@@ -29,6 +29,7 @@ import type { EventLog } from './event-log.js';
 import { InFlightAttempts, type CancelReason, type InFlight } from './in-flight.js';
 import type { Launcher } from './launcher.js';
 import { mergeAttempt, type MergeContext } from './merge-step.js';
+import { MergeQueue } from './merge-queue.js';
 import { nextStep } from './policy.js';
 import { Presence } from './presence.js';
 import { Recovery } from './recovery.js';
@@ -37,6 +38,7 @@ import { resumeEvents, startEvents } from './start-events.js';
 import { TaskBoard } from './task-board.js';
 import { WorkerPool } from './worker-pool.js';
 import { isAgentBackend } from '../worker/backends/registry.js';
+import { sandboxFor } from '../config/sandbox.js';
 
 /** How a coordinator session ended. */
 export type CoordinatorExit =
@@ -95,6 +97,8 @@ export class Coordinator {
   readonly #recovery: Recovery;
   readonly #ends: AttemptEnds;
   readonly #control: { inbox: ControlInbox; target: ControlTarget };
+  /** Integration checks (`integration.verify`, git isolation only); undefined without them. */
+  readonly #queue: MergeQueue | undefined;
   #watcher!: DirectoryWatcher;
   #stage: Stage = 'starting';
   /** Why the session drains: set on entering `draining`. */
@@ -132,6 +136,21 @@ export class Coordinator {
       budget,
       decide: (id) => this.#decide(id),
     });
+    const verify = run.config.integration.verify;
+    if (verify && run.integration_branch)
+      this.#queue = new MergeQueue({
+        run,
+        paths,
+        log,
+        logger,
+        board: this.#board,
+        command: verify,
+        timeoutMs: run.config.integration.timeout,
+        killGraceMs: run.config.scheduling.kill_grace,
+        sandbox: sandboxFor(run.config, { role: null, backend: 'command' }, { repo: run.repo }),
+        onConflict: run.config.merge.on_conflict,
+        wake: () => this.#wake(),
+      });
     this.#control = {
       inbox: { paths, logger, applied: options.appliedRequests, notice: (text) => this.#notice(text) },
       target: {
@@ -223,6 +242,8 @@ export class Coordinator {
       };
     this.#ends.collect();
     applyControlRequests(this.#control.inbox, this.#control.target);
+    const queued = this.#queue?.advance();
+    if (queued?.kind === 'broken') return { kind: 'broken', why: queued.why };
     // Dead workers (looked for every heartbeat interval, or at once when a process exits).
     const { stale_after, heartbeat } = this.#config.liveness;
     const replace = this.#state.phase !== 'finished' && this.#takesWork();
@@ -249,7 +270,8 @@ export class Coordinator {
     });
     switch (step.kind) {
       case 'succeed':
-        this.#board.finish({ type: 'task.succeeded', task: id });
+        // With integration checks, a merged change waits for one to pass (merge-queue.ts).
+        if (!this.#queue?.waitsForCheck(id)) this.#board.finish({ type: 'task.succeeded', task: id });
         break;
       case 'retry':
         this.#board.retry(id, step.delayMs);
@@ -287,6 +309,7 @@ export class Coordinator {
     const canStart = (t: SchedTask): boolean => {
       const task = this.#board.task(t.id);
       if (task.files.some((file) => busy.has(file))) return false;
+      if (this.#queue?.holds(t.id)) return false;
       if (isAgentBackend(task.backend)) {
         // An agent attempt starts only with caps the budget can cover (budget.ts).
         const caps = budget.grant(this.#config.roles[task.role!]!);
@@ -322,7 +345,8 @@ export class Coordinator {
       this.#board.finish({ type: 'task.failed', task: id, reason: 'workspace-failed' });
       return;
     }
-    const base = start.kind === 'tip' ? start.commit : null;
+    // With integration checks, attempts start on the last verified tip rather than the branch's.
+    const base = start.kind === 'tip' ? (this.#queue?.startCommit() ?? start.commit) : null;
     const assignment = buildAssignment(this.#assignment, { task: this.#board.task(id), attempt, worker, base, caps });
     deliverAssignment(paths, this.#pool, assignment);
     this.#inFlight.track({ task: id, attempt, worker, reserved: reservation(assignment.agent) });
@@ -337,7 +361,7 @@ export class Coordinator {
   #checkEnd(): CoordinatorExit | undefined {
     if (this.#inFlight.size > 0) return undefined;
     const c = this.#state.counts;
-    if (c.pending + c.ready + c.running > 0) {
+    if (c.pending + c.ready + c.running + c.verifying > 0 || this.#queue?.busy) {
       if (!this.#takesWork()) return { kind: 'stopped', why: this.#stopWhy ?? 'interrupt' };
       // Budget spent: stop once nothing can progress (a command task waiting out a retry can).
       const commandWaiting =
@@ -388,6 +412,7 @@ export class Coordinator {
   async #shutdown(): Promise<void> {
     this.#stage = 'shutting-down';
     this.#backoff.clear();
+    await this.#queue?.stop();
     await this.#watcher.close();
     await this.#pool.shutdown(this.#config.scheduling.kill_grace + 2000);
     this.#presence.stop();

@@ -10,6 +10,13 @@ export type CrashPoint =
   | 'after-assign'
   | 'after-result'
   | 'before-merge'
+  // The merge queue (merge-queue.ts): a check started, a check's end recorded, merges verified, a
+  // culprit named, the branch rewound (before its event).
+  | 'during-check'
+  | 'after-check'
+  | 'after-verified'
+  | 'after-culprit'
+  | 'after-rewind-ref'
   // `swarm run` creating its run directory (src/run/create-run.ts), in this order:
   | StartupCrashPoint;
 

@@ -52,9 +52,9 @@ export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/
   // Line 2: how far.
   const phase = phaseOf(h);
   const pct = h.total ? Math.floor((100 * h.done) / h.total) : 0;
-  const shownStates = (['succeeded', 'failed', 'running', 'ready', 'skipped', 'cancelled'] as const).filter(
-    (s) => h.counts[s] > 0,
-  );
+  const shownStates = (
+    ['succeeded', 'failed', 'running', 'verifying', 'ready', 'skipped', 'cancelled'] as const
+  ).filter((s) => h.counts[s] > 0);
   const countsPlain = shownStates.map((s) => `${STATE_STYLE[s].glyph}${h.counts[s]}`).join(' ');
   const elapsed = formatDuration(h.elapsedMs) || '—';
   const head = `${phase.text} · ${elapsed} · ${h.done}/${h.total} done `;

@@ -17,6 +17,7 @@ export const STATE_STYLE: Record<TaskStateName, { glyph: string; tone: Tone }> =
   pending: { glyph: '·', tone: 'muted' },
   ready: { glyph: '○', tone: 'normal' },
   running: { glyph: '▶', tone: 'active' },
+  verifying: { glyph: '◇', tone: 'active' },
   succeeded: { glyph: '✓', tone: 'ok' },
   failed: { glyph: '✗', tone: 'bad' },
   skipped: { glyph: '–', tone: 'warn' },

@@ -2,6 +2,7 @@
 //
 //   refs/heads/swarm/<run-id>                    the integration branch (the run's results)
 //   <repo>/.swarm/worktrees/<run-id>/<task>-<n>  the worktree of attempt n of a task
+//   <repo>/.swarm/worktrees/<run-id>/.integration the worktree integration checks run in
 //   refs/swarm/<run-id>/<task>/<n>               the commit of that attempt's work
 import path from 'node:path';
 
@@ -18,6 +19,11 @@ export function runWorktrees(repo: string, runId: string): string {
 /** The worktree of one attempt: `<repo>/.swarm/worktrees/<run-id>/<task>-<n>`. */
 export function attemptWorktree(repo: string, runId: string, task: string, attempt: number): string {
   return path.join(runWorktrees(repo, runId), `${task}-${attempt}`);
+}
+
+/** The worktree a run's integration checks run in (a task id never starts with a dot). */
+export function integrationWorktree(repo: string, runId: string): string {
+  return path.join(runWorktrees(repo, runId), '.integration');
 }
 
 /** Where the attempts' refs of every run live. */

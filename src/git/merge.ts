@@ -15,6 +15,30 @@ function identityArgs(repo: string): string[] {
     : ['-c', 'user.name=fileswarm', '-c', 'user.email=fileswarm@localhost'];
 }
 
+/** A merge made as objects only, no ref moved: the new commit and the files it changed, or a conflict. */
+export type MergeCommit = { kind: 'merged'; commit: string; files: string[] } | { kind: 'conflicted'; files: string[] };
+
+/**
+ * Makes the commit that merges `commit` into `onto` without moving any ref: `onto` itself when it
+ * contains `commit` already, `commit` when it contains `onto` (a fast-forward), else a merge
+ * commit (`git merge-tree --write-tree`, `git commit-tree`) with `message`.
+ * @throws GitError for anything but a conflict (a missing commit, a broken repository).
+ */
+export function mergeCommit(repo: string, onto: string, commit: string, message: string): MergeCommit {
+  const files = (to: string): string[] => gitSync(repo, ['diff', '--name-only', onto, to]).split('\n').filter(Boolean);
+  if (gitTrySync(repo, ['merge-base', '--is-ancestor', commit, onto]).exitCode === 0)
+    return { kind: 'merged', commit: onto, files: [] };
+  if (gitTrySync(repo, ['merge-base', '--is-ancestor', onto, commit]).exitCode === 0)
+    return { kind: 'merged', commit, files: files(commit) };
+  const r = gitTrySync(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', onto, commit]);
+  const lines = r.stdout.split('\n');
+  if (r.exitCode === 1) return { kind: 'conflicted', files: lines.slice(1).filter(Boolean) };
+  if (r.exitCode !== 0) gitSync(repo, ['merge-tree', '--write-tree', onto, commit]); // throws with git's message
+  const tree = lines[0]!.trim();
+  const merged = gitSync(repo, [...identityArgs(repo), 'commit-tree', tree, '-p', onto, '-p', commit, '-m', message]);
+  return { kind: 'merged', commit: merged, files: files(merged) };
+}
+
 /**
  * Merges `commit` into `refs/heads/<branch>`. Idempotent: a commit the branch already contains is
  * reported merged at the current tip (so resume can merge again safely). Fast-forwards when the
@@ -24,22 +48,10 @@ function identityArgs(repo: string): string[] {
 export function mergeIntoBranch(repo: string, branch: string, commit: string, message: string): MergeOutcome {
   const ref = `refs/heads/${branch}`;
   const tip = gitSync(repo, ['rev-parse', '--verify', ref]);
-  const files = (base: string, to: string): string[] =>
-    gitSync(repo, ['diff', '--name-only', base, to]).split('\n').filter(Boolean);
-  if (gitTrySync(repo, ['merge-base', '--is-ancestor', commit, tip]).exitCode === 0)
-    return { kind: 'merged', tip, files: [] };
-  if (gitTrySync(repo, ['merge-base', '--is-ancestor', tip, commit]).exitCode === 0) {
-    gitSync(repo, ['update-ref', ref, commit, tip]);
-    return { kind: 'merged', tip: commit, files: files(tip, commit) };
-  }
-  const r = gitTrySync(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', tip, commit]);
-  const lines = r.stdout.split('\n');
-  if (r.exitCode === 1) return { kind: 'conflicted', tip, files: lines.slice(1).filter(Boolean) };
-  if (r.exitCode !== 0) gitSync(repo, ['merge-tree', '--write-tree', tip, commit]); // throws with git's message
-  const tree = lines[0]!.trim();
-  const merged = gitSync(repo, [...identityArgs(repo), 'commit-tree', tree, '-p', tip, '-p', commit, '-m', message]);
-  gitSync(repo, ['update-ref', ref, merged, tip]);
-  return { kind: 'merged', tip: merged, files: files(tip, merged) };
+  const made = mergeCommit(repo, tip, commit, message);
+  if (made.kind === 'conflicted') return { kind: 'conflicted', tip, files: made.files };
+  if (made.commit !== tip) gitSync(repo, ['update-ref', ref, made.commit, tip]);
+  return { kind: 'merged', tip: made.commit, files: made.files };
 }
 
 /** The diff an attempt made (`git diff base commit`), cut to `maxChars`. */

@@ -105,6 +105,44 @@ export function eventLine(e: SwarmEvent, audience: Audience): EventLine | null {
             ` ${e.task} attempt ${e.attempt}: merge conflict in ${e.files.join(', ') || '(unknown files)'}`,
           )
         : line('warn', span(`⚠ ${e.task} #${e.attempt} merge conflict in ${e.files.join(', ') || '?'}`));
+    case 'task.merged':
+      return c ? null : line('accent', span(`◇ ${e.task} merged; waits for the integration check`));
+    case 'integration.check.started':
+      return line(
+        'muted',
+        span('integration', 'accent'),
+        span(
+          ` check ${e.check} (${e.kind === 'base' ? 'the base commit' : e.kind === 'batch' ? `${e.merges} merge(s)` : `bisecting: the first ${e.merges} merge(s)`}) on ${e.tip.slice(0, 12)}`,
+        ),
+      );
+    case 'integration.check.finished':
+      return line(
+        e.outcome === 'passed' ? 'ok' : 'bad',
+        span('integration', 'accent'),
+        span(
+          ` check ${e.check} ${e.outcome} in ${prettyMs(e.duration_ms)}${e.outcome === 'failed' ? `: ${e.summary}` : ''}`,
+        ),
+      );
+    case 'integration.verified':
+      return line(
+        'ok',
+        span('integration', 'accent'),
+        span(` verified ${e.tip.slice(0, 12)}: ${e.tasks.join(', ') || 'the base commit'}`),
+      );
+    case 'integration.culprit':
+      return line(
+        'bad',
+        span('integration', 'accent'),
+        span(` ${e.task} (attempt ${e.attempt}) breaks the integration check (check ${e.check}); it runs again`),
+      );
+    case 'integration.rewound':
+      return line(
+        'warn',
+        span('integration', 'accent'),
+        span(
+          ` branch rewound to ${e.base.slice(0, 12)} without ${e.culprit}${e.kept.length ? `, ${e.kept.map((k) => k.task).join(', ')} merged again` : ''}${e.conflicted.length ? `; ${e.conflicted.map((k) => k.task).join(', ')} no longer merge and run again` : ''}`,
+        ),
+      );
     case 'task.succeeded': {
       if (c) {
         const t = c.state.tasks[e.task];

@@ -1,6 +1,7 @@
 // The status of a run as data: what `swarm status --json` prints and the HTTP API answers, built
 // from the run directory alone (through the dashboard's model).
 import type { RunSnapshot } from '../protocol/run-reader.js';
+import type { RunState } from '../protocol/state.js';
 import { RunModel } from '../dashboard/model.js';
 import { readLiveAttempts } from '../dashboard/source.js';
 import type { Budget, Usage } from '../dashboard/usage.js';
@@ -46,6 +47,8 @@ export interface StatusReport {
   budget: Budget | null;
   /** Git isolation: the integration branch, where it started, its tip now. */
   git: { branch: string; base: string; tip: string } | null;
+  /** Integration checks (`integration.verify`): the merge queue as state.json has it; null without them. */
+  integration: RunState['integration'];
   tasks: TaskStatus[];
 }
 
@@ -90,6 +93,7 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
     usage: h.usage,
     budget: h.budget,
     git: snap.state.git,
+    integration: snap.state.integration,
     tasks,
   };
 }

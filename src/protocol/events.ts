@@ -1,6 +1,13 @@
 // The run's event log (events.jsonl): one JSON object per line, `seq` from 1 without gaps.
 import { z } from 'zod';
-import { AttemptOutcome, AttemptReason, ControlAction, UsageSchema } from './schemas.js';
+import {
+  AttemptOutcome,
+  AttemptReason,
+  ControlAction,
+  IntegrationCheckKind,
+  QueuedMerge,
+  UsageSchema,
+} from './schemas.js';
 
 const Iso = z.string();
 const Id = z.string();
@@ -72,6 +79,74 @@ export const EventSchema = z.discriminatedUnion('type', [
     commit: z.string(),
     tip: z.string(),
     files: z.array(z.string()),
+  }),
+  /**
+   * Integration checks: the task's work is merged and waits for a check of a tip that includes it
+   * (state `verifying`); `task.succeeded` follows once one passes.
+   */
+  z.object({ ...base, type: z.literal('task.merged'), task: Id }),
+  /**
+   * An integration check started on `tip`: `kind` base (the commit the run started from), batch
+   * (the branch's tip with every merge queued since the last verified tip) or bisect (the tip after
+   * the first `merges` merges of the queue, looking for the one that broke a batch). Its output is
+   * in integration/check-<check>.log.
+   */
+  z.object({
+    ...base,
+    type: z.literal('integration.check.started'),
+    check: z.number().int().min(1),
+    tip: z.string(),
+    kind: IntegrationCheckKind,
+    merges: z.number().int().min(0),
+    command: z.string(),
+  }),
+  /** An integration check ended: `passed` (exit 0) or `failed` (another exit, a signal, its timeout, or no start). */
+  z.object({
+    ...base,
+    type: z.literal('integration.check.finished'),
+    check: z.number().int().min(1),
+    tip: z.string(),
+    outcome: z.enum(['passed', 'failed']),
+    exit_code: z.number().int().nullable(),
+    duration_ms: z.number().int(),
+    summary: z.string(),
+  }),
+  /** `tip` passed: the queue's merges up to it (`tasks`, in merge order) are verified. */
+  z.object({
+    ...base,
+    type: z.literal('integration.verified'),
+    tip: z.string(),
+    check: z.number().int().min(1),
+    tasks: z.array(Id),
+  }),
+  /**
+   * Bisection found the merge that breaks the check (`check` failed on the tip it made): the task
+   * loses one retry and is taken off the branch (integration.rewound follows).
+   */
+  z.object({
+    ...base,
+    type: z.literal('integration.culprit'),
+    task: Id,
+    attempt: z.number().int(),
+    check: z.number().int().min(1),
+    /** The tip the check failed on: the branch right after the culprit's merge. */
+    tip: z.string(),
+  }),
+  /**
+   * The integration branch moved from `from` back to the last verified tip `base`, then the queue's
+   * other merges were made again on it (`kept`, with their new tips) up to `to`. Nothing of the
+   * branch's earlier history beyond the verified tip is kept; a merge that no longer applies is in
+   * `conflicted` (its task runs again).
+   */
+  z.object({
+    ...base,
+    type: z.literal('integration.rewound'),
+    from: z.string(),
+    base: z.string(),
+    to: z.string(),
+    culprit: Id,
+    kept: z.array(QueuedMerge),
+    conflicted: z.array(z.object({ task: Id, attempt: z.number().int(), files: z.array(z.string()) })),
   }),
   z.object({ ...base, type: z.literal('task.succeeded'), task: Id }),
   z.object({ ...base, type: z.literal('task.failed'), task: Id, reason: AttemptReason }),

@@ -53,6 +53,14 @@ export class RunPaths {
   get plannerJson(): string {
     return path.join(this.root, 'planner.json');
   }
+  /** Integration checks' output (`integration.verify`): check-<n>.log per check. */
+  get integrationDir(): string {
+    return path.join(this.root, 'integration');
+  }
+  /** The output of integration check `n` (1-based). */
+  integrationLog(n: number): string {
+    return path.join(this.integrationDir, `check-${n}.log`);
+  }
   get logsDir(): string {
     return path.join(this.root, 'logs');
   }

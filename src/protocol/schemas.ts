@@ -297,6 +297,21 @@ export const AssignmentSchema = z.object({
     .nullable(),
   /** Set when the previous attempt's merge conflicted: the files, and that attempt's diff (truncated). */
   conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()), diff: z.string() }).nullable(),
+  /**
+   * Set when the task's previous merge broke the integration check (`integration.verify`): the
+   * check, the tip it failed on, its command, its last output lines, and that attempt's diff.
+   */
+  integration: z
+    .object({
+      attempt: z.number().int(),
+      check: z.number().int(),
+      tip: z.string(),
+      command: z.string(),
+      output_tail: z.array(z.string()),
+      diff: z.string(),
+    })
+    .nullable()
+    .default(null),
   /** How the attempt's processes are confined; absent in an assignment of an older fileswarm: none. */
   sandbox: SandboxSpecSchema.default(NO_SANDBOX),
 });
@@ -321,6 +336,19 @@ export const AttemptStatusSchema = z.object({
 export type AttemptStatus = z.infer<typeof AttemptStatusSchema>;
 
 /** Outcome of an attempt. */
+/** What an integration check runs on: the run's base commit, the whole queue, or a prefix of it while bisecting. */
+export const IntegrationCheckKind = z.enum(['base', 'batch', 'bisect']);
+export type IntegrationCheckKind = z.infer<typeof IntegrationCheckKind>;
+
+/** A merge into the integration branch that waits for an integration check: `tip` is the branch after it. */
+export const QueuedMerge = z.object({
+  task: z.string(),
+  attempt: z.number().int(),
+  commit: z.string(),
+  tip: z.string(),
+});
+export type QueuedMerge = z.infer<typeof QueuedMerge>;
+
 export const AttemptOutcome = z.enum(['succeeded', 'failed', 'cancelled', 'timed-out']);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
@@ -337,6 +365,7 @@ export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
  * - `workspace-failed`: the attempt's git worktree could not be created or its work not committed;
  * - `merge-conflict`: used by `task.failed` only, when the attempt's commit conflicted (merge.on_conflict: fail, or too many conflicts);
  * - `merge-failed`: used by `task.failed` only, when git could not merge for another reason (the branch or commit is gone);
+ * - `integration-failed`: used by `task.failed` only, when the task's merge broke the integration check and it has no retry left;
  * - `finished`: an agent called `finish` (or ended its turn with a final answer);
  * - `loop-detected`: an agent made the same tool call (name and input) 3 times in a row;
  * - `max-turns` / `max-cost` / `max-tokens`: an agent reached its role's limit;
@@ -356,6 +385,7 @@ export const AttemptReason = z.enum([
   'workspace-failed',
   'merge-conflict',
   'merge-failed',
+  'integration-failed',
   'finished',
   'loop-detected',
   'max-turns',

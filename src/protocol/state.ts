@@ -3,13 +3,23 @@
 import { z } from 'zod';
 import { unreachable } from '../util/unreachable.js';
 import type { SwarmEvent } from './events.js';
-import { AttemptOutcome, AttemptReason, PROTOCOL_VERSION, UsageSchema } from './schemas.js';
+import {
+  AttemptOutcome,
+  AttemptReason,
+  IntegrationCheckKind,
+  PROTOCOL_VERSION,
+  QueuedMerge,
+  UsageSchema,
+} from './schemas.js';
 import { addUsage, ZERO_USAGE } from './usage.js';
 
 /**
  * Task states. `ready` may carry `not_before` (a retry waiting out its backoff).
  *
  *   pending ──task.ready──▶ ready ──attempt.assigned──▶ running ──task.succeeded──▶ succeeded
+ *                                                          │  ──task.merged──▶ verifying ──task.succeeded──▶ succeeded
+ *                                                          │     (integration checks)   ──task.ready──▶ ready (culprit)
+ *                                                          │                            ──task.failed──▶ failed
  *      │                     ▲  │                          │    ──task.failed─────▶ failed
  *      │                     │  └──task.cancelled──┐        │    ──task.cancelled──▶ cancelled
  *      │                     └──task.ready (retry)─┼────────┘
@@ -17,7 +27,16 @@ import { addUsage, ZERO_USAGE } from './usage.js';
  *                                              cancelled
  *   failed | skipped | cancelled ──task.reset──▶ pending
  */
-export const TaskStateName = z.enum(['pending', 'ready', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']);
+export const TaskStateName = z.enum([
+  'pending',
+  'ready',
+  'running',
+  'verifying',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
 export type TaskStateName = z.infer<typeof TaskStateName>;
 
 /** Terminal task states: nothing more happens to the task unless it is reset. */
@@ -64,12 +83,59 @@ const TaskSnapshot = z.object({
   merged_commit: z.string().nullable(),
   /** A cancel-task request was accepted: whatever its attempt ends with (but success), the task is cancelled. */
   cancel_requested: z.boolean(),
+  /**
+   * The integration check this task's merge broke (bisection named it), until its next merge: the
+   * next attempt is given the check's output.
+   */
+  integration_failure: z.object({ attempt: z.number().int(), check: z.number().int(), tip: z.string() }).nullable(),
   /** The last merge conflict, until a merge of the task succeeds: passed to the next attempt. */
   last_conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()) }).nullable(),
   /** What the task's finished attempts spent (agent backends; zero for commands). */
   usage: UsageSchema,
 });
 export type TaskSnapshot = z.infer<typeof TaskSnapshot>;
+
+/**
+ * The merge queue of a run with integration checks (`integration.verify`): the last verified tip,
+ * the merges made since (oldest first), the check running and the bisection under way.
+ */
+const IntegrationSnapshot = z.object({
+  /** The last tip an integration check passed on (first: the run's base commit), and that check. */
+  verified: z.object({ tip: z.string(), check: z.number().int() }).nullable(),
+  /** Merges since the verified tip, in the branch's order; each `tip` is the branch after it. */
+  queue: z.array(QueuedMerge),
+  /** The check started and not finished (after a crash: to be run again). */
+  check: z
+    .object({ check: z.number().int(), tip: z.string(), kind: IntegrationCheckKind, merges: z.number().int() })
+    .nullable(),
+  /**
+   * Bisection of a failed batch: the first `good` merges of the queue pass, the first `bad` fail
+   * (good < bad), as checks `good_check` (null while good is 0) and `bad_check` found; the culprit
+   * is merge number `bad` once `bad = good + 1`.
+   */
+  bisect: z
+    .object({
+      good: z.number().int(),
+      bad: z.number().int(),
+      good_check: z.number().int().nullable(),
+      bad_check: z.number().int(),
+    })
+    .nullable(),
+  /** Checks started so far, and how long the finished ones took in all (ms). */
+  checks: z.number().int(),
+  check_ms: z.number().int(),
+  /** The last finished check. */
+  last: z
+    .object({
+      check: z.number().int(),
+      tip: z.string(),
+      kind: IntegrationCheckKind,
+      outcome: z.enum(['passed', 'failed']),
+      summary: z.string(),
+    })
+    .nullable(),
+});
+export type IntegrationSnapshot = z.infer<typeof IntegrationSnapshot>;
 
 /**
  * Run phases.
@@ -93,6 +159,8 @@ export const StateSchema = z.object({
   resumes: z.number().int(),
   /** Git isolation: the integration branch, the commit it started at, and its tip now; null without git. */
   git: z.object({ branch: z.string(), base: z.string(), tip: z.string() }).nullable(),
+  /** Integration checks (`integration.verify`): null until the first check starts, and without them. */
+  integration: IntegrationSnapshot.nullable(),
   tasks: z.record(z.string(), TaskSnapshot),
   counts: z.record(TaskStateName, z.number().int()),
   /** Spent by the planner and every finished attempt. Running attempts' spend is in their status.json. */
@@ -119,8 +187,9 @@ export function initialState(): RunState {
     finished_at: null,
     resumes: 0,
     git: null,
+    integration: null,
     tasks: {},
-    counts: { pending: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+    counts: { pending: 0, ready: 0, running: 0, verifying: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
     usage: { ...ZERO_USAGE },
     budget: { max_cost_usd: null, max_tokens: null, exhausted: false, warned: [] },
   };
@@ -177,6 +246,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
           merged_commit: null,
           cancel_requested: false,
           last_conflict: null,
+          integration_failure: null,
           usage: { ...ZERO_USAGE },
         };
         state.counts.pending++;
@@ -225,12 +295,81 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'merge.succeeded':
       task(event.task).merged_commit = event.commit;
       task(event.task).last_conflict = null;
+      task(event.task).integration_failure = null;
       if (state.git) state.git.tip = event.tip;
+      if (state.integration) {
+        // A resumed coordinator merges again what a crash left unrecorded: the same merge, once.
+        const q = state.integration.queue;
+        const merge = { task: event.task, attempt: event.attempt, commit: event.commit, tip: event.tip };
+        const same = q.findIndex((m) => m.task === event.task && m.attempt === event.attempt);
+        if (same >= 0) q[same] = merge;
+        else q.push(merge);
+      }
       break;
     case 'merge.conflicted':
       task(event.task).conflicts++;
       task(event.task).last_conflict = { attempt: event.attempt, files: event.files };
       break;
+    case 'task.merged':
+      move(task(event.task), 'verifying');
+      break;
+    case 'integration.check.started': {
+      const q = (state.integration ??= {
+        verified: null,
+        queue: [],
+        check: null,
+        bisect: null,
+        checks: 0,
+        check_ms: 0,
+        last: null,
+      });
+      q.check = { check: event.check, tip: event.tip, kind: event.kind, merges: event.merges };
+      q.checks = Math.max(q.checks, event.check);
+      break;
+    }
+    case 'integration.check.finished': {
+      const q = integration(state, event);
+      const c = q.check;
+      if (!c || c.check !== event.check) throw new Error(`event ${event.seq}: check ${event.check} is not running`);
+      q.check = null;
+      q.check_ms += event.duration_ms;
+      q.last = { check: c.check, tip: c.tip, kind: c.kind, outcome: event.outcome, summary: event.summary };
+      if (c.kind === 'base' && event.outcome === 'passed') q.verified = { tip: c.tip, check: c.check };
+      else if (c.kind === 'batch' && event.outcome === 'failed')
+        q.bisect = { good: 0, bad: c.merges, good_check: null, bad_check: c.check };
+      else if (c.kind === 'bisect' && q.bisect) {
+        if (event.outcome === 'passed') Object.assign(q.bisect, { good: c.merges, good_check: c.check });
+        else Object.assign(q.bisect, { bad: c.merges, bad_check: c.check });
+      }
+      break;
+    }
+    case 'integration.verified': {
+      const q = integration(state, event);
+      q.verified = { tip: event.tip, check: event.check };
+      const n = event.tasks.length;
+      q.queue = q.queue.slice(n);
+      if (q.bisect) q.bisect = { ...q.bisect, good: Math.max(0, q.bisect.good - n), bad: q.bisect.bad - n };
+      break;
+    }
+    case 'integration.culprit': {
+      const q = integration(state, event);
+      q.bisect = null;
+      const t = task(event.task);
+      t.failures++;
+      t.integration_failure = { attempt: event.attempt, check: event.check, tip: event.tip };
+      break;
+    }
+    case 'integration.rewound': {
+      const q = integration(state, event);
+      q.queue = event.kept.map((m) => ({ ...m }));
+      if (state.git) state.git.tip = event.to;
+      for (const c of event.conflicted) {
+        const t = task(c.task);
+        t.conflicts++;
+        t.last_conflict = { attempt: c.attempt, files: c.files };
+      }
+      break;
+    }
     case 'task.succeeded':
     case 'task.failed':
     case 'task.cancelled': {
@@ -254,6 +393,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       t.lost = 0;
       t.conflicts = 0;
       t.last_conflict = null;
+      t.integration_failure = null;
       t.cancel_requested = false;
       t.finished_at = null;
       t.skipped_because = null;
@@ -292,6 +432,12 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       unreachable(event, 'event');
   }
   return state;
+}
+
+/** The run's merge queue, which an integration event needs. @throws Error if no check ever started (a broken log). */
+function integration(state: RunState, event: SwarmEvent): IntegrationSnapshot {
+  if (!state.integration) throw new Error(`event ${event.seq} (${event.type}) before any integration check`);
+  return state.integration;
 }
 
 /** Replays events from seq 1 into a fresh state. */

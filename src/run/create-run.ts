@@ -187,6 +187,15 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   const isolate = config.git.isolation === 'worktree' && target.git;
   if (config.git.required && !target.git)
     return err(refused('git', `${repo} is not a git repository, and git.required is true`));
+  if (config.integration.verify && !isolate)
+    return err(
+      rejected([
+        loaded.value.doc.issue(
+          ['integration', 'verify'],
+          `integration checks need git isolation (git.isolation: worktree, in a git repository); ${target.git ? 'git.isolation is none' : `${repo} is not a git repository`}`,
+        ),
+      ]),
+    );
   if (isolate) {
     const version = checkGitVersion();
     if (!version.ok) return err(refused('git', version.error));

@@ -96,6 +96,7 @@ describe('defaults', () => {
       liveness: { heartbeat: parseDuration(DEFAULTS.heartbeat), stale_after: parseDuration(DEFAULTS.staleAfter) },
       git: { isolation: DEFAULTS.isolation, required: false, include_uncommitted: false },
       merge: { on_conflict: DEFAULTS.onConflict },
+      integration: { timeout: parseDuration(DEFAULTS.integrationTimeout) },
       sandbox: { network: DEFAULTS.sandboxNetwork, allow_hosts: [], writable: [], hidden: [] },
       roles: {},
       planner: {

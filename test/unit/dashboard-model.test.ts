@@ -16,7 +16,7 @@ import { statusReport } from '../../src/presenter/status-report.js';
 import { readJsonlTail } from '../../src/protocol/follow.js';
 import { NotARunError, loadRun, parseEvents } from '../../src/protocol/run-reader.js';
 import { RunPaths } from '../../src/protocol/paths.js';
-import { replay } from '../../src/protocol/state.js';
+import { replay, TaskStateName } from '../../src/protocol/state.js';
 import { PROTOCOL_VERSION } from '../../src/protocol/schemas.js';
 import {
   copyWithDeadCoordinator,
@@ -468,7 +468,7 @@ describe('the dashboard model', () => {
     expect(described.every((d) => d.text.length > 0 && !d.text.includes('\n'))).toBe(true);
     expect(described.map((d) => d.text)).toContain('✗ fail failed (exit-non-zero)');
     expect(described.map((d) => d.text)).toContain('– after-fail skipped: fail did not succeed');
-    expect(Object.keys(STATE_STYLE)).toHaveLength(7);
+    expect(Object.keys(STATE_STYLE)).toEqual(TaskStateName.options);
   });
 
   it('opens a 10,000-task run from its snapshot and builds any window of rows', () => {

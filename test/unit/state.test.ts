@@ -97,7 +97,16 @@ describe('the state reducer', () => {
 
   it('counts every task in exactly one state after a sequence of events', () => {
     const s = replay(numbered(story));
-    expect(s.counts).toEqual({ pending: 0, ready: 0, running: 0, succeeded: 1, failed: 1, skipped: 1, cancelled: 1 });
+    expect(s.counts).toEqual({
+      pending: 0,
+      ready: 0,
+      running: 0,
+      verifying: 0,
+      succeeded: 1,
+      failed: 1,
+      skipped: 1,
+      cancelled: 1,
+    });
     expect(Object.fromEntries(Object.entries(s.tasks).map(([id, t]) => [id, t.state]))).toEqual({
       a: 'succeeded',
       b: 'failed',
@@ -122,6 +131,7 @@ describe('the state reducer', () => {
         pending: 0,
         ready: 0,
         running: 0,
+        verifying: 0,
         succeeded: 0,
         failed: 0,
         skipped: 0,

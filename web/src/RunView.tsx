@@ -93,6 +93,16 @@ export function RunView({ id, task }: { id: string; task: string | null }) {
               branch <code>{report.git.branch}</code> at <code>{report.git.tip.slice(0, 10)}</code>
             </span>
           )}
+          {report.git && report.integration && (
+            <span data-testid="run-verified">
+              {report.integration.verified?.tip === report.git.tip
+                ? `tip verified by check ${report.integration.verified.check}`
+                : report.integration.check
+                  ? `checking ${report.integration.check.tip.slice(0, 10)} (check ${report.integration.check.check})`
+                  : `${report.integration.queue.length} merge(s) not verified`}
+              {` · ${report.integration.checks} check(s)`}
+            </span>
+          )}
         </div>
         <Progress counts={report.counts} total={report.total} />
         <BudgetBar usage={report.usage} budget={report.budget} />

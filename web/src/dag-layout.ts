@@ -67,7 +67,7 @@ export function groupByWave(tasks: readonly TaskStatus[], maxGroups = MAX_GROUPS
         from: k * size,
         to: Math.min(maxWave, k * size + size - 1),
         total: 0,
-        counts: { pending: 0, ready: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
+        counts: { pending: 0, ready: 0, running: 0, verifying: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 },
         critical: [],
       };
       groups.set(k, g);

@@ -2,11 +2,13 @@
 // src/presenter/status-report.ts and src/protocol/schemas.ts; only what the page uses is typed.
 
 /** A task state (src/protocol/state.ts TaskStateName). */
-export type TaskState = 'pending' | 'ready' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type TaskState =
+  'pending' | 'ready' | 'running' | 'verifying' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
 
 /** Every task state, in the order the page lists them. */
 export const TASK_STATES: readonly TaskState[] = [
   'running',
+  'verifying',
   'ready',
   'pending',
   'succeeded',
@@ -87,6 +89,14 @@ export interface StatusReport {
   usage: Usage | null;
   budget: Budget | null;
   git: { branch: string; base: string; tip: string } | null;
+  /** The merge queue (`integration.verify`); null without integration checks. */
+  integration: {
+    verified: { tip: string; check: number } | null;
+    queue: { task: string; attempt: number; commit: string; tip: string }[];
+    checks: number;
+    check_ms: number;
+    check: { check: number; tip: string; kind: 'base' | 'batch' | 'bisect'; merges: number } | null;
+  } | null;
   tasks: TaskStatus[];
 }
 

@@ -44,6 +44,7 @@ function startingReport(id: string, dir: string): StatusReport {
     usage: null,
     budget: null,
     git: null,
+    integration: null,
     tasks: [],
   };
 }

@@ -52,6 +52,12 @@ export function taskSystem(a: Assignment): string {
       `## Your previous attempt conflicted with work merged meanwhile\nConflicting files: ${a.conflict.files.join(', ')}. Your workspace now contains the other work; redo your change on top of it.\nYour previous diff:\n\`\`\`diff\n${a.conflict.diff}\n\`\`\``,
     );
   }
+  if (a.integration) {
+    const i = a.integration;
+    parts.push(
+      `## Your previous attempt broke the integration branch\nAttempt ${i.attempt} passed its own checks and was merged, but the integration check \`${i.command}\` failed on the branch with it (check ${i.check}, on ${i.tip.slice(0, 12)}), and passes without it: your change does not work together with work merged alongside it. It was taken off the branch; your workspace starts from the branch without it.\nLast output of the check:\n\`\`\`\n${i.output_tail.join('\n')}\n\`\`\`\nYour previous diff:\n\`\`\`diff\n${i.diff}\n\`\`\``,
+    );
+  }
   if (a.agent?.instructions) parts.push(`## Instructions for your role\n${a.agent.instructions}`);
   return parts.join('\n\n');
 }

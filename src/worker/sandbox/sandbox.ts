@@ -2,7 +2,7 @@
 // `sandbox` settings), the bwrap argv around a command, and the environment inside.
 import os from 'node:os';
 import path from 'node:path';
-import type { Assignment } from '../../protocol/schemas.js';
+import type { Assignment, SandboxSpec } from '../../protocol/schemas.js';
 import { CLI_PATH } from '../../util/cli-path.js';
 import { err, ok, type Result } from '../../util/result.js';
 import { bwrapArgs, findBwrap, type SandboxLayout } from './bwrap.js';
@@ -62,6 +62,40 @@ export class Sandbox {
           network: a.sandbox.network,
         },
         a.env,
+      ),
+    );
+  }
+
+  /**
+   * The sandbox of a command the coordinator runs in a directory of the repository (an integration
+   * check): like an attempt's, with `root` writable; null when `spec.mode` is `none`.
+   * @param env variables given to the command on top of the sandbox's own environment
+   * @returns an error message when bwrap is not on the PATH
+   */
+  static forDirectory(
+    spec: SandboxSpec,
+    place: { root: string; repo: string; env: Record<string, string> },
+    PATH = process.env.PATH,
+  ): Result<Sandbox | null, string> {
+    if (spec.mode === 'none') return ok(null);
+    const bwrap = findBwrap(PATH);
+    if (!bwrap)
+      return err(
+        'sandbox.mode is workspace but bubblewrap (bwrap) is not on the PATH: install it (apt-get install bubblewrap)',
+      );
+    const runDir = place.env.SWARM_RUN_DIR;
+    return ok(
+      new Sandbox(
+        bwrap,
+        {
+          home: os.homedir(),
+          exposed: [place.repo, ...(runDir ? [runDir] : []), ...PROGRAMS],
+          writable: [place.root, ...spec.writable],
+          readOnly: [path.join(place.repo, '.git'), ...(runDir ? [runDir] : [])],
+          hidden: spec.hidden,
+          network: spec.network,
+        },
+        place.env,
       ),
     );
   }

@@ -1,0 +1,161 @@
+// One integration check (`integration.verify`): the command run on one tip of the integration
+// branch, in the run's integration worktree, as the leader of its own process group (in the
+// sandbox of command tasks when the run has one), stoppable as a whole.
+import fs from 'node:fs';
+import type { SandboxSpec } from '../protocol/schemas.js';
+import { git } from '../git/git.js';
+import { Sandbox } from '../worker/sandbox/sandbox.js';
+import { runShell } from '../worker/shell.js';
+import { killByEnvMarker } from '../util/process.js';
+
+/** The environment variable every process of an integration check carries: `<run-id>/<check>`. */
+export const CHECK_MARKER = 'SWARM_INTEGRATION_CHECK';
+
+/** How a check ended. */
+export type CheckEnd =
+  /** The command ran: exit 0 is `passed`, anything else (a signal, the timeout) `failed`. */
+  | { kind: 'ran'; outcome: 'passed' | 'failed'; exitCode: number | null; durationMs: number; summary: string }
+  /** The check could not be run (its worktree could not be made): no verdict on the tip. */
+  | { kind: 'error'; message: string }
+  /** Stopped by the coordinator (it is shutting down): to be run again by the next session. */
+  | { kind: 'stopped' };
+
+/** What running one check needs. */
+export interface CheckSpec {
+  repo: string;
+  runId: string;
+  /** The run directory (given to the command as SWARM_RUN_DIR). */
+  runDir: string;
+  /** The integration worktree (created on first use, reset to `tip` before each check). */
+  worktree: string;
+  check: number;
+  tip: string;
+  command: string;
+  /** The file the command's output is appended to. */
+  logFile: string;
+  /** The check fails when it runs longer (ms). */
+  timeoutMs: number;
+  /** SIGTERM to SIGKILL when stopping it (ms). */
+  killGraceMs: number;
+  /** The sandbox of the run's command tasks. */
+  sandbox: SandboxSpec;
+}
+
+/** A check started by {@link startCheck}. */
+export interface RunningCheck {
+  readonly check: number;
+  /** Set once the check has ended. */
+  readonly end: CheckEnd | undefined;
+  /** Stops the check's processes; resolves once they are gone. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Kills whatever is left of check `check` of run `runId` (a coordinator killed while it ran):
+ * every process that carries its marker. Returns the pids signalled.
+ */
+export function killLeftoverCheck(runId: string, check: number): number[] {
+  return killByEnvMarker(CHECK_MARKER, `${runId}/${check}`);
+}
+
+/** Starts a check; `onEnd` is called once it has ended (also when stopped). */
+export function startCheck(spec: CheckSpec, onEnd: () => void): RunningCheck {
+  const abort = new AbortController();
+  let end: CheckEnd | undefined;
+  const done = run(spec, abort.signal).then(
+    (e) => (end = e),
+    (e: unknown) => (end = { kind: 'error', message: (e as Error).message }),
+  );
+  void done.then(onEnd);
+  return {
+    check: spec.check,
+    get end() {
+      return end;
+    },
+    async stop() {
+      abort.abort();
+      await done;
+    },
+  };
+}
+
+async function run(spec: CheckSpec, stopped: AbortSignal): Promise<CheckEnd> {
+  const started = Date.now();
+  try {
+    await prepareWorktree(spec.repo, spec.worktree, spec.tip);
+  } catch (e) {
+    return {
+      kind: 'error',
+      message: `could not prepare the integration worktree ${spec.worktree}: ${(e as Error).message}`,
+    };
+  }
+  if (stopped.aborted) return { kind: 'stopped' };
+  fs.appendFileSync(spec.logFile, `$ ${spec.command}    # check ${spec.check} on ${spec.tip}\n`);
+  const added = { SWARM_RUN_DIR: spec.runDir, [CHECK_MARKER]: `${spec.runId}/${spec.check}` };
+  const sandbox = Sandbox.forDirectory(spec.sandbox, { root: spec.worktree, repo: spec.repo, env: added });
+  if (!sandbox.ok) return { kind: 'error', message: sandbox.error };
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), spec.timeoutMs);
+  const signal = AbortSignal.any([stopped, timeout.signal]);
+  try {
+    const exit = await runShell({
+      command: spec.command,
+      cwd: spec.worktree,
+      env: sandbox.value?.env() ?? { ...process.env, ...added },
+      sandbox: sandbox.value,
+      stdout: spec.logFile,
+      stderr: spec.logFile,
+      signal,
+      killGraceMs: spec.killGraceMs,
+    });
+    const durationMs = Date.now() - started;
+    const what = `integration check \`${spec.command}\` on ${spec.tip.slice(0, 12)}`;
+    switch (exit.kind) {
+      case 'exited':
+        return exit.exitCode === 0
+          ? { kind: 'ran', outcome: 'passed', exitCode: 0, durationMs, summary: `${what} passed` }
+          : {
+              kind: 'ran',
+              outcome: 'failed',
+              exitCode: exit.exitCode,
+              durationMs,
+              summary: `${what} failed with exit code ${exit.exitCode}`,
+            };
+      case 'signaled':
+        return {
+          kind: 'ran',
+          outcome: 'failed',
+          exitCode: null,
+          durationMs,
+          summary: `${what} died of ${exit.signal}`,
+        };
+      case 'aborted':
+        if (stopped.aborted) return { kind: 'stopped' };
+        return {
+          kind: 'ran',
+          outcome: 'failed',
+          exitCode: null,
+          durationMs,
+          summary: `${what} timed out after ${Math.round(spec.timeoutMs / 1000)} s`,
+        };
+      case 'spawn-failed':
+        return { kind: 'error', message: `could not start the integration check: ${exit.message}` };
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The integration worktree at `tip`, detached, with nothing left of the last check (untracked and
+ * ignored files removed): the check sees exactly the tip.
+ */
+async function prepareWorktree(repo: string, worktree: string, tip: string): Promise<void> {
+  if (!fs.existsSync(worktree)) {
+    await git(repo, ['worktree', 'prune']);
+    await git(repo, ['worktree', 'add', '--detach', '--force', worktree, tip]);
+    return;
+  }
+  await git(worktree, ['checkout', '--detach', '--force', tip]);
+  await git(worktree, ['clean', '-ffdxq']);
+}

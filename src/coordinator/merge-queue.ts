@@ -1,0 +1,275 @@
+// The merge queue (`integration.verify`): runs integration checks on the integration branch,
+// verifies merged tasks, bisects a failed batch to the merge that broke it, rewinds the branch
+// without it and sends its task back. The decisions are integration-queue.ts's (pure, from the
+// state); this file carries them out: events, checks, git, and the tasks' next steps.
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import { MAX_CONFLICT_RETRIES } from '../config/defaults.js';
+import { integrationWorktree } from '../git/layout.js';
+import { branchTip, moveBranch, remakeMerges } from '../git/rewind.js';
+import type { RunPaths } from '../protocol/paths.js';
+import type { QueuedMerge, RunJson, SandboxSpec } from '../protocol/schemas.js';
+import type { RunState } from '../protocol/state.js';
+import { unreachable } from '../util/unreachable.js';
+import { crashPoint } from './crash-point.js';
+import type { EventLog } from './event-log.js';
+import { killLeftoverCheck, startCheck, type RunningCheck } from './integration-check.js';
+import { nextQueueStep, settle } from './integration-queue.js';
+import type { TaskBoard } from './task-board.js';
+
+/** What the merge queue needs. */
+export interface MergeQueueContext {
+  run: RunJson;
+  paths: RunPaths;
+  log: EventLog;
+  logger: Logger;
+  board: TaskBoard;
+  /** The integration check command (`integration.verify`). */
+  command: string;
+  /** One check's time limit, and SIGTERM to SIGKILL when stopping one (ms). */
+  timeoutMs: number;
+  killGraceMs: number;
+  /** The sandbox of the run's command tasks, which checks run in. */
+  sandbox: SandboxSpec;
+  onConflict: 'retry' | 'fail';
+  /** A check ended: the coordinator's loop should run. */
+  wake(): void;
+}
+
+/** What a pass of the queue came to. */
+export type QueueProgress = { kind: 'ok' } | { kind: 'broken'; why: string };
+
+export class MergeQueue {
+  readonly #c: MergeQueueContext;
+  #running: RunningCheck | undefined;
+
+  constructor(context: MergeQueueContext) {
+    this.#c = context;
+  }
+
+  get #state(): RunState {
+    return this.#c.log.state;
+  }
+
+  /**
+   * The commit new attempts start from: the last verified tip (the base until the base's check
+   * passes), so that no attempt builds on a merge a check may still take off the branch.
+   */
+  startCommit(): string {
+    const q = this.#state.integration;
+    return q?.verified?.tip ?? this.#state.git!.base;
+  }
+
+  /**
+   * Whether a ready task must wait before its next attempt: one sent back by the queue (its merge
+   * broke the check, or no longer applied) starts again only once the queue is empty, on a tip
+   * that has every merge it could meet.
+   */
+  holds(id: string): boolean {
+    const t = this.#state.tasks[id]!;
+    if (!t.integration_failure && !t.last_conflict) return false;
+    return (this.#state.integration?.queue.length ?? 0) > 0;
+  }
+
+  /**
+   * After a task's succeeded attempt was merged: true (and the task is now `verifying`) when the
+   * merge made a change the queue must check; false when nothing was merged (the task succeeds).
+   */
+  waitsForCheck(id: string): boolean {
+    const t = this.#state.tasks[id]!;
+    const queued = this.#state.integration?.queue.some((m) => m.task === id && m.attempt === t.last?.attempt);
+    if (!queued) return false;
+    this.#c.log.append({ type: 'task.merged', task: id });
+    return true;
+  }
+
+  /** True while the run cannot end: a check runs or merges wait for one. */
+  get busy(): boolean {
+    const q = this.#state.integration;
+    return this.#running !== undefined || !q?.verified || q.queue.length > 0 || q.check !== null;
+  }
+
+  /**
+   * Moves the queue as far as it goes now: records a check that ended, settles the tasks a check
+   * decided, verifies, bisects, rewinds, and starts the next check. Called on every tick.
+   */
+  advance(): QueueProgress {
+    this.#settleAll();
+    for (;;) {
+      if (this.#running) {
+        const end = this.#running.end;
+        if (!end) return { kind: 'ok' };
+        this.#running = undefined;
+        switch (end.kind) {
+          case 'stopped':
+            return { kind: 'ok' };
+          case 'error':
+            return { kind: 'broken', why: end.message };
+          case 'ran': {
+            const c = this.#state.integration!.check!;
+            this.#c.log.append({
+              type: 'integration.check.finished',
+              check: c.check,
+              tip: c.tip,
+              outcome: end.outcome,
+              exit_code: end.exitCode,
+              duration_ms: end.durationMs,
+              summary: end.summary,
+            });
+            crashPoint('after-check');
+            continue;
+          }
+          default:
+            return unreachable(end, 'check end');
+        }
+      }
+      const q = this.#state.integration;
+      if (q?.check) {
+        // Started by a session that died: whatever is left of it is killed, and it runs again.
+        const killed = killLeftoverCheck(this.#c.run.id, q.check.check);
+        this.#c.logger.warn({ check: q.check.check, killed }, 'running an interrupted integration check again');
+        this.#start(q.check.check, q.check.tip, true);
+        return { kind: 'ok' };
+      }
+      const step = nextQueueStep(q, this.#state.git!.base, this.#state.tasks);
+      switch (step.kind) {
+        case 'idle':
+          return { kind: 'ok' };
+        case 'base-failed':
+          return {
+            kind: 'broken',
+            why: `the integration check fails on the commit the run started from, so no merge can be verified (${step.summary}; see ${this.#c.paths.integrationLog(q!.last!.check)})`,
+          };
+        case 'check': {
+          const n = (q?.checks ?? 0) + 1;
+          this.#c.log.append({
+            type: 'integration.check.started',
+            check: n,
+            tip: step.tip,
+            kind: step.check,
+            merges: step.merges,
+            command: this.#c.command,
+          });
+          this.#start(n, step.tip, false);
+          return { kind: 'ok' };
+        }
+        case 'verify':
+          this.#verified(step.tip, step.check, step.merges);
+          break;
+        case 'culprit': {
+          const last = step.verified.at(-1);
+          if (last) this.#verified(last.tip, step.verifiedBy!, step.verified);
+          const { task, attempt } = step.culprit;
+          this.#c.log.append({ type: 'integration.culprit', task, attempt, check: step.check, tip: step.culprit.tip });
+          this.#c.logger.warn({ task, attempt, check: step.check }, 'integration check broken by this merge');
+          crashPoint('after-culprit');
+          break;
+        }
+        case 'rewind':
+          this.#rewind(step.culprit);
+          break;
+        default:
+          return unreachable(step, 'queue step');
+      }
+      this.#settleAll();
+    }
+  }
+
+  /** Stops a running check (the session ends; the next one runs it again). */
+  async stop(): Promise<void> {
+    const running = this.#running;
+    this.#running = undefined;
+    await running?.stop();
+  }
+
+  #start(check: number, tip: string, again: boolean): void {
+    const { run, paths } = this.#c;
+    fs.mkdirSync(paths.integrationDir, { recursive: true });
+    if (again) fs.appendFileSync(paths.integrationLog(check), '\n--- run again after the coordinator restarted ---\n');
+    this.#running = startCheck(
+      {
+        repo: run.repo,
+        runId: run.id,
+        runDir: paths.root,
+        worktree: integrationWorktree(run.repo, run.id),
+        check,
+        tip,
+        command: this.#c.command,
+        logFile: paths.integrationLog(check),
+        timeoutMs: this.#c.timeoutMs,
+        killGraceMs: this.#c.killGraceMs,
+        sandbox: this.#c.sandbox,
+      },
+      () => this.#c.wake(),
+    );
+    crashPoint('during-check');
+  }
+
+  #verified(tip: string, check: number, merges: QueuedMerge[]): void {
+    this.#c.log.append({ type: 'integration.verified', tip, check, tasks: merges.map((m) => m.task) });
+    crashPoint('after-verified');
+  }
+
+  /**
+   * Takes `culprit` off the branch: back to the verified tip, every other queued merge made again
+   * on it (as objects), then the branch moved in one compare-and-swap, then the event. A crash
+   * before the event leaves the culprit in the queue, and the next session does it all again from
+   * wherever the branch points.
+   */
+  #rewind(culprit: QueuedMerge): void {
+    const { run, log } = this.#c;
+    const branch = run.integration_branch!;
+    const q = this.#state.integration!;
+    const base = q.verified!.tip;
+    const others = q.queue
+      .filter((m) => !(m.task === culprit.task && m.attempt === culprit.attempt))
+      .map((m) => ({
+        task: m.task,
+        attempt: m.attempt,
+        commit: m.commit,
+        message: `swarm ${run.id}: merge ${m.task} (attempt ${m.attempt})`,
+      }));
+    const rewound = remakeMerges(run.repo, base, others);
+    const from = branchTip(run.repo, branch);
+    moveBranch(run.repo, branch, rewound.tip, from);
+    crashPoint('after-rewind-ref');
+    log.append({
+      type: 'integration.rewound',
+      from: this.#state.git!.tip,
+      base,
+      to: rewound.tip,
+      culprit: culprit.task,
+      kept: rewound.kept,
+      conflicted: rewound.conflicted,
+    });
+    this.#c.logger.warn({ culprit: culprit.task, base, to: rewound.tip }, 'integration branch rewound');
+  }
+
+  /** Tasks in `verifying` that a check decided: succeeded, or sent back (a retry), or failed. */
+  #settleAll(): void {
+    const q = this.#state.integration;
+    if (!q) return;
+    for (const [id, t] of Object.entries(this.#state.tasks)) {
+      if (t.state !== 'verifying') continue;
+      const verdict = settle(id, t, q);
+      switch (verdict) {
+        case 'wait':
+          break;
+        case 'succeed':
+          this.#c.board.finish({ type: 'task.succeeded', task: id });
+          break;
+        case 'culprit':
+          if (t.cancel_requested) this.#c.board.finish({ type: 'task.cancelled', task: id });
+          else if (t.failures <= this.#c.board.task(id).retries) this.#c.board.retry(id, 0);
+          else this.#c.board.finish({ type: 'task.failed', task: id, reason: 'integration-failed' });
+          break;
+        case 'conflicted':
+          if (this.#c.onConflict === 'retry' && t.conflicts <= MAX_CONFLICT_RETRIES) this.#c.board.retry(id, 0);
+          else this.#c.board.finish({ type: 'task.failed', task: id, reason: 'merge-conflict' });
+          break;
+        default:
+          unreachable(verdict, 'settlement');
+      }
+    }
+  }
+}

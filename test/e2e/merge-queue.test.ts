@@ -1,0 +1,200 @@
+// End-to-end: the merge queue (`integration.verify`) on examples/merge-queue, a real repository
+// where two tasks pass their own `verify` but break the build together. The integration check
+// fails, bisection names the later of the two merges, the branch is rewound without it, the task
+// runs again on the verified tip, and the run ends with a branch whose tip the check passed on.
+// Then the same run killed (kill -9) at every step of the queue, and resumed.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { git, makeWorld, processesWithEnv, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
+
+let world: World;
+afterEach(() => world?.cleanup());
+
+const EXAMPLE = path.resolve(import.meta.dirname, '../../examples/merge-queue');
+
+type Ev = {
+  type: string;
+  task?: string;
+  attempt?: number;
+  kind?: string;
+  merges?: number;
+  check?: number;
+  outcome?: string;
+  tip?: string;
+  commit?: string;
+};
+
+/** The example's repository made in the world (its setup.sh, run there): <world>/demo. */
+function makeDemo(w: World, edit?: (yaml: string) => string): string {
+  fs.copyFileSync(path.join(EXAMPLE, 'setup.sh'), w.path('setup.sh'));
+  const yaml = fs.readFileSync(path.join(EXAMPLE, 'swarm.yaml'), 'utf8');
+  fs.writeFileSync(w.path('swarm.yaml'), edit ? edit(yaml) : yaml);
+  execFileSync('sh', [w.path('setup.sh')], { cwd: w.dir, stdio: 'ignore' });
+  return w.path('demo');
+}
+
+/** The user's side of the repository: its branch, index and working tree (fileswarm never touches them). */
+function userSide(repo: string): string {
+  return [git(repo, 'rev-parse', 'HEAD'), git(repo, 'symbolic-ref', 'HEAD'), git(repo, 'status', '--porcelain')].join(
+    '\n',
+  );
+}
+
+/**
+ * Everything a finished merge-queue run must show: succeeded; the branch's tip verified by the
+ * check; each task's final attempt merged and the culprit's breaking attempt not on the branch;
+ * the project's tests pass at the tip (run here, in a worktree of our own); no check left running.
+ */
+function expectVerifiedBranch(repo: string, runDir: string): { culprit: string; events: Ev[] } {
+  const events = readJsonlFile<Ev>(path.join(runDir, 'events.jsonl'));
+  const state = readJson<{
+    outcome: string;
+    git: { branch: string; tip: string };
+    integration: { verified: { tip: string }; queue: unknown[] };
+    tasks: Record<string, { state: string; attempts: number }>;
+  }>(path.join(runDir, 'state.json'));
+  expect(state.outcome).toBe('succeeded');
+  const tip = git(repo, 'rev-parse', state.git.branch);
+  expect(state.git.tip).toBe(tip);
+  expect(state.integration.verified.tip).toBe(tip);
+  expect(state.integration.queue).toEqual([]);
+  for (const t of Object.values(state.tasks)) expect(t.state).toBe('succeeded');
+
+  const culprits = events.filter((e) => e.type === 'integration.culprit');
+  expect(culprits).toHaveLength(1);
+  const culprit = culprits[0]!;
+  expect(['rename', 'farewell']).toContain(culprit.task);
+  // The culprit is the later of the two merges that break the build together. (Attempt numbers
+  // are not assumed: after a crash, an attempt cut short runs again under the next number.)
+  const merges = events.filter((e) => e.type === 'merge.succeeded').map((e) => `${e.task}/${e.attempt}`);
+  const other = culprit.task === 'rename' ? 'farewell' : 'rename';
+  const culpritAt = merges.indexOf(`${culprit.task}/${culprit.attempt}`);
+  expect(culpritAt).toBeGreaterThan(merges.findIndex((m) => m.startsWith(`${other}/`)));
+  expect(events.some((e) => e.type === 'integration.rewound')).toBe(true);
+  expect(state.tasks[culprit.task!]!.attempts).toBeGreaterThan(culprit.attempt!);
+
+  // Each task's last merged commit is on the branch; the culprit's first one is not.
+  const isAncestor = (c: string): boolean => {
+    try {
+      git(repo, 'merge-base', '--is-ancestor', c, tip);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const lastMerge = new Map<string, Ev>();
+  for (const e of events) if (e.type === 'merge.succeeded') lastMerge.set(e.task!, e);
+  const breaking = events.find(
+    (e) => e.type === 'merge.succeeded' && e.task === culprit.task && e.attempt === culprit.attempt,
+  )!;
+  expect(isAncestor(breaking.commit!)).toBe(false);
+  for (const t of ['rename', 'farewell', 'changelog']) expect(isAncestor(lastMerge.get(t)!.commit!)).toBe(true);
+  expect(lastMerge.get(culprit.task!)!.attempt).toBeGreaterThan(culprit.attempt!);
+
+  // The project's own tests pass at the tip, and both changes are there.
+  const check = path.join(path.dirname(runDir), 'verify-tip');
+  git(repo, 'worktree', 'add', '--detach', check, tip);
+  expect(execFileSync('node', ['test.js'], { cwd: check, encoding: 'utf8' })).toContain('ok: 3 modules');
+  expect(fs.readFileSync(path.join(check, 'src/farewell.js'), 'utf8')).toContain('welcome');
+  expect(fs.readFileSync(path.join(check, 'CHANGELOG.md'), 'utf8')).toContain('1.1.0');
+  git(repo, 'worktree', 'remove', '--force', check);
+  expect(processesWithEnv('SWARM_RUN_DIR', runDir)).toEqual([]);
+  return { culprit: culprit.task!, events };
+}
+
+describe('merge queue', () => {
+  it('catches two tasks that break the build together, bisects, rewinds and reruns the culprit', async () => {
+    world = makeWorld();
+    const repo = makeDemo(world);
+    const before = userSide(repo);
+    const r = await runCli(['run', 'swarm.yaml', '--run-dir', world.path('run'), '--no-dashboard'], { cwd: repo });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const { culprit, events } = expectVerifiedBranch(repo, world.path('run'));
+    expect(r.stdout).toContain(`${culprit} (attempt 1) breaks the integration check`);
+    expect(r.stdout).toMatch(/tip verified by integration check \d+; \d+ integration check\(s\)/);
+    // The culprit's second attempt was told why: the check's output is in its environment.
+    const attempts = readJson<{ tasks: Record<string, { attempts: number }> }>(world.path('run/state.json')).tasks;
+    const assignment = readJson<{ env: Record<string, string>; base_commit: string }>(
+      world.path(`run/tasks/${culprit}/${attempts[culprit]!.attempts}/assignment.json`),
+    );
+    expect(fs.readFileSync(assignment.env.SWARM_INTEGRATION_LOG!, 'utf8')).toMatch(/SyntaxError|does not provide/);
+    // It started from a verified tip.
+    const verified = events.filter((e) => e.type === 'integration.verified').map((e) => e.tip);
+    expect(verified).toContain(assignment.base_commit);
+    expect(userSide(repo)).toBe(before);
+    const status = await runCli(['status', world.path('run')], { cwd: repo });
+    expect(status.stdout).toMatch(/tip verified by integration check \d+/);
+  });
+
+  it('checks merges that land during a check as one batch, and bisects four to the culprit in at most three checks', async () => {
+    world = makeWorld();
+    // The base commit's check is slow (the only commit with no parent), so that every task merges
+    // while it runs and the next check covers all four merges at once.
+    const repo = makeDemo(world, (yaml) =>
+      yaml
+        .replace(
+          'verify: node test.js\ntasks:',
+          'verify: git rev-parse -q --verify HEAD^ >/dev/null || sleep 6; node test.js\ntasks:',
+        )
+        .replace(/sleep 1/g, 'true')
+        .concat('  - id: license\n    run: printf "MIT\\n" > LICENSE\n'),
+    );
+    const before = userSide(repo);
+    const r = await runCli(['run', 'swarm.yaml', '--run-dir', world.path('run'), '--no-dashboard'], { cwd: repo });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const events = readJsonlFile<Ev>(world.path('run/events.jsonl'));
+    const started = events.filter((e) => e.type === 'integration.check.started');
+    expect(started[0]).toMatchObject({ kind: 'base' });
+    expect(started[1]).toMatchObject({ kind: 'batch', merges: 4 });
+    const named = events.findIndex((e) => e.type === 'integration.culprit');
+    const beforeCulprit = events
+      .slice(0, named)
+      .filter((e) => e.type === 'integration.check.started' && e.kind !== 'base');
+    expect(beforeCulprit.length).toBeLessThanOrEqual(3);
+    expect(beforeCulprit.slice(1).every((e) => e.kind === 'bisect')).toBe(true);
+    expect(userSide(repo)).toBe(before);
+    const state = readJson<{ integration: { verified: { tip: string } }; git: { tip: string } }>(
+      world.path('run/state.json'),
+    );
+    expect(state.integration.verified.tip).toBe(state.git.tip);
+  });
+
+  it('refuses integration checks without git isolation, naming the field', async () => {
+    world = makeWorld();
+    world.write('swarm.yaml', 'version: 1\nintegration:\n  verify: "true"\ntasks:\n  - id: a\n    run: "true"\n');
+    const r = await runCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: world.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/swarm\.yaml:3:\d+.*integration\.verify.*git isolation/);
+    expect(fs.existsSync(world.path('.swarm'))).toBe(false);
+  });
+});
+
+describe('merge queue: kill -9 at each step, then resume', () => {
+  for (const point of ['during-check', 'after-check', 'after-verified', 'after-culprit', 'after-rewind-ref']) {
+    it(`${point}: the resumed run merges every task exactly once and verifies the branch`, async () => {
+      world = makeWorld();
+      const repo = makeDemo(world);
+      const before = userSide(repo);
+      const runDir = world.path('run');
+      const first = await runCli(['run', 'swarm.yaml', '--run-dir', runDir, '--no-dashboard'], {
+        cwd: repo,
+        env: { SWARM_TEST_CRASH_AT: point },
+      });
+      expect(first.signal, first.stdout + first.stderr).toBe('SIGKILL');
+      const resumed = await runCli(['resume', runDir, '--no-dashboard'], { cwd: repo });
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      const { events } = expectVerifiedBranch(repo, runDir);
+      // Every merge of an attempt is recorded once; every task succeeded once.
+      const merges = events.filter((e) => e.type === 'merge.succeeded').map((e) => `${e.task}/${e.attempt}`);
+      expect(new Set(merges).size).toBe(merges.length);
+      const succeeded = events.filter((e) => e.type === 'task.succeeded').map((e) => e.task);
+      expect(succeeded.sort()).toEqual(['changelog', 'farewell', 'rename']);
+      expect(
+        processesWithEnv('SWARM_INTEGRATION_CHECK', `${readJson<{ id: string }>(path.join(runDir, 'run.json')).id}/1`),
+      ).toEqual([]);
+      expect(userSide(repo)).toBe(before);
+    });
+  }
+});
