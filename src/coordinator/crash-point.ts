@@ -10,9 +10,11 @@ export type CrashPoint =
   | 'after-assign'
   | 'after-result'
   | 'before-merge'
-  // The merge queue (merge-queue.ts): a check started, a check's end recorded, merges verified, a
-  // culprit named, the branch rewound (before its event).
-  | 'during-check'
+  // The merge queue (merge-queue.ts): a check of each kind started, a check's end recorded, merges
+  // verified, a culprit named, the branch rewound (before its event).
+  | 'during-base-check'
+  | 'during-batch-check'
+  | 'during-bisect-check'
   | 'after-check'
   | 'after-verified'
   | 'after-culprit'

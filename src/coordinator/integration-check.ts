@@ -39,6 +39,8 @@ export interface CheckSpec {
   killGraceMs: number;
   /** The sandbox of the run's command tasks. */
   sandbox: SandboxSpec;
+  /** Called once the command's process exists (fault injection). */
+  onSpawn?: () => void;
 }
 
 /** A check started by {@link startCheck}. */
@@ -107,6 +109,7 @@ async function run(spec: CheckSpec, stopped: AbortSignal): Promise<CheckEnd> {
       stderr: spec.logFile,
       signal,
       killGraceMs: spec.killGraceMs,
+      onSpawn: spec.onSpawn,
     });
     const durationMs = Date.now() - started;
     const what = `integration check \`${spec.command}\` on ${spec.tip.slice(0, 12)}`;

@@ -8,7 +8,7 @@ import { MAX_CONFLICT_RETRIES } from '../config/defaults.js';
 import { integrationWorktree } from '../git/layout.js';
 import { branchTip, moveBranch, remakeMerges } from '../git/rewind.js';
 import type { RunPaths } from '../protocol/paths.js';
-import type { QueuedMerge, RunJson, SandboxSpec } from '../protocol/schemas.js';
+import type { IntegrationCheckKind, QueuedMerge, RunJson, SandboxSpec } from '../protocol/schemas.js';
 import type { RunState } from '../protocol/state.js';
 import { unreachable } from '../util/unreachable.js';
 import { crashPoint } from './crash-point.js';
@@ -128,7 +128,7 @@ export class MergeQueue {
         // Started by a session that died: whatever is left of it is killed, and it runs again.
         const killed = killLeftoverCheck(this.#c.run.id, q.check.check);
         this.#c.logger.warn({ check: q.check.check, killed }, 'running an interrupted integration check again');
-        this.#start(q.check.check, q.check.tip, true);
+        this.#start(q.check.check, q.check.tip, true, q.check.kind);
         return { kind: 'ok' };
       }
       const step = nextQueueStep(q, this.#state.git!.base, this.#state.tasks);
@@ -150,7 +150,7 @@ export class MergeQueue {
             merges: step.merges,
             command: this.#c.command,
           });
-          this.#start(n, step.tip, false);
+          this.#start(n, step.tip, false, step.check);
           return { kind: 'ok' };
         }
         case 'verify':
@@ -182,7 +182,7 @@ export class MergeQueue {
     await running?.stop();
   }
 
-  #start(check: number, tip: string, again: boolean): void {
+  #start(check: number, tip: string, again: boolean, kind: IntegrationCheckKind): void {
     const { run, paths } = this.#c;
     fs.mkdirSync(paths.integrationDir, { recursive: true });
     if (again) fs.appendFileSync(paths.integrationLog(check), '\n--- run again after the coordinator restarted ---\n');
@@ -199,10 +199,10 @@ export class MergeQueue {
         timeoutMs: this.#c.timeoutMs,
         killGraceMs: this.#c.killGraceMs,
         sandbox: this.#c.sandbox,
+        onSpawn: again ? undefined : () => crashPoint(`during-${kind}-check`),
       },
       () => this.#c.wake(),
     );
-    crashPoint('during-check');
   }
 
   #verified(tip: string, check: number, merges: QueuedMerge[]): void {

@@ -22,7 +22,8 @@ export function integrationSummary(
       ? ''
       : `\nin the cached clone ${repo}; publish it with:  swarm publish ${clone.runDir}\n`
     : `\ntake it with:  git merge ${branch}    or look first:  git switch ${branch}\n`;
-  return `integration branch ${branch} (${base.slice(0, 12)} → ${tip.slice(0, 12)}):\n${diffStat(repo, base, tip)}${checks}${take}`;
+  const verified = checks ? `\n${checks.trimEnd()}` : '';
+  return `integration branch ${branch} (${base.slice(0, 12)} → ${tip.slice(0, 12)}):\n${diffStat(repo, base, tip)}${verified}${take}`;
 }
 
 /**
