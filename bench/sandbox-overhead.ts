@@ -62,6 +62,7 @@ function assignmentIn(repo: string, worktree: string, runDir: string): Assignmen
     git: { repo, worktree, ref: 'refs/swarm/bench/t/1', message: 'bench' },
     conflict: null,
     integration: null,
+    resolve: null,
     sandbox: { ...NO_SANDBOX, mode: 'workspace', network: 'none' },
   } as Assignment;
 }

@@ -24,8 +24,8 @@ export const DEFAULTS = {
   staleAfter: '15s',
   /** `worktree`: each attempt runs in its own git worktree and is merged; `none`: in place. */
   isolation: 'worktree',
-  /** What a merge conflict does: `retry` the task on the new integration tip, or `fail` it. */
-  onConflict: 'retry',
+  /** What a merge conflict does: `retry` the task on the new integration tip, `fail` it, or `resolve` it with an agent. */
+  onConflict: 'retry' as 'retry' | 'fail' | 'resolve',
   /** `integration.timeout`: how long one integration check may run. */
   integrationTimeout: '10m',
   /** Relative duration of a task without an `estimate`, for critical-path priority. */

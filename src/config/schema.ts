@@ -237,9 +237,13 @@ export function configSchemas(Duration: DurationType) {
         .prefault({}),
       merge: z
         .strictObject({
-          on_conflict: z.enum(['retry', 'fail']).default(DEFAULTS.onConflict).meta({
+          on_conflict: z.enum(['retry', 'fail', 'resolve']).default(DEFAULTS.onConflict).meta({
             description:
-              'retry: run the task again on the new integration tip, with the conflicting files and its previous diff; fail: fail the task.',
+              'retry: run the task again on the new integration tip, with the conflicting files and its previous diff; fail: fail the task; resolve: an agent (the `resolver` role) finishes the conflicting merge on the new tip, and if it fails the task is run again as with retry.',
+          }),
+          resolver: RoleName.optional().meta({
+            description:
+              'The agent role that resolves conflicts with on_conflict: resolve (without one, resolve acts as retry).',
           }),
         })
         .prefault({}),

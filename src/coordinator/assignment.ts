@@ -55,6 +55,11 @@ export interface AttemptToAssign {
   base: string | null;
   /** Agent attempts: the caps the budget granted (none: no caps). */
   caps: GrantedCaps | undefined;
+  /**
+   * `merge.on_conflict: resolve`: the role whose agent resolves the task's last conflict in this
+   * attempt (null: the task's own attempt), and the plan's tasks by id (to describe the others).
+   */
+  resolver?: { role: string; taskOf(id: string): PlanTask | undefined } | null;
 }
 
 /** The assignment of an attempt to its worker. Reads earlier attempts' files; writes nothing. */
@@ -63,7 +68,10 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
   const { attempt } = i;
   // The assignment carries the plan's task, without the index the coordinator orders tasks by
   // (which stays on the coordinator's own task, so a retry keeps its plan order).
-  const { index: _index, ...task } = i.task;
+  const { index: _index, ...own } = i.task;
+  // A resolver's attempt runs the resolver role's agent on the task (its title, description, verify).
+  const resolverRole = i.resolver ? config.roles[i.resolver.role]! : undefined;
+  const task = i.resolver && resolverRole ? { ...own, role: i.resolver.role, backend: resolverRole.backend } : own;
   const git = run.integration_branch
     ? {
         repo: run.repo,
@@ -107,8 +115,9 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
     previous: previousAttempts(paths, state, task.id, attempt),
     dependencies: task.deps.map((d) => ({ id: d, summary: state.tasks[d]!.last?.summary ?? null })),
     git,
-    conflict: conflictContext(paths, run, state, task.id),
+    conflict: i.resolver ? null : conflictContext(paths, run, state, task.id),
     integration: integrationContext(ctx, task.id),
+    resolve: i.resolver && i.base ? resolveContext(ctx, task.id, i.base, i.resolver.taskOf) : null,
     sandbox: sandboxFor(config, task, { repo: run.repo }),
   };
 }
@@ -176,6 +185,52 @@ function integrationContext(ctx: AssignmentContext, id: string): Assignment['int
     command: config.integration.verify ?? '',
     output_tail: lastLines(paths.integrationLog(f.check), CHECK_TAIL_LINES),
     diff: commit && base ? attemptDiff(run.repo, base, commit) : '',
+  };
+}
+
+/**
+ * For a resolver's attempt: the conflicting attempt's commit and files, both sides' diffs of them
+ * since that attempt's base, and the tasks whose merged work it meets (from the subjects of the
+ * attempt commits on the branch that touch the files: `swarm <run-id>: <task> (attempt n)`).
+ */
+function resolveContext(
+  ctx: AssignmentContext,
+  id: string,
+  tip: string,
+  taskOf: (id: string) => PlanTask | undefined,
+): Assignment['resolve'] {
+  const { run, paths, state } = ctx;
+  const c = state.tasks[id]!.last_conflict;
+  const commit = c ? known(readAttemptResult(paths, id, c.attempt))?.commit : undefined;
+  const base = c ? known(readAssignment(paths, id, c.attempt))?.base_commit : undefined;
+  if (!c || !commit || !base) return null;
+  const files = c.files;
+  const subjects = gitTrySync(run.repo, [
+    'log',
+    '--no-merges',
+    '--format=%s',
+    `${base}..${tip}`,
+    '--',
+    ...files,
+  ]).stdout;
+  const prefix = `swarm ${run.id}: `;
+  const ids = new Set<string>();
+  for (const line of subjects.split('\n')) {
+    const m = line.startsWith(prefix) ? /^(\S+) \(attempt \d+\)$/.exec(line.slice(prefix.length)) : null;
+    if (m && m[1] !== id) ids.add(m[1]!);
+  }
+  const others = [...ids].flatMap((o) => {
+    const t = taskOf(o);
+    return t ? [{ id: o, title: t.title, description: t.description || t.run || '' }] : [];
+  });
+  const branchDiff = gitTrySync(run.repo, ['diff', base, tip, '--', ...files]).stdout;
+  return {
+    attempt: c.attempt,
+    commit,
+    files,
+    branch_diff: branchDiff.length > 65_536 ? `${branchDiff.slice(0, 65_536)}\n[diff truncated]\n` : branchDiff,
+    task_diff: attemptDiff(run.repo, base, commit),
+    others,
   };
 }
 

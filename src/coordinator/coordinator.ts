@@ -35,7 +35,7 @@ import { Presence } from './presence.js';
 import { Recovery } from './recovery.js';
 import type { SchedTask } from './scheduler.js';
 import { resumeEvents, startEvents } from './start-events.js';
-import { TaskBoard } from './task-board.js';
+import { TaskBoard, type PlanTask } from './task-board.js';
 import { WorkerPool } from './worker-pool.js';
 import { isAgentBackend } from '../worker/backends/registry.js';
 import { sandboxFor } from '../config/sandbox.js';
@@ -303,16 +303,17 @@ export class Coordinator {
     const budgeted = this.#state.budget.max_cost_usd !== null || this.#state.budget.max_tokens !== null;
     // The budget left is shared among the agent attempts that can start now.
     const budget = this.#budget.forDispatch(
-      budgeted ? ready.countReady(now, slots, (t) => isAgentBackend(this.#board.task(t.id).backend)) : 1,
+      budgeted ? ready.countReady(now, slots, (t) => isAgentBackend(this.#backendOf(t.id))) : 1,
     );
     const granted = new Map<string, GrantedCaps>();
     const canStart = (t: SchedTask): boolean => {
       const task = this.#board.task(t.id);
       if (task.files.some((file) => busy.has(file))) return false;
       if (this.#queue?.holds(t.id)) return false;
-      if (isAgentBackend(task.backend)) {
+      const resolver = this.#resolverOf(t.id);
+      if (isAgentBackend(this.#backendOf(t.id))) {
         // An agent attempt starts only with caps the budget can cover (budget.ts).
-        const caps = budget.grant(this.#config.roles[task.role!]!);
+        const caps = budget.grant(this.#config.roles[resolver ?? task.role!]!);
         if (!caps) return false;
         granted.set(t.id, caps);
       }
@@ -328,12 +329,31 @@ export class Coordinator {
     if (wakeAt !== undefined) this.#backoff.set(wakeAt, now);
   }
 
+  /**
+   * The role whose agent resolves the task's conflict in its next attempt (`merge.on_conflict:
+   * resolve`): when its last attempt's merge conflicted. After a resolver's attempt that failed, or
+   * without a `resolver` role, null: the task itself runs again.
+   */
+  #resolverOf(id: string): string | null {
+    const { on_conflict, resolver } = this.#config.merge;
+    if (on_conflict !== 'resolve' || !resolver || !this.#o.run.integration_branch) return null;
+    const t = this.#state.tasks[id]!;
+    return t.last_conflict !== null && t.last_conflict.attempt === t.attempts ? resolver : null;
+  }
+
+  /** The backend the task's next attempt runs: the resolver's for a conflict being resolved, else its own. */
+  #backendOf(id: string): PlanTask['backend'] {
+    const resolver = this.#resolverOf(id);
+    return resolver ? this.#config.roles[resolver]!.backend : this.#board.task(id).backend;
+  }
+
   /** Assigns the next attempt of a task to a worker: event, assignment.json, inbox message. */
   #assign(id: string, worker: string, caps: GrantedCaps | undefined): void {
     const { paths, log, run, logger } = this.#o;
     const attempt = this.#state.tasks[id]!.attempts + 1;
+    const resolver = this.#resolverOf(id);
     // The event comes first: a crash after it leaves an attempt that resume finds undelivered.
-    log.append({ type: 'attempt.assigned', task: id, attempt, worker });
+    log.append({ type: 'attempt.assigned', task: id, attempt, worker, ...(resolver ? { resolver } : {}) });
     crashPoint('after-assign', logger);
     makeAttemptDir(paths, id, attempt);
     const start = startCommit(run);
@@ -347,7 +367,14 @@ export class Coordinator {
     }
     // With integration checks, attempts start on the last verified tip rather than the branch's.
     const base = start.kind === 'tip' ? (this.#queue?.startCommit() ?? start.commit) : null;
-    const assignment = buildAssignment(this.#assignment, { task: this.#board.task(id), attempt, worker, base, caps });
+    const assignment = buildAssignment(this.#assignment, {
+      task: this.#board.task(id),
+      attempt,
+      worker,
+      base,
+      caps,
+      resolver: resolver ? { role: resolver, taskOf: (o) => this.#board.task(o) } : null,
+    });
     deliverAssignment(paths, this.#pool, assignment);
     this.#inFlight.track({ task: id, attempt, worker, reserved: reservation(assignment.agent) });
   }

@@ -31,7 +31,7 @@ export interface MergeQueueContext {
   killGraceMs: number;
   /** The sandbox of the run's command tasks, which checks run in. */
   sandbox: SandboxSpec;
-  onConflict: 'retry' | 'fail';
+  onConflict: 'retry' | 'fail' | 'resolve';
   /** A check ended: the coordinator's loop should run. */
   wake(): void;
 }
@@ -264,7 +264,7 @@ export class MergeQueue {
           else this.#c.board.finish({ type: 'task.failed', task: id, reason: 'integration-failed' });
           break;
         case 'conflicted':
-          if (this.#c.onConflict === 'retry' && t.conflicts <= MAX_CONFLICT_RETRIES) this.#c.board.retry(id, 0);
+          if (this.#c.onConflict !== 'fail' && t.conflicts <= MAX_CONFLICT_RETRIES) this.#c.board.retry(id, 0);
           else this.#c.board.finish({ type: 'task.failed', task: id, reason: 'merge-conflict' });
           break;
         default:

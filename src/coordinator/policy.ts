@@ -22,7 +22,7 @@ export interface PolicySettings {
   retries: number;
   backoffMs: number;
   backoffMaxMs: number;
-  onConflict: 'retry' | 'fail';
+  onConflict: 'retry' | 'fail' | 'resolve';
 }
 
 /**
@@ -32,6 +32,7 @@ export interface PolicySettings {
  *   conflicted → retry at once (up to MAX_CONFLICT_RETRIES, with on_conflict: retry), else fail;
  * - cancelled by request, or a cancel was accepted for the task → cancel;
  * - interrupted (Ctrl-C twice, or taken back before it started) → retry at once, free;
+ * - a conflict resolver's attempt that failed → retry at once (the task itself), free;
  * - worker-lost → retry at once, free, at most MAX_LOST_ATTEMPTS times, then fail;
  * - any other failure → retry after exponential backoff while `failures <= retries`, else fail.
  */
@@ -42,7 +43,7 @@ export function nextStep(s: TaskSnapshot, merge: MergeResult | undefined, p: Pol
     if (merge === 'failed') return { kind: 'fail', reason: 'merge-failed' };
     if (merge === 'conflicted') {
       if (s.cancel_requested) return { kind: 'cancel' }; // do not run again what the user cancelled
-      return p.onConflict === 'retry' && s.conflicts <= MAX_CONFLICT_RETRIES
+      return p.onConflict !== 'fail' && s.conflicts <= MAX_CONFLICT_RETRIES
         ? { kind: 'retry', delayMs: 0 }
         : { kind: 'fail', reason: 'merge-conflict' };
     }
@@ -50,6 +51,8 @@ export function nextStep(s: TaskSnapshot, merge: MergeResult | undefined, p: Pol
   }
   if (last.reason === 'cancel-requested' || s.cancel_requested) return { kind: 'cancel' };
   if (last.reason === 'interrupted') return { kind: 'retry', delayMs: 0 };
+  // A resolver that could not resolve a conflict: the task runs again as with on_conflict: retry.
+  if (last.resolver) return { kind: 'retry', delayMs: 0 };
   if (last.reason === 'worker-lost')
     return s.lost <= MAX_LOST_ATTEMPTS ? { kind: 'retry', delayMs: 0 } : { kind: 'fail', reason: 'worker-lost' };
   if (s.failures <= p.retries) return { kind: 'retry', delayMs: backoffMs(s.failures, p.backoffMs, p.backoffMaxMs) };

@@ -45,7 +45,15 @@ export const EventSchema = z.discriminatedUnion('type', [
   }),
   /** The task may start (its dependencies succeeded); `not_before` delays a retry (backoff). */
   z.object({ ...base, type: z.literal('task.ready'), task: Id, not_before: Iso.nullable() }),
-  z.object({ ...base, type: z.literal('attempt.assigned'), task: Id, attempt: z.number().int(), worker: z.string() }),
+  z.object({
+    ...base,
+    type: z.literal('attempt.assigned'),
+    task: Id,
+    attempt: z.number().int(),
+    worker: z.string(),
+    /** `merge.on_conflict: resolve`: the attempt is the resolver role's, finishing the task's conflicting merge. */
+    resolver: z.string().nullable().optional(),
+  }),
   z.object({ ...base, type: z.literal('attempt.started'), task: Id, attempt: z.number().int(), worker: z.string() }),
   z.object({
     ...base,

@@ -312,6 +312,24 @@ export const AssignmentSchema = z.object({
     })
     .nullable()
     .default(null),
+  /**
+   * `merge.on_conflict: resolve`: this attempt is the resolver role's agent, finishing the merge of
+   * the task's attempt `attempt` (`commit`) onto `base_commit`, which conflicted in `files`. The
+   * workspace starts with that merge in progress (conflict markers in the files). `branch_diff`:
+   * what the integration branch changed in those files since that attempt's base; `task_diff`: the
+   * attempt's own diff; `others`: the tasks whose merged work it meets there.
+   */
+  resolve: z
+    .object({
+      attempt: z.number().int(),
+      commit: z.string(),
+      files: z.array(z.string()),
+      branch_diff: z.string(),
+      task_diff: z.string(),
+      others: z.array(z.object({ id: z.string(), title: z.string(), description: z.string() })),
+    })
+    .nullable()
+    .default(null),
   /** How the attempt's processes are confined; absent in an assignment of an older fileswarm: none. */
   sandbox: SandboxSpecSchema.default(NO_SANDBOX),
 });

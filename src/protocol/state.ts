@@ -57,6 +57,8 @@ const TaskSnapshot = z.object({
       worker: z.string(),
       assigned_at: z.string(),
       started_at: z.string().nullable(),
+      /** A conflict resolver's attempt: its role. */
+      resolver: z.string().nullable().optional(),
     })
     .nullable(),
   /** While ready after a failure: not to be dispatched before this time. */
@@ -73,6 +75,8 @@ const TaskSnapshot = z.object({
       exit_code: z.number().int().nullable(),
       duration_ms: z.number().int().nullable(),
       summary: z.string(),
+      /** A conflict resolver's attempt: its role (its failure uses no retry). */
+      resolver: z.string().nullable().optional(),
     })
     .nullable(),
   /** For skipped tasks: the dependency that failed. */
@@ -268,7 +272,13 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'attempt.assigned': {
       const t = task(event.task);
       t.attempts = event.attempt;
-      t.current = { attempt: event.attempt, worker: event.worker, assigned_at: event.at, started_at: null };
+      t.current = {
+        attempt: event.attempt,
+        worker: event.worker,
+        assigned_at: event.at,
+        started_at: null,
+        ...(event.resolver ? { resolver: event.resolver } : {}),
+      };
       t.not_before = null;
       t.started_at ??= event.at;
       move(t, 'running');
@@ -281,10 +291,11 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     }
     case 'attempt.finished': {
       const t = task(event.task);
+      const resolver = t.current?.attempt === event.attempt ? t.current.resolver : null;
       if (t.current?.attempt === event.attempt) t.current = null;
       const { attempt, outcome, reason, exit_code, duration_ms, summary } = event;
-      t.last = { attempt, outcome, reason, exit_code, duration_ms, summary };
-      if (countsAsFailure(outcome, reason)) t.failures++;
+      t.last = { attempt, outcome, reason, exit_code, duration_ms, summary, ...(resolver ? { resolver } : {}) };
+      if (countsAsFailure(outcome, reason) && !resolver) t.failures++;
       if (reason === 'worker-lost') t.lost++;
       if (event.usage) {
         t.usage = addUsage(t.usage, event.usage);

@@ -1,6 +1,7 @@
 // Creating a run for `swarm run`: validate the config and plan, build the run directory under a
 // temporary name (its lock, the planner's transcript, the integration branch, plan.json, run.json)
 // and rename it into place. Prints nothing.
+import { isAgentBackend } from '../worker/backends/registry.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
@@ -177,6 +178,16 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
         ),
       ]),
     );
+  }
+  const resolver = config.merge.resolver;
+  if (resolver !== undefined) {
+    const role = config.roles[resolver];
+    const problem = !role
+      ? `unknown role "${resolver}" (${Object.keys(config.roles).join(', ') || 'the config defines no roles'})`
+      : !isAgentBackend(role.backend)
+        ? `role "${resolver}" uses the ${role.backend} backend; a conflict resolver must be an agent role`
+        : undefined;
+    if (problem) return err(rejected([loaded.value.doc.issue(['merge', 'resolver'], problem)]));
   }
   const keys = missingKeys(config, planning, plan?.tasks ?? []);
   if (keys.length > 0) return err(refused('missing-key', ...keys));

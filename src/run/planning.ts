@@ -30,12 +30,21 @@ export function missingKeys(
     for (const role of agentRoles(config) ?? []) requiredEnv(role, config.roles[role]!).forEach(add);
   }
   for (const t of tasks) if (t.role !== null) requiredEnv(t.role, config.roles[t.role]!).forEach(add);
+  const resolver = conflictResolver(config);
+  if (resolver) requiredEnv(resolver, config.roles[resolver]!).forEach(add);
   return [...need.values()]
     .filter((n) => !env[n.variable])
     .map(
       (n) =>
         `the environment variable ${n.variable} is not set: it holds ${n.holds} (${n.key}); keys are never read from the YAML`,
     );
+}
+
+/** The role that resolves merge conflicts (`merge.on_conflict: resolve` with a `resolver`), if any. */
+export function conflictResolver(config: Config): string | undefined {
+  return config.merge.on_conflict === 'resolve' && config.merge.resolver && config.merge.resolver in config.roles
+    ? config.merge.resolver
+    : undefined;
 }
 
 /**
@@ -52,6 +61,8 @@ export function backendProblems(
 ): string[] {
   const roles = new Set<string>(planning ? (agentRoles(config) ?? []) : []);
   for (const t of tasks) if (t.role !== null) roles.add(t.role);
+  const resolver = conflictResolver(config);
+  if (resolver) roles.add(resolver);
   return [...roles].flatMap((name) => preflight(name, config.roles[name]!, repo));
 }
 
@@ -67,10 +78,9 @@ export function sandboxProblems(
   tasks: readonly ResolvedTask[],
   repo: string,
 ): string[] {
-  const plannedRoles = (planning ? (agentRoles(config) ?? []) : []).map((role) => ({
-    role,
-    backend: config.roles[role]!.backend,
-  }));
+  const resolver = conflictResolver(config);
+  const roles = [...(planning ? (agentRoles(config) ?? []) : []), ...(resolver ? [resolver] : [])];
+  const plannedRoles = roles.map((role) => ({ role, backend: config.roles[role]!.backend }));
   return sandboxPreflight({ settings: config, repo, tasks, plannedRoles });
 }
 

@@ -1,6 +1,7 @@
 // Runs one attempt in a worker: prompt.md, status.json heartbeats, the workspace, the backend,
 // verify, the commit, then result.json.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import type { AttemptPaths } from '../protocol/paths.js';
@@ -136,6 +137,7 @@ export class RunningAttempt {
         outcome = { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: sandbox.error };
       } else {
         outcome = await this.#runBackend(assignment, dir.value, sandbox.value, emit);
+        if (outcome.outcome === 'succeeded' && assignment.resolve) outcome = unresolved(assignment, outcome);
         if (outcome.outcome === 'succeeded' && assignment.task.verify)
           ({ outcome, verify } = await this.#verified(
             assignment,
@@ -365,4 +367,29 @@ function promptOf(a: Assignment): string {
 function lastLine(file: string): string | undefined {
   const line = lastLines(file, 1)[0]?.trim();
   return line ? line.slice(0, 300) : undefined;
+}
+
+/** A line git writes to open or close a conflict (`<<<<<<< ours`, `>>>>>>> theirs`). */
+const CONFLICT_MARKER = /^(<{7}|>{7})( |$)/m;
+
+/**
+ * A resolver's attempt that says it succeeded but left conflict markers in a conflicting file
+ * fails (`verify-failed`): its commit would merge the markers.
+ */
+function unresolved(a: Assignment, outcome: BackendOutcome): BackendOutcome {
+  const root = a.git?.worktree ?? a.workspace;
+  const left = a.resolve!.files.filter((f) => {
+    try {
+      return CONFLICT_MARKER.test(fs.readFileSync(path.join(root, f), 'utf8'));
+    } catch {
+      return false; // deleted: a resolution too
+    }
+  });
+  if (left.length === 0) return outcome;
+  return {
+    ...outcome,
+    outcome: 'failed',
+    reason: 'verify-failed',
+    summary: `conflict markers left in ${left.join(', ')}`,
+  };
 }

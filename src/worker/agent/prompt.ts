@@ -16,6 +16,7 @@ How to work:
 
 /** The task part of the system prompt, from the assignment. */
 export function taskSystem(a: Assignment): string {
+  if (a.resolve) return resolverSystem(a, a.resolve);
   const parts: string[] = [
     `# Your task: ${a.task.title} (id ${a.task.id}, attempt ${a.attempt})`,
     a.task.description.trim(),
@@ -62,7 +63,30 @@ export function taskSystem(a: Assignment): string {
   return parts.join('\n\n');
 }
 
+/**
+ * The task part for a conflict resolver (`merge.on_conflict: resolve`): the merge in progress, both
+ * sides' diffs of the conflicting files, and what each task was for.
+ */
+function resolverSystem(a: Assignment, r: NonNullable<Assignment['resolve']>): string {
+  const parts: string[] = [
+    `# Your task: resolve a merge conflict (id ${a.task.id}, attempt ${a.attempt})`,
+    `Attempt ${r.attempt} of the task "${a.task.title}" (id ${a.task.id}) finished its work, but merging it into the integration branch conflicts with work merged meanwhile. Your workspace is the integration branch with that merge in progress: the conflicting files (${r.files.join(', ')}) contain conflict markers (<<<<<<< HEAD is the branch, >>>>>>> is the task's change). Resolve each conflict so that the file keeps both the branch's changes and the task's, remove every marker, and do nothing else. Do not run git commands: the merge is committed for you.`,
+    `## The task whose change is being merged: ${a.task.title}\n${a.task.description.trim() || a.task.run || ''}`,
+  ];
+  for (const o of r.others)
+    parts.push(`## Work already on the branch: ${o.title} (task ${o.id})\n${o.description.trim()}`);
+  parts.push(`## What the branch changed in these files\n\`\`\`diff\n${r.branch_diff}\n\`\`\``);
+  parts.push(`## What the task changed\n\`\`\`diff\n${r.task_diff}\n\`\`\``);
+  if (a.task.verify)
+    parts.push(
+      `## Verification\nAfter you finish, \`${a.task.verify}\` is run in the workspace and must exit 0, or the attempt fails. Run it yourself before you finish.`,
+    );
+  if (a.agent?.instructions) parts.push(`## Instructions for your role\n${a.agent.instructions}`);
+  return parts.join('\n\n');
+}
+
 /** The first user message. */
 export function firstMessage(a: Assignment): string {
+  if (a.resolve) return `Resolve the merge conflict in ${a.resolve.files.join(', ')}, then call finish.`;
   return `Start on the task "${a.task.title}". Explore the workspace as needed, make the change, check it, then call finish.`;
 }

@@ -2,6 +2,7 @@
 // everything it left there, kept by refs/swarm/<run-id>/<task>/<n> (on src/git/worktree.ts).
 import fs from 'node:fs';
 import type { Logger } from 'pino';
+import { gitTry } from '../../git/git.js';
 import { commitWorktree, createWorktree } from '../../git/worktree.js';
 import type { Assignment } from '../../protocol/schemas.js';
 import { err, ok, type Result } from '../../util/result.js';
@@ -24,6 +25,14 @@ export class GitWorktreeWorkspace implements Workspace {
   async prepare(): Promise<Result<string, string>> {
     try {
       await createWorktree(this.#git.repo, this.#git.worktree, this.#assignment.base_commit!);
+      const resolve = this.#assignment.resolve;
+      if (resolve) {
+        // A resolver starts with the conflicting merge in progress: conflict markers in the files,
+        // MERGE_HEAD set, so that its commit is the merge (both parents).
+        const merge = await gitTry(this.#git.worktree, ['merge', '--no-ff', '--no-commit', resolve.commit]);
+        if (merge.exitCode !== 0 && merge.exitCode !== 1)
+          return err(`could not start the merge of ${resolve.commit.slice(0, 12)}: ${merge.stderr.trim()}`);
+      }
       return ok(this.#assignment.workspace);
     } catch (e) {
       this.#log.error({ err: e }, 'worktree creation failed');
