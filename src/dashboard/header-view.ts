@@ -92,7 +92,9 @@ export function headerLines(h: HeaderView, width: number, paint: Paint, cwd = '/
     line3 = paint(h.liveness === 'none' ? 'warn' : 'bad', cut(full.length <= width ? full : short, width));
   } else {
     const cost = costOf(h);
-    const branch = h.branch ? `branch ${h.branch}${h.tip ? ` @${h.tip.slice(0, 8)}` : ''}` : 'branch —';
+    const branch = h.branch
+      ? `branch ${h.branch}${h.tip ? ` @${h.tip.slice(0, 8)}` : ''}${h.verified ? ` ${h.verified}` : ''}`
+      : 'branch —';
     const critical = h.criticalTotal ? `critical path ${h.criticalDone}/${h.criticalTotal}` : '';
     const parts: [Tone, string][] = [
       [h.liveness === 'alive' ? 'muted' : 'normal', h.coordinator],

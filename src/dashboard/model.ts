@@ -242,6 +242,7 @@ export class RunModel {
       budgetWarning: state.budget?.warned?.length ? Math.max(...state.budget.warned) : null,
       branch: state.git?.branch ?? run.integration_branch,
       tip: state.git ? state.git.tip.slice(0, 12) : null,
+      verified: verifiedPhrase(state),
       criticalDone: this.plan.criticalPath.filter((id) => state.tasks[id]?.state === 'succeeded').length,
       criticalTotal: this.plan.criticalPath.length,
       error: this.error,
@@ -383,4 +384,13 @@ export function coordinatorPhrase(
     case 'none':
       return 'no coordinator has run';
   }
+}
+
+/** What the integration checks say of the branch's tip, for the header (null without them). */
+function verifiedPhrase(state: RunState): string | null {
+  const q = state.integration;
+  if (!q || !state.git) return null;
+  if (q.verified?.tip === state.git.tip && !q.check) return `verified by check ${q.verified.check}`;
+  if (q.check) return `checking (check ${q.check.check})`;
+  return `${q.queue.length} merge(s) unverified`;
 }

@@ -31,6 +31,11 @@ export interface HeaderView {
   branch: string | null;
   /** Integration branch tip (short). */
   tip: string | null;
+  /**
+   * Integration checks: `verified by check N` when the tip is verified, `checking (check N)` while
+   * one runs, `N merge(s) unverified` otherwise; null without integration checks.
+   */
+  verified: string | null;
   criticalDone: number;
   criticalTotal: number;
   /** A broken log or an unreadable file: the view shows it in red. */

@@ -404,6 +404,39 @@ describe('the views, as text', () => {
     );
   });
 
+  it('says in the header whether the integration branch tip is verified (merge queue)', () => {
+    const base = loadRun(finished);
+    const git = { branch: 'swarm/r', base: 'b'.repeat(40), tip: 'c'.repeat(40) };
+    const queue = {
+      verified: { tip: 'c'.repeat(40), check: 3 },
+      queue: [],
+      check: null,
+      bisect: null,
+      checks: 3,
+      check_ms: 100,
+      last: null,
+    };
+    const header = (integration: unknown): string =>
+      headerLines(
+        new RunModel({
+          dir: finished,
+          run: base.run,
+          plan: base.plan,
+          state: { ...base.state, git, integration } as never,
+        }).header(Date.now()),
+        160,
+        plain,
+      )[2]!;
+    expect(header(queue)).toContain('branch swarm/r @cccccccc verified by check 3');
+    expect(header({ ...queue, verified: { tip: 'd'.repeat(40), check: 2 }, queue: [{}, {}] })).toContain(
+      '@cccccccc 2 merge(s) unverified',
+    );
+    expect(header({ ...queue, check: { check: 4, tip: 'c'.repeat(40), kind: 'batch', merges: 1 } })).toContain(
+      'checking (check 4)',
+    );
+    expect(header(null)).not.toContain('verified');
+  });
+
   it('fits rows to narrow panes, dropping columns before the id', () => {
     expect(columnsFor(38, 10, false)).toMatchObject({ cost: 0, role: 0, duration: 0 });
     expect(columnsFor(80, 10, true)).toMatchObject({ role: 11, cost: 7, duration: 7, attempt: 4 });
