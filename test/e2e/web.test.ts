@@ -197,7 +197,9 @@ describe.skipIf(!hasChromium)('the web page, in Chromium (needs /usr/bin/chromiu
     await detail.getByTestId('attempt-log').getByText('wrote out/package.txt').waitFor();
     expect(await detail.getByTestId('attempt-files').textContent()).toContain('out/package.txt +1 −0'); // with its diffstat
     expect(await detail.getByTestId('attempt-commit').textContent()).toMatch(/^[0-9a-f]{12}$/);
-    await byTest(page, 'run-verified').getByText(/tip verified by check \d+/).waitFor();
+    await byTest(page, 'run-verified')
+      .getByText(/tip verified by check \d+/)
+      .waitFor();
     await shoot(page, 'run-finished', true);
 
     // The cancelled task's detail says so, and offers a retry rather than a cancel.
