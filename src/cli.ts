@@ -1,17 +1,9 @@
 #!/usr/bin/env node
 // The `swarm` command line: parses arguments (commander) and hands each command to src/commands/.
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { cleanCommand } from './commands/clean.js';
-import { controlCommand } from './commands/control.js';
-import { dashboardCommand } from './commands/dashboard.js';
-import { planCommand } from './commands/plan.js';
-import { publishCommand } from './commands/publish.js';
-import { resumeCommand } from './commands/resume.js';
-import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
 import { reportUnexpected } from './commands/unexpected.js';
-import { Worker } from './worker/worker.js';
+// Each command's module is imported when the command runs: `swarm --help`, `swarm worker` and
+// `swarm status` do not load the planner's SDK, the dashboard or the server.
 import type { Output } from './presenter/console.js';
 import { EXIT } from './run/exit-codes.js';
 
@@ -91,6 +83,7 @@ program
     'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',
   )
   .action(async (config, goal, opts) => {
+    const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(
       config,
       { ...opts, dashboard: wantsDashboard(opts), ...(goal ? { goal } : {}) },
@@ -115,6 +108,7 @@ program
     'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',
   )
   .action(async (runDir, opts) => {
+    const { resumeCommand } = await import('./commands/resume.js');
     process.exitCode = await resumeCommand(runDir, { ...opts, dashboard: wantsDashboard(opts) }, stdout, stderr);
   });
 
@@ -127,6 +121,7 @@ program
   .argument('[goal]', 'what to plan (default: `goal:` of the config)')
   .option('-o, --output <file>', 'write the plan to this YAML file (default: print it)')
   .action(async (config, goal, opts) => {
+    const { planCommand } = await import('./commands/plan.js');
     process.exitCode = await planCommand(config, goal, opts, stdout, stderr);
   });
 
@@ -139,6 +134,7 @@ program
   .option('--json', 'print JSON (with --follow: then one JSON event per line)')
   .option('--follow', 'keep printing events until the run finishes or its coordinator stops')
   .action(async (runDir, opts) => {
+    const { statusCommand } = await import('./commands/status.js');
     process.exitCode = await statusCommand(runDir, opts, stdout, stderr);
   });
 
@@ -150,6 +146,7 @@ program
   .argument('[run-dir]', 'the run directory (default: the newest run under .swarm/runs/)')
   .addOption(new Option('--attached', 'internal: started by swarm run/resume').hideHelp())
   .action(async (runDir, opts) => {
+    const { dashboardCommand } = await import('./commands/dashboard.js');
     process.exitCode = await dashboardCommand(runDir, opts, stdout, stderr);
     // The terminal's input stream can keep the loop alive after the screen is gone.
     process.exit();
@@ -163,6 +160,7 @@ program
   .argument('[task]', 'task id, for cancel-task and retry-task')
   .option('--wait <ms>', 'wait up to this long for the coordinator to apply it', positiveInt)
   .action(async (runDir, action, task, opts) => {
+    const { controlCommand } = await import('./commands/control.js');
     process.exitCode = await controlCommand(runDir, action, task, opts, stdout, stderr);
   });
 
@@ -173,7 +171,8 @@ program
   )
   .argument('[run-dir]', 'the run directory (without: only prune refs of deleted runs in this repository)')
   .option('--force', 'also remove worktrees that have uncommitted changes')
-  .action((runDir, opts) => {
+  .action(async (runDir, opts) => {
+    const { cleanCommand } = await import('./commands/clean.js');
     process.exitCode = cleanCommand(runDir, opts, stdout, stderr);
   });
 
@@ -184,6 +183,7 @@ program
   )
   .argument('<run-dir>', 'the run directory')
   .action(async (runDir) => {
+    const { publishCommand } = await import('./commands/publish.js');
     process.exitCode = await publishCommand(runDir, stdout, stderr);
   });
 
@@ -200,6 +200,7 @@ program
   .option('--cors-origin <origins...>', 'origins whose pages may call the API (CORS is off without)')
   .option('--starts-per-minute <n>', 'runs one client may start per minute (more: 429)', positiveInt, 10)
   .action(async (opts) => {
+    const { serveCommand } = await import('./commands/serve.js');
     process.exitCode = await serveCommand(opts, stdout, stderr);
     process.exit();
   });
@@ -211,6 +212,7 @@ program
   .requiredOption('--id <id>', 'worker id')
   .requiredOption('--coordinator <session>', 'session id of the coordinator that started it')
   .action(async (opts) => {
+    const { Worker } = await import('./worker/worker.js');
     await new Worker({ runDir: opts.runDir, id: opts.id, coordinator: opts.coordinator }).run();
     process.exit(0);
   });

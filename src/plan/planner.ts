@@ -13,6 +13,7 @@ import { ApiFailure } from '../llm/retry.js';
 import type { Usage } from '../protocol/schemas.js';
 import { addUsage, totalTokens, ZERO_USAGE } from '../protocol/usage.js';
 import { err, ok, type Result } from '../util/result.js';
+import { agentRoles } from './agent-roles.js';
 import { validatePlan, type ResolvedPlan } from './plan.js';
 import { repoContext } from './repo-context.js';
 import { defaultModelOf, isAgentBackend } from '../worker/backends/registry.js';
@@ -116,14 +117,6 @@ function plannerPrice(p: PlannerSpec): ModelPrice {
   const info = modelInfo(p.model);
   if (!info) throw new Error(`planner model "${p.model}" has no price`); // loadConfig refuses this
   return info.price;
-}
-
-/** Agent roles of a config (the ones a planner may use), or undefined if there are none. */
-export function agentRoles(config: Config): [string, ...string[]] | undefined {
-  const names = Object.entries(config.roles)
-    .filter(([, r]) => isAgentBackend(r.backend))
-    .map(([n]) => n);
-  return names.length > 0 ? (names as [string, ...string[]]) : undefined;
 }
 
 /**

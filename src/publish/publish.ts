@@ -74,7 +74,7 @@ export async function publishRun(
     );
   const settings = runJson.config.publish;
   const source = runJson.source;
-  const opened = openForge(settings, options.env ?? process.env, (s) =>
+  const opened = await openForge(settings, options.env ?? process.env, (s) =>
     progress(`the ${settings.forge} API's rate limit is spent: waiting ${s} s for it to reset`),
   );
   if (!opened.ok) return notReady(opened.error);

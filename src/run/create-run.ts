@@ -13,7 +13,7 @@ import { gitTrySync } from '../git/git.js';
 import { checkGitVersion, excludeSwarmDir, prepareGitRun, type GitRun } from '../git/repo.js';
 import { loadPlan } from '../plan/load-plan.js';
 import type { ResolvedPlan } from '../plan/plan.js';
-import { agentRoles } from '../plan/planner.js';
+import { agentRoles } from '../plan/agent-roles.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import { creatingDir, RunPaths } from '../protocol/paths.js';
 import {

@@ -6,7 +6,7 @@ import { ulid } from 'ulid';
 import { stringify } from 'yaml';
 import { loadConfig } from '../config/load.js';
 import { excludeSwarmDir } from '../git/repo.js';
-import { agentRoles } from '../plan/planner.js';
+import { agentRoles } from '../plan/agent-roles.js';
 import { err, ok, type Result } from '../util/result.js';
 import { missingKeys, planWithTranscript, type PlanningHooks } from './planning.js';
 import { resolveRepo } from './repository.js';

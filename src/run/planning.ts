@@ -2,8 +2,8 @@
 // the planner, progress lines, and the transcript written whatever the outcome. Prints nothing.
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { agentRoles, planGoal, type Planned } from '../plan/planner.js';
-import { makeClient } from '../llm/client.js';
+import { agentRoles } from '../plan/agent-roles.js';
+import type { Planned } from '../plan/planner.js';
 import { writeJsonAtomicSync } from '../protocol/files.js';
 import type { ResolvedTask } from '../protocol/schemas.js';
 import { makeDirs } from '../util/make-dirs.js';
@@ -122,6 +122,8 @@ export async function planWithTranscript(
   transcriptFile: string,
   hooks: PlanningHooks,
 ): Promise<Result<Planned, PlanningStopped>> {
+  // The model SDK is loaded only when a run is planned (it is most of the CLI's start-up otherwise).
+  const [{ makeClient }, { planGoal }] = await Promise.all([import('../llm/client.js'), import('../plan/planner.js')]);
   const client = makeClient(config.planner);
   if (!client.ok) return err({ message: client.error, why: 'cannot-start' });
   const controller = new AbortController();

@@ -89,7 +89,7 @@ export async function prepareSource(
   let forge: Forge | undefined;
   let token: string | undefined;
   if (input.issue !== undefined || publishing) {
-    const opened = openForge(settings, input.env ?? process.env, (s) =>
+    const opened = await openForge(settings, input.env ?? process.env, (s) =>
       onProgress(`the ${settings.forge} API's rate limit is spent: waiting ${s} s for it to reset`),
     );
     if (!opened.ok) return err(refused(publishing ? 'publish' : 'remote', opened.error));
