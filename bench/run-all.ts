@@ -22,6 +22,7 @@ import { makespan } from './makespan.js';
 import { sandboxOverhead } from './sandbox-overhead.js';
 import { scale } from './scale.js';
 import { serveSse } from './serve-sse.js';
+import { startupBench } from './startup.js';
 
 const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['make-j8', makeJ8],
@@ -33,6 +34,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['cli-overhead', cliOverhead],
   ['serve-sse', serveSse],
   ['sandbox-overhead', sandboxOverhead],
+  ['startup', startupBench],
 ];
 
 async function main(): Promise<void> {
