@@ -121,11 +121,15 @@ describe('kill -9 of the coordinator, then swarm resume', () => {
       res = await run.done;
       clearTimeout(timer);
     }
-    if (res.code !== 0) await resume(world);
+    // A resume may be killed after its run.finished, before it exits: then the run is done already.
+    const finished = (): boolean =>
+      readJsonlFile<{ type: string }>(world.path('run/events.jsonl')).some((e) => e.type === 'run.finished');
+    if (res.code !== 0 && !finished()) await resume(world);
     expectEffectsOnce(world);
-    const state = readJson<{ counts: Record<string, number>; resumes: number }>(world.path('run/state.json'));
-    expect(state.counts.succeeded).toBe(8);
-    expect(state.resumes).toBeGreaterThanOrEqual(1);
+    // From the log itself: state.json may lag it when the last session was killed.
+    const events = readJsonlFile<{ type: string }>(world.path('run/events.jsonl'));
+    expect(events.filter((e) => e.type === 'task.succeeded')).toHaveLength(8);
+    expect(events.filter((e) => e.type === 'run.resumed').length).toBeGreaterThanOrEqual(1);
   });
 });
 
