@@ -86,7 +86,8 @@ function attemptLines(a: AttemptFiles, current: boolean, latest: boolean, now: n
   const usage = usageField(result) ?? live?.usage ?? null;
   const cost = formatCost(usage?.cost_usd ?? (result ? numberField(result, 'cost_usd') : null));
   const tokens = usage ? totalTokens(usage) : 0;
-  const extra = [cost, tokens ? `${tokens} tokens` : ''].filter(Boolean).join(', ');
+  const sandbox = sandboxOf(a.assignment);
+  const extra = [cost, tokens ? `${tokens} tokens` : '', sandbox].filter(Boolean).join(', ');
   if (result) {
     const outcome = stringField(result, 'outcome') ?? '?';
     const tone: Tone = outcome === 'succeeded' ? 'ok' : outcome === 'failed' ? 'bad' : 'warn';
@@ -242,4 +243,11 @@ export function attemptLogLines(a: {
   if (!a.events.length && !a.stdout.length && !a.stderr.length && !a.bash?.length && !a.verify.length)
     out.push({ text: '(no output)', tone: 'muted' });
   return out;
+}
+
+/** The attempt's sandbox as its assignment.json says (`sandbox workspace, no network`); '' when none or unknown. */
+function sandboxOf(assignment: unknown): string {
+  const s = (assignment as { sandbox?: { mode?: unknown; network?: unknown } } | undefined)?.sandbox;
+  if (!s || s.mode !== 'workspace') return '';
+  return `sandbox workspace, ${s.network === 'allow' ? 'network' : 'no network'}`;
 }

@@ -2,6 +2,13 @@
 // from the run directory alone (through the dashboard's model).
 import type { RunSnapshot } from '../protocol/run-reader.js';
 import type { RunState } from '../protocol/state.js';
+import type { SandboxSpec } from '../protocol/schemas.js';
+import { sandboxFor } from '../config/sandbox.js';
+
+/** A sandbox in one word: what `swarm status` shows per task. */
+export function sandboxWord(s: Pick<SandboxSpec, 'mode' | 'network'>): TaskStatus['sandbox'] {
+  return s.mode === 'none' ? 'none' : s.network === 'allow' ? 'workspace+network' : 'workspace';
+}
 import { RunModel } from '../dashboard/model.js';
 import { readLiveAttempts } from '../dashboard/source.js';
 import type { Budget, Usage } from '../dashboard/usage.js';
@@ -27,6 +34,12 @@ export interface TaskStatus {
   worker: string | null;
   /** A running agent's current step (its status.json `activity`), else null. */
   activity: string | null;
+  /**
+   * The sandbox its attempts run in, as the run's config resolves it (`sandboxFor`, as the
+   * coordinator writes it into each assignment.json): `none`, `workspace` (no network) or
+   * `workspace+network`.
+   */
+  sandbox: 'none' | 'workspace' | 'workspace+network';
 }
 
 /** The whole status, as `--json` prints it. */
@@ -73,6 +86,7 @@ export function statusReport(snap: RunSnapshot, now = Date.now()): StatusReport 
       note: r.note,
       worker: r.worker,
       activity: r.activity,
+      sandbox: sandboxWord(sandboxFor(snap.run.config, { role: t.role, backend: t.backend }, { repo: snap.run.repo })),
     };
   });
   const { run, coordinator } = snap;

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunSource } from '../../src/dashboard/source.js';
 import { at, call, finish } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeRequest } from '../fixtures/fake-anthropic.js';
 import {
@@ -168,6 +169,23 @@ describe.skipIf(!HAS_BWRAP)('the default sandbox of an agent task (bubblewrap at
     expect(output('fix/2', 12)).not.toContain(path.basename(hostVisible));
     const assignment = readJson<{ sandbox: unknown }>(path.join(runDir, 'tasks/fix/2/assignment.json'));
     expect(assignment.sandbox).toMatchObject({ mode: 'workspace', network: 'none' });
+  });
+
+  it("shows each task's sandbox in swarm status, and each attempt's in the dashboard's detail", async () => {
+    const status = await runCli(['status', runDir, '--json'], { cwd: repo });
+    const tasks = (JSON.parse(status.stdout) as { tasks: { id: string; sandbox: string }[] }).tasks;
+    expect(Object.fromEntries(tasks.map((t) => [t.id, t.sandbox]))).toEqual({
+      fix: 'workspace',
+      fetch: 'workspace+network',
+    });
+    const text = (await runCli(['status', runDir], { cwd: repo })).stdout;
+    expect(text).toMatch(/^fix +succeeded .* workspace /m);
+    expect(text).toMatch(/^fetch +succeeded .* ws\+net /m);
+    const source = RunSource.open(runDir);
+    const detail = source.model.detail('fix', source.readTask('fix'), Date.now()).map((l) => l.text);
+    const attempts = detail.filter((l) => l.startsWith('── #'));
+    expect(attempts).toHaveLength(2);
+    for (const line of attempts) expect(line).toContain('sandbox workspace, no network');
   });
 
   it('writes nothing outside the worktree: home, host /tmp, the user tree, another worktree, .git, the run directory', () => {
