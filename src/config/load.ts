@@ -1,4 +1,5 @@
 // Loading swarm.yaml into a validated value, or located issues (exit 2).
+import { parseAllowedHost } from '../worker/sandbox/allowed-hosts.js';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../util/result.js';
 import { modelInfo, KNOWN_MODELS } from '../llm/prices.js';
@@ -62,22 +63,32 @@ function checkModels(doc: SourceDocument, config: Config): InputIssue[] {
 }
 
 /**
- * Refuses what a sandbox cannot do yet: a host allowlist (`allow_hosts`) would need a filtering proxy
- * that every tool honours, which fileswarm does not have; accepting the list and ignoring it would
- * let a sandbox reach hosts its user meant to keep out.
+ * Checks each `allow_hosts` entry (host, host:port, *.domain) and refuses a list where it cannot
+ * mean anything: with `network: allow` every host is reachable already.
  */
 function checkSandbox(doc: SourceDocument, config: Config): InputIssue[] {
   const issues: InputIssue[] = [];
-  const refuse = (at: (string | number)[]): void =>
-    void issues.push(
-      doc.issue(
-        at,
-        '`allow_hosts` is not supported yet: a sandbox cannot be limited to some hosts (it would need a proxy). Use `network: allow` (every host) or `network: none`, and leave `allow_hosts` out',
-      ),
-    );
-  if (config.sandbox.allow_hosts.length > 0) refuse(['sandbox', 'allow_hosts']);
+  const check = (at: (string | number)[], hosts: readonly string[], network: string): void => {
+    hosts.forEach((h, k) => {
+      const parsed = parseAllowedHost(h);
+      if (typeof parsed === 'string') issues.push(doc.issue([...at, k], parsed));
+    });
+    if (hosts.length > 0 && network === 'allow')
+      issues.push(
+        doc.issue(
+          at,
+          '`allow_hosts` limits a sandbox with `network: none` to some hosts; with `network: allow` every host is reachable: set `network: none`, or leave `allow_hosts` out',
+        ),
+      );
+  };
+  check(['sandbox', 'allow_hosts'], config.sandbox.allow_hosts, config.sandbox.network);
   for (const [name, role] of Object.entries(config.roles))
-    if ((role.sandbox?.allow_hosts?.length ?? 0) > 0) refuse(['roles', name, 'sandbox', 'allow_hosts']);
+    if (role.sandbox?.allow_hosts)
+      check(
+        ['roles', name, 'sandbox', 'allow_hosts'],
+        role.sandbox.allow_hosts,
+        role.sandbox.network ?? config.sandbox.network,
+      );
   return issues;
 }
 

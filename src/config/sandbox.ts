@@ -43,6 +43,7 @@ export function sandboxFor(
     network: own?.network ?? run.network,
     writable: unique([...run.writable, ...(own?.writable ?? [])].map(abs)),
     hidden: unique([...SANDBOX_HIDDEN, ...run.hidden, ...(own?.hidden ?? [])].map(abs)),
+    allow_hosts: unique([...run.allow_hosts, ...(own?.allow_hosts ?? [])]),
   };
 }
 

@@ -35,7 +35,7 @@ const sandboxKeys = {
   network: SandboxNetwork,
   allow_hosts: z.array(z.string().min(1)).meta({
     description:
-      'Hosts a sandbox may reach. Not supported yet: must be empty (fileswarm cannot limit the network to some hosts without a proxy).',
+      'With network: none, hosts the sandbox may still reach over HTTP and HTTPS (host, host:port, *.domain), through a filtering proxy fileswarm runs outside the sandbox (for programs that honour HTTP(S)_PROXY).',
   }),
   writable: z.array(z.string().min(1)).meta({
     description:

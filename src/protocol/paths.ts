@@ -113,6 +113,7 @@ export class RunPaths {
       verify: path.join(dir, 'verify.log'),
       transcript: path.join(dir, 'transcript.jsonl'),
       bash: path.join(dir, 'bash.log'),
+      network: path.join(dir, 'network.log'),
       result: path.join(dir, 'result.json'),
     };
   }
@@ -133,6 +134,8 @@ export interface AttemptPaths {
   transcript: string;
   /** Agent backends: the bash tool's commands and their output. */
   bash: string;
+  /** Sandboxes with `allow_hosts`: the filtering proxy's decisions, one line each. */
+  network: string;
   result: string;
 }
 

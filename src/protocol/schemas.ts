@@ -252,11 +252,16 @@ export const SandboxSpecSchema = z.object({
   writable: z.array(z.string()),
   /** Made invisible: an empty read-only directory or an empty file in their place. */
   hidden: z.array(z.string()),
+  /**
+   * With network `none`: the hosts (`host`, `host:port`, `*.domain`) reachable through the
+   * worker's filtering proxy (HTTP and HTTPS via HTTP(S)_PROXY); empty: none.
+   */
+  allow_hosts: z.array(z.string()).default([]),
 });
 export type SandboxSpec = z.infer<typeof SandboxSpecSchema>;
 
 /** The sandbox of an assignment written before sandboxes existed: none. */
-export const NO_SANDBOX: SandboxSpec = { mode: 'none', network: 'allow', writable: [], hidden: [] };
+export const NO_SANDBOX: SandboxSpec = { mode: 'none', network: 'allow', writable: [], hidden: [], allow_hosts: [] };
 
 export const AssignmentSchema = z.object({
   protocol: z.literal(PROTOCOL_VERSION),

@@ -128,13 +128,25 @@ export class RunningAttempt {
     let outcome: BackendOutcome;
     let verify: AttemptResult['verify'] = null;
     let work: WorkspaceCommit;
+    let proxied: Sandbox | undefined;
     try {
       const dir = await workspace.prepare();
       const sandbox = Sandbox.forAttempt(assignment);
+      let proxyError: string | undefined;
+      if (sandbox.ok && sandbox.value?.needsProxy) {
+        try {
+          await sandbox.value.startProxy(this.#paths.network);
+          proxied = sandbox.value;
+        } catch (e) {
+          proxyError = `could not start the sandbox's proxy for allow_hosts: ${(e as Error).message}`;
+        }
+      }
       if (!dir.ok) {
         outcome = { outcome: 'failed', reason: 'workspace-failed', exit_code: null, signal: null, summary: dir.error };
       } else if (!sandbox.ok) {
         outcome = { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: sandbox.error };
+      } else if (proxyError) {
+        outcome = { outcome: 'failed', reason: 'spawn-failed', exit_code: null, signal: null, summary: proxyError };
       } else {
         outcome = await this.#runBackend(assignment, dir.value, sandbox.value, emit);
         if (outcome.outcome === 'succeeded' && assignment.resolve) outcome = unresolved(assignment, outcome);
@@ -159,6 +171,7 @@ export class RunningAttempt {
     } finally {
       clearTimeout(this.#timeout);
       fs.closeSync(events);
+      await proxied?.stopProxy();
     }
     const finished = new Date();
     const result: AttemptResult = {

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,4 +255,81 @@ describe('a run whose tasks need a sandbox, where bubblewrap is missing', () => 
       w.cleanup();
     }
   }, 120_000);
+});
+
+describe.skipIf(!HAS_BWRAP)('a sandbox limited to some hosts (allow_hosts, through the filtering proxy)', () => {
+  it('reaches the listed host over HTTP and through a CONNECT tunnel, and nothing else', async () => {
+    // A host address that is not loopback: the sandbox's 127.0.0.1 is its own.
+    const ip = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (!ip) throw new Error('this test needs a non-loopback IPv4 address on the machine');
+    const serve = async (body: string): Promise<{ server: http.Server; port: number; hits: () => number }> => {
+      let hits = 0;
+      const server = http.createServer((_q, res) => {
+        hits++;
+        res.end(body);
+      });
+      await new Promise<void>((resolve) => server.listen(0, ip, resolve));
+      return { server, port: (server.address() as AddressInfo).port, hits: () => hits };
+    };
+    const allowed = await serve('ALLOWED-HOST\n');
+    const other = await serve('OTHER-HOST\n');
+    const w = makeWorld();
+    const fake = await FakeAnthropic.start({ apiKey: KEY });
+    try {
+      const repo = makeGitRepo(w, { 'README.md': '# x\n' });
+      w.write('repo/swarm.yaml', {
+        version: 1,
+        roles: {
+          coder: {
+            backend: 'anthropic',
+            model: 'claude-sonnet-5-5',
+            sandbox: { network: 'none', allow_hosts: [`${ip}:${allowed.port}`] },
+          },
+        },
+        tasks: [{ id: 'limited', role: 'coder', description: 'Fetch what you may.' }],
+      });
+      const a = `http://${ip}:${allowed.port}/`;
+      const b = `http://${ip}:${other.port}/`;
+      fake.addRules(
+        at(
+          'limited',
+          0,
+          call('bash', {
+            command: [
+              `echo "plain=$(curl -s ${a})"`,
+              `echo "tunnel=$(curl -s -p ${a})"`,
+              `echo "other=$(curl -s -w '%{http_code}' ${b})"`,
+              `echo "direct=$(curl -s -m 5 --noproxy '*' ${a} || echo failed-$?)"`,
+            ].join('; '),
+          }),
+        ),
+        at('limited', 1, finish('fetched')),
+      );
+      const r = await runCli(['run', 'swarm.yaml', '--no-dashboard'], {
+        cwd: repo,
+        env: { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url },
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const out = toolOutput(fake.requests.find((q) => q.rule === 'limited#1'));
+      expect(out).toContain('plain=ALLOWED-HOST');
+      expect(out).toContain('tunnel=ALLOWED-HOST'); // CONNECT: how HTTPS goes, end to end
+      expect(out).toMatch(/other=fileswarm's sandbox does not allow .*403/);
+      expect(out).toMatch(/direct=failed-\d+/);
+      expect(allowed.hits()).toBe(2);
+      expect(other.hits()).toBe(0);
+      const runDir = path.join(repo, '.swarm/runs', fs.readdirSync(path.join(repo, '.swarm/runs'))[0]!);
+      const log = fs.readFileSync(path.join(runDir, 'tasks/limited/1/network.log'), 'utf8');
+      expect(log).toContain(`allowed ${ip}:${allowed.port}`);
+      expect(log).toContain(`refused ${ip}:${other.port}`);
+      // The proxy's socket is gone with the attempt.
+      expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('fileswarm-proxy-'))).toEqual([]);
+    } finally {
+      await fake.close();
+      allowed.server.close();
+      other.server.close();
+      w.cleanup();
+    }
+  });
 });

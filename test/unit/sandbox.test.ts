@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_HIDDEN } from '../../src/config/defaults.js';
 import { loadConfig } from '../../src/config/load.js';
 import { sandboxFor } from '../../src/config/sandbox.js';
+import { hostAllowed, parseAllowedHost } from '../../src/worker/sandbox/allowed-hosts.js';
 import { bwrapArgs } from '../../src/worker/sandbox/bwrap.js';
 import { sandboxEnv } from '../../src/worker/sandbox/environment.js';
 import { makeWorld, type World } from '../helpers.js';
@@ -53,7 +54,7 @@ describe('sandboxFor', () => {
 });
 
 describe('loading sandbox settings', () => {
-  it('refuses allow_hosts, which cannot be enforced yet, at its line, at the run level and in a role', () => {
+  it('refuses allow_hosts where it cannot mean anything (network allow) and entries that are no host, at their lines', () => {
     const r = loadConfig(
       world.write(
         'swarm.yaml',
@@ -65,7 +66,7 @@ describe('loading sandbox settings', () => {
           'roles:',
           '  coder:',
           '    backend: anthropic',
-          '    sandbox: {allow_hosts: [api.example.com]}',
+          '    sandbox: {network: none, allow_hosts: ["api.example.com:443", "bad host", "a.*.com", "x:99999"]}',
         ].join('\n'),
       ),
     );
@@ -73,9 +74,28 @@ describe('loading sandbox settings', () => {
     if (r.ok) return;
     expect(r.error.map((i) => [i.line, i.field])).toEqual([
       [4, 'sandbox.allow_hosts'],
-      [8, 'roles.coder.sandbox.allow_hosts'],
+      [8, 'roles.coder.sandbox.allow_hosts[1]'],
+      [8, 'roles.coder.sandbox.allow_hosts[2]'],
+      [8, 'roles.coder.sandbox.allow_hosts[3]'],
     ]);
-    expect(r.error[0]!.message).toContain('`allow_hosts` is not supported yet');
+    expect(r.error[0]!.message).toContain('with `network: allow` every host is reachable');
+  });
+
+  it('matches allow_hosts entries: host, host:port, *.domain, IPv6', () => {
+    const allow = ['registry.npmjs.org', 'api.example.com:443', '*.pypi.org', '[::1]:8080'].map((e) => {
+      const h = parseAllowedHost(e);
+      if (typeof h === 'string') throw new Error(h);
+      return h;
+    });
+    expect(hostAllowed(allow, 'registry.npmjs.org', 443)).toBe(true);
+    expect(hostAllowed(allow, 'REGISTRY.npmjs.org', 80)).toBe(true);
+    expect(hostAllowed(allow, 'api.example.com', 443)).toBe(true);
+    expect(hostAllowed(allow, 'api.example.com', 80)).toBe(false);
+    expect(hostAllowed(allow, 'files.pypi.org', 443)).toBe(true);
+    expect(hostAllowed(allow, 'pypi.org', 443)).toBe(false);
+    expect(hostAllowed(allow, 'evilpypi.org', 443)).toBe(false);
+    expect(hostAllowed(allow, '[::1]', 8080)).toBe(true);
+    expect(hostAllowed(allow, 'example.com', 443)).toBe(false);
   });
 
   it('refuses a mode it does not know, naming the field', () => {

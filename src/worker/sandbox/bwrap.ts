@@ -20,9 +20,14 @@ export interface SandboxLayout {
   hidden: string[];
   /** `none`: a network namespace of its own (loopback only); `allow`: the host's network. */
   network: 'none' | 'allow';
+  /** With network `none` and `allow_hosts`: the host proxy's Unix socket, mounted at {@link PROXY_SOCKET_INSIDE}. */
+  proxySocket?: string;
   /** The working directory of the command. */
   cwd: string;
 }
+
+/** Where a sandbox with `allow_hosts` finds the host proxy's Unix socket (in its private /tmp). */
+export const PROXY_SOCKET_INSIDE = '/tmp/.fileswarm-proxy.sock';
 
 /** Whether `p` is `dir` or below it. */
 export function isUnder(p: string, dir: string): boolean {
@@ -47,6 +52,7 @@ export function isUnder(p: string, dir: string): boolean {
  */
 export function bwrapArgs(layout: SandboxLayout): string[] {
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+  if (layout.proxySocket && layout.network === 'none') args.push('--bind', layout.proxySocket, PROXY_SOCKET_INSIDE);
   const masks = ['/tmp'];
   if (layout.home && layout.home !== '/') {
     args.push('--tmpfs', layout.home);

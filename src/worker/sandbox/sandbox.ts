@@ -5,8 +5,22 @@ import path from 'node:path';
 import type { Assignment, SandboxSpec } from '../../protocol/schemas.js';
 import { CLI_PATH } from '../../util/cli-path.js';
 import { err, ok, type Result } from '../../util/result.js';
-import { bwrapArgs, findBwrap, type SandboxLayout } from './bwrap.js';
+import { fileURLToPath } from 'node:url';
+import { bwrapArgs, findBwrap, PROXY_SOCKET_INSIDE, type SandboxLayout } from './bwrap.js';
 import { sandboxEnv } from './environment.js';
+import { parseAllowedHost, type AllowedHost } from './allowed-hosts.js';
+
+/** The bridge a sandbox with `allow_hosts` runs its commands under (proxy-bridge.ts, compiled beside this file). */
+const BRIDGE = fileURLToPath(new URL('./proxy-bridge.js', import.meta.url));
+
+/** The port the bridge listens on inside a sandbox (its own network namespace: nothing else is there). */
+const PROXY_PORT = 3128;
+
+/** The proxy of a sandbox with `allow_hosts`, once started: its socket, and how to stop it. */
+interface ProxyHandle {
+  socket: string;
+  close(): Promise<void>;
+}
 
 /**
  * Where the programs an attempt runs live, shown read-only even when they lie under /tmp or the home
@@ -27,11 +41,54 @@ export class Sandbox {
   readonly #bwrap: string;
   readonly #layout: Omit<SandboxLayout, 'cwd'>;
   readonly #added: Readonly<Record<string, string>>;
+  readonly #allow: readonly AllowedHost[];
+  /** Shared with the sandboxes {@link widened} from this one. */
+  readonly #proxy: { handle?: ProxyHandle };
 
-  private constructor(bwrap: string, layout: Omit<SandboxLayout, 'cwd'>, added: Readonly<Record<string, string>>) {
+  private constructor(
+    bwrap: string,
+    layout: Omit<SandboxLayout, 'cwd'>,
+    added: Readonly<Record<string, string>>,
+    allow: readonly AllowedHost[] = [],
+    proxy: { handle?: ProxyHandle } = {},
+  ) {
     this.#bwrap = bwrap;
     this.#layout = layout;
     this.#added = added;
+    this.#allow = allow;
+    this.#proxy = proxy;
+  }
+
+  /** Whether its network is limited to `allow_hosts`, which needs {@link startProxy} before any command. */
+  get needsProxy(): boolean {
+    return this.#layout.network === 'none' && this.#allow.length > 0;
+  }
+
+  /**
+   * Starts the filtering proxy (host-proxy.ts) on a Unix socket under the worker's temporary
+   * directory; its decisions go to `logFile`. Its commands then run under the bridge, with
+   * HTTP(S)_PROXY pointing at it. Stop it with {@link stopProxy}.
+   */
+  async startProxy(logFile: string): Promise<void> {
+    if (!this.needsProxy || this.#proxy.handle) return;
+    const { startHostProxy } = await import('./host-proxy.js');
+    const socket = path.join(
+      os.tmpdir(),
+      `fileswarm-proxy-${process.pid}-${Math.random().toString(36).slice(2, 10)}.sock`,
+    );
+    this.#proxy.handle = await startHostProxy({ socket, allow: this.#allow, logFile });
+  }
+
+  /** Stops the proxy, if it runs. */
+  async stopProxy(): Promise<void> {
+    const handle = this.#proxy.handle;
+    this.#proxy.handle = undefined;
+    await handle?.close();
+  }
+
+  /** The proxy's socket while it runs and the network is `none`. */
+  get #proxySocket(): string | undefined {
+    return this.#layout.network === 'none' ? this.#proxy.handle?.socket : undefined;
   }
 
   /**
@@ -62,6 +119,7 @@ export class Sandbox {
           network: a.sandbox.network,
         },
         a.env,
+        allowedHosts(a.sandbox.allow_hosts),
       ),
     );
   }
@@ -96,6 +154,7 @@ export class Sandbox {
           network: spec.network,
         },
         place.env,
+        allowedHosts(spec.allow_hosts),
       ),
     );
   }
@@ -110,6 +169,8 @@ export class Sandbox {
         network: more.network ?? this.#layout.network,
       },
       this.#added,
+      this.#allow,
+      this.#proxy,
     );
   }
 
@@ -120,12 +181,31 @@ export class Sandbox {
 
   /** The environment of its processes (see {@link sandboxEnv}), for a command that gets none of its own. */
   env(worker: NodeJS.ProcessEnv = process.env): Record<string, string> {
-    return sandboxEnv(worker, this.#added, this.#layout.home ?? '/tmp');
+    const env = sandboxEnv(worker, this.#added, this.#layout.home ?? '/tmp');
+    if (!this.#proxySocket) return env;
+    // Every spelling tools read; local traffic stays in the sandbox.
+    const url = `http://127.0.0.1:${PROXY_PORT}`;
+    const noProxy = 'localhost,127.0.0.1,::1';
+    return {
+      ...env,
+      HTTP_PROXY: url,
+      HTTPS_PROXY: url,
+      http_proxy: url,
+      https_proxy: url,
+      NO_PROXY: noProxy,
+      no_proxy: noProxy,
+    };
   }
 
   /** `bwrap ... -- file args...`: `file` run in the sandbox with `cwd` as its working directory. */
   wrap(file: string, args: readonly string[], cwd: string): Launch {
-    return { file: this.#bwrap, args: [...bwrapArgs({ ...this.#layout, cwd }), file, ...args] };
+    const proxySocket = this.#proxySocket;
+    const layout = { ...this.#layout, cwd, ...(proxySocket ? { proxySocket } : {}) };
+    // With a proxy, the command runs under the bridge that joins 127.0.0.1:3128 inside to the proxy outside.
+    const command = proxySocket
+      ? [process.execPath, BRIDGE, PROXY_SOCKET_INSIDE, String(PROXY_PORT), '--', file, ...args]
+      : [file, ...args];
+    return { file: this.#bwrap, args: [...bwrapArgs(layout), ...command] };
   }
 }
 
@@ -136,4 +216,9 @@ function workspaceRoot(workspace: string, cwd: string): string {
     .split(path.sep)
     .filter((p) => p && p !== '.').length;
   return path.resolve(workspace, ...Array<string>(depth).fill('..'));
+}
+
+/** The parsed `allow_hosts` of a sandbox (entries the config check let through; others are dropped). */
+function allowedHosts(entries: readonly string[]): AllowedHost[] {
+  return entries.map(parseAllowedHost).filter((h): h is AllowedHost => typeof h !== 'string');
 }
