@@ -51,15 +51,17 @@ export function formatStatus(r: StatusReport, integration = ''): string {
   lines.push('');
   const width = Math.max(4, ...r.tasks.map((t) => t.id.length));
   const costs = r.tasks.some((t) => t.cost_usd !== null);
+  // The sandbox column is there when some task runs in one (command tasks alone run without).
+  const sandboxes = r.tasks.some((t) => t.sandbox !== 'none');
   lines.push(
-    `${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}${costs ? `  ${'COST'.padStart(7)}` : ''}  ${'SANDBOX'.padEnd(9)}  NOTE`,
+    `${'TASK'.padEnd(width)}  ${'STATE'.padEnd(9)}  ${'ATT'.padStart(3)}  ${'DURATION'.padStart(9)}${costs ? `  ${'COST'.padStart(7)}` : ''}${sandboxes ? `  ${'SANDBOX'.padEnd(9)}` : ''}  NOTE`,
   );
   for (const t of r.tasks) {
     const dur = t.duration_ms === null ? '' : prettyMs(t.duration_ms, { secondsDecimalDigits: 1 });
     const note = t.state === 'running' ? `on ${t.worker}${t.activity ? `: ${t.activity}` : ''}` : (t.note ?? '');
     const cost = costs ? `  ${formatCost(t.cost_usd).padStart(7)}` : '';
     lines.push(
-      `${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}${cost}  ${(t.sandbox === 'workspace+network' ? 'ws+net' : t.sandbox).padEnd(9)}  ${note}`,
+      `${t.id.padEnd(width)}  ${t.state.padEnd(9)}  ${String(t.attempts).padStart(3)}  ${dur.padStart(9)}${cost}${sandboxes ? `  ${(t.sandbox === 'workspace+network' ? 'ws+net' : t.sandbox).padEnd(9)}` : ''}  ${note}`,
     );
   }
   return lines.join('\n') + '\n';
