@@ -2,8 +2,7 @@
 // the terminal presenter or attached dashboard, Ctrl-C and SIGTERM, and how it ended as an exit code.
 import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
-import { LocalLauncher, type Launcher } from '../coordinator/launcher.js';
-import { PodmanLauncher, removeRunContainers } from '../coordinator/podman-launcher.js';
+import { LocalLauncher } from '../coordinator/launcher.js';
 import { AttachedDashboard } from '../dashboard/attach.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { integrationSummary } from '../presenter/integration-summary.js';
@@ -52,7 +51,7 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     plan: planJson,
     log,
     logger,
-    launcher: launcherOf(run),
+    launcher: new LocalLauncher(),
     command,
     retryFailed: run.retryFailed,
     appliedRequests: run.appliedRequests,
@@ -104,11 +103,6 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
   try {
     const exit = await coordinator.run();
     coordinatorDone = true;
-    // Its workers were stopped: a container left (one that would not stop) is removed.
-    if (runJson.config.launcher.kind === 'podman') {
-      const left = removeRunContainers(runJson.id);
-      if (left > 0) logger.warn({ left }, 'removed worker containers left at the end of the session');
-    }
     logger.info({ exit }, 'coordinator exiting');
     release(); // the run is free for another session while the dashboard shows how it ended
     if (dashboard?.open) await dashboard.closed;
@@ -145,12 +139,4 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     process.off('SIGTERM', onTerm);
     release();
   }
-}
-
-/** The launcher the run's config names (`launcher.kind`). */
-function launcherOf(run: Run): Launcher {
-  const { runJson } = run;
-  return runJson.config.launcher.kind === 'podman'
-    ? new PodmanLauncher(runJson.config.launcher, { runId: runJson.id, repo: runJson.repo })
-    : new LocalLauncher();
 }

@@ -26,13 +26,6 @@ export const DEFAULTS = {
   isolation: 'worktree',
   /** What a merge conflict does: `retry` the task on the new integration tip, `fail` it, or `resolve` it with an agent. */
   onConflict: 'retry' as 'retry' | 'fail' | 'resolve',
-  /**
-   * `launcher.runtime` and `launcher.ulimits` of podman workers: crun 1.8 fails on this kind of
-   * host's hybrid cgroup layout, and podman's default ulimits are above the hard limit
-   * (measured with podman 4.3.1 on Debian 12; ../shared/reference/sandbox-and-containers.md).
-   */
-  podmanRuntime: 'runc',
-  podmanUlimits: ['nofile=4096:4096', 'nproc=4096:4096'] as readonly string[],
   /** `integration.timeout`: how long one integration check may run. */
   integrationTimeout: '10m',
   /** Relative duration of a task without an `estimate`, for critical-path priority. */

@@ -247,44 +247,6 @@ export function configSchemas(Duration: DurationType) {
           }),
         })
         .prefault({}),
-      launcher: z
-        .strictObject({
-          kind: z.enum(['local', 'podman']).default('local').meta({
-            description:
-              'local: workers are child processes of the coordinator; podman: each worker runs in a container of its own (the run directory and the repository mounted at the same paths).',
-          }),
-          image: z.string().min(1).optional().meta({
-            description:
-              "podman: the image workers run in (it needs node, git and this fileswarm at the host's paths); default: the host's own root as a throwaway overlay (--rootfs /:O).",
-          }),
-          network: z.string().min(1).default('none').meta({
-            description: "podman: the containers' network (podman run --network): none (default), host, ...",
-          }),
-          cpus: z.number().positive().optional().meta({ description: 'podman: CPUs per worker container.' }),
-          memory: z
-            .string()
-            .regex(/^\d+[bkmg]?$/i, 'a size such as 512m or 2g')
-            .optional()
-            .meta({ description: 'podman: memory limit per worker container (512m, 2g).' }),
-          mounts: z
-            .array(z.string().regex(/^\/[^:]*:\/[^:]*(:(ro|rw))?$/, 'HOST:CONTAINER[:ro|rw], absolute paths'))
-            .default([])
-            .meta({ description: 'podman: extra volumes, HOST:CONTAINER[:ro|rw].' }),
-          runtime: z
-            .string()
-            .min(1)
-            .default(DEFAULTS.podmanRuntime)
-            .meta({
-              description: `podman: the OCI runtime (podman --runtime; default ${DEFAULTS.podmanRuntime}).`,
-            }),
-          ulimits: z
-            .array(z.string().regex(/^[a-z]+=\d+(:\d+)?$/, 'NAME=SOFT[:HARD]'))
-            .default([...DEFAULTS.podmanUlimits])
-            .meta({
-              description: `podman: --ulimit of each container (default ${DEFAULTS.podmanUlimits.join(', ')}).`,
-            }),
-        })
-        .prefault({}),
       integration: z
         .strictObject({
           verify: z.string().min(1).optional().meta({

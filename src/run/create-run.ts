@@ -2,7 +2,6 @@
 // temporary name (its lock, the planner's transcript, the integration branch, plan.json, run.json)
 // and rename it into place. Prints nothing.
 import { isAgentBackend } from '../worker/backends/registry.js';
-import { podmanProblem } from '../coordinator/podman-launcher.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ulid } from 'ulid';
@@ -196,8 +195,6 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   if (problems.length > 0) return err(refused('backend', ...problems));
   const sandbox = sandboxProblems(config, planning, plan?.tasks ?? [], repo);
   if (sandbox.length > 0) return err(refused('sandbox', ...sandbox));
-  const podman = config.launcher.kind === 'podman' ? podmanProblem() : null;
-  if (podman) return err(refused('launcher', podman));
   const isolate = config.git.isolation === 'worktree' && target.git;
   if (config.git.required && !target.git)
     return err(refused('git', `${repo} is not a git repository, and git.required is true`));

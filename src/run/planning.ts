@@ -81,8 +81,7 @@ export function sandboxProblems(
   const resolver = conflictResolver(config);
   const roles = [...(planning ? (agentRoles(config) ?? []) : []), ...(resolver ? [resolver] : [])];
   const plannedRoles = roles.map((role) => ({ role, backend: config.roles[role]!.backend }));
-  const inContainers = config.launcher.kind === 'podman' ? { network: config.launcher.network } : undefined;
-  return sandboxPreflight({ settings: config, repo, tasks, plannedRoles, ...(inContainers ? { inContainers } : {}) });
+  return sandboxPreflight({ settings: config, repo, tasks, plannedRoles });
 }
 
 /** Why planning gave no plan: a message for the user, and why (which sets the exit code). */

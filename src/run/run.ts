@@ -60,7 +60,6 @@ export type RefusalReason =
   | 'missing-key'
   | 'backend'
   | 'sandbox'
-  | 'launcher'
   | 'git'
   | 'no-goal'
   | 'no-agent-role'
@@ -102,7 +101,6 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'missing-key': EXIT.cannotStart,
   backend: EXIT.cannotStart,
   sandbox: EXIT.cannotStart,
-  launcher: EXIT.cannotStart,
   git: EXIT.cannotStart,
   'no-goal': EXIT.cannotStart,
   'no-agent-role': EXIT.cannotStart,

@@ -97,13 +97,6 @@ describe('defaults', () => {
       git: { isolation: DEFAULTS.isolation, required: false, include_uncommitted: false },
       merge: { on_conflict: DEFAULTS.onConflict },
       integration: { timeout: parseDuration(DEFAULTS.integrationTimeout) },
-      launcher: {
-        kind: 'local',
-        network: 'none',
-        mounts: [],
-        runtime: DEFAULTS.podmanRuntime,
-        ulimits: [...DEFAULTS.podmanUlimits],
-      },
       sandbox: { network: DEFAULTS.sandboxNetwork, allow_hosts: [], writable: [], hidden: [] },
       roles: {},
       planner: {

@@ -42,8 +42,6 @@ export interface SandboxNeeds {
   tasks: readonly Pick<ResolvedTask, 'role' | 'backend'>[];
   /** Roles the planner may give tasks to (a run that plans), by name and backend. */
   plannedRoles: readonly { role: string; backend: BackendName }[];
-  /** Workers run in podman containers (`launcher.kind: podman`), with this network. */
-  inContainers?: { network: string };
 }
 
 /**
@@ -55,10 +53,6 @@ export function sandboxProblems(n: SandboxNeeds): string[] {
   const who = [...n.tasks, ...n.plannedRoles];
   const sandboxed = who.filter((t) => sandboxFor(n.settings, t, { repo: n.repo }).mode === 'workspace');
   if (sandboxed.length === 0) return [];
-  if (n.inContainers)
-    return [
-      `these tasks' roles run in a sandbox (sandbox.mode: workspace, the default for agents), which bubblewrap cannot make inside a podman container here (it cannot mount /proc there); with launcher.kind: podman, set sandbox.mode: none for them: the container confines the worker instead (a root of its own, network ${n.inContainers.network}, only the repository and the run directory shared)`,
-    ];
   const problems: string[] = [];
   const missing = bubblewrapProblem();
   if (missing) problems.push(missing);
