@@ -97,6 +97,16 @@ describe('defaults', () => {
       git: { isolation: DEFAULTS.isolation, required: false, include_uncommitted: false },
       merge: { on_conflict: DEFAULTS.onConflict },
       sandbox: { network: DEFAULTS.sandboxNetwork, allow_hosts: [], writable: [], hidden: [] },
+      launcher: {
+        kind: DEFAULTS.launcher,
+        podman: {
+          image: DEFAULTS.podmanImage,
+          mounts: [],
+          network: DEFAULTS.podmanNetwork,
+          runtime: DEFAULTS.podmanRuntime,
+          ulimits: [...DEFAULTS.podmanUlimits],
+        },
+      },
       roles: {},
       planner: {
         model: DEFAULTS.model,
