@@ -175,6 +175,29 @@ describe('launcher: podman', () => {
     expect(containersOf(id)).toEqual([]);
   }, 180_000);
 
+  it("hides the home's credential files from a container of the host's root", async () => {
+    const w = (world = makeWorld());
+    w.write('home/.ssh/id_ed25519', 'secret\n');
+    w.write('home/.netrc', 'machine example.com password secret\n');
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 1,
+      launcher: PODMAN,
+      tasks: [
+        { id: 'seen', run: `cat ${w.dir}/home/.ssh/id_ed25519 ${w.dir}/home/.netrc > ${w.dir}/seen.txt 2>&1; true` },
+      ],
+    });
+    const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], {
+      cwd: w.dir,
+      env: { HOME: w.path('home') },
+    });
+    runIdOf(w.path('run'));
+    expect(res.code).toBe(0);
+    const seen = w.read('seen.txt');
+    expect(seen).not.toContain('secret');
+    expect(seen).toMatch(/id_ed25519: No such file or directory/);
+  }, 120_000);
+
   it('refuses a run before any work when podman cannot start its containers (exit 2)', async () => {
     const w = (world = makeWorld());
     w.write('swarm.yaml', {

@@ -3,8 +3,10 @@
 // installation mounted at the same paths as on the host (so every path in the protocol means the
 // same inside and out). The container is the attempt's confinement: its processes die with it.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
+import { SANDBOX_HIDDEN } from '../../config/defaults.js';
 import type { LauncherSpec } from '../../config/schema.js';
 import { RunPaths } from '../../protocol/paths.js';
 import { CLI_PATH } from '../../util/cli-path.js';
@@ -76,6 +78,8 @@ export function podmanRunArgs(
   const realModules = fs.existsSync(modules) ? fs.realpathSync(modules) : modules;
   if (!realModules.startsWith(INSTALL_ROOT + path.sep)) args.push('-v', `${realModules}:${realModules}:ro`);
   for (const m of settings.mounts) args.push('-v', mountArg(m));
+  // The host's root is in view: hide the usual homes of credentials, as a sandbox does.
+  if (host) for (const h of hiddenPaths()) args.push(...h);
   if (host) args.push('--rootfs', '/:O', process.execPath);
   else args.push(settings.image, 'node');
   args.push(CLI_PATH, 'worker', '--run-dir', o.runDir, '--id', o.id, '--coordinator', o.coordinator);
@@ -222,6 +226,26 @@ export function removeRunContainers(settings: PodmanSettings, runId: string): st
   if (names.length > 0)
     execaSync('podman', [...podmanGlobals(settings), 'rm', '-f', ...names], { reject: false, stdin: 'ignore' });
   return names;
+}
+
+/**
+ * `--tmpfs ...:notmpcopyup` (directories: podman's default copies the directory's files into the
+ * tmpfs) and `/dev/null` mounts (files) over each path of {@link SANDBOX_HIDDEN}
+ * that exists: a container of the host's root would otherwise read `~/.ssh`, `~/.aws`, ...
+ */
+function hiddenPaths(): string[][] {
+  const out: string[][] = [];
+  for (const p of SANDBOX_HIDDEN) {
+    const abs = p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : p;
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      continue;
+    }
+    out.push(stat.isDirectory() ? ['--tmpfs', `${abs}:notmpcopyup`] : ['-v', `/dev/null:${abs}:ro`]);
+  }
+  return out;
 }
 
 /**
