@@ -149,6 +149,29 @@ describe('launcher: podman', () => {
     await waitFor(() => containersOf(id).length === 0, 60_000, 'no container of the run');
   }, 180_000);
 
+  it('stops its containers when the coordinator is stopped (SIGTERM), and exits 130', async () => {
+    const w = (world = makeWorld());
+    const run = `echo start >> ${w.dir}/started.log; sleep 120`;
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 2,
+      launcher: PODMAN,
+      tasks: [
+        { id: 'a', run },
+        { id: 'b', run },
+      ],
+    });
+    const cli = startCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir });
+    await waitFor(() => linesOf(w.path('started.log')).length === 2, 60_000, 'a and b to start');
+    const id = runIdOf(w.path('run'));
+    expect(containersOf(id)).toHaveLength(2);
+    cli.child.kill('SIGTERM');
+    const res = await cli.done;
+    expect(res.code).toBe(130);
+    expect(res.stdout).toMatch(/a attempt 1: interrupted/);
+    expect(containersOf(id)).toEqual([]);
+  }, 180_000);
+
   it('swarm clean removes the containers of a run whose coordinator was killed with -9', async () => {
     const w = (world = makeWorld());
     w.write('swarm.yaml', {

@@ -140,11 +140,12 @@ export class PodmanLauncher implements Launcher {
       exited = true;
       return { code: r.exitCode ?? null, signal: r.signal ?? null };
     });
-    const worker = this.#worker(paths, options.id);
     return {
-      ...worker,
+      ...this.#worker(paths, options.id),
       exited: ended,
-      liveness: (info) => (exited ? 'gone' : worker.liveness(info)),
+      // The `podman run` client ends with its container: no need to ask podman (a hung worker is
+      // caught by its heartbeat).
+      liveness: () => (exited ? 'gone' : 'alive'),
       terminate: () => void this.#podman(['stop', '-t', String(this.#graceS), name]),
       kill: () => void this.#podman(['kill', name]),
     };
