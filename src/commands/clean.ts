@@ -1,10 +1,12 @@
 // `swarm clean [run-dir] [--force]`: removes the worktrees fileswarm kept (failed and unmerged
 // attempts), what a `swarm run` killed while creating its run left (nothing ran), and the
-// refs/swarm/<run-id>/... refs of runs whose run directory was deleted.
+// refs/swarm/<run-id>/... refs of runs whose run directory was deleted, and the worker containers
+// of a podman run (label swarm.run=<run-id>) that outlived their coordinator.
 // A worktree with uncommitted changes is kept unless --force. Integration branches are never
 // deleted: they hold the results.
 import fs from 'node:fs';
 import path from 'node:path';
+import { removeRunContainers } from '../coordinator/launchers/podman.js';
 import { gitSync, gitTrySync } from '../git/git.js';
 import { ATTEMPT_REFS, integrationBranch, runIdOfRef, runRefs, runWorktrees } from '../git/layout.js';
 import { repoTopLevel } from '../git/repo.js';
@@ -106,6 +108,10 @@ export function cleanCommand(
       );
       return EXIT.cannotStart;
     }
+    // Worker containers of a podman run that outlived it (a coordinator killed, never resumed).
+    if (run.config.launcher.kind === 'podman')
+      for (const name of removeRunContainers(run.config.launcher.podman, run.id))
+        out.write(`removed container ${name}\n`);
     if (!run.integration_branch) {
       out.write(`run ${run.id} ran without git isolation: nothing to clean\n`);
       return 0;

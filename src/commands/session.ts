@@ -2,7 +2,7 @@
 // the terminal presenter or attached dashboard, Ctrl-C and SIGTERM, and how it ended as an exit code.
 import { Coordinator } from '../coordinator/coordinator.js';
 import { EventLog } from '../coordinator/event-log.js';
-import { LocalLauncher } from '../coordinator/launcher.js';
+import { launcherFor } from '../coordinator/launchers/select.js';
 import { AttachedDashboard } from '../dashboard/attach.js';
 import { ConsolePresenter, type Output } from '../presenter/console.js';
 import { integrationSummary } from '../presenter/integration-summary.js';
@@ -51,7 +51,11 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     plan: planJson,
     log,
     logger,
-    launcher: new LocalLauncher(),
+    launcher: launcherFor(runJson.config.launcher, {
+      id: runJson.id,
+      repo: runJson.repo,
+      killGraceMs: runJson.config.scheduling.kill_grace,
+    }),
     command,
     retryFailed: run.retryFailed,
     appliedRequests: run.appliedRequests,

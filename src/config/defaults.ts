@@ -42,6 +42,16 @@ export const DEFAULTS = {
   publishDraft: true,
   /** A sandbox's network: `none` (only its own loopback) or `allow` (the host's). */
   sandboxNetwork: 'none',
+  /** Where workers run: `local` processes, or `podman` containers. */
+  launcher: 'local',
+  /** The podman launcher's image: `host` is this machine's root as a throwaway overlay (`--rootfs /:O`). */
+  podmanImage: 'host',
+  /** A worker container's network: `none` (its own loopback) or `host`. */
+  podmanNetwork: 'none',
+  /** The OCI runtime of worker containers (crun fails on hosts with a hybrid cgroup layout; runc works). */
+  podmanRuntime: 'runc',
+  /** `--ulimit`s of worker containers: podman's own defaults may exceed the host's hard limits. */
+  podmanUlimits: ['nofile=4096:4096', 'nproc=4096:4096'],
   /** Model of the planner and of agent roles that name none. */
   model: 'claude-sonnet-5-5',
   /** Environment variable that holds the Anthropic API key. */

@@ -12,6 +12,8 @@ import type { z } from 'zod';
 export interface SandboxSettings {
   sandbox: z.output<typeof RunSandboxSpec>;
   roles: Record<string, { sandbox?: z.output<typeof RoleSandboxSpec> }>;
+  /** Where workers run (absent in run.json snapshots made before `launcher:` existed: local). */
+  launcher?: { kind: 'local' | 'podman' };
 }
 
 /** Where relative and `~/` paths of the settings point. */
@@ -26,7 +28,9 @@ export interface SandboxPlaces {
  * The sandbox of a task's attempts: the role's `sandbox:` keys where set, else the run's; `mode`
  * unset in both is `workspace` for an agent backend and `none` for a command (a command is the
  * user's own, an agent's commands are not). `writable` and `hidden` are the run's plus the role's
- * (and {@link SANDBOX_HIDDEN} for `hidden`), made absolute.
+ * (and {@link SANDBOX_HIDDEN} for `hidden`), made absolute. With `launcher.kind: podman` the mode is
+ * always `none`: the worker's container is the attempt's confinement (bubblewrap cannot make its
+ * namespaces inside a container without CAP_SYS_ADMIN).
  * @param task the task's role (null: a command task without a role) and backend
  */
 export function sandboxFor(
@@ -36,7 +40,8 @@ export function sandboxFor(
 ): SandboxSpec {
   const own = task.role === null ? undefined : settings.roles[task.role]?.sandbox;
   const run = settings.sandbox;
-  const mode = own?.mode ?? run.mode ?? (isAgentBackend(task.backend) ? 'workspace' : 'none');
+  const inContainer = settings.launcher?.kind === 'podman';
+  const mode = inContainer ? 'none' : (own?.mode ?? run.mode ?? (isAgentBackend(task.backend) ? 'workspace' : 'none'));
   const abs = (p: string): string => absolutePath(p, places);
   return {
     mode,

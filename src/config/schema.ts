@@ -71,6 +71,69 @@ export const RunSandboxSpec = z
   })
   .meta({ description: 'How attempts are confined (bubblewrap): the default of every role.' });
 
+/** `podman:` settings of `launcher:` (src/coordinator/launchers/podman.ts). */
+export const PodmanSpec = z
+  .strictObject({
+    image: z.string().min(1).default(DEFAULTS.podmanImage).meta({
+      description:
+        "The image workers run in: `host` (the default) runs them on this machine's own root as a throwaway overlay (`--rootfs /:O`, no registry needed: node, git and fileswarm are there); any other value is an image name (it must hold node, git and fileswarm at the same path as here).",
+    }),
+    mounts: z
+      .array(
+        z.string().regex(/^\/[^:]*(:\/[^:]*)?(:(ro|rw))?$/, {
+          message: 'a mount is an absolute host path, optionally `:/container/path` and `:ro` or `:rw`',
+        }),
+      )
+      .default([])
+      .meta({
+        description:
+          'More `-v` mounts (`/host/path[:/container/path][:ro]`); the repository, the run directory and the fileswarm installation are always mounted at their own paths.',
+      }),
+    cpus: z
+      .number()
+      .positive()
+      .max(1024)
+      .optional()
+      .meta({ description: 'CPU limit of each worker container (`--cpus`).' }),
+    memory: z
+      .string()
+      .regex(/^[0-9]+[bkmg]?$/i, {
+        message: 'a memory limit is a number with an optional unit b, k, m or g (e.g. `2g`)',
+      })
+      .optional()
+      .meta({ description: 'Memory limit of each worker container (`--memory`, e.g. `2g`).' }),
+    network: z.enum(['none', 'host']).default(DEFAULTS.podmanNetwork).meta({
+      description:
+        "none: the container has only its own loopback (command tasks; agents cannot reach their API); host: the host's network.",
+    }),
+    runtime: z.string().min(1).default(DEFAULTS.podmanRuntime).meta({
+      description: 'The OCI runtime (`podman --runtime`): runc works where crun fails on a hybrid cgroup layout.',
+    }),
+    ulimits: z
+      .array(
+        z
+          .string()
+          .regex(/^[a-z]+=-?[0-9]+(:-?[0-9]+)?$/, { message: 'a ulimit is `name=soft:hard`, e.g. `nofile=4096:4096`' }),
+      )
+      .default([...DEFAULTS.podmanUlimits])
+      .meta({
+        description:
+          "`--ulimit` of each container: podman's defaults exceed the hard limits of some hosts (setrlimit fails), these do not.",
+      }),
+  })
+  .meta({ description: 'Each worker in its own Podman container.' });
+
+/** `launcher:`: where workers run. */
+export const LauncherSpec = z
+  .strictObject({
+    kind: z.enum(['local', 'podman']).default(DEFAULTS.launcher).meta({
+      description: 'local: worker processes on this machine; podman: each worker in its own Podman container.',
+    }),
+    podman: PodmanSpec.prefault({}),
+  })
+  .meta({ description: 'How worker processes are started, watched and killed.' });
+export type LauncherSpec = z.output<typeof LauncherSpec>;
+
 const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });
 
 /**
@@ -259,6 +322,7 @@ export function configSchemas(Duration: DurationType) {
         })
         .prefault({}),
       sandbox: RunSandboxSpec.prefault({}),
+      launcher: LauncherSpec.prefault({}),
       roles: z.record(RoleName, RoleSpec).default({}),
       planner: PlannerSpec.prefault({}),
       budget: z

@@ -77,7 +77,11 @@ export async function git(
 }
 
 /** Asynchronous {@link gitTrySync}: the exit code and both outputs, whatever the exit code (-1: could not start). */
-export function gitTry(cwd: string, args: string[], options: { env?: Record<string, string> } = {}): Promise<GitOutput> {
+export function gitTry(
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<GitOutput> {
   return new Promise((resolve) => {
     execFile(
       'git',

@@ -16,7 +16,7 @@ import { err, ok, type Result } from '../util/result.js';
 import { agentRoles } from './agent-roles.js';
 import { validatePlan, type ResolvedPlan } from './plan.js';
 import { repoContext } from './repo-context.js';
-import { defaultModelOf, isAgentBackend } from '../worker/backends/registry.js';
+import { defaultModelOf } from '../worker/backends/registry.js';
 
 /** The task fields a planner writes (agent tasks: no `run`, `cwd` or `env`). */
 function plannedTask(roles: [string, ...string[]]) {

@@ -4,6 +4,7 @@
 import { isAgentBackend } from '../worker/backends/registry.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { launcherProblems } from '../coordinator/launchers/preflight.js';
 import { ulid } from 'ulid';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -195,6 +196,8 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   if (problems.length > 0) return err(refused('backend', ...problems));
   const sandbox = sandboxProblems(config, planning, plan?.tasks ?? [], repo);
   if (sandbox.length > 0) return err(refused('sandbox', ...sandbox));
+  const launcher = launcherProblems(config.launcher);
+  if (launcher.length > 0) return err(refused('launcher', ...launcher));
   const isolate = config.git.isolation === 'worktree' && target.git;
   if (config.git.required && !target.git)
     return err(refused('git', `${repo} is not a git repository, and git.required is true`));

@@ -1,5 +1,6 @@
 // Reopening a run for `swarm resume`: take its lock, cut a torn last line off the log, replay it,
 // check the API keys, and say whether there is anything to continue. Prints nothing.
+import { launcherProblems } from '../coordinator/launchers/preflight.js';
 import { acquireRunLock, type RunLock } from '../coordinator/run-lock.js';
 import { readJsonFile } from '../protocol/files.js';
 import { truncateTornTail } from '../protocol/jsonl.js';
@@ -104,6 +105,8 @@ function reopen(input: ResumeRunInput, paths: RunPaths, lock: RunLock): Result<R
   if (problems.length > 0) return err(refused('backend', ...problems));
   const sandbox = sandboxProblems(snapshot.run.config, false, remaining, snapshot.run.repo);
   if (sandbox.length > 0) return err(refused('sandbox', ...sandbox));
+  const launcher = launcherProblems(snapshot.run.config.launcher);
+  if (launcher.length > 0) return err(refused('launcher', ...launcher));
   if (state.phase === 'finished' && !input.retryFailed) {
     return ok({ kind: 'finished', id: snapshot.run.id, root: paths.root, outcome: state.outcome });
   }

@@ -43,6 +43,7 @@ export interface Run {
  * - `missing-key`: an API key variable a role or the planner needs is not set;
  * - `sandbox`: a task runs in a sandbox and bubblewrap is missing or cannot make one, or a
  *   `writable` path does not exist;
+ * - `launcher`: `launcher.kind: podman` and podman is missing or cannot start a container;
  * - `git`: not a git repository though `git.required`, git too old, no base commit, the branch exists;
  * - `no-goal`, `no-agent-role`, `output`: nothing to plan, no role to plan for, `-o` names a
  *   directory (draftPlan; createRun reports a missing agent role as an input issue at `roles`);
@@ -60,6 +61,7 @@ export type RefusalReason =
   | 'missing-key'
   | 'backend'
   | 'sandbox'
+  | 'launcher'
   | 'git'
   | 'no-goal'
   | 'no-agent-role'
@@ -101,6 +103,7 @@ const EXIT_OF: Record<RefusalReason, ExitCode> = {
   'missing-key': EXIT.cannotStart,
   backend: EXIT.cannotStart,
   sandbox: EXIT.cannotStart,
+  launcher: EXIT.cannotStart,
   git: EXIT.cannotStart,
   'no-goal': EXIT.cannotStart,
   'no-agent-role': EXIT.cannotStart,

@@ -98,6 +98,16 @@ describe('defaults', () => {
       merge: { on_conflict: DEFAULTS.onConflict },
       integration: { timeout: parseDuration(DEFAULTS.integrationTimeout) },
       sandbox: { network: DEFAULTS.sandboxNetwork, allow_hosts: [], writable: [], hidden: [] },
+      launcher: {
+        kind: DEFAULTS.launcher,
+        podman: {
+          image: DEFAULTS.podmanImage,
+          mounts: [],
+          network: DEFAULTS.podmanNetwork,
+          runtime: DEFAULTS.podmanRuntime,
+          ulimits: [...DEFAULTS.podmanUlimits],
+        },
+      },
       roles: {},
       planner: {
         model: DEFAULTS.model,
