@@ -393,6 +393,8 @@ export class Coordinator {
       // Budget spent: stop once nothing can progress (a command task waiting out a retry can).
       const commandWaiting =
         this.#board.ready.countReady(Infinity, 1, (t) => !isAgentBackend(this.#board.task(t.id).backend)) > 0;
+      // Merges waiting for an integration check are not stopped by the budget: checks cost none.
+      if (this.#queue?.busy) return undefined;
       return this.#state.budget.exhausted && !commandWaiting ? { kind: 'stopped', why: 'budget' } : undefined;
     }
     const outcome = c.failed + c.skipped + c.cancelled === 0 ? 'succeeded' : 'failed';

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { MAX_CONFLICT_RETRIES } from '../config/defaults.js';
 import { integrationWorktree } from '../git/layout.js';
+import { removeWorktree } from '../git/worktree.js';
 import { branchTip, moveBranch, remakeMerges } from '../git/rewind.js';
 import type { RunPaths } from '../protocol/paths.js';
 import type { IntegrationCheckKind, QueuedMerge, RunJson, SandboxSpec } from '../protocol/schemas.js';
@@ -175,11 +176,23 @@ export class MergeQueue {
     }
   }
 
-  /** Stops a running check (the session ends; the next one runs it again). */
+  /**
+   * Stops a running check (the session ends; the next one runs it again). Once the run has
+   * finished, the integration worktree is removed too (nothing will check again).
+   */
   async stop(): Promise<void> {
     const running = this.#running;
     this.#running = undefined;
     await running?.stop();
+    if (this.#state.phase !== 'finished') return;
+    const { run, logger } = this.#c;
+    const worktree = integrationWorktree(run.repo, run.id);
+    if (!fs.existsSync(worktree)) return;
+    try {
+      await removeWorktree(run.repo, worktree);
+    } catch (e) {
+      logger.warn({ err: e, worktree }, 'could not remove the integration worktree');
+    }
   }
 
   #start(check: number, tip: string, again: boolean, kind: IntegrationCheckKind): void {

@@ -116,6 +116,9 @@ function expectVerifiedBranch(repo: string, runDir: string, more: string[] = [])
   expect(fs.readFileSync(path.join(check, 'CHANGELOG.md'), 'utf8')).toContain('1.1.0');
   git(repo, 'worktree', 'remove', '--force', check);
   expect(processesWithEnv('SWARM_RUN_DIR', runDir)).toEqual([]);
+  // The checks' worktree goes with the finished run.
+  const runId = readJson<{ id: string }>(path.join(runDir, 'run.json')).id;
+  expect(fs.existsSync(path.join(repo, '.swarm/worktrees', runId, '.integration'))).toBe(false);
   return { culprit: culprit.task!, events };
 }
 
