@@ -322,6 +322,43 @@ describe('errors', () => {
     expect((emptyMessages as Error).message).toContain('messages');
   });
 
+  it('answers 400, as the API does, to a tool_use without its tool_result and to a tool_result without its tool_use', async () => {
+    const fake = await start({ rules: [{ times: Infinity, reply: { content: [{ type: 'text', text: 'x' }] } }] });
+    const call = { type: 'tool_use' as const, id: 'toolu_01', name: 'bash', input: {} };
+    const unanswered = await clientFor(fake)
+      .messages.create({
+        model: MODEL,
+        max_tokens: 5,
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: [call] },
+          { role: 'user', content: 'go on' },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(unanswered).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((unanswered as Error).message).toContain('tool_use` ids were found without `tool_result` blocks');
+    const stray = await clientFor(fake)
+      .messages.create({
+        model: MODEL,
+        max_tokens: 5,
+        messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_02', content: 'x' }] }],
+      })
+      .catch((e: unknown) => e);
+    expect(stray).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((stray as Error).message).toContain('unexpected `tool_use_id`');
+    const answered = await clientFor(fake).messages.create({
+      model: MODEL,
+      max_tokens: 5,
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: [call] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01', content: 'done' }] },
+      ],
+    });
+    expect(answered.content).toEqual([{ type: 'text', text: 'x' }]);
+  });
+
   it('answers 404 in the Anthropic error shape off the /v1/messages route, ignoring query strings on it', async () => {
     const fake = await start({ rules: [{ reply: { content: [{ type: 'text', text: 'x' }] } }] });
     const res = await fetch(`${fake.url}/v1/complete`, { method: 'POST', body: '{}' });
