@@ -99,6 +99,54 @@ describe('Ctrl-C', () => {
   });
 });
 
+describe('SIGTERM and a third Ctrl-C', () => {
+  it('SIGTERM acts as Ctrl-C twice: running attempts cancelled (interrupted), exit 130, nothing left running', async () => {
+    world = makeWorld();
+    world.write('swarm.yaml', slowConfig(world.dir, 28.5));
+    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    await waitFor(() => linesOf(world.path('trace.log')).length === 2, 20_000, 'two attempts to start');
+    run.child.kill('SIGTERM');
+    const res = await run.done;
+    expect(res.code).toBe(130);
+    for (const id of ['one', 'two'])
+      expect(readJson(world.path(`run/tasks/${id}/1/result.json`))).toMatchObject({
+        outcome: 'cancelled',
+        reason: 'interrupted',
+      });
+    expect(processesMatching('sleep 28.5')).toEqual([]);
+    expect(processesMatching(world.path('run'))).toEqual([]);
+  });
+
+  it('a third Ctrl-C exits at once, without waiting for attempts that ignore SIGTERM', async () => {
+    world = makeWorld();
+    // Commands that ignore SIGTERM, and a long grace before SIGKILL: the second Ctrl-C would wait 40 s.
+    const run = `trap '' TERM; echo "start $SWARM_TASK_ID" >> ${world.dir}/trace.log; sleep 27.5`;
+    world.write('swarm.yaml', {
+      version: 1,
+      workers: 2,
+      scheduling: { kill_grace: '40s' },
+      tasks: [
+        { id: 'one', run },
+        { id: 'two', run },
+      ],
+    });
+    const cli = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    await waitFor(() => linesOf(world.path('trace.log')).length === 2, 20_000, 'two attempts to start');
+    cli.child.kill('SIGINT');
+    await waitFor(() => cli.output().stdout.includes('press Ctrl-C again'), 10_000, 'the first Ctrl-C to be seen');
+    cli.child.kill('SIGINT');
+    await waitFor(() => cli.output().stdout.includes('cancelling'), 10_000, 'the second Ctrl-C to be seen');
+    const third = Date.now();
+    cli.child.kill('SIGINT');
+    const res = await cli.done;
+    expect(res.code).toBe(130);
+    expect(Date.now() - third).toBeLessThan(15_000); // not the 40 s grace
+    // The workers go on stopping the attempts on their own: SIGKILL after the grace, nothing left.
+    await waitFor(() => processesMatching('sleep 27.5').length === 0, 90_000, 'the attempts to be killed');
+    await waitFor(() => processesMatching(world.path('run')).length === 0, 30_000, 'the workers to exit');
+  });
+});
+
 describe('swarm control', () => {
   it('pauses and resumes dispatch, and cancels a running task and its dependents', async () => {
     world = makeWorld();
