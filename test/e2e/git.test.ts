@@ -179,10 +179,17 @@ describe('git isolation', () => {
     expect(fs.existsSync(path.join(repo, `.swarm/worktrees/${runId}/second-1/shared.txt`))).toBe(true);
     expect(userSnapshot(repo)).toEqual(before);
 
-    // swarm clean removes kept worktrees (not the refs of a run that still exists), tree untouched.
-    const clean = await runCli(['clean', runDir], { cwd: world.dir });
+    // swarm clean keeps a kept worktree someone has edited since (exit 1, saying why)...
+    const kept = path.join(repo, `.swarm/worktrees/${runId}/second-1`);
+    fs.appendFileSync(path.join(kept, 'shared.txt'), 'an edit of mine\n');
+    const refused = await runCli(['clean', runDir], { cwd: world.dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`kept ${kept}: it has uncommitted changes (use --force to delete them)`);
+    expect(fs.readFileSync(path.join(kept, 'shared.txt'), 'utf8')).toContain('an edit of mine');
+    // ... and removes it with --force: kept worktrees go (not the refs of a run that still exists), tree untouched.
+    const clean = await runCli(['clean', runDir, '--force'], { cwd: world.dir });
     expect(clean.code).toBe(0);
-    expect(clean.stdout).toContain(`removed ${path.join(repo, `.swarm/worktrees/${runId}/second-1`)}`);
+    expect(clean.stdout).toContain(`removed ${kept} (with its uncommitted changes)`);
     expect(git(repo, 'worktree', 'list').split('\n')).toHaveLength(1);
     expect(git(repo, 'rev-parse', `refs/swarm/${runId}/second/1`)).toMatch(/^[0-9a-f]{40}$/);
     expect(userSnapshot(repo)).toEqual(before);
