@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { at, attemptOf, call, finish, taskOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeRequest } from '../fixtures/fake-anthropic.js';
 import { RunSource } from '../../src/dashboard/source.js';
+import { DEFAULTS } from '../../src/config/defaults.js';
 import {
   git,
   linesOf,
@@ -488,6 +489,29 @@ describe('agent limits', () => {
     );
     expect(res.reason).toBe('api-error');
     expect(res.summary).toContain('HTTP 400: invalid_request_error: messages: bad');
+  });
+
+  it('gives up with api-error after its retries when the API stays overloaded (1 request + 4 retries)', async () => {
+    w = makeWorld();
+    const repo = makeProject(w, {
+      roles: { coder },
+      tasks: [{ id: 'busy-api', role: 'coder', description: 'Say done.' }],
+    });
+    fake.addRules({
+      name: 'overloaded',
+      match: (q) => taskOf(q) === 'busy-api',
+      times: Infinity,
+      // retry-after-ms keeps the test short; the agent honours it as the API's clients do.
+      error: { status: 529, type: 'overloaded_error', message: 'Overloaded', headers: { 'retry-after-ms': '50' } },
+    });
+    const r = await runCli(['run', 'swarm.yaml'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(1);
+    const res = readJson<{ reason: string; summary: string }>(
+      path.join(runDirOf(r.stdout), 'tasks/busy-api/1/result.json'),
+    );
+    expect(res.reason).toBe('api-error');
+    expect(res.summary).toContain('529');
+    expect(fake.requests.filter((q) => taskOf(q) === 'busy-api')).toHaveLength(1 + DEFAULTS.apiRetries);
   });
 
   it('refuses to start without the API key in the environment, naming the variable', async () => {
