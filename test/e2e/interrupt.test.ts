@@ -147,6 +147,44 @@ describe('SIGTERM and a third Ctrl-C', () => {
   });
 });
 
+describe('swarm resume --retry-failed', () => {
+  it("runs a finished run's failed task and its skipped dependents again, and nothing that succeeded", async () => {
+    world = makeWorld();
+    const log = `${world.dir}/trace.log`;
+    world.write('swarm.yaml', {
+      version: 1,
+      tasks: [
+        { id: 'good', run: `echo good >> ${log}` },
+        // Fails until the file `fixed` exists.
+        { id: 'flaky', run: `echo flaky >> ${log}; test -f ${world.dir}/fixed` },
+        { id: 'after', deps: ['flaky'], run: `echo after >> ${log}` },
+      ],
+    });
+    const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    expect(first.code).toBe(1);
+    expect(readJson<{ tasks: Record<string, { state: string }> }>(world.path('run/state.json')).tasks).toMatchObject({
+      good: { state: 'succeeded' },
+      flaky: { state: 'failed' },
+      after: { state: 'skipped' },
+    });
+    // Without --retry-failed a finished run has nothing left to do.
+    const plain = await runCli(['resume', 'run'], { cwd: world.dir });
+    expect(plain.stdout + plain.stderr).toContain('already finished');
+    fs.writeFileSync(world.path('fixed'), '');
+    const again = await runCli(['resume', 'run', '--retry-failed'], { cwd: world.dir });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(linesOf(log).sort()).toEqual(['after', 'flaky', 'flaky', 'good']);
+    const state = readJson<{ tasks: Record<string, { state: string; attempts: number }> }>(
+      world.path('run/state.json'),
+    );
+    expect(state.tasks).toMatchObject({
+      good: { state: 'succeeded', attempts: 1 },
+      flaky: { state: 'succeeded', attempts: 2 },
+      after: { state: 'succeeded', attempts: 1 },
+    });
+  });
+});
+
 describe('swarm control', () => {
   it('pauses and resumes dispatch, and cancels a running task and its dependents', async () => {
     world = makeWorld();
