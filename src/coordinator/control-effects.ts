@@ -1,5 +1,6 @@
 // What control requests (control/<ulid>.json) do to a run: pause and resume dispatch, cancel or
 // retry a task, stop the run. Each request becomes one `control.applied` event, after its effects.
+import { crashPoint } from './crash-point.js';
 import type { Logger } from 'pino';
 import { archiveRequest, pendingRequests } from '../protocol/control.js';
 import type { RunPaths } from '../protocol/paths.js';
@@ -53,6 +54,7 @@ export function applyControlRequests(inbox: ControlInbox, target: ControlTarget)
     const { action, task = null, by } = p.request;
     const { accepted, message } = controlEffect(action, task, target);
     target.log.append({ type: 'control.applied', request: p.id, action, task, by, accepted, message });
+    crashPoint('after-control', logger);
     archiveRequest(paths, p.id);
   }
 }

@@ -185,6 +185,36 @@ describe('swarm resume --retry-failed', () => {
   });
 });
 
+describe('control requests across a crash', () => {
+  it('never applies a request twice: applied, then the coordinator killed before archiving it, then resume', async () => {
+    world = makeWorld();
+    world.write('swarm.yaml', {
+      version: 1,
+      tasks: [{ id: 'slow', run: `[ -f ${world.dir}/quick ] || sleep 20` }],
+    });
+    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
+      cwd: world.dir,
+      env: { SWARM_TEST_CRASH_AT: 'after-control' },
+    });
+    await waitFor(() => events(world).some((e) => e.type === 'attempt.started'), 20_000, 'the task to start');
+    const sent = await runCli(['control', 'run', 'cancel-task', 'slow'], { cwd: world.dir });
+    expect(sent.code).toBe(0);
+    const killed = await run.done;
+    expect(killed.signal).toBe('SIGKILL');
+    // Applied and recorded, not yet archived: still in control/.
+    const pending = fs.readdirSync(world.path('run/control')).filter((f) => f.endsWith('.json'));
+    expect(pending).toHaveLength(1);
+    fs.writeFileSync(world.path('quick'), '');
+    const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
+    expect([0, 1]).toContain(resumed.code);
+    const applied = events(world).filter((e) => e.type === 'control.applied');
+    expect(applied).toHaveLength(1); // the resumed coordinator archived it without applying it again
+    expect(applied[0]).toMatchObject({ action: 'cancel-task', accepted: true });
+    expect(fs.readdirSync(world.path('run/control')).filter((f) => f.endsWith('.json'))).toEqual([]);
+    expect(fs.readdirSync(world.path('run/control/done'))).toEqual(pending);
+  });
+});
+
 describe('swarm control', () => {
   it('pauses and resumes dispatch, and cancels a running task and its dependents', async () => {
     world = makeWorld();
