@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { RequestError, Server } from 'proxy-chain';
 import { hostAllowed, type AllowedHost } from './allowed-hosts.js';
+import { joinSockets } from './join-sockets.js';
 
 /** A proxy started by {@link startHostProxy}. */
 export interface HostProxy {
@@ -50,16 +51,7 @@ export async function startHostProxy(options: {
     },
   });
   await server.listen();
-  const forward = net.createServer((inside) => {
-    const outside = net.connect(server.port, '127.0.0.1');
-    inside.pipe(outside).pipe(inside);
-    const end = (): void => {
-      inside.destroy();
-      outside.destroy();
-    };
-    inside.on('error', end);
-    outside.on('error', end);
-  });
+  const forward = net.createServer((inside) => joinSockets(inside, net.connect(server.port, '127.0.0.1')));
   await new Promise<void>((resolve, reject) => {
     forward.once('error', reject);
     forward.listen(options.socket, resolve);

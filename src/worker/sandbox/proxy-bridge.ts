@@ -2,9 +2,11 @@
 //   node proxy-bridge.js <unix-socket> <port> -- <file> [args...]
 // It listens on 127.0.0.1:<port> in the sandbox's own network namespace (loopback only) and joins
 // each connection to the host proxy's Unix socket (host-proxy.ts), then runs the command with the
-// same stdio and exits as it does. Node built-ins only: it starts on every sandboxed command.
+// same stdio and exits as it does. Node built-ins only (join-sockets.ts too): it starts on every
+// sandboxed command.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { joinSockets } from './join-sockets.js';
 
 const [socket, portText, dashes, file, ...args] = process.argv.slice(2);
 if (!socket || !portText || dashes !== '--' || !file) {
@@ -12,16 +14,7 @@ if (!socket || !portText || dashes !== '--' || !file) {
   process.exit(2);
 }
 
-const server = net.createServer((inside) => {
-  const outside = net.connect(socket);
-  inside.pipe(outside).pipe(inside);
-  const end = (): void => {
-    inside.destroy();
-    outside.destroy();
-  };
-  inside.on('error', end);
-  outside.on('error', end);
-});
+const server = net.createServer((inside) => joinSockets(inside, net.connect(socket)));
 server.on('error', (e) => {
   process.stderr.write(`fileswarm proxy bridge: ${e.message}\n`);
   process.exit(125);
