@@ -173,7 +173,7 @@ program
   .option('--force', 'also remove worktrees that have uncommitted changes')
   .action(async (runDir, opts) => {
     const { cleanCommand } = await import('./commands/clean.js');
-    process.exitCode = cleanCommand(runDir, opts, stdout, stderr);
+    process.exitCode = await cleanCommand(runDir, opts, stdout, stderr);
   });
 
 program
@@ -211,9 +211,17 @@ program
   .requiredOption('--run-dir <dir>', 'the run directory')
   .requiredOption('--id <id>', 'worker id')
   .requiredOption('--coordinator <session>', 'session id of the coordinator that started it')
+  .option('--repo <dir>', "the repository's top level as this worker sees it (default: run.json repo)")
+  .option('--clone-into <dir>', 'work in a clone of the repository under this directory, not a worktree')
   .action(async (opts) => {
     const { Worker } = await import('./worker/worker.js');
-    await new Worker({ runDir: opts.runDir, id: opts.id, coordinator: opts.coordinator }).run();
+    await new Worker({
+      runDir: opts.runDir,
+      id: opts.id,
+      coordinator: opts.coordinator,
+      ...(opts.repo ? { repo: opts.repo } : {}),
+      ...(opts.cloneInto ? { cloneInto: opts.cloneInto } : {}),
+    }).run();
     process.exit(0);
   });
 

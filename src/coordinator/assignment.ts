@@ -72,15 +72,17 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
   // A resolver's attempt runs the resolver role's agent on the task (its title, description, verify).
   const resolverRole = i.resolver ? config.roles[i.resolver.role]! : undefined;
   const task = i.resolver && resolverRole ? { ...own, role: i.resolver.role, backend: resolverRole.backend } : own;
+  // Paths relative to the repository's top level (protocol 3): a worker resolves them against the
+  // repository as it sees it, which in a container or a pod is mounted elsewhere.
   const git = run.integration_branch
     ? {
-        repo: run.repo,
-        worktree: attemptWorktree(run.repo, run.id, task.id, attempt),
+        repo: '.',
+        worktree: path.relative(run.repo, attemptWorktree(run.repo, run.id, task.id, attempt)),
         ref: attemptRef(run.id, task.id, attempt),
         message: `swarm ${run.id}: ${task.id} (attempt ${attempt})\n\n${task.title}`,
       }
     : null;
-  const root = git?.worktree ?? run.repo;
+  const root = git?.worktree ?? '.';
   const agent = isAgentBackend(task.backend)
     ? agentSpecFor(
         config.roles[task.role!]!,
@@ -97,7 +99,7 @@ export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Ass
     attempt,
     worker: i.worker,
     assigned_at: new Date().toISOString(),
-    workspace: task.cwd ? path.resolve(root, task.cwd) : root,
+    workspace: task.cwd ? path.join(root, task.cwd) : root,
     base_commit: i.base,
     timeout_ms: task.timeout_ms,
     kill_grace_ms: config.scheduling.kill_grace,

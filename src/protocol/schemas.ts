@@ -1,11 +1,20 @@
-// Zod schemas of every file in a run directory (protocol version 2, PROTOCOL_VERSION). docs/protocol.md describes
+// Zod schemas of every file in a run directory (protocol version 3, PROTOCOL_VERSION). docs/protocol.md describes
 // them for people who write tools against a run directory; this file is the authority.
 import { z } from 'zod';
 import { RunConfigSchema } from './run-config.js';
 import { TASK_ID_PATTERN } from './task-id.js';
 import { agentSpecParts, BACKEND_NAMES } from '../worker/backends/registry.js';
 
-export const PROTOCOL_VERSION = 2;
+/**
+ * The version every file written now carries. 3: assignment.json's paths are relative to the
+ * repository's top level (a worker resolves them against the repository as it sees it), so a
+ * worker need not share the coordinator's mount points. Version 2 files (absolute paths) are read
+ * as well: an absolute path resolves to itself.
+ */
+export const PROTOCOL_VERSION = 3;
+
+/** The `protocol` field of a file: the versions this fileswarm reads (2 and 3). */
+export const ProtocolField = z.union([z.literal(2), z.literal(PROTOCOL_VERSION)]);
 
 const Iso = z.string().meta({ description: 'ISO-8601 timestamp (UTC).' });
 const Id = z.string().regex(TASK_ID_PATTERN);
@@ -80,7 +89,7 @@ export type ResolvedTask = z.infer<typeof ResolvedTaskSchema>;
 
 /** plan.json: written once by the coordinator. */
 export const PlanJsonSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: ProtocolField,
   tasks: z.array(ResolvedTaskSchema),
   critical_path: z.array(Id),
   waves: z.number().int(),
@@ -109,7 +118,7 @@ export const RunSourceSchema = z.object({
 export type RunSource = z.infer<typeof RunSourceSchema>;
 
 export const RunJsonSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: ProtocolField,
   id: z.string(),
   goal: z.string().nullable(),
   created_at: Iso,
@@ -132,7 +141,7 @@ export type RunJson = z.infer<typeof RunJsonSchema>;
  * each publish. Written by the publishing process, never by the coordinator; holds no token.
  */
 export const PublishJsonSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: ProtocolField,
   run_id: z.string(),
   /** The remote pushed to, without credentials. */
   remote_url: z.string(),
@@ -264,13 +273,16 @@ export type SandboxSpec = z.infer<typeof SandboxSpecSchema>;
 export const NO_SANDBOX: SandboxSpec = { mode: 'none', network: 'allow', writable: [], hidden: [], allow_hosts: [] };
 
 export const AssignmentSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: ProtocolField,
   run_id: z.string(),
   task: ResolvedTaskSchema,
   attempt: z.number().int().min(1),
   worker: z.string(),
   assigned_at: Iso,
-  /** Absolute directory the backend runs in. */
+  /**
+   * The directory the backend runs in: the worktree (or the repository) joined with the task's
+   * `cwd`. Relative to the repository's top level (protocol 3; absolute in 2).
+   */
   workspace: z.string(),
   base_commit: z.string().nullable(),
   /** Time limit of the attempt, counted from when the worker starts it, ms. */
@@ -290,9 +302,9 @@ export const AssignmentSchema = z.object({
   /** Git isolation: the worktree to create at `base_commit` and the ref that keeps the attempt's commit; null: run in place. */
   git: z
     .object({
-      /** Top level of the repository. */
+      /** The repository: `.` (protocol 3: paths are relative to its top level; absolute in 2). */
       repo: z.string(),
-      /** Worktree path: <repo>/.swarm/worktrees/<run-id>/<task>-<n>. */
+      /** Worktree path: .swarm/worktrees/<run-id>/<task>-<n> (protocol 3; absolute under the repository in 2). */
       worktree: z.string(),
       /** refs/swarm/<run-id>/<task>/<n>. */
       ref: z.string(),
@@ -421,7 +433,7 @@ export type AttemptReason = z.infer<typeof AttemptReason>;
 
 /** tasks/<task>/<n>/result.json: written once by the worker, fsynced: THE commit point of an attempt. */
 export const AttemptResultSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: ProtocolField,
   task: Id,
   attempt: z.number().int(),
   worker: z.string(),

@@ -8,6 +8,7 @@ import {
   AttemptReason,
   IntegrationCheckKind,
   PROTOCOL_VERSION,
+  ProtocolField,
   QueuedMerge,
   UsageSchema,
 } from './schemas.js';
@@ -152,7 +153,7 @@ export const RunPhase = z.enum(['starting', 'running', 'paused', 'stopping', 'fi
 export type RunPhase = z.infer<typeof RunPhase>;
 
 export const StateSchema = z.object({
-  protocol: z.literal(PROTOCOL_VERSION),
+  protocol: ProtocolField,
   run_id: z.string().nullable(),
   last_seq: z.number().int(),
   phase: RunPhase,

@@ -19,6 +19,7 @@ import type { AttemptEvent, BackendOutcome, StopReason } from './backends/backen
 import { hiddenEnv, isAgentBackend, loadBackend } from './backends/registry.js';
 import { Sandbox } from './sandbox/sandbox.js';
 import { runShell } from './shell.js';
+import { localize, type WorkerView } from './localize.js';
 import { workspaceFor, type WorkspaceCommit } from './workspace/workspace.js';
 
 /** Lines of stderr kept in result.json and passed to the next attempt. */
@@ -28,6 +29,8 @@ const STDERR_TAIL_LINES = 20;
 export class RunningAttempt {
   readonly #controller = new AbortController();
   readonly #paths: AttemptPaths;
+  /** Where this worker has the repository and the run directory (assignment paths are resolved against it). */
+  readonly #view: WorkerView;
   readonly #workerId: string;
   readonly #log: Logger;
   #status: AttemptStatus | undefined;
@@ -44,6 +47,7 @@ export class RunningAttempt {
    */
   constructor(
     paths: AttemptPaths,
+    view: WorkerView,
     task: string,
     attempt: number,
     workerId: string,
@@ -51,6 +55,7 @@ export class RunningAttempt {
     stopBefore?: StopReason,
   ) {
     this.#paths = paths;
+    this.#view = view;
     this.#workerId = workerId;
     this.#log = log;
     if (stopBefore) this.#controller.abort(stopBefore);
@@ -90,8 +95,9 @@ export class RunningAttempt {
       this.#log.warn({ dir: this.#paths.dir }, 'result.json already exists; attempt not run again');
       return undefined;
     }
-    const assignment = readJsonFile(this.#paths.assignment, AssignmentSchema); // throws if invalid
-    if (!assignment) throw new Error(`${this.#paths.assignment} is missing`);
+    const written = readJsonFile(this.#paths.assignment, AssignmentSchema); // throws if invalid
+    if (!written) throw new Error(`${this.#paths.assignment} is missing`);
+    const assignment = localize(written, this.#view);
     this.#agent = assignment.agent !== null;
     if (this.#controller.signal.aborted) {
       const why = this.#controller.signal.reason as StopReason;
@@ -124,7 +130,7 @@ export class RunningAttempt {
       fs.writeSync(events, JSON.stringify({ seq: ++seq, at: new Date().toISOString(), ...e }) + '\n');
     };
     this.#timeout = setTimeout(() => this.stop('timed-out'), assignment.timeout_ms);
-    const workspace = workspaceFor(assignment, this.#log);
+    const workspace = workspaceFor(assignment, this.#log, this.#view);
     let outcome: BackendOutcome;
     let verify: AttemptResult['verify'] = null;
     let work: WorkspaceCommit;

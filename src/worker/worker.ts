@@ -2,6 +2,7 @@
 // a time, heartbeats worker.json, and exits when told to stop or when its coordinator is gone
 // (after finishing the attempt in hand, so no paid-for work is thrown away).
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import { claim, listNew, type Maildir } from '../protocol/maildir.js';
@@ -12,6 +13,7 @@ import { HOST } from '../util/process.js';
 import { fileLogger } from '../util/logger.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { RunningAttempt } from './attempt.js';
+import type { WorkerView } from './localize.js';
 
 /** Options of `swarm worker`. */
 export interface WorkerOptions {
@@ -19,6 +21,10 @@ export interface WorkerOptions {
   id: string;
   /** Session id of the coordinator that started this worker. */
   coordinator: string;
+  /** The repository's top level as this worker sees it (default: run.json `repo`). */
+  repo?: string;
+  /** Work in a clone of the repository under this directory instead of a worktree (see WorkerView). */
+  cloneInto?: string;
 }
 
 /**
@@ -31,6 +37,7 @@ export class Worker {
   readonly #coordinator: string;
   readonly #inbox: Maildir;
   readonly #log: Logger;
+  readonly #view: WorkerView;
   readonly #heartbeatMs: number;
   readonly #staleAfterMs: number;
   #info: WorkerJson;
@@ -51,6 +58,11 @@ export class Worker {
     this.#log = fileLogger(this.#paths.workerLog(options.id), { worker: options.id });
     const run = readJsonFile(this.#paths.runJson, RunJsonSchema);
     if (!run) throw new Error(`${this.#paths.runJson}: missing`);
+    this.#view = {
+      repo: path.resolve(options.repo ?? run.repo),
+      runDir: this.#paths.root,
+      ...(options.cloneInto ? { cloneInto: path.resolve(options.cloneInto) } : {}),
+    };
     const liveness = run.config.liveness;
     this.#heartbeatMs = liveness.heartbeat;
     this.#staleAfterMs = liveness.stale_after;
@@ -156,7 +168,15 @@ export class Worker {
 
   #start(task: string, attempt: number): void {
     const early = this.#cancelledEarly.get(`${task}/${attempt}`);
-    const run = new RunningAttempt(this.#paths.attempt(task, attempt), task, attempt, this.#id, this.#log, early);
+    const run = new RunningAttempt(
+      this.#paths.attempt(task, attempt),
+      this.#view,
+      task,
+      attempt,
+      this.#id,
+      this.#log,
+      early,
+    );
     this.#current = { task, attempt, run };
     this.#writeInfo();
     this.#log.info({ task, attempt }, 'attempt claimed');

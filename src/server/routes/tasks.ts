@@ -5,7 +5,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { diffNumstat, type FileDiffStat } from '../../git/repo.js';
 import { known, readAssignment, readAttemptResult, readAttemptStatus } from '../../protocol/attempt-files.js';
+import { readJsonFile } from '../../protocol/files.js';
 import { RunPaths } from '../../protocol/paths.js';
+import { RunJsonSchema } from '../../protocol/schemas.js';
 import { loadRun } from '../../protocol/run-reader.js';
 import { placeOf, TaskParams, type ServerOptions } from '../context.js';
 import { fail } from '../errors.js';
@@ -19,8 +21,10 @@ const LogFile = z.enum(['events', 'stdout', 'stderr', 'verify', 'transcript', 'b
 async function attemptDiffstat(paths: RunPaths, task: string, n: number, commit: string | null) {
   const assignment = known(readAssignment(paths, task, n));
   if (!commit || !assignment?.git || !assignment.base_commit) return null;
+  const run = readJsonFile(paths.runJson, RunJsonSchema);
+  if (!run) return null;
   try {
-    return await diffNumstat(assignment.git.repo, assignment.base_commit, commit);
+    return await diffNumstat(run.repo, assignment.base_commit, commit);
   } catch {
     return null; // the repository or the commit is gone
   }

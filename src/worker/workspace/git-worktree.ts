@@ -25,15 +25,8 @@ export class GitWorktreeWorkspace implements Workspace {
   async prepare(): Promise<Result<string, string>> {
     try {
       await createWorktree(this.#git.repo, this.#git.worktree, this.#assignment.base_commit!);
-      const resolve = this.#assignment.resolve;
-      if (resolve) {
-        // A resolver starts with the conflicting merge in progress: conflict markers in the files,
-        // MERGE_HEAD set, so that its commit is the merge (both parents).
-        const merge = await gitTry(this.#git.worktree, ['merge', '--no-ff', '--no-commit', resolve.commit]);
-        if (merge.exitCode !== 0 && merge.exitCode !== 1)
-          return err(`could not start the merge of ${resolve.commit.slice(0, 12)}: ${merge.stderr.trim()}`);
-      }
-      return ok(this.#assignment.workspace);
+      const merging = await startResolverMerge(this.#assignment, this.#git.worktree);
+      return merging ? err(merging) : ok(this.#assignment.workspace);
     } catch (e) {
       this.#log.error({ err: e }, 'worktree creation failed');
       return err(`could not create the worktree: ${(e as Error).message}`);
@@ -65,4 +58,19 @@ export class GitWorktreeWorkspace implements Workspace {
   release(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * A resolver's attempt (assignment `resolve`) starts with the conflicting merge in progress in
+ * `dir`: conflict markers in the files and MERGE_HEAD set, so that its commit is the merge (both
+ * parents). Returns why it could not be started, or undefined (also for any other attempt).
+ */
+export async function startResolverMerge(assignment: Assignment, dir: string): Promise<string | undefined> {
+  const resolve = assignment.resolve;
+  if (!resolve) return undefined;
+  const merge = await gitTry(dir, ['merge', '--no-ff', '--no-commit', resolve.commit]);
+  // 1: the merge stopped on its conflicts, as it should.
+  if (merge.exitCode !== 0 && merge.exitCode !== 1)
+    return `could not start the merge of ${resolve.commit.slice(0, 12)}: ${merge.stderr.trim()}`;
+  return undefined;
 }

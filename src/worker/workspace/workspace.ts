@@ -3,6 +3,8 @@
 import type { Logger } from 'pino';
 import type { Assignment } from '../../protocol/schemas.js';
 import type { Result } from '../../util/result.js';
+import type { WorkerView } from '../localize.js';
+import { ClonedWorkspace } from './clone.js';
 import { GitWorktreeWorkspace } from './git-worktree.js';
 import { InPlaceWorkspace } from './in-place.js';
 
@@ -39,11 +41,13 @@ export interface Workspace {
 }
 
 /**
- * The workspace an assignment asks for: its own git worktree at `base_commit` when it has `git`
- * (git isolation), else the repository in place.
+ * The workspace a (localized) assignment asks for: with `git` (git isolation), its own git
+ * worktree at `base_commit`, or its own clone of the repository when the worker clones
+ * (`view.cloneInto`: a pod, whose repository is on a shared volume); else the repository in place.
  */
-export function workspaceFor(assignment: Assignment, log: Logger): Workspace {
-  return assignment.git
-    ? new GitWorktreeWorkspace(assignment, assignment.git, log)
-    : new InPlaceWorkspace(assignment.workspace);
+export function workspaceFor(assignment: Assignment, log: Logger, view: WorkerView): Workspace {
+  if (!assignment.git) return new InPlaceWorkspace(assignment.workspace);
+  return view.cloneInto
+    ? new ClonedWorkspace(assignment, assignment.git, view.repo, log)
+    : new GitWorktreeWorkspace(assignment, assignment.git, log);
 }
