@@ -87,12 +87,12 @@ function discardInterruptedCreations(runsDir: string): string[] {
  * @returns exit code: 0, 1 if something was kept, 2 if it could not start (not a run directory, its
  *   coordinator alive, its repository gone, not in a repository).
  */
-export function cleanCommand(
+export async function cleanCommand(
   runDir: string | undefined,
   options: { force?: boolean },
   out: Output,
   err: Output,
-): number {
+): Promise<number> {
   let repo: string | undefined;
   let runsDir: string;
   let kept = 0;
@@ -112,6 +112,18 @@ export function cleanCommand(
     if (run.config.launcher.kind === 'podman')
       for (const name of removeRunContainers(run.config.launcher.podman, run.id))
         out.write(`removed container ${name}\n`);
+    // Worker Jobs of a kubernetes run that outlived it.
+    if (run.config.launcher.kind === 'kubernetes') {
+      const settings = run.config.launcher.kubernetes;
+      const { deleteRunJobs, kubeConfigFor, apiMessage } = await import('../coordinator/launchers/kubernetes.js');
+      try {
+        for (const name of await deleteRunJobs(kubeConfigFor(settings), settings, run.id))
+          out.write(`deleted Job ${settings.namespace}/${name}\n`);
+      } catch (e) {
+        err.write(`swarm: ${paths.root}: could not delete the run's Kubernetes Jobs: ${apiMessage(e)}\n`);
+        kept++;
+      }
+    }
     if (!run.integration_branch) {
       out.write(`run ${run.id} ran without git isolation: nothing to clean\n`);
       return 0;

@@ -51,7 +51,7 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
     plan: planJson,
     log,
     logger,
-    launcher: launcherFor(runJson.config.launcher, {
+    launcher: await launcherFor(runJson.config.launcher, {
       id: runJson.id,
       repo: runJson.repo,
       killGraceMs: runJson.config.scheduling.kill_grace,

@@ -42,8 +42,18 @@ export const DEFAULTS = {
   publishDraft: true,
   /** A sandbox's network: `none` (only its own loopback) or `allow` (the host's). */
   sandboxNetwork: 'none',
-  /** Where workers run: `local` processes, or `podman` containers. */
+  /** Where workers run: `local` processes, `podman` containers, or `kubernetes` Jobs. */
   launcher: 'local',
+  /** The namespace of worker Jobs when `launcher.kubernetes.namespace` is not set. */
+  kubernetesNamespace: 'default',
+  /** The command that runs fileswarm's CLI in the worker image (`swarm worker ...` follows). */
+  kubernetesCommand: ['swarm'],
+  /** Where the shared volume (run directories and the repository) is mounted in a worker's pod. */
+  kubernetesMount: '/swarm',
+  /** The pod-local directory (an emptyDir) a worker clones the repository into for each attempt. */
+  kubernetesScratch: '/scratch',
+  /** How long Kubernetes keeps a finished worker Job before deleting it, s. */
+  kubernetesJobTtl: 600,
   /** The podman launcher's image: `host` is this machine's root as a throwaway overlay (`--rootfs /:O`). */
   podmanImage: 'host',
   /** A worker container's network: `none` (its own loopback) or `host`. */

@@ -13,7 +13,7 @@ export interface SandboxSettings {
   sandbox: z.output<typeof RunSandboxSpec>;
   roles: Record<string, { sandbox?: z.output<typeof RoleSandboxSpec> }>;
   /** Where workers run (absent in run.json snapshots made before `launcher:` existed: local). */
-  launcher?: { kind: 'local' | 'podman' };
+  launcher?: { kind: 'local' | 'podman' | 'kubernetes' };
 }
 
 /** Where relative and `~/` paths of the settings point. */
@@ -28,9 +28,9 @@ export interface SandboxPlaces {
  * The sandbox of a task's attempts: the role's `sandbox:` keys where set, else the run's; `mode`
  * unset in both is `workspace` for an agent backend and `none` for a command (a command is the
  * user's own, an agent's commands are not). `writable` and `hidden` are the run's plus the role's
- * (and {@link SANDBOX_HIDDEN} for `hidden`), made absolute. With `launcher.kind: podman` the mode is
- * always `none`: the worker's container is the attempt's confinement (bubblewrap cannot make its
- * namespaces inside a container without CAP_SYS_ADMIN).
+ * (and {@link SANDBOX_HIDDEN} for `hidden`), made absolute. With `launcher.kind: podman` or
+ * `kubernetes` the mode is always `none`: the worker's container is the attempt's confinement
+ * (bubblewrap cannot make its namespaces inside a container without CAP_SYS_ADMIN).
  * @param task the task's role (null: a command task without a role) and backend
  */
 export function sandboxFor(
@@ -40,7 +40,7 @@ export function sandboxFor(
 ): SandboxSpec {
   const own = task.role === null ? undefined : settings.roles[task.role]?.sandbox;
   const run = settings.sandbox;
-  const inContainer = settings.launcher?.kind === 'podman';
+  const inContainer = settings.launcher?.kind === 'podman' || settings.launcher?.kind === 'kubernetes';
   const mode = inContainer ? 'none' : (own?.mode ?? run.mode ?? (isAgentBackend(task.backend) ? 'workspace' : 'none'));
   const abs = (p: string): string => absolutePath(p, places);
   return {

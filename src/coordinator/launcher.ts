@@ -56,6 +56,11 @@ export interface Launcher {
   launch(options: { runDir: string; id: string; coordinator: string }): LaunchedWorker;
   /** A worker started by an earlier coordinator session (resume): this session has no child handle. */
   attach(options: { runDir: string; id: string }): LaunchedWorker;
+  /**
+   * At the end of a coordinator session, after its workers stopped: releases what the launcher
+   * holds (a watch) and removes what its ended workers left (Kubernetes Jobs). Never throws.
+   */
+  close?(): Promise<void>;
 }
 
 /**

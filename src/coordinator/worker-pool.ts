@@ -212,31 +212,36 @@ export class WorkerPool {
   }
 
   /**
-   * True when the last `CRASH_LOOP_EXITS` launched workers all exited within `CRASH_LOOP_MS` of
-   * their start: replacing them again would only spin (a broken install, a deleted run directory).
+   * True when the last `CRASH_LOOP_EXITS` launched workers to exit (in the order they exited) all
+   * exited within `CRASH_LOOP_MS` of their start: replacing them again would only spin (a broken
+   * install, a deleted run directory, a worker image that cannot run). Counted by exit, not by
+   * launch: with several workers, the newest replacements are always still starting.
    */
   get crashLooping(): boolean {
-    const launched = [...this.#workers.values()].filter((w) => !w.adopted);
-    const last = launched.slice(-CRASH_LOOP_EXITS);
-    return (
-      last.length === CRASH_LOOP_EXITS &&
-      last.every((w) => w.exitedHow !== undefined && (w.exitedAt ?? 0) - w.startedAt < CRASH_LOOP_MS)
-    );
+    const exited = [...this.#workers.values()]
+      .filter((w) => !w.adopted && w.exitedHow !== undefined)
+      .sort((a, b) => (a.exitedAt ?? 0) - (b.exitedAt ?? 0));
+    const last = exited.slice(-CRASH_LOOP_EXITS);
+    return last.length === CRASH_LOOP_EXITS && last.every((w) => (w.exitedAt ?? 0) - w.startedAt < CRASH_LOOP_MS);
   }
 
   /**
    * Stops every launched worker: a stop message, then SIGTERM after `graceMs`, then SIGKILL.
-   * Resolves when all have exited.
+   * Resolves when all have exited and the launcher is closed.
    */
   async shutdown(graceMs: number): Promise<void> {
     const running = [...this.#workers.values()].filter((w) => !w.adopted && !w.exitedHow);
     for (const w of running) this.send(w.id, { kind: 'stop' });
     const all = Promise.all(running.map((w) => w.handle.exited));
     const timer = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
-    if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
-    for (const w of running) w.handle.terminate();
-    if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
-    for (const w of running) w.handle.kill();
-    await all;
+    const stopped = async (): Promise<void> => {
+      if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
+      for (const w of running) w.handle.terminate();
+      if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
+      for (const w of running) w.handle.kill();
+      await all;
+    };
+    await stopped();
+    await this.#launcher.close?.().catch((e: unknown) => this.#log.warn({ err: e }, 'closing the launcher failed'));
   }
 }

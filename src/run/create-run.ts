@@ -4,7 +4,7 @@
 import { isAgentBackend } from '../worker/backends/registry.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { launcherProblems } from '../coordinator/launchers/preflight.js';
+import { launcherProblems, launcherReachable } from '../coordinator/launchers/preflight.js';
 import { ulid } from 'ulid';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -132,6 +132,8 @@ interface Claimed {
 export async function createRun(input: CreateRunInput, hooks: CreateRunHooks): Promise<Result<Run, RunFailure>> {
   const checked = checkRunInput(input);
   if (!checked.ok) return checked;
+  const cluster = await launcherReachable(checked.value.config.launcher);
+  if (cluster.length > 0) return err(refused('launcher', ...cluster));
   const claimed = await claimRunDirectory(input, checked.value);
   if (!claimed.ok) return claimed;
   try {
@@ -196,7 +198,8 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   if (problems.length > 0) return err(refused('backend', ...problems));
   const sandbox = sandboxProblems(config, planning, plan?.tasks ?? [], repo);
   if (sandbox.length > 0) return err(refused('sandbox', ...sandbox));
-  const launcher = launcherProblems(config.launcher);
+  const runDir = input.runDir ? path.resolve(input.runDir) : undefined;
+  const launcher = launcherProblems(config.launcher, { repo, ...(runDir ? { runDir } : {}) });
   if (launcher.length > 0) return err(refused('launcher', ...launcher));
   const isolate = config.git.isolation === 'worktree' && target.git;
   if (config.git.required && !target.git)

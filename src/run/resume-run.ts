@@ -1,6 +1,6 @@
 // Reopening a run for `swarm resume`: take its lock, cut a torn last line off the log, replay it,
 // check the API keys, and say whether there is anything to continue. Prints nothing.
-import { launcherProblems } from '../coordinator/launchers/preflight.js';
+import { launcherProblems, launcherReachable } from '../coordinator/launchers/preflight.js';
 import { acquireRunLock, type RunLock } from '../coordinator/run-lock.js';
 import { readJsonFile } from '../protocol/files.js';
 import { truncateTornTail } from '../protocol/jsonl.js';
@@ -76,7 +76,7 @@ export async function resumeRun(input: ResumeRunInput): Promise<Result<ResumeOut
   const lock = await acquireRunLock(paths, runJson.config.liveness.stale_after);
   if (!lock.ok) return err(refused('lock-held', `${paths.root}: ${lock.error.message}`));
   try {
-    const reopened = reopen(input, paths, lock.value);
+    const reopened = await reopen(input, paths, lock.value);
     if (!reopened.ok || reopened.value.kind === 'finished') lock.value.release();
     return reopened;
   } catch (e) {
@@ -86,7 +86,11 @@ export async function resumeRun(input: ResumeRunInput): Promise<Result<ResumeOut
 }
 
 /** The part under the lock: replay, keys, and whether anything is left to do. */
-function reopen(input: ResumeRunInput, paths: RunPaths, lock: RunLock): Result<ResumeOutcome, RunFailure> {
+async function reopen(
+  input: ResumeRunInput,
+  paths: RunPaths,
+  lock: RunLock,
+): Promise<Result<ResumeOutcome, RunFailure>> {
   let snapshot: RunSnapshot;
   try {
     truncateTornTail(paths.eventsJsonl);
@@ -105,11 +109,13 @@ function reopen(input: ResumeRunInput, paths: RunPaths, lock: RunLock): Result<R
   if (problems.length > 0) return err(refused('backend', ...problems));
   const sandbox = sandboxProblems(snapshot.run.config, false, remaining, snapshot.run.repo);
   if (sandbox.length > 0) return err(refused('sandbox', ...sandbox));
-  const launcher = launcherProblems(snapshot.run.config.launcher);
+  const launcher = launcherProblems(snapshot.run.config.launcher, { repo: snapshot.run.repo, runDir: paths.root });
   if (launcher.length > 0) return err(refused('launcher', ...launcher));
   if (state.phase === 'finished' && !input.retryFailed) {
     return ok({ kind: 'finished', id: snapshot.run.id, root: paths.root, outcome: state.outcome });
   }
+  const cluster = await launcherReachable(snapshot.run.config.launcher);
+  if (cluster.length > 0) return err(refused('launcher', ...cluster));
   return ok({
     kind: 'ready',
     run: {

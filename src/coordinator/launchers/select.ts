@@ -4,14 +4,21 @@ import { LocalLauncher, type Launcher } from '../launcher.js';
 import { PodmanLauncher } from './podman.js';
 
 /**
- * The launcher of a run: local processes, or Podman containers (`launcher.kind: podman`).
+ * The launcher of a run: local processes, Podman containers (`launcher.kind: podman`) or
+ * Kubernetes Jobs (`kubernetes`).
  * @param spec the config's `launcher:` (absent in run.json snapshots made before it existed: local)
  * @param run the run's id and repository (absolute), and `scheduling.kill_grace` in ms
+ * @throws Error when a kubernetes launcher's kubeconfig cannot be loaded (the preflight says so first)
  */
-export function launcherFor(
+export async function launcherFor(
   spec: LauncherSpec | undefined,
   run: { id: string; repo: string; killGraceMs: number },
-): Launcher {
+): Promise<Launcher> {
   if (spec?.kind === 'podman') return new PodmanLauncher(spec.podman, run.id, run.repo, run.killGraceMs);
+  if (spec?.kind === 'kubernetes') {
+    // Loaded only here: the Kubernetes client is large, and most runs never need it.
+    const { KubernetesLauncher } = await import('./kubernetes.js');
+    return new KubernetesLauncher(spec.kubernetes, run);
+  }
   return new LocalLauncher();
 }

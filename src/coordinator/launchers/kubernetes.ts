@@ -1,0 +1,281 @@
+// Workers as Kubernetes Jobs: each `swarm worker` is the one pod of a batch/v1 Job (see
+// kubernetes-manifest.ts), created, watched and deleted through @kubernetes/client-node. The
+// coordinator sees a worker through its heartbeat in worker.json (another host name) and through
+// its pod: one informer (list + watch) on the run's pods answers liveness and resolves `exited`.
+// The pod is the attempt's confinement: its processes die with it.
+import fs from 'node:fs';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  makeInformer,
+  type Informer,
+  type ObjectCache,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { RunPaths } from '../../protocol/paths.js';
+import type { LaunchedWorker, Launcher, ProcessLiveness, WorkerExit } from '../launcher.js';
+import { jobName, runSelector, workerJob, WORKER_LABEL, type KubernetesSettings } from './kubernetes-manifest.js';
+
+/** How long after an informer error it is started again, ms. */
+const REWATCH_MS = 1_000;
+
+/**
+ * The kubeconfig of the settings: $KUBECONFIG, else ~/.kube/config, else the pod's service
+ * account (in-cluster), with `context` made current when set.
+ * @throws Error when `context` names no context of the kubeconfig
+ */
+export function kubeConfigFor(settings: KubernetesSettings): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  if (settings.context) {
+    if (!kc.getContextObject(settings.context))
+      throw new Error(`launcher.kubernetes.context: no context "${settings.context}" in the kubeconfig`);
+    kc.setCurrentContext(settings.context);
+  }
+  return kc;
+}
+
+/** What the informer knows of a worker's pod. */
+interface PodView {
+  phase: string;
+  /** The worker container's exit code once it terminated. */
+  exitCode: number | null;
+  deleted: boolean;
+}
+
+/**
+ * Starts each worker as a Kubernetes Job (see the file's head).
+ * - liveness: the pod's phase from the informer (`Pending`/`Running`: alive; `Succeeded`/`Failed`
+ *   or deleted: gone); `unknown` before the pod is seen or while the watch is down, when the
+ *   heartbeat in worker.json is the judge;
+ * - terminate: deletes the Job (propagation Foreground): the pod gets SIGTERM and its
+ *   terminationGracePeriodSeconds (`scheduling.kill_grace`);
+ * - kill and killAttempt: delete the pod with gracePeriodSeconds 0, then the Job.
+ * API calls are asynchronous: a failure to create a Job is written to logs/worker-<id>.stderr and
+ * ends the worker (`exited`), so the pool sees it as it sees a crashed process.
+ */
+export class KubernetesLauncher implements Launcher {
+  readonly #settings: KubernetesSettings;
+  readonly #runId: string;
+  readonly #repo: string;
+  readonly #killGraceMs: number;
+  readonly #kc: KubeConfig;
+  readonly #batch: BatchV1Api;
+  readonly #core: CoreV1Api;
+  #informer: (Informer<V1Pod> & ObjectCache<V1Pod>) | undefined;
+  /** The informer has listed the pods and its watch is up. */
+  #watching = false;
+  #closed = false;
+  readonly #pods = new Map<string, PodView>();
+  readonly #onExit = new Map<string, (exit: WorkerExit) => void>();
+  /** logs/worker-<id>.stderr of each worker: where its pod's log goes when the pod fails. */
+  readonly #stderr = new Map<string, string>();
+
+  /**
+   * @param run the run's id, its repository (absolute, on the shared volume) and
+   *   `scheduling.kill_grace` in ms
+   * @throws Error when the kubeconfig cannot be loaded (see kubeConfigFor)
+   */
+  constructor(settings: KubernetesSettings, run: { id: string; repo: string; killGraceMs: number }) {
+    this.#settings = settings;
+    this.#runId = run.id;
+    this.#repo = run.repo;
+    this.#killGraceMs = run.killGraceMs;
+    this.#kc = kubeConfigFor(settings);
+    this.#batch = this.#kc.makeApiClient(BatchV1Api);
+    this.#core = this.#kc.makeApiClient(CoreV1Api);
+  }
+
+  launch(options: { runDir: string; id: string; coordinator: string }): LaunchedWorker {
+    const paths = new RunPaths(options.runDir);
+    fs.mkdirSync(paths.logsDir, { recursive: true });
+    this.#watch();
+    this.#stderr.set(options.id, paths.workerStderr(options.id));
+    const handle = this.#worker(options.id);
+    const body = workerJob(this.#settings, {
+      runId: this.#runId,
+      id: options.id,
+      coordinator: options.coordinator,
+      repo: this.#repo,
+      runDir: options.runDir,
+      killGraceMs: this.#killGraceMs,
+    });
+    this.#batch.createNamespacedJob({ namespace: this.#settings.namespace, body }).catch((e: unknown) => {
+      fs.appendFileSync(paths.workerStderr(options.id), `creating Job ${body.metadata!.name}: ${apiMessage(e)}\n`);
+      this.#ended(options.id, { code: null, signal: null });
+    });
+    return handle;
+  }
+
+  /** A worker Job an earlier session created (resume): watched, never stopped, killed with its attempt. */
+  attach(options: { runDir: string; id: string }): LaunchedWorker {
+    this.#stderr.set(options.id, new RunPaths(options.runDir).workerStderr(options.id));
+    this.#watch();
+    return { ...this.#worker(options.id), terminate: () => {} };
+  }
+
+  #worker(id: string): LaunchedWorker {
+    const exited = new Promise<WorkerExit>((resolve) => this.#onExit.set(id, resolve));
+    return {
+      id,
+      exited,
+      liveness: () => this.#liveness(id),
+      terminate: () => void this.#deleteJob(id, 'Foreground'),
+      kill: () => void this.#killPod(id),
+      killAttempt: () => {
+        // The attempt's processes are in the worker's pod: they die with it.
+        void this.#killPod(id);
+        return [];
+      },
+    };
+  }
+
+  #liveness(id: string): ProcessLiveness {
+    const pod = this.#pods.get(id);
+    if (pod && (pod.deleted || pod.phase === 'Succeeded' || pod.phase === 'Failed')) return 'gone';
+    if (!this.#watching || !pod) return 'unknown';
+    return 'alive';
+  }
+
+  /** Starts the informer on the run's pods, once; started again after an error until close(). */
+  #watch(): void {
+    if (this.#informer || this.#closed) return;
+    const namespace = this.#settings.namespace;
+    const labelSelector = runSelector(this.#runId);
+    const informer = makeInformer(
+      this.#kc,
+      `/api/v1/namespaces/${namespace}/pods`,
+      () => this.#core.listNamespacedPod({ namespace, labelSelector }),
+      labelSelector,
+    );
+    const seen = (pod: V1Pod, deleted: boolean): void => this.#seen(pod, deleted);
+    informer.on('add', (pod) => seen(pod, false));
+    informer.on('update', (pod) => seen(pod, false));
+    informer.on('delete', (pod) => seen(pod, true));
+    informer.on('connect', () => (this.#watching = true));
+    informer.on('error', () => {
+      this.#watching = false;
+      if (!this.#closed) setTimeout(() => void informer.start().catch(() => {}), REWATCH_MS).unref();
+    });
+    this.#informer = informer;
+    void informer.start().catch(() => {});
+  }
+
+  #seen(pod: V1Pod, deleted: boolean): void {
+    const id = pod.metadata?.labels?.[WORKER_LABEL];
+    if (!id) return;
+    const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+    const view: PodView = { phase: pod.status?.phase ?? 'Pending', exitCode: terminated?.exitCode ?? null, deleted };
+    const before = this.#pods.get(id);
+    this.#pods.set(id, view);
+    if (view.phase === 'Failed' && before?.phase !== 'Failed' && pod.metadata?.name)
+      void this.#keepLog(id, pod.metadata.name);
+    if (deleted || view.phase === 'Succeeded' || view.phase === 'Failed')
+      this.#ended(id, { code: view.exitCode, signal: deleted && view.exitCode === null ? 'pod deleted' : null });
+  }
+
+  /**
+   * Appends the last lines of a failed pod's log (its worker's stdout and stderr: a crash before
+   * the worker's own log opens) to logs/worker-<id>.stderr, as a local worker's stderr is kept.
+   */
+  async #keepLog(id: string, pod: string): Promise<void> {
+    const file = this.#stderr.get(id);
+    if (!file) return;
+    try {
+      const log = await this.#core.readNamespacedPodLog({
+        name: pod,
+        namespace: this.#settings.namespace,
+        tailLines: 50,
+      });
+      fs.appendFileSync(file, `--- the last lines of pod ${pod}'s log ---\n${log}`);
+    } catch (e) {
+      fs.appendFileSync(file, `--- pod ${pod} failed; its log could not be read: ${apiMessage(e)}\n`);
+    }
+  }
+
+  #ended(id: string, exit: WorkerExit): void {
+    this.#onExit.get(id)?.(exit);
+  }
+
+  async #deleteJob(id: string, propagationPolicy: 'Foreground' | 'Background'): Promise<void> {
+    try {
+      await this.#batch.deleteNamespacedJob({
+        name: jobName(this.#runId, id),
+        namespace: this.#settings.namespace,
+        propagationPolicy,
+      });
+    } catch {
+      // Gone already, or the API is unreachable: the pod's watch and the heartbeat decide.
+    }
+  }
+
+  /** Deletes the worker's pod at once (gracePeriodSeconds 0: SIGKILL), then its Job. */
+  async #killPod(id: string): Promise<void> {
+    const namespace = this.#settings.namespace;
+    try {
+      await this.#core.deleteCollectionNamespacedPod({
+        namespace,
+        labelSelector: `job-name=${jobName(this.#runId, id)}`,
+        gracePeriodSeconds: 0,
+      });
+    } catch {
+      // As for the Job: the watch and the heartbeat decide.
+    }
+    await this.#deleteJob(id, 'Background');
+  }
+
+  /**
+   * At the end of a coordinator session: stops watching, and deletes the run's Jobs whose pod has
+   * ended (those still running an adopted attempt stay, for the next resume).
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#informer?.stop();
+    await deleteRunJobs(this.#kc, this.#settings, this.#runId, (id) => this.#liveness(id) !== 'alive');
+  }
+}
+
+/**
+ * Deletes a run's worker Jobs (label `swarm.run=<run>`) and their pods, for the end of a session
+ * and `swarm clean`. Returns the names of the Jobs deleted.
+ * @param which which workers' Jobs (by worker id); default all
+ * @throws Error with the API's message when the Jobs cannot be listed
+ */
+export async function deleteRunJobs(
+  kc: KubeConfig,
+  settings: KubernetesSettings,
+  runId: string,
+  which: (worker: string) => boolean = () => true,
+): Promise<string[]> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const namespace = settings.namespace;
+  const jobs = await batch.listNamespacedJob({ namespace, labelSelector: runSelector(runId) });
+  const deleted: string[] = [];
+  for (const job of jobs.items) {
+    const name = job.metadata?.name;
+    const worker = job.metadata?.labels?.[WORKER_LABEL];
+    if (!name || (worker && !which(worker))) continue;
+    try {
+      await batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background', gracePeriodSeconds: 0 });
+      deleted.push(name);
+    } catch {
+      // Deleted meanwhile (its TTL): nothing to do.
+    }
+  }
+  return deleted;
+}
+
+/** The API server's message of a failed call (its Status `message`), else the error's. */
+export function apiMessage(e: unknown): string {
+  const body = (e as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string };
+      if (status.message) return status.message;
+    } catch {
+      return body;
+    }
+  }
+  return (e as Error).message ?? String(e);
+}

@@ -1,0 +1,286 @@
+// End-to-end with the kubernetes launcher against a fake Kubernetes API on 127.0.0.1 whose pods are
+// real Podman containers (test/fixtures/fake-kubernetes.ts): the real client (@kubernetes/client-node)
+// creates, watches and deletes the Jobs; the workers clone the repository from the shared volume
+// into pod-local storage and push each attempt's commit back. Only the API server is a fake.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeKubernetes, type FakeKubernetes } from '../fixtures/fake-kubernetes.js';
+import { CLI, linesOf, makeWorld, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
+
+const EXAMPLE = fileURLToPath(new URL('../../examples/parallel-edits', import.meta.url));
+const RUNTIME = ['--runtime', 'runc'];
+/** The image name the fake runs as this machine's root (no registry can be reached here). */
+const HOST_IMAGE = 'localhost/fileswarm:host';
+
+let world: World | undefined;
+let kube: FakeKubernetes | undefined;
+
+afterEach(async () => {
+  await kube?.close();
+  kube = undefined;
+  world?.cleanup();
+  world = undefined;
+});
+
+/** The fake, with the run's repository as the volume claim `swarm-runs` in namespace `swarm`. */
+async function cluster(volume: string, more: { allowJobs?: boolean } = {}): Promise<FakeKubernetes> {
+  kube = await startFakeKubernetes({
+    namespaces: ['swarm'],
+    claims: { 'swarm/swarm-runs': volume },
+    hostImage: HOST_IMAGE,
+    podmanGlobals: RUNTIME,
+    podmanRunOptions: ['--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'],
+    ...more,
+  });
+  return kube;
+}
+
+/** `launcher:` for the fake: the host image runs this build of fileswarm by its node and cli.js. */
+function launcher(extra: Record<string, unknown> = {}) {
+  return {
+    kind: 'kubernetes',
+    kubernetes: {
+      namespace: 'swarm',
+      image: HOST_IMAGE,
+      command: [process.execPath, CLI],
+      volume: { claim: 'swarm-runs', mount: '/swarm' },
+      resources: { cpu: '1', memory: '1Gi' },
+      ...extra,
+    },
+  };
+}
+
+const env = (k: FakeKubernetes) => ({ KUBECONFIG: k.kubeconfig });
+
+/** Names of podman containers the fake started that still exist. */
+function fakeContainers(): string[] {
+  const out = execFileSync('podman', [...RUNTIME, 'ps', '-a', '--format', '{{.Names}}'], { encoding: 'utf8' });
+  return out.split('\n').filter((n) => n.startsWith('fake-kube-'));
+}
+
+type Event = { type: string; task?: string; attempt?: number; reason?: string; worker?: string };
+
+describe('launcher: kubernetes (fake API server, Podman pods)', () => {
+  it('runs examples/parallel-edits as Jobs: clones in the pods, pushes the commits, retries the conflict, deletes its Jobs', async () => {
+    const w = (world = makeWorld());
+    fs.cpSync(EXAMPLE, w.path('example'), { recursive: true });
+    execFileSync('sh', [w.path('example/setup.sh')], { stdio: 'ignore' });
+    const demo = w.path('example/demo');
+    const k = await cluster(demo);
+    fs.appendFileSync(path.join(demo, 'swarm.yaml'), `launcher: ${JSON.stringify(launcher())}\n`);
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qam', 'k8s'], {
+      cwd: demo,
+    });
+    const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: demo, env: env(k) });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/succeeded: 7 succeeded, 0 failed/);
+    expect(res.stdout).toMatch(/merge conflict in CHANGELOG\.md/);
+    const runDir = path.join(demo, 'run');
+    const id = readJson<{ id: string }>(path.join(runDir, 'run.json')).id;
+    const changelog = execFileSync('git', ['show', `swarm/${id}:CHANGELOG.md`], { cwd: demo, encoding: 'utf8' });
+    expect(changelog).toContain('- add sub()');
+    expect(changelog).toContain('- add a LICENSE');
+    // Each worker was a Job of one pod, made by the launcher and valid against Kubernetes' schema
+    // (the fake refuses any other with 422).
+    expect(k.created.length).toBeGreaterThanOrEqual(3);
+    const job = k.created[0]!;
+    expect(job.spec.backoffLimit).toBe(0);
+    expect(job.spec.template.spec.restartPolicy).toBe('Never');
+    expect(job.spec.template.spec.containers[0].command).toContain('--clone-into');
+    // The workers ran in their pods (the pod's name as host name, pid 1 of its container).
+    const info = readJson<{ pid: number; host: string }>(path.join(runDir, 'workers/w1/worker.json'));
+    expect(info.pid).toBe(1);
+    expect(info.host).toMatch(new RegExp(`^swarm-${id.toLowerCase()}-w1-`));
+    // The attempts worked in clones in the pods, not in worktrees of the shared repository; their
+    // commits came back by push, as refs/swarm/<run>/<task>/<n>.
+    expect(fs.existsSync(path.join(demo, '.swarm/worktrees', id))).toBe(false);
+    const refs = execFileSync('git', ['for-each-ref', '--format=%(refname)', `refs/swarm/${id}/`], {
+      cwd: demo,
+      encoding: 'utf8',
+    });
+    expect(refs.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(7);
+    // assignment.json names paths relative to the repository (protocol 3).
+    const assignment = readJson<{ protocol: number; workspace: string; git: { worktree: string } }>(
+      path.join(runDir, 'tasks/license/1/assignment.json'),
+    );
+    expect(assignment.protocol).toBe(3);
+    expect(assignment.git.worktree).toBe(`.swarm/worktrees/${id}/license-1`);
+    // Nothing left: no Job, no pod, no container.
+    expect(k.jobs()).toEqual([]);
+    expect(k.pods()).toEqual([]);
+    expect(fakeContainers()).toEqual([]);
+  }, 240_000);
+
+  it('reruns the attempt of a worker whose pod is deleted mid-attempt on a new Job', async () => {
+    const w = (world = makeWorld());
+    const k = await cluster(w.dir);
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 1,
+      launcher: launcher(),
+      // Attempt 1 runs until its pod is deleted, however slow the machine; attempt 2 is quick.
+      tasks: [
+        {
+          id: 'slow',
+          run: 'echo "start $SWARM_ATTEMPT $(hostname)" >> "$SWARM_RUN_DIR/slow.log"; [ $SWARM_ATTEMPT = 1 ] && sleep 120; echo "done $SWARM_ATTEMPT" >> "$SWARM_RUN_DIR/slow.log"',
+        },
+      ],
+    });
+    const run = startCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
+    const log = w.path('run/slow.log');
+    await waitFor(() => linesOf(log).some((l) => l.startsWith('start 1')), 90_000, 'attempt 1 to start');
+    // As `kubectl delete pod --grace-period=0` would.
+    const pod = k.pods()[0]!.metadata.name;
+    const del = await fetch(`${k.url}/api/v1/namespaces/swarm/pods/${pod}?gracePeriodSeconds=0`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    const res = await run.done;
+    expect(res.code).toBe(0);
+    const lines = linesOf(log);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(`start 1 ${pod}`);
+    expect(lines[1]).toMatch(/^start 2 swarm-.*-w2-/);
+    expect(lines[2]).toBe('done 2');
+    const events = readJsonlFile<Event>(w.path('run/events.jsonl'));
+    expect(events.find((e) => e.type === 'attempt.finished' && e.attempt === 1)).toMatchObject({
+      reason: 'worker-lost',
+    });
+    expect(k.jobs()).toEqual([]);
+    expect(fakeContainers()).toEqual([]);
+  }, 240_000);
+
+  it('adopts the attempts of running pods after the coordinator is killed with -9; swarm clean deletes what a dead run left', async () => {
+    const w = (world = makeWorld());
+    const k = await cluster(w.dir);
+    const run =
+      'echo "start $SWARM_TASK_ID" >> "$SWARM_RUN_DIR/effects.log"; sleep 8; echo $SWARM_TASK_ID >> "$SWARM_RUN_DIR/effects.log"';
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 2,
+      launcher: launcher(),
+      tasks: [
+        { id: 'a', run },
+        { id: 'b', run },
+        { id: 'c', deps: ['a', 'b'], run: 'echo c >> "$SWARM_RUN_DIR/effects.log"' },
+      ],
+    });
+    const effects = w.path('run/effects.log');
+    const first = startCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
+    await waitFor(() => linesOf(effects).filter((l) => l.startsWith('start')).length === 2, 90_000, 'a and b to start');
+    first.child.kill('SIGKILL');
+    await first.done;
+    // The Jobs outlive their coordinator.
+    expect(k.jobs()).toHaveLength(2);
+    const res = await runCli(['resume', 'run'], { cwd: w.dir, env: env(k) });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    // a and b were adopted (no second attempt, each effect once), c ran on a new Job.
+    expect(
+      linesOf(effects)
+        .filter((l) => !l.startsWith('start'))
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
+    expect(fs.existsSync(w.path('run/tasks/a/2'))).toBe(false);
+    expect(fs.existsSync(w.path('run/tasks/b/2'))).toBe(false);
+    // The resumed session deleted its own Jobs and those of the adopted workers once they ended.
+    await waitFor(() => k.jobs().length === 0, 30_000, 'the Jobs to be deleted');
+
+    // A run whose coordinator died and was never resumed: swarm clean deletes its Jobs.
+    w.write('swarm.yaml', { version: 1, workers: 1, launcher: launcher(), tasks: [{ id: 'z', run: 'sleep 300' }] });
+    const second = startCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run2'], { cwd: w.dir, env: env(k) });
+    await waitFor(() => fs.existsSync(w.path('run2/tasks/z/1/status.json')), 90_000, 'z to start');
+    second.child.kill('SIGKILL');
+    await second.done;
+    // Its heartbeat must go stale before clean will touch it.
+    await waitFor(
+      async () => (await runCli(['clean', 'run2'], { cwd: w.dir, env: env(k) })).stdout.includes('deleted Job swarm/'),
+      60_000,
+      'swarm clean to delete the Job',
+    );
+    await waitFor(() => k.jobs().length === 0 && fakeContainers().length === 0, 60_000, 'the pod to go');
+  }, 300_000);
+
+  it("stops a run whose worker pods fail as they start, with the pods' logs in logs/worker-*.stderr (three workers)", async () => {
+    const w = (world = makeWorld());
+    const k = await cluster(w.dir);
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 3,
+      launcher: launcher({ command: [process.execPath, '/no/such/cli.js'] }),
+      tasks: [{ id: 'a', run: 'true' }],
+    });
+    const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/workers exit as soon as they start; see .*worker-\*\.stderr/);
+    const stderr = fs.readFileSync(w.path('run/logs/worker-w1.stderr'), 'utf8');
+    expect(stderr).toMatch(/the last lines of pod swarm-.*-w1-\w+'s log/);
+    expect(stderr).toContain("Cannot find module '/no/such/cli.js'");
+    await waitFor(() => k.jobs().length === 0, 30_000, 'the Jobs to be deleted');
+  }, 120_000);
+
+  it('refuses a run before any work when the cluster lacks the namespace or the claim, or its credentials may not create Jobs (exit 2)', async () => {
+    const w = (world = makeWorld());
+    const k = await cluster(w.dir, { allowJobs: false });
+    const tasks = [{ id: 'a', run: 'true' }];
+    w.write('ns.yaml', { version: 1, launcher: launcher({ namespace: 'nope' }), tasks });
+    let res = await runCli(['run', 'ns.yaml', '--no-dashboard'], { cwd: w.dir, env: env(k) });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/the namespace "nope" does not exist on http:\/\/127\.0\.0\.1:\d+/);
+    w.write('claim.yaml', { version: 1, launcher: launcher({ volume: { claim: 'other' } }), tasks });
+    res = await runCli(['run', 'claim.yaml', '--no-dashboard'], { cwd: w.dir, env: env(k) });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/the volume claim "other" does not exist in the namespace "swarm"/);
+    expect(res.stderr).toMatch(/may not create Jobs in the namespace "swarm"/);
+    // No API server at all.
+    res = await runCli(['run', 'ns.yaml', '--no-dashboard'], {
+      cwd: w.dir,
+      env: { KUBECONFIG: writeKubeconfig(w, 'http://127.0.0.1:9') },
+    });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:9/);
+    // A run directory off the volume.
+    w.write('off.yaml', {
+      version: 1,
+      launcher: launcher({ volume: { claim: 'swarm-runs', local_path: w.path('sub') } }),
+      tasks,
+    });
+    res = await runCli(['run', 'off.yaml', '--no-dashboard'], { cwd: w.dir, env: env(k) });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/is not on the shared volume/);
+    expect(k.created).toEqual([]);
+    expect(fs.existsSync(w.path('.swarm/runs')) && fs.readdirSync(w.path('.swarm/runs')).length > 0).toBe(false);
+  }, 120_000);
+
+  it('refuses kubernetes settings without an image or a volume, naming the file, line and field', async () => {
+    const w = (world = makeWorld());
+    fs.writeFileSync(
+      w.path('swarm.yaml'),
+      'version: 1\nlauncher:\n  kind: kubernetes\n  kubernetes:\n    namespace: Bad_Name\ntasks: [{id: a, run: "true"}]\n',
+    );
+    const res = await runCli(['run', 'swarm.yaml', '--no-dashboard'], { cwd: w.dir });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/swarm\.yaml:5:\d+.*launcher\.kubernetes\.namespace/);
+    expect(res.stderr).toMatch(/swarm\.yaml:5:5: launcher\.kubernetes\.image: required field is missing/);
+    expect(res.stderr).toMatch(/launcher\.kubernetes\.volume: required field is missing/);
+  });
+});
+
+/** A kubeconfig whose cluster is `server`. */
+function writeKubeconfig(w: World, server: string): string {
+  const file = w.path('kubeconfig');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'c', cluster: { server, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'u', user: {} }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      'current-context': 'c',
+    }),
+  );
+  return file;
+}
