@@ -3,6 +3,7 @@
 //   node dist/bench/run-all.js [--quick] [--keep] [--only make-j8,makespan,...] [--scale-limit-min N]
 import { agentTurns } from './agent-turns.js';
 import { cliOverhead } from './cli-overhead.js';
+import { fsyncs } from './fsyncs.js';
 import { dashboard } from './dashboard.js';
 import { dispatchLatency } from './dispatch-latency.js';
 import {
@@ -35,6 +36,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['serve-sse', serveSse],
   ['sandbox-overhead', sandboxOverhead],
   ['startup', startupBench],
+  ['fsyncs', fsyncs],
 ];
 
 async function main(): Promise<void> {

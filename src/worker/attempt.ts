@@ -25,6 +25,15 @@ import { workspaceFor, type WorkspaceCommit } from './workspace/workspace.js';
 /** Lines of stderr kept in result.json and passed to the next attempt. */
 const STDERR_TAIL_LINES = 20;
 
+
+/**
+ * status.json is written without fsync, except when it carries an agent's usage (progress): what it
+ * says (state, process group, heartbeat) is lost only with the machine (a power cut), which takes
+ * the attempt's processes with it, and a kill -9 of the worker loses nothing the kernel holds.
+ * result.json, the commit point, is always fsynced. This keeps a command task to one fsync of its
+ * own (bench/README.md: fsyncs per task).
+ */
+const NO_SYNC = { fsync: false };
 /** An attempt being run by this worker. */
 export class RunningAttempt {
   readonly #controller = new AbortController();
@@ -86,8 +95,8 @@ export class RunningAttempt {
     // its JSON stream, no line for people).
     if (this.#status.turn === null && !this.#agent)
       this.#status.activity = lastLine(this.#paths.stdout) ?? lastLine(this.#paths.stderr) ?? this.#status.activity;
-    // Synchronous, so a heartbeat can never land after the final `finished` status.
-    writeJsonAtomicSync(this.#paths.status, this.#status);
+    // Synchronous, so a heartbeat can never land after the final `finished` status. No fsync: see NO_SYNC.
+    writeJsonAtomicSync(this.#paths.status, this.#status, NO_SYNC);
   }
 
   async #run(): Promise<AttemptResult | undefined> {
@@ -122,7 +131,7 @@ export class RunningAttempt {
       activity: null,
       usage: null,
     };
-    writeJsonAtomicSync(this.#paths.status, this.#status);
+    writeJsonAtomicSync(this.#paths.status, this.#status, NO_SYNC);
     fs.writeFileSync(this.#paths.prompt, promptOf(assignment));
     const events = fs.openSync(this.#paths.events, 'a');
     let seq = 0;
@@ -200,7 +209,7 @@ export class RunningAttempt {
     // The commit point: once result.json exists, this attempt is never run again.
     writeJsonAtomicSync(this.#paths.result, result);
     this.#status = { ...this.#status, state: 'finished', heartbeat_at: result.finished_at };
-    writeJsonAtomicSync(this.#paths.status, this.#status);
+    writeJsonAtomicSync(this.#paths.status, this.#status, NO_SYNC);
     this.#log.info(
       {
         task: result.task,
@@ -237,7 +246,7 @@ export class RunningAttempt {
     };
     writeJsonAtomicSync(this.#paths.result, result);
     if (this.#status)
-      writeJsonAtomicSync(this.#paths.status, { ...this.#status, state: 'finished', heartbeat_at: now });
+      writeJsonAtomicSync(this.#paths.status, { ...this.#status, state: 'finished', heartbeat_at: now }, NO_SYNC);
     return result;
   }
 
@@ -357,7 +366,7 @@ export class RunningAttempt {
 
   #spawned(pgid: number): void {
     this.#status = { ...this.#status!, state: 'running', pgid };
-    writeJsonAtomicSync(this.#paths.status, this.#status);
+    writeJsonAtomicSync(this.#paths.status, this.#status, NO_SYNC);
   }
 }
 

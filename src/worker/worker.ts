@@ -98,7 +98,8 @@ export class Worker {
     this.#info.heartbeat_at = new Date().toISOString();
     this.#info.state = this.#stopping ? 'stopping' : this.#current ? 'busy' : 'idle';
     this.#info.current = this.#current ? { task: this.#current.task, attempt: this.#current.attempt } : null;
-    writeJsonAtomicSync(this.#paths.workerJson(this.#id), this.#info);
+    // No fsync: a heartbeat lost with the machine is lost with the worker too.
+    writeJsonAtomicSync(this.#paths.workerJson(this.#id), this.#info, { fsync: false });
   }
 
   #beat(): void {
