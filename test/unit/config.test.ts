@@ -107,6 +107,17 @@ describe('defaults', () => {
           runtime: DEFAULTS.podmanRuntime,
           ulimits: [...DEFAULTS.podmanUlimits],
         },
+        kubernetes: {
+          namespace: DEFAULTS.kubernetesNamespace,
+          command: [...DEFAULTS.kubernetesCommand],
+          image_pull_secrets: [],
+          env_from_secrets: [],
+          node_selector: {},
+          tolerations: [],
+          resources: {},
+          scratch: DEFAULTS.kubernetesScratch,
+          ttl_seconds_after_finished: DEFAULTS.kubernetesJobTtl,
+        },
       },
       roles: {},
       planner: {
@@ -156,6 +167,15 @@ describe('defaults', () => {
 });
 
 describe('located issues', () => {
+  it('locates an issue in a JSON config (read with JSON.parse, located by parsing it again as YAML)', () => {
+    const issues = issuesOf('{\n  "version": 1,\n  "workers": 2,\n  "scheduling": {\n    "mode": "wave"\n  }\n}\n');
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ line: 5, col: 13, field: 'scheduling.mode' });
+    // Text that only looks like JSON is YAML (flow style), and a broken one is YAML's to refuse.
+    expect(loaded('{version: 1, workers: 3}\n').config.workers).toBe(3);
+    expect(issuesOf('{"version": 1,\n "workers": [}\n')[0]!.message).toMatch(/^invalid YAML/);
+  });
+
   it('suggests the nearest key for an unknown top-level key, at the key', () => {
     expect(issuesOf('version: 1\nworker: 2\n')).toEqual([
       {
