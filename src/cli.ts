@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `swarm` command line: parses arguments (commander) and hands each command to src/commands/.
+import { keepHeapNearLiveSize } from './util/heap.js';
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { reportUnexpected } from './commands/unexpected.js';
 // Each command's module is imported when the command runs: `swarm --help`, `swarm worker` and
@@ -83,6 +84,7 @@ program
     'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',
   )
   .action(async (config, goal, opts) => {
+    keepHeapNearLiveSize();
     const { runCommand } = await import('./commands/run.js');
     process.exitCode = await runCommand(
       config,
@@ -108,6 +110,7 @@ program
     'print one line per event instead of opening the dashboard (the default when stdout is not a terminal)',
   )
   .action(async (runDir, opts) => {
+    keepHeapNearLiveSize();
     const { resumeCommand } = await import('./commands/resume.js');
     process.exitCode = await resumeCommand(runDir, { ...opts, dashboard: wantsDashboard(opts) }, stdout, stderr);
   });
