@@ -114,9 +114,40 @@ export function parseJsonlLines(file: string, buf: Buffer, base: number): unknow
   return records;
 }
 
-/** Cuts a torn last line off a JSONL file (only the one writer may do this, before appending). */
+/** How much of a file's end truncateTornTail reads at a time, bytes. */
+const TAIL_CHUNK = 64 * 1024;
+
+/**
+ * Cuts a torn last line off a JSONL file (only the one writer may do this, before appending): the
+ * bytes after its last newline. Reads the file's end only, backwards in 64 KiB chunks until a
+ * newline, so that resuming a large run does not parse its log twice. A missing file is not torn.
+ * @returns whether a torn line was cut
+ */
 export function truncateTornTail(file: string): boolean {
-  const { offset, torn } = readJsonl(file);
-  if (torn) fs.truncateSync(file, offset);
-  return torn;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  let cut: number | undefined;
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(TAIL_CHUNK);
+    let end = size;
+    while (end > 0 && cut === undefined) {
+      const start = Math.max(0, end - TAIL_CHUNK);
+      const n = fs.readSync(fd, buf, 0, end - start, start);
+      const nl = buf.subarray(0, n).lastIndexOf(0x0a);
+      if (nl >= 0) cut = start + nl + 1;
+      end = start;
+    }
+    cut ??= 0; // no newline at all: the one line there is torn
+    if (cut === size) return false;
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.truncateSync(file, cut);
+  return true;
 }

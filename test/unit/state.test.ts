@@ -390,6 +390,15 @@ describe('truncateTornTail', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('{"n":1}\n');
   });
 
+  it('finds the last newline before a torn line longer than the part of the file it reads at once', () => {
+    const long = `{"n":2,"pad":"${'x'.repeat(200_000)}`;
+    const file = world.write('events.jsonl', `{"n":1}\n${long}`);
+    expect(truncateTornTail(file)).toBe(true);
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"n":1}\n');
+    world.write('events2.jsonl', `${long}"}\n`);
+    expect(truncateTornTail(world.path('events2.jsonl'))).toBe(false);
+  });
+
   it('empties a file whose only line is torn', () => {
     const file = world.write('events.jsonl', '{"n":1');
     expect(truncateTornTail(file)).toBe(true);
