@@ -25,7 +25,6 @@ import { workspaceFor, type WorkspaceCommit } from './workspace/workspace.js';
 /** Lines of stderr kept in result.json and passed to the next attempt. */
 const STDERR_TAIL_LINES = 20;
 
-
 /**
  * status.json is written without fsync, except when it carries an agent's usage (progress): what it
  * says (state, process group, heartbeat) is lost only with the machine (a power cut), which takes
