@@ -20,6 +20,39 @@ export interface World {
   cleanup(): void;
 }
 
+/** How long a world's cleanup waits for the run's processes to exit on their own, ms. */
+const LEAK_GRACE_MS = 5_000;
+
+/**
+ * Live processes that belong to a run under `dir`: their command line names it (a coordinator, a
+ * worker), or their environment's SWARM_RUN_DIR is in it (an attempt's command, whatever group it
+ * is in).
+ */
+export function processesOf(dir: string): number[] {
+  const needle = Buffer.from(`\0SWARM_RUN_DIR=${dir}`);
+  const out = new Set(processesMatching(dir));
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${entry}/environ`)]);
+      if (env.includes(needle) && processAlive(Number(entry))) out.add(Number(entry));
+    } catch {
+      // exited, or not ours to read
+    }
+  }
+  out.delete(process.pid);
+  return [...out];
+}
+
+/** A process's command line, for a message. */
+function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '(exited)';
+  }
+}
+
 /** Makes a temporary world. */
 export function makeWorld(prefix = 'swarm-test-'): World {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
@@ -34,8 +67,17 @@ export function makeWorld(prefix = 'swarm-test-'): World {
     read: (name) => fs.readFileSync(path.join(dir, name), 'utf8'),
     path: (name) => path.join(dir, name),
     cleanup: () => {
-      // A test that failed half-way may leave a coordinator or workers running on this world.
-      for (const pid of processesMatching(dir)) {
+      // Nothing of a run may outlive it: a coordinator, a worker, an attempt's command. A worker
+      // adopted by a resume exits at its next heartbeat after its coordinator, so wait a little
+      // before calling what is left a leak.
+      const deadline = Date.now() + LEAK_GRACE_MS;
+      let left = processesOf(dir);
+      while (left.length > 0 && Date.now() < deadline) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+        left = processesOf(dir);
+      }
+      const described = left.map((pid) => `${pid}: ${commandLine(pid)}`);
+      for (const pid of left) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -43,6 +85,8 @@ export function makeWorld(prefix = 'swarm-test-'): World {
         }
       }
       fs.rmSync(dir, { recursive: true, force: true });
+      if (described.length > 0)
+        throw new Error(`processes of the test's run outlived it (killed now):\n${described.join('\n')}`);
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   makeWorld,
   processAlive,
   processesMatching,
+  processesOf,
   readJson,
   readJsonlFile,
   runCli,
@@ -187,6 +188,9 @@ describe('worker failures', () => {
     try {
       const res = await run.done;
       expect(res.code).toBe(0);
+      // Attempt 1's `sleep 10` was killed with the lost worker's attempt, not left to finish: only
+      // the stopped worker itself is still there.
+      expect(processesOf(world.path('run')).filter((pid) => pid !== worker.pid)).toEqual([]);
     } finally {
       if (processAlive(worker.pid)) process.kill(worker.pid, 'SIGKILL');
     }

@@ -37,7 +37,7 @@ describe('launcher: in swarm.yaml', () => {
     const c = config(
       'version: 1\nlauncher:\n  kind: podman\n  podman:\n    cpus: 1.5\n    memory: 2g\n    network: host\n    runtime: crun\n    ulimits: [nofile=1024:1024]\n    mounts: [/data:ro]\n',
     );
-    expect(c.launcher).toEqual({
+    expect({ kind: c.launcher.kind, podman: c.launcher.podman }).toEqual({
       kind: 'podman',
       podman: {
         image: 'host',
