@@ -259,3 +259,11 @@ export function processesWithEnv(name: string, value: string): number[] {
   }
   return out;
 }
+
+/** Every file under `dir`, recursively (absolute paths). */
+export function allFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+}

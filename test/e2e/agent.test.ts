@@ -8,6 +8,7 @@ import { FakeAnthropic, type FakeRequest } from '../fixtures/fake-anthropic.js';
 import { RunSource } from '../../src/dashboard/source.js';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import {
+  allFiles,
   git,
   linesOf,
   makeGitRepo,
@@ -44,14 +45,6 @@ function toolResults(r: FakeRequest): { content: string; is_error?: boolean }[] 
   );
 }
 
-/** Every file under `dir`, recursively. */
-function allFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name));
-}
-
 describe('an agent that reads, edits, runs a command and finishes in a real worktree', () => {
   let w: World;
   let fake: FakeAnthropic;
@@ -70,7 +63,9 @@ describe('an agent that reads, edits, runs a command and finishes in a real work
           title: 'Add shout()',
           role: 'coder',
           description: 'Add a shout(name) function to src/greet.js that greets in upper case.',
+          // It says whether it sees the API key (it must not: verify runs without it).
           verify:
+            'echo "key in verify: ${ANTHROPIC_API_KEY:-absent}"; ' +
             "node --input-type=module -e \"import {shout} from './src/greet.js'; if (shout('a') !== 'HELLO, A!') process.exit(1)\"",
         },
       ],
@@ -213,6 +208,8 @@ describe('an agent that reads, edits, runs a command and finishes in a real work
     expect(files.length).toBeGreaterThan(10);
     const leaks = files.filter((f) => fs.readFileSync(f).includes(KEY));
     expect(leaks).toEqual([]);
+    // The task's verify ran without the key's variable.
+    expect(fs.readFileSync(path.join(runDir, 'tasks/shout/1/verify.log'), 'utf8')).toContain('key in verify: absent');
     // ...although the key did reach the server, so the check above could have failed.
     expect(fake.requests[0]!.headers['x-api-key'] ?? fake.requests[0]!.headers.authorization).toContain(KEY);
   });

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { at, finish, isPlanner, taskOf, turnOf } from '../fixtures/agent-script.js';
 import { FakeAnthropic, type FakeReply, type FakeRule } from '../fixtures/fake-anthropic.js';
 import {
+  allFiles,
   git,
   makeGitRepo,
   makeWorld,
@@ -387,6 +388,14 @@ describe('swarm run with a goal', () => {
       const agents = Object.values(state.tasks).reduce((s, t) => s + t.usage.cost_usd, 0);
       expect(state.usage.cost_usd).toBeCloseTo(planJson.planner.usage.cost_usd + agents, 9);
       expect(fs.existsSync(path.join(runDir, 'planner.json'))).toBe(true);
+      // The key reached the server with every request, and was written nowhere: not in planner.json
+      // (which records the planner's requests), nor any other file of the run.
+      expect(fake.requests.every((q) => (q.headers['x-api-key'] ?? q.headers.authorization ?? '').includes(KEY))).toBe(
+        true,
+      );
+      const files = allFiles(runDir);
+      expect(files).toContain(path.join(runDir, 'planner.json'));
+      expect(files.filter((f) => fs.readFileSync(f).includes(KEY))).toEqual([]);
       // Each agent ran in its own worktree (removed after its merge).
       const assigned = readJsonlFile<{ type: string; task: string }>(path.join(runDir, 'events.jsonl')).filter(
         (e) => e.type === 'attempt.assigned',
