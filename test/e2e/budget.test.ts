@@ -8,6 +8,8 @@ import { FakeAnthropic, type FakeReply, type FakeRequest, type FakeRule } from '
 import { git, makeGitRepo, makeWorld, readJson, readJsonlFile, runCli, type World } from '../helpers.js';
 
 const KEY = 'sk-ant-budget-test';
+/** The token cap of the second test: the first task's two turns fit in it, the second's do not. */
+const TOKEN_CAP = 9000;
 
 /** A reply that writes as much as it may, at most 2000 tokens ($0.02 at Sonnet 5.5's $10/MTok output price). */
 const long =
@@ -108,5 +110,54 @@ describe('budget', () => {
       usage: { cost_usd: state2.usage.cost_usd },
       budget: { max_cost_usd: 1 },
     });
+  }, 120_000);
+  it('stops at the run token cap too, and swarm resume --max-tokens with a higher cap finishes the run', async () => {
+    w = makeWorld();
+    fake = await FakeAnthropic.start({ apiKey: KEY });
+    const repo = makeGitRepo(w, { 'README.md': '# demo\n' });
+    w.write('repo/swarm.yaml', {
+      version: 1,
+      workers: 1,
+      budget: { max_tokens: TOKEN_CAP },
+      roles: { coder: { backend: 'anthropic', model: 'claude-sonnet-5-5' } },
+      tasks: [
+        { id: 'first', role: 'coder', description: 'Write a.txt.' },
+        { id: 'second', role: 'coder', description: 'Write b.txt.', deps: ['first'] },
+      ],
+    });
+    fake.addRules(
+      rule('first/1', 0, [{ type: 'tool_use', name: 'write_file', input: { path: 'a.txt', content: 'a\n' } }]),
+      rule('first/1', 1, [{ type: 'tool_use', name: 'finish', input: { summary: 'wrote a.txt' } }]),
+      rule('second/1', 0, [{ type: 'tool_use', name: 'write_file', input: { path: 'b.txt', content: 'b\n' } }]),
+      {
+        ...rule('second/1', 1, [{ type: 'tool_use', name: 'read_file', input: { path: 'b.txt' } }]),
+        times: Infinity,
+      },
+      rule('second/2', 0, [{ type: 'tool_use', name: 'write_file', input: { path: 'b.txt', content: 'b\n' } }]),
+      rule('second/2', 1, [{ type: 'tool_use', name: 'finish', input: { summary: 'wrote b.txt' } }]),
+    );
+    const env = { ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: fake.url };
+    const r1 = await runCli(['run', 'swarm.yaml'], { cwd: repo, env });
+    expect(r1.code, r1.stderr + r1.stdout).toBe(3);
+    const runDir = /run directory: (.+)/.exec(r1.stdout)![1]!.trim();
+    expect(r1.stdout).toMatch(/continue with: swarm resume --max-tokens \d+ /);
+    const state1 = readJson<{
+      usage: { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number };
+      budget: { exhausted: boolean };
+      tasks: Record<string, { state: string }>;
+    }>(path.join(runDir, 'state.json'));
+    const spent = (u: typeof state1.usage): number =>
+      u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
+    expect(spent(state1.usage)).toBeLessThanOrEqual(TOKEN_CAP);
+    expect(state1.budget.exhausted).toBe(true);
+    expect(state1.tasks.first!.state).toBe('succeeded');
+    expect(state1.tasks.second!.state).toBe('ready');
+
+    const r2 = await runCli(['resume', '--max-tokens', '100000', runDir], { cwd: repo, env });
+    expect(r2.code, r2.stderr + r2.stdout).toBe(0);
+    const state2 = readJson<{ outcome: string; budget: { max_tokens: number } }>(path.join(runDir, 'state.json'));
+    expect(state2).toMatchObject({ outcome: 'succeeded', budget: { max_tokens: 100000 } });
+    const run = readJson<{ id: string }>(path.join(runDir, 'run.json'));
+    expect(git(repo, 'show', `swarm/${run.id}:b.txt`)).toBe('b');
   }, 120_000);
 });
