@@ -1,6 +1,7 @@
 // End-to-end in a real terminal: tmux runs `swarm run` on a DAG; the dashboard opens because
 // stdout is a terminal. The test reads the screen with capture-pane, presses keys with send-keys,
 // and checks the run directory for what the keys asked for. CI installs tmux (.ci/run).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -17,6 +18,19 @@ afterEach(() => {
 });
 
 const line = (screen: string[], re: RegExp): string | undefined => screen.find((l) => re.test(l));
+
+/** Every entry under `dir` with its kind, size, mtime and content hash: what a reader must not change. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    const p = path.join(e.parentPath, e.name);
+    const st = fs.statSync(p);
+    out[path.relative(dir, p)] = e.isFile()
+      ? `file ${st.size} ${st.mtimeMs} ${crypto.createHash('sha1').update(fs.readFileSync(p)).digest('hex')}`
+      : `dir ${st.mtimeMs}`;
+  }
+  return out;
+}
 
 describe('the dashboard in a terminal', () => {
   it('opens for swarm run, follows the tasks, cancels the selected task with c, and gives the terminal back with q', async () => {
@@ -132,14 +146,20 @@ describe('the dashboard in a terminal', () => {
     term.type(`node ${CLI} run swarm.yaml --no-dashboard; echo "exit=$?"`);
     const s = await screenWith(term, /^exit=0$/, 'the run to end');
     expect(line(s, /^\[1\/1\] ✓ only/)).toBeDefined();
+    const runs = world.path('.swarm/runs');
+    const before = snapshot(runs);
     term.type(`clear; node ${CLI} dashboard`);
     await screenWith(
       term,
       [/^finished: succeeded · /, /^│✓[ *]only/, /^coordinator exited/],
       'the dashboard of the newest run',
     );
+    // Looking around (moving, the detail, the help, a filter) writes nothing into the run directory.
+    for (const k of ['j', 'k', 'Enter', 'Tab', '?', 'Escape', 'G', 'g']) term.keys(k);
+    await new Promise((r) => setTimeout(r, 1500)); // its clock and its rescan tick meanwhile
     term.keys('q');
     await screenWith(term, /^[$#] ?$/, 'the prompt');
+    expect(snapshot(runs)).toEqual(before);
   });
 
   it('refuses to start without a terminal, and points to swarm status --follow', async () => {
