@@ -24,15 +24,21 @@ export interface World {
 const LEAK_GRACE_MS = 5_000;
 
 /**
- * Live processes that belong to a run under `dir`: their command line names it (a coordinator, a
- * worker), or their environment's SWARM_RUN_DIR is in it (an attempt's command, whatever group it
- * is in).
+ * Live processes that belong to a run under `dir`: their command line names it or their working
+ * directory is in it (a coordinator, a worker), or their environment's SWARM_RUN_DIR is in it (an
+ * attempt's command, whatever group it is in).
  */
 export function processesOf(dir: string): number[] {
   const needle = Buffer.from(`\0SWARM_RUN_DIR=${dir}`);
   const out = new Set(processesMatching(dir));
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      if ((cwd === dir || cwd.startsWith(dir + '/')) && processAlive(Number(entry))) out.add(Number(entry));
+    } catch {
+      // exited, or not ours to read
+    }
     try {
       const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${entry}/environ`)]);
       if (env.includes(needle) && processAlive(Number(entry))) out.add(Number(entry));
