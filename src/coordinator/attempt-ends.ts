@@ -60,10 +60,14 @@ export class AttemptEnds {
     this.#c = context;
   }
 
-  /** Reads result.json (and status.json for attempt.started) of every attempt in flight. */
-  collect(): void {
+  /**
+   * Reads result.json (and status.json for attempt.started) of every attempt in flight, or of those
+   * whose worker `ofWorker` accepts (the workers a file-watcher event named).
+   */
+  collect(ofWorker: (worker: string) => boolean = () => true): void {
     const { log, paths, inFlight } = this.#c;
     for (const f of inFlight.list()) {
+      if (!ofWorker(f.worker)) continue;
       if (this.fromResult(f)) continue;
       const s = log.state.tasks[f.task]!;
       if (s.current && s.current.started_at === null && readAttemptStatus(paths, f.task, f.attempt).kind === 'ok')

@@ -5,6 +5,7 @@
 // taking attempts back, killing them), assignment.ts, budget-ledger.ts, control-effects.ts,
 // merge-step.ts, task-board.ts (the DAG), in-flight.ts, worker-pool.ts and launcher.ts.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { ulid } from 'ulid';
 import type { RunConfig } from '../protocol/run-config.js';
@@ -104,7 +105,22 @@ export class Coordinator {
   /** Why the session drains: set on entering `draining`. */
   #stopWhy: 'interrupt' | 'stop-run' | undefined;
   #interrupts = 0;
-  #wake: () => void = () => {};
+  /** Resolves the loop's wait for something to happen (replaced at each pass). */
+  #wakeLoop: () => void = () => {};
+  /**
+   * Whether the next pass reads every attempt in flight for its result, or only those of the
+   * workers in #touched: a file-watcher event names the worker directories that changed (a worker
+   * rewrites its worker.json after each result.json), so with a thousand workers a result does not
+   * cost a thousand reads. Every other wake (a timer, the rescan, a control request, an exit)
+   * reads them all.
+   */
+  #collectAll = true;
+  readonly #touched = new Set<string>();
+  /** Wakes the loop for anything but a file-watcher event: the next pass reads every attempt in flight. */
+  readonly #wake = (): void => {
+    this.#collectAll = true;
+    this.#wakeLoop();
+  };
   readonly #backoff = new Alarm(() => this.#wake());
 
   constructor(options: CoordinatorOptions) {
@@ -200,7 +216,7 @@ export class Coordinator {
       fs.mkdirSync(dir, { recursive: true });
     // A failed heartbeat wakes the loop: the next tick finds out whether the run directory is gone.
     this.#presence.start(this.#config.liveness.heartbeat, logger, () => this.#wake());
-    this.#watcher = new DirectoryWatcher([paths.controlDir], () => this.#wake(), 1000);
+    this.#watcher = new DirectoryWatcher([paths.controlDir], (changed) => this.#changed(changed), 1000);
     if (this.#state.last_seq === 0) startEvents(log, run, plan);
     else resumeEvents(log, plan, { retryFailed: this.#o.retryFailed, budget: this.#o.budget });
     this.#board.rebuild();
@@ -218,13 +234,24 @@ export class Coordinator {
 
     let exit: CoordinatorExit | undefined;
     while (!exit) {
-      const woken = new Promise<void>((r) => (this.#wake = r));
+      const woken = new Promise<void>((r) => (this.#wakeLoop = r));
       exit = this.#tick();
       if (exit) break;
       await woken;
     }
     await this.#shutdown();
     return exit;
+  }
+
+  /** A watcher event: worker directories note their worker for the next pass; anything else reads all. */
+  #changed(changed: ReadonlySet<string> | 'all'): void {
+    if (changed === 'all') this.#collectAll = true;
+    else
+      for (const dir of changed) {
+        if (path.dirname(dir) === this.#o.paths.workersDir) this.#touched.add(path.basename(dir));
+        else this.#collectAll = true;
+      }
+    this.#wakeLoop();
   }
 
   /**
@@ -240,7 +267,10 @@ export class Coordinator {
         kind: 'broken',
         why: `workers exit as soon as they start; see ${this.#o.paths.logsDir}/worker-*.log and worker-*.stderr`,
       };
-    this.#ends.collect();
+    if (this.#collectAll) this.#ends.collect();
+    else this.#ends.collect((worker) => this.#touched.has(worker));
+    this.#collectAll = false;
+    this.#touched.clear();
     applyControlRequests(this.#control.inbox, this.#control.target);
     const queued = this.#queue?.advance();
     if (queued?.kind === 'broken') return { kind: 'broken', why: queued.why };

@@ -8,9 +8,13 @@
 // from them is "something in here changed, look".
 import fs from 'node:fs';
 
+/** SWARM_NO_WATCH=1: rely on the periodic rescan alone (see DirectoryWatcher.add). */
+const RESCAN_ONLY = process.env.SWARM_NO_WATCH === '1';
+
 /**
  * Calls `onChange` (debounced to one call per macrotask) when anything in the watched directories
- * changes, and every `rescanMs` regardless. Directories are created if missing, unless
+ * changes, with the directories that changed, and every `rescanMs` regardless, with `all` (as
+ * after a watched directory's watcher failed). Directories are created if missing, unless
  * `create: false` (readers such as the dashboard, which must not write into a run directory:
  * a missing directory is then not watched, and the rescan covers it).
  */
@@ -20,10 +24,13 @@ export class DirectoryWatcher {
   readonly #create: boolean;
   #pending = false;
   #closed = false;
+  /** What changed since the last onChange: the directories whose watcher fired, or all (the rescan). */
+  #changed = new Set<string>();
+  #all = false;
 
   constructor(
     dirs: string[],
-    readonly onChange: () => void,
+    readonly onChange: (changed: ReadonlySet<string> | 'all') => void,
     rescanMs = 1000,
     options: { create?: boolean } = {},
   ) {
@@ -32,13 +39,19 @@ export class DirectoryWatcher {
     this.#timer = setInterval(() => this.#fire(), rescanMs);
   }
 
-  /** Starts watching another directory (created if missing, unless `create: false`). */
+  /**
+   * Starts watching another directory (created if missing, unless `create: false`). With
+   * SWARM_NO_WATCH=1 in the environment nothing is watched and only the rescan runs: what a run
+   * directory on a network file system gets (inotify sees only local writes), and what the
+   * simulated-workers benchmark measures.
+   */
   add(dir: string): void {
     if (this.#closed || this.#watchers.has(dir)) return;
     if (this.#create) fs.mkdirSync(dir, { recursive: true });
     else if (!fs.existsSync(dir)) return;
+    if (RESCAN_ONLY) return;
     try {
-      const w = fs.watch(dir, { persistent: true }, () => this.#fire());
+      const w = fs.watch(dir, { persistent: true }, () => this.#fire(dir));
       // A watched directory that disappears ends its watcher; the rescan still runs.
       w.on('error', () => {
         w.close();
@@ -62,12 +75,19 @@ export class DirectoryWatcher {
     return [...this.#watchers.keys()];
   }
 
-  #fire(): void {
-    if (this.#pending || this.#closed) return;
+  /** Notes what changed (a directory, or `all` for the rescan), and calls onChange once this macrotask is over. */
+  #fire(dir?: string): void {
+    if (this.#closed) return;
+    if (dir === undefined) this.#all = true;
+    else this.#changed.add(dir);
+    if (this.#pending) return;
     this.#pending = true;
     setImmediate(() => {
       this.#pending = false;
-      if (!this.#closed) this.onChange();
+      const changed: ReadonlySet<string> | 'all' = this.#all ? 'all' : this.#changed;
+      this.#all = false;
+      this.#changed = new Set();
+      if (!this.#closed) this.onChange(changed);
     });
   }
 
