@@ -2,7 +2,9 @@
 // whose `publish.enabled` is on (src/publish/publish.ts).
 import path from 'node:path';
 import type { Output } from '../presenter/console.js';
-import { loadRun } from '../protocol/run-reader.js';
+import { readJsonFile } from '../protocol/files.js';
+import { RunPaths } from '../protocol/paths.js';
+import { RunJsonSchema } from '../protocol/schemas.js';
 import { publishRun } from '../publish/publish.js';
 import { EXIT } from '../run/exit-codes.js';
 
@@ -43,7 +45,9 @@ export async function publishAfterSession(
   err: Output,
 ): Promise<number> {
   if (sessionExit !== EXIT.succeeded && sessionExit !== EXIT.failed) return sessionExit;
-  if (!loadRun(runDir).run.config.publish.enabled) return sessionExit;
+  // run.json alone: replaying the whole log here cost 1.4 s (and a peak of memory) at the end of an
+  // 8,000-task run that publishes nothing.
+  if (!readJsonFile(new RunPaths(runDir).runJson, RunJsonSchema)?.config.publish.enabled) return sessionExit;
   const outcome = await publishAndTell(runDir, out, err);
   if (outcome !== 'done') err.write(`swarm: the run's work is kept: \`swarm publish ${runDir}\` publishes it\n`);
   return outcome === 'done' || sessionExit !== EXIT.succeeded ? sessionExit : EXIT.publishFailed;
