@@ -4,6 +4,7 @@
 import { agentTurns } from './agent-turns.js';
 import { cliOverhead } from './cli-overhead.js';
 import { fsyncs } from './fsyncs.js';
+import { simulatedWorkers } from './simulated-workers.js';
 import { dashboard } from './dashboard.js';
 import { dispatchLatency } from './dispatch-latency.js';
 import {
@@ -37,6 +38,7 @@ const BENCHMARKS: [string, (o: BenchOptions) => Promise<BenchResult>][] = [
   ['sandbox-overhead', sandboxOverhead],
   ['startup', startupBench],
   ['fsyncs', fsyncs],
+  ['simulated-workers', simulatedWorkers],
 ];
 
 async function main(): Promise<void> {

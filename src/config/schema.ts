@@ -362,13 +362,10 @@ export function configSchemas(Duration: DurationType) {
           }),
         })
         .prefault({}),
-      workers: z
-        .number()
-        .int()
-        .min(1)
-        .max(256)
-        .default(DEFAULTS.workers)
-        .meta({ description: 'Worker processes: attempts run at once.' }),
+      workers: z.number().int().min(1).max(1024).default(DEFAULTS.workers).meta({
+        description:
+          'Worker processes: attempts run at once (at most 1,024; a local worker is a Node process of about 60 MB, so a machine runs far fewer: more is for a cluster).',
+      }),
       scheduling: z
         .strictObject({
           mode: z.enum(['eager', 'waves']).default(DEFAULTS.mode),

@@ -14,6 +14,11 @@ export async function launcherFor(
   spec: LauncherSpec | undefined,
   run: { id: string; repo: string; killGraceMs: number },
 ): Promise<Launcher> {
+  // The simulated-workers benchmark plays the workers itself (launchers/external.ts).
+  if (process.env.SWARM_BENCH_EXTERNAL_WORKERS === '1') {
+    const { ExternalLauncher } = await import('./external.js');
+    return new ExternalLauncher();
+  }
   if (spec?.kind === 'podman') return new PodmanLauncher(spec.podman, run.id, run.repo, run.killGraceMs);
   if (spec?.kind === 'kubernetes') {
     // Loaded only here: the Kubernetes client is large, and most runs never need it.
