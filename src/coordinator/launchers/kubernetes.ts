@@ -232,7 +232,8 @@ export class KubernetesLauncher implements Launcher {
   async close(): Promise<void> {
     this.#closed = true;
     this.#informer?.stop();
-    await deleteRunJobs(this.#kc, this.#settings, this.#runId, (id) => this.#liveness(id) !== 'alive');
+    // Only pods seen ended: a Job whose pod is running, or unknown (the watch is down), keeps its attempt.
+    await deleteRunJobs(this.#kc, this.#settings, this.#runId, (id) => this.#liveness(id) === 'gone');
   }
 }
 
