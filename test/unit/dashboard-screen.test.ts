@@ -220,6 +220,9 @@ describe('the dashboard screen', () => {
       10_000,
       'a pause request',
     );
+    // The bottom line follows the request (written, then what became of it): let it settle before
+    // the next key, whose message it would otherwise overwrite on a loaded machine.
+    await waitFor(() => /^pause: waiting; no coordinator/.test(a.text()[23] ?? ''), 10_000, "the pause request's line");
     let s = await a.press('r');
     expect(s[23]).toBe('quick is succeeded; only failed or cancelled tasks can be retried');
     const b = show(finished);
