@@ -156,7 +156,11 @@ export class KubernetesLauncher implements Launcher {
     informer.on('connect', () => (this.#watching = true));
     informer.on('error', () => {
       this.#watching = false;
-      if (!this.#closed) setTimeout(() => void informer.start().catch(() => {}), REWATCH_MS).unref();
+      // Checked again when the timer fires: close() may come in between, and a restarted watch
+      // would keep the process alive after its run.
+      setTimeout(() => {
+        if (!this.#closed) void informer.start().catch(() => {});
+      }, REWATCH_MS).unref();
     });
     this.#informer = informer;
     void informer.start().catch(() => {});
