@@ -55,6 +55,7 @@ export async function runSession(run: Run, ui: UiOptions, out: Output, err: Outp
       id: runJson.id,
       repo: runJson.repo,
       killGraceMs: runJson.config.scheduling.kill_grace,
+      log: logger,
     }),
     command,
     retryFailed: run.retryFailed,

@@ -39,6 +39,12 @@ export interface LaunchedWorker {
   exited: Promise<WorkerExit>;
   /** Is its process there? Judged from its worker.json. */
   liveness(info: WorkerJson): ProcessLiveness;
+  /**
+   * True while the launcher sees the worker still being started where it runs (a Kubernetes pod
+   * that is Pending: scheduled, pulling its image), so the pool waits longer for its first
+   * worker.json. Absent for launchers whose workers start at once (local, podman).
+   */
+  starting?(): boolean;
   /** Asks the process to stop now (SIGTERM); a worker then finishes its current attempt first. */
   terminate(): void;
   /** Kills the process at once (SIGKILL): for a worker that ignored a stop, or is dead or hung. */

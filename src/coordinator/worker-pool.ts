@@ -25,6 +25,17 @@ export interface PoolWorker {
   /** How its process ended, once it has (launched workers only), and when (ms since epoch). */
   exitedHow?: WorkerExit;
   exitedAt?: number;
+  /** Its end (exit or loss) is in the pool's list of ends, for the crash-loop check. */
+  endCounted?: boolean;
+}
+
+/** How a launched worker's life ended, for the crash-loop check. */
+interface WorkerEnd {
+  /** ms since epoch */
+  startedAt: number;
+  endedAt: number;
+  /** It wrote worker.json at least once. */
+  reported: boolean;
 }
 
 /** A worker that died, and the attempt it had (if any). */
@@ -34,12 +45,20 @@ export interface LostWorker {
   why: string;
 }
 
-/** This many launched workers in a row exiting within CRASH_LOOP_MS of their start is a crash loop. */
+/**
+ * This many launched workers in a row ending (exiting, or lost) within CRASH_LOOP_MS of their
+ * start, or without ever writing worker.json, is a crash loop.
+ */
 const CRASH_LOOP_EXITS = 5;
 const CRASH_LOOP_MS = 5_000;
 
 /** A launched worker that has not written worker.json after this long is taken as dead. */
 const NEVER_REPORTED_MS = 30_000;
+/**
+ * The same, while its launcher says it is still starting (a Pending pod pulling a large image onto a
+ * cold node, or waiting for the cluster's autoscaler to add a node).
+ */
+const STARTING_MS = 600_000;
 
 /** What the pool tells its coordinator. */
 export interface PoolHooks {
@@ -61,6 +80,8 @@ export class WorkerPool {
   #lastReap = 0;
   /** A launched worker exited since the last reap: the next reap looks at once. */
   #exitedSinceReap = false;
+  /** How launched workers ended, in the order they did (the last CRASH_LOOP_EXITS are kept). */
+  readonly #ends: WorkerEnd[] = [];
 
   constructor(paths: RunPaths, launcher: Launcher, session: string, log: Logger, hooks: PoolHooks) {
     this.#paths = paths;
@@ -97,6 +118,7 @@ export class WorkerPool {
       this.#log.info({ worker: id, ...how }, 'worker exited');
       worker.exitedHow = how;
       worker.exitedAt = Date.now();
+      this.#ended(worker, worker.exitedAt);
       this.#exitedSinceReap = true;
       this.#hooks.onExit();
     });
@@ -188,11 +210,16 @@ export class WorkerPool {
         if (info && w.handle.liveness(info) === 'gone') why = 'process gone';
         else if (info && now - Date.parse(info.heartbeat_at) > staleAfterMs)
           why = `heartbeat stale for ${Math.round((now - Date.parse(info.heartbeat_at)) / 1000)} s`;
-        // A process that is starting on a loaded machine may take seconds before its first heartbeat.
-        else if (!info && now - w.startedAt > Math.max(staleAfterMs, NEVER_REPORTED_MS))
+        // A process that is starting on a loaded machine may take seconds before its first heartbeat;
+        // a pod, minutes.
+        else if (
+          !info &&
+          now - w.startedAt > (w.handle.starting?.() ? STARTING_MS : Math.max(staleAfterMs, NEVER_REPORTED_MS))
+        )
           why = 'never reported (no worker.json)';
       }
       if (!why) continue;
+      if (!w.adopted) this.#ended(w, now);
       w.state = 'gone';
       w.handle.kill();
       lost.push({ id: w.id, attempt: w.attempt, why });
@@ -211,23 +238,34 @@ export class WorkerPool {
     }
   }
 
+  /** Counts a launched worker's end once, whichever is seen first: its exit or its loss. */
+  #ended(w: PoolWorker, at: number): void {
+    if (w.endCounted) return;
+    w.endCounted = true;
+    this.#ends.push({ startedAt: w.startedAt, endedAt: at, reported: fs.existsSync(this.#paths.workerJson(w.id)) });
+    if (this.#ends.length > CRASH_LOOP_EXITS) this.#ends.shift();
+  }
+
   /**
-   * True when the last `CRASH_LOOP_EXITS` launched workers to exit (in the order they exited) all
-   * exited within `CRASH_LOOP_MS` of their start: replacing them again would only spin (a broken
-   * install, a deleted run directory, a worker image that cannot run). Counted by exit, not by
-   * launch: with several workers, the newest replacements are always still starting.
+   * True when the last `CRASH_LOOP_EXITS` launched workers to end (exit, or be found lost; in the
+   * order they ended) all ended within `CRASH_LOOP_MS` of their start or without ever writing
+   * worker.json: replacing them again would only spin (a broken install, a deleted run directory, a
+   * worker image that cannot run or be pulled, pods the cluster refuses to make). Counted by end,
+   * not by launch: with several workers, the newest replacements are always still starting; and a
+   * pod may take longer than CRASH_LOOP_MS to be scheduled and fail.
    */
   get crashLooping(): boolean {
-    const exited = [...this.#workers.values()]
-      .filter((w) => !w.adopted && w.exitedHow !== undefined)
-      .sort((a, b) => (a.exitedAt ?? 0) - (b.exitedAt ?? 0));
-    const last = exited.slice(-CRASH_LOOP_EXITS);
-    return last.length === CRASH_LOOP_EXITS && last.every((w) => (w.exitedAt ?? 0) - w.startedAt < CRASH_LOOP_MS);
+    return (
+      this.#ends.length === CRASH_LOOP_EXITS &&
+      this.#ends.every((e) => !e.reported || e.endedAt - e.startedAt < CRASH_LOOP_MS)
+    );
   }
 
   /**
    * Stops every launched worker: a stop message, then SIGTERM after `graceMs`, then SIGKILL.
-   * Resolves when all have exited and the launcher is closed.
+   * Resolves when all have exited and the launcher is closed, or `graceMs` after the SIGKILL even
+   * if some never reported their end (a remote launcher whose API cannot be reached): those are
+   * logged, and the session ends without them rather than hang.
    */
   async shutdown(graceMs: number): Promise<void> {
     const running = [...this.#workers.values()].filter((w) => !w.adopted && !w.exitedHow);
@@ -239,7 +277,9 @@ export class WorkerPool {
       for (const w of running) w.handle.terminate();
       if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
       for (const w of running) w.handle.kill();
-      await all;
+      if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
+      for (const w of running)
+        if (!w.exitedHow) this.#log.warn({ worker: w.id }, 'worker did not report its end after kill; leaving it');
     };
     await stopped();
     await this.#launcher.close?.().catch((e: unknown) => this.#log.warn({ err: e }, 'closing the launcher failed'));

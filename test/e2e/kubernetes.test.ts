@@ -5,9 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeKubernetes, type FakeKubernetes } from '../fixtures/fake-kubernetes.js';
+import { startFakeKubernetes, type FakeKubernetes, type FakeKubernetesOptions } from '../fixtures/fake-kubernetes.js';
 import { CLI, linesOf, makeWorld, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/parallel-edits', import.meta.url));
@@ -26,7 +27,10 @@ afterEach(async () => {
 });
 
 /** The fake, with the run's repository as the volume claim `swarm-runs` in namespace `swarm`. */
-async function cluster(volume: string, more: { allowJobs?: boolean } = {}): Promise<FakeKubernetes> {
+async function cluster(
+  volume: string,
+  more: Pick<FakeKubernetesOptions, 'forbid' | 'missingImages' | 'podCreateFailure'> = {},
+): Promise<FakeKubernetes> {
   kube = await startFakeKubernetes({
     namespaces: ['swarm'],
     claims: { 'swarm/swarm-runs': volume },
@@ -222,9 +226,54 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     await waitFor(() => k.jobs().length === 0, 30_000, 'the Jobs to be deleted');
   }, 120_000);
 
-  it('refuses a run before any work when the cluster lacks the namespace or the claim, or its credentials may not create Jobs (exit 2)', async () => {
+  it("stops a run whose pods can never start (an image the registry lacks), each pod's reason in logs/worker-*.stderr", async () => {
     const w = (world = makeWorld());
-    const k = await cluster(w.dir, { allowJobs: false });
+    const k = await cluster(w.dir, { missingImages: ['registry.invalid/swarm:1'] });
+    w.write('swarm.yaml', {
+      version: 1,
+      workers: 3,
+      launcher: launcher({ image: 'registry.invalid/swarm:1' }),
+      tasks: [{ id: 'a', run: 'true' }],
+    });
+    const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/workers exit as soon as they start/);
+    expect(fs.readFileSync(w.path('run/logs/worker-w1.stderr'), 'utf8')).toMatch(
+      /pod swarm-.*-w1-\w+ cannot start: ImagePullBackOff: Back-off pulling image "registry\.invalid\/swarm:1"/,
+    );
+    await waitFor(() => k.jobs().length === 0 && k.pods().length === 0, 30_000, 'the Jobs and pods to be deleted');
+  }, 120_000);
+
+  it("stops a run whose Jobs never get a pod (admission refuses it), with the cluster's reason; SIGTERM ends such a run too", async () => {
+    const w = (world = makeWorld());
+    const refusal = 'violates PodSecurity "restricted:latest": runAsNonRoot != true';
+    const k = await cluster(w.dir, { podCreateFailure: refusal });
+    w.write('swarm.yaml', { version: 1, workers: 2, launcher: launcher(), tasks: [{ id: 'a', run: 'true' }] });
+    const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/workers exit as soon as they start/);
+    expect(fs.readFileSync(w.path('run/logs/worker-w1.stderr'), 'utf8')).toContain(
+      `cannot make its pod: Error creating: pods "swarm-`,
+    );
+    expect(fs.readFileSync(w.path('run/logs/worker-w1.stderr'), 'utf8')).toContain(refusal);
+    await waitFor(() => k.jobs().length === 0, 30_000, 'the Jobs to be deleted');
+
+    // The same cluster with Events the credentials may not read: nothing says why the pods never
+    // come. SIGTERM still ends the session (its Jobs deleted, no pod ever seen), where it waited for
+    // pod events that would never come.
+    await k.close();
+    const k2 = await cluster(w.dir, { podCreateFailure: refusal, forbid: ['list events'] });
+    const run = startCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run2'], { cwd: w.dir, env: env(k2) });
+    await waitFor(() => k2.jobs().length === 2, 30_000, 'the Jobs to be created');
+    run.child.kill('SIGTERM');
+    const ended = await Promise.race([run.done.then(() => true), sleep(60_000).then(() => false)]);
+    expect(ended).toBe(true);
+    expect(k2.jobs()).toEqual([]);
+  }, 180_000);
+
+  it('refuses a run before any work when the cluster lacks the namespace or the claim, or its credentials may not create Jobs or watch pods (exit 2)', async () => {
+    const w = (world = makeWorld());
+    const k = await cluster(w.dir, { forbid: ['create jobs', 'watch pods', 'get pods/log'] });
     const tasks = [{ id: 'a', run: 'true' }];
     w.write('ns.yaml', { version: 1, launcher: launcher({ namespace: 'nope' }), tasks });
     let res = await runCli(['run', 'ns.yaml', '--no-dashboard'], { cwd: w.dir, env: env(k) });
@@ -234,7 +283,7 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     res = await runCli(['run', 'claim.yaml', '--no-dashboard'], { cwd: w.dir, env: env(k) });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/the volume claim "other" does not exist in the namespace "swarm"/);
-    expect(res.stderr).toMatch(/may not create Jobs in the namespace "swarm"/);
+    expect(res.stderr).toMatch(/may not create jobs, get pods\/log, watch pods in the namespace "swarm"/);
     // No API server at all.
     res = await runCli(['run', 'ns.yaml', '--no-dashboard'], {
       cwd: w.dir,

@@ -1,10 +1,17 @@
 // The kubernetes launcher's pure parts: the settings loading accepts, the worker Job it makes
 // (validated against Kubernetes' OpenAPI schema, as kubernetes-models generates it), where the
 // shared volume puts paths in a pod, and how a worker resolves an assignment's relative paths.
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Job } from 'kubernetes-models/batch/v1/Job';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { jobName, podPath, workerJob } from '../../src/coordinator/launchers/kubernetes-manifest.js';
+import { NEEDED } from '../../src/coordinator/launchers/kubernetes-preflight.js';
 import type { Assignment } from '../../src/protocol/schemas.js';
 import { localize } from '../../src/worker/localize.js';
 import { makeWorld, type World } from '../helpers.js';
@@ -98,6 +105,22 @@ describe('launcher.kubernetes', () => {
   it('names Jobs as Kubernetes allows (lower case, at most 63 characters)', () => {
     expect(jobName('My_Run.ID', 'w1')).toBe('swarm-my-run-id-w1');
     expect(jobName('x'.repeat(80), 'w1')).toHaveLength(63);
+  });
+
+  it('deploy/kubernetes/rbac.yaml is valid and grants every permission the preflight asks for', () => {
+    const file = fileURLToPath(new URL('../../deploy/kubernetes/rbac.yaml', import.meta.url));
+    const docs = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS() as { kind: string });
+    const models = { ServiceAccount, Role, RoleBinding } as Record<string, new (o: never) => { validate(): void }>;
+    expect(docs.map((d) => d.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding']);
+    for (const d of docs) new models[d.kind]!(d as never).validate();
+    const role = docs[1] as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+    for (const n of NEEDED) {
+      const resource = n.subresource ? `${n.resource}/${n.subresource}` : n.resource;
+      const granted = role.rules.some(
+        (r) => r.apiGroups.includes(n.group ?? '') && r.resources.includes(resource) && r.verbs.includes(n.verb),
+      );
+      expect(granted, `${n.verb} ${resource}`).toBe(true);
+    }
   });
 
   it('refuses bad settings with the field named', () => {

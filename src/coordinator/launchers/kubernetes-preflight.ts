@@ -4,6 +4,22 @@ import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { apiMessage, kubeConfigFor } from './kubernetes.js';
 import type { KubernetesSettings } from './kubernetes-manifest.js';
 
+/**
+ * What the launcher does in the namespace (kubernetes.ts): create, list and delete Jobs; list,
+ * watch and delete pods (one at a time and by label); read a failed pod's log. Events are read
+ * too, but only to say why a pod never appeared: not required.
+ */
+export const NEEDED: { verb: string; group?: string; resource: string; subresource?: string }[] = [
+  { verb: 'create', group: 'batch', resource: 'jobs' },
+  { verb: 'list', group: 'batch', resource: 'jobs' },
+  { verb: 'delete', group: 'batch', resource: 'jobs' },
+  { verb: 'list', resource: 'pods' },
+  { verb: 'watch', resource: 'pods' },
+  { verb: 'delete', resource: 'pods' },
+  { verb: 'deletecollection', resource: 'pods' },
+  { verb: 'get', resource: 'pods', subresource: 'log' },
+];
+
 /** HTTP status of a failed API call (client-node's ApiException `code`), if it has one. */
 function statusOf(e: unknown): number | undefined {
   const code = (e as { code?: unknown }).code;
@@ -13,8 +29,8 @@ function statusOf(e: unknown): number | undefined {
 /**
  * The problems that stop a run whose workers are Kubernetes Jobs, each saying what to do: the
  * kubeconfig cannot be loaded or names no cluster; the API server cannot be reached; the
- * namespace or the volume's PersistentVolumeClaim does not exist; the credentials may not create
- * Jobs in the namespace (a SelfSubjectAccessReview).
+ * namespace or the volume's PersistentVolumeClaim does not exist; the credentials lack a
+ * permission the launcher uses in the namespace (one SelfSubjectAccessReview each, see NEEDED).
  * @returns [] when the cluster has all of it
  */
 export async function kubernetesProblems(settings: KubernetesSettings): Promise<string[]> {
@@ -53,18 +69,27 @@ export async function kubernetesProblems(settings: KubernetesSettings): Promise<
       );
     }
   }
-  try {
-    const review = await kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SelfSubjectAccessReview',
-        spec: { resourceAttributes: { namespace, verb: 'create', group: 'batch', resource: 'jobs' } },
-      },
-    });
-    if (!review.status?.allowed)
-      problems.push(`the cluster's credentials may not create Jobs in the namespace "${namespace}"`);
-  } catch (e) {
-    problems.push(`asking whether Jobs may be created failed: ${apiMessage(e)}`);
-  }
+  const auth = kc.makeApiClient(AuthorizationV1Api);
+  const denied: string[] = [];
+  await Promise.all(
+    NEEDED.map(async (n) => {
+      try {
+        const review = await auth.createSelfSubjectAccessReview({
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { namespace, ...n } },
+          },
+        });
+        if (!review.status?.allowed) denied.push(`${n.verb} ${n.resource}${n.subresource ? `/${n.subresource}` : ''}`);
+      } catch (e) {
+        problems.push(`asking whether the credentials may ${n.verb} ${n.resource} failed: ${apiMessage(e)}`);
+      }
+    }),
+  );
+  if (denied.length > 0)
+    problems.push(
+      `the cluster's credentials may not ${denied.sort().join(', ')} in the namespace "${namespace}" (the workers' Jobs are created, their pods watched, and both deleted)`,
+    );
   return problems;
 }

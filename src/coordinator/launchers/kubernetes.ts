@@ -4,6 +4,7 @@
 // its pod: one informer (list + watch) on the run's pods answers liveness and resolves `exited`.
 // The pod is the attempt's confinement: its processes die with it.
 import fs from 'node:fs';
+import type { Logger } from 'pino';
 import {
   BatchV1Api,
   CoreV1Api,
@@ -19,6 +20,23 @@ import { jobName, runSelector, workerJob, WORKER_LABEL, type KubernetesSettings 
 
 /** How long after an informer error it is started again, ms. */
 const REWATCH_MS = 1_000;
+
+/** How often a Job whose pod has not appeared is asked why (its Events), ms. */
+const NO_POD_CHECK_MS = 3_000;
+
+/**
+ * Waiting reasons of a pod's container that do not mend by waiting: the worker is ended and its pod
+ * deleted, so the pool replaces it (or stops the run as a crash loop). ErrImagePull is left out: the
+ * kubelet retries it, and reports ImagePullBackOff when that fails too. Source: the kubelet's
+ * reasons (kubernetes pkg/kubelet/images/types.go, pkg/kubelet/container/sync_result.go, v1.30).
+ */
+const CANNOT_START = new Set([
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
 
 /**
  * The kubeconfig of the settings: $KUBECONFIG, else ~/.kube/config, else the pod's service
@@ -42,6 +60,8 @@ interface PodView {
   /** The worker container's exit code once it terminated. */
   exitCode: number | null;
   deleted: boolean;
+  /** Why its container is not running yet (`ImagePullBackOff: Back-off pulling image "x"`). */
+  waiting?: { reason: string; message: string };
 }
 
 /**
@@ -63,6 +83,9 @@ export class KubernetesLauncher implements Launcher {
   readonly #kc: KubeConfig;
   readonly #batch: BatchV1Api;
   readonly #core: CoreV1Api;
+  readonly #log: Logger | undefined;
+  /** The last informer error logged, and when (ms since epoch): the same one is logged once a minute. */
+  #lastWatchError = { message: '', at: 0 };
   #informer: (Informer<V1Pod> & ObjectCache<V1Pod>) | undefined;
   /** The informer has listed the pods and its watch is up. */
   #watching = false;
@@ -71,17 +94,20 @@ export class KubernetesLauncher implements Launcher {
   readonly #onExit = new Map<string, (exit: WorkerExit) => void>();
   /** logs/worker-<id>.stderr of each worker: where its pod's log goes when the pod fails. */
   readonly #stderr = new Map<string, string>();
+  /** Workers ended by the launcher itself (their pod cannot start): told and deleted once. */
+  readonly #failed = new Set<string>();
 
   /**
-   * @param run the run's id, its repository (absolute, on the shared volume) and
-   *   `scheduling.kill_grace` in ms
+   * @param run the run's id, its repository (absolute, on the shared volume),
+   *   `scheduling.kill_grace` in ms, and the coordinator's log (for a pod watch that fails)
    * @throws Error when the kubeconfig cannot be loaded (see kubeConfigFor)
    */
-  constructor(settings: KubernetesSettings, run: { id: string; repo: string; killGraceMs: number }) {
+  constructor(settings: KubernetesSettings, run: { id: string; repo: string; killGraceMs: number; log?: Logger }) {
     this.#settings = settings;
     this.#runId = run.id;
     this.#repo = run.repo;
     this.#killGraceMs = run.killGraceMs;
+    this.#log = run.log;
     this.#kc = kubeConfigFor(settings);
     this.#batch = this.#kc.makeApiClient(BatchV1Api);
     this.#core = this.#kc.makeApiClient(CoreV1Api);
@@ -101,11 +127,56 @@ export class KubernetesLauncher implements Launcher {
       runDir: options.runDir,
       killGraceMs: this.#killGraceMs,
     });
-    this.#batch.createNamespacedJob({ namespace: this.#settings.namespace, body }).catch((e: unknown) => {
-      fs.appendFileSync(paths.workerStderr(options.id), `creating Job ${body.metadata!.name}: ${apiMessage(e)}\n`);
-      this.#ended(options.id, { code: null, signal: null });
-    });
+    this.#batch.createNamespacedJob({ namespace: this.#settings.namespace, body }).then(
+      () => this.#awaitPod(options.id),
+      (e: unknown) => {
+        this.#tell(options.id, `creating Job ${body.metadata!.name}: ${apiMessage(e)}`);
+        this.#ended(options.id, { code: null, signal: null });
+      },
+    );
     return handle;
+  }
+
+  /**
+   * Until the worker's pod appears: every NO_POD_CHECK_MS, asks the Job's Events why not. A
+   * FailedCreate (admission refused the pod: PodSecurity, a quota, a webhook) ends the worker with
+   * the cluster's message in its stderr; the Job is deleted. Events that cannot be read change
+   * nothing (the pool's never-reported limit still applies).
+   */
+  #awaitPod(id: string): void {
+    const job = jobName(this.#runId, id);
+    const timer = setInterval(() => {
+      if (this.#closed || this.#pods.has(id) || this.#failed.has(id)) return clearInterval(timer);
+      this.#core
+        .listNamespacedEvent({ namespace: this.#settings.namespace, fieldSelector: `involvedObject.name=${job}` })
+        .then((events) => {
+          const refused = events.items.find((e) => e.reason === 'FailedCreate');
+          if (refused && !this.#pods.has(id))
+            this.#cannotStart(id, `Job ${job} cannot make its pod: ${refused.message ?? 'FailedCreate'}`);
+        })
+        .catch(() => {});
+    }, NO_POD_CHECK_MS);
+    timer.unref();
+  }
+
+  /** Ends a worker whose pod cannot start: says why in its stderr, and deletes its pod and Job. */
+  #cannotStart(id: string, why: string): void {
+    if (this.#failed.has(id)) return;
+    this.#failed.add(id);
+    this.#tell(id, why);
+    this.#ended(id, { code: null, signal: null });
+    void this.#killPod(id);
+  }
+
+  /** Appends a line to the worker's logs/worker-<id>.stderr (never throws: a full disk loses it). */
+  #tell(id: string, line: string): void {
+    const file = this.#stderr.get(id);
+    if (!file) return;
+    try {
+      fs.appendFileSync(file, line.endsWith('\n') ? line : `${line}\n`);
+    } catch {
+      // Nowhere else to say it.
+    }
   }
 
   /** A worker Job an earlier session created (resume): watched, never stopped, killed with its attempt. */
@@ -121,6 +192,10 @@ export class KubernetesLauncher implements Launcher {
       id,
       exited,
       liveness: () => this.#liveness(id),
+      starting: () => {
+        const pod = this.#pods.get(id);
+        return pod !== undefined && !pod.deleted && pod.phase === 'Pending' && !this.#failed.has(id);
+      },
       terminate: () => void this.#deleteJob(id, 'Foreground'),
       kill: () => void this.#killPod(id),
       killAttempt: () => {
@@ -154,8 +229,14 @@ export class KubernetesLauncher implements Launcher {
     informer.on('update', (pod) => seen(pod, false));
     informer.on('delete', (pod) => seen(pod, true));
     informer.on('connect', () => (this.#watching = true));
-    informer.on('error', () => {
+    informer.on('error', (e: unknown) => {
       this.#watching = false;
+      const message = apiMessage(e);
+      const now = Date.now();
+      if (message !== this.#lastWatchError.message || now - this.#lastWatchError.at > 60_000) {
+        this.#lastWatchError = { message, at: now };
+        this.#log?.warn({ err: message }, "watching the run's pods failed; retrying (the heartbeats decide meanwhile)");
+      }
       // Checked again when the timer fires: close() may come in between, and a restarted watch
       // would keep the process alive after its run.
       setTimeout(() => {
@@ -169,10 +250,21 @@ export class KubernetesLauncher implements Launcher {
   #seen(pod: V1Pod, deleted: boolean): void {
     const id = pod.metadata?.labels?.[WORKER_LABEL];
     if (!id) return;
-    const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
-    const view: PodView = { phase: pod.status?.phase ?? 'Pending', exitCode: terminated?.exitCode ?? null, deleted };
+    const state = pod.status?.containerStatuses?.[0]?.state;
+    const terminated = state?.terminated;
+    const waiting = state?.waiting?.reason
+      ? { reason: state.waiting.reason, message: state.waiting.message ?? '' }
+      : undefined;
+    const view: PodView = {
+      phase: pod.status?.phase ?? 'Pending',
+      exitCode: terminated?.exitCode ?? null,
+      deleted,
+      waiting,
+    };
     const before = this.#pods.get(id);
     this.#pods.set(id, view);
+    if (!deleted && waiting && CANNOT_START.has(waiting.reason))
+      this.#cannotStart(id, `pod ${pod.metadata?.name} cannot start: ${waiting.reason}: ${waiting.message}`);
     if (view.phase === 'Failed' && before?.phase !== 'Failed' && pod.metadata?.name)
       void this.#keepLog(id, pod.metadata.name);
     if (deleted || view.phase === 'Succeeded' || view.phase === 'Failed')
@@ -184,24 +276,29 @@ export class KubernetesLauncher implements Launcher {
    * the worker's own log opens) to logs/worker-<id>.stderr, as a local worker's stderr is kept.
    */
   async #keepLog(id: string, pod: string): Promise<void> {
-    const file = this.#stderr.get(id);
-    if (!file) return;
+    let text: string;
     try {
       const log = await this.#core.readNamespacedPodLog({
         name: pod,
         namespace: this.#settings.namespace,
         tailLines: 50,
       });
-      fs.appendFileSync(file, `--- the last lines of pod ${pod}'s log ---\n${log}`);
+      text = `--- the last lines of pod ${pod}'s log ---\n${log}`;
     } catch (e) {
-      fs.appendFileSync(file, `--- pod ${pod} failed; its log could not be read: ${apiMessage(e)}\n`);
+      text = `--- pod ${pod} failed; its log could not be read: ${apiMessage(e)}`;
     }
+    this.#tell(id, text);
   }
 
   #ended(id: string, exit: WorkerExit): void {
     this.#onExit.get(id)?.(exit);
   }
 
+  /**
+   * Deletes the worker's Job. When no pod of it was ever seen (the cluster never made one, or the
+   * watch is down), the worker is taken as ended now: no pod event would ever say so, and a
+   * session's end waits for its workers.
+   */
   async #deleteJob(id: string, propagationPolicy: 'Foreground' | 'Background'): Promise<void> {
     try {
       await this.#batch.deleteNamespacedJob({
@@ -212,6 +309,7 @@ export class KubernetesLauncher implements Launcher {
     } catch {
       // Gone already, or the API is unreachable: the pod's watch and the heartbeat decide.
     }
+    if (!this.#pods.has(id)) this.#ended(id, { code: null, signal: 'Job deleted' });
   }
 
   /** Deletes the worker's pod at once (gracePeriodSeconds 0: SIGKILL), then its Job. */
@@ -235,7 +333,16 @@ export class KubernetesLauncher implements Launcher {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#informer?.stop();
+    const informer = this.#informer;
+    informer?.stop();
+    // client-node 1.4's informer keeps the watch request only once its response has begun: a stop
+    // while it connects leaves that watch open (and the process alive). Stopped again meanwhile.
+    let tries = 0;
+    const again = setInterval(() => {
+      informer?.stop();
+      if (++tries >= 10) clearInterval(again);
+    }, 500);
+    again.unref();
     // Only pods seen ended: a Job whose pod is running, or unknown (the watch is down), keeps its attempt.
     await deleteRunJobs(this.#kc, this.#settings, this.#runId, (id) => this.#liveness(id) === 'gone');
   }

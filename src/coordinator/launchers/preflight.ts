@@ -27,7 +27,7 @@ export function launcherProblems(spec: LauncherSpec, where: { repo: string; runD
 /**
  * What the cluster says against the run, for the kubernetes launcher ([] for the others): no
  * kubeconfig, an API server that cannot be reached, a namespace or volume claim that does not
- * exist, or a service account that may not create Jobs there.
+ * exist, or credentials that lack a permission the launcher uses there.
  */
 export async function launcherReachable(spec: LauncherSpec): Promise<string[]> {
   if (spec.kind !== 'kubernetes') return [];

@@ -1,4 +1,5 @@
 // Which launcher a run's workers get, from its config's `launcher:`.
+import type { Logger } from 'pino';
 import type { LauncherSpec } from '../../config/schema.js';
 import { LocalLauncher, type Launcher } from '../launcher.js';
 import { PodmanLauncher } from './podman.js';
@@ -7,12 +8,13 @@ import { PodmanLauncher } from './podman.js';
  * The launcher of a run: local processes, Podman containers (`launcher.kind: podman`) or
  * Kubernetes Jobs (`kubernetes`).
  * @param spec the config's `launcher:` (absent in run.json snapshots made before it existed: local)
- * @param run the run's id and repository (absolute), and `scheduling.kill_grace` in ms
+ * @param run the run's id and repository (absolute), `scheduling.kill_grace` in ms, and the
+ *   coordinator's log (where a launcher says what goes wrong between workers: a failing pod watch)
  * @throws Error when a kubernetes launcher's kubeconfig cannot be loaded (the preflight says so first)
  */
 export async function launcherFor(
   spec: LauncherSpec | undefined,
-  run: { id: string; repo: string; killGraceMs: number },
+  run: { id: string; repo: string; killGraceMs: number; log?: Logger },
 ): Promise<Launcher> {
   // The simulated-workers benchmark plays the workers itself (launchers/external.ts).
   if (process.env.SWARM_BENCH_EXTERNAL_WORKERS === '1') {
