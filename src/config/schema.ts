@@ -207,6 +207,13 @@ export const KubernetesSpec = z
       .min(0)
       .default(DEFAULTS.kubernetesJobTtl)
       .meta({ description: 'How long Kubernetes keeps a finished worker Job, s.' }),
+    run_as: z
+      .strictObject({ user: z.number().int().min(0), group: z.number().int().min(0) })
+      .optional()
+      .meta({
+        description:
+          "The uid and gid the worker pods run as. Unset: the owner of the repository's .git on this machine, so that what the pods write to the shared volume belongs to the same user as the rest (git refuses a repository another user owns).",
+      }),
   })
   .meta({ description: 'Each worker a Kubernetes Job (one pod) on a cluster.' });
 

@@ -138,7 +138,10 @@ export function truncateTornTail(file: string): boolean {
     let end = size;
     while (end > 0 && cut === undefined) {
       const start = Math.max(0, end - TAIL_CHUNK);
-      const n = fs.readSync(fd, buf, 0, end - start, start);
+      // A read may return fewer bytes than asked: read until the chunk is whole (or the file ends).
+      let n = 0;
+      for (let got = -1; n < end - start && got !== 0; n += got)
+        got = fs.readSync(fd, buf, n, end - start - n, start + n);
       const nl = buf.subarray(0, n).lastIndexOf(0x0a);
       if (nl >= 0) cut = start + nl + 1;
       end = start;

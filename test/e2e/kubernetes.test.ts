@@ -96,6 +96,9 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     expect(job.spec.backoffLimit).toBe(0);
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
     expect(job.spec.template.spec.containers[0].command).toContain('--clone-into');
+    // Each pod runs as the repository's owner, so what it pushes to the volume is that user's too.
+    const owner = fs.statSync(path.join(demo, '.git'));
+    expect(job.spec.template.spec.securityContext).toEqual({ runAsUser: owner.uid, runAsGroup: owner.gid });
     // The workers ran in their pods (the pod's name as host name, pid 1 of its container).
     const info = readJson<{ pid: number; host: string }>(path.join(runDir, 'workers/w1/worker.json'));
     expect(info.pid).toBe(1);

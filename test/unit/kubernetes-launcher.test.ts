@@ -39,6 +39,7 @@ const FULL = `    namespace: agents
     resources: { cpu: 500m, memory: 2Gi }
     volume: { claim: swarm-runs, mount: /swarm, local_path: /mnt/swarm }
     ttl_seconds_after_finished: 60
+    run_as: { user: 1001, group: 1002 }
 `;
 
 describe('launcher.kubernetes', () => {
@@ -51,6 +52,7 @@ describe('launcher.kubernetes', () => {
       repo: '/mnt/swarm/repo',
       runDir: '/mnt/swarm/repo/.swarm/runs/01M92',
       killGraceMs: 10_000,
+      owner: { uid: 1000, gid: 1000 },
     });
     expect(() => new Job(job as never).validate()).not.toThrow();
     expect(job.metadata!.name).toBe('swarm-01m92erjbmyzf2f0sxk5ryctdz-w3');
@@ -80,6 +82,9 @@ describe('launcher.kubernetes', () => {
       '/scratch',
     ]);
     expect(c.envFrom).toEqual([{ secretRef: { name: 'model-keys' } }]);
+    // As `run_as` says (over the repository's owner), with a HOME any uid can write.
+    expect(pod.securityContext).toEqual({ runAsUser: 1001, runAsGroup: 1002 });
+    expect(c.env).toEqual([{ name: 'HOME', value: '/scratch' }]);
     expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '500m', memory: '2Gi' } });
     expect(pod.volumes).toEqual([
       { name: 'swarm', persistentVolumeClaim: { claimName: 'swarm-runs' } },
@@ -89,7 +94,14 @@ describe('launcher.kubernetes', () => {
 
   it('a minimal Job is valid too, and a broken one is not (the schema check can fail)', () => {
     const s = settings('    image: img\n    volume: { claim: runs }\n');
-    const job = workerJob(s, { runId: 'r', id: 'w1', coordinator: 'S', repo: '/r', runDir: '/r/run', killGraceMs: 1 });
+    const input = { runId: 'r', id: 'w1', coordinator: 'S', repo: '/r', runDir: '/r/run', killGraceMs: 1 };
+    // Without run_as, the pod runs as the repository's owner; without an owner, as the image says.
+    expect(workerJob(s, { ...input, owner: { uid: 7, gid: 8 } }).spec!.template.spec!.securityContext).toEqual({
+      runAsUser: 7,
+      runAsGroup: 8,
+    });
+    const job = workerJob(s, input);
+    expect(job.spec!.template.spec!.securityContext).toBeUndefined();
     expect(() => new Job(job as never).validate()).not.toThrow();
     delete (job.spec!.template.spec!.containers[0] as { name?: string }).name;
     expect(() => new Job(job as never).validate()).toThrow(/name/);

@@ -64,6 +64,11 @@ export interface WorkerJobInput {
   runDir: string;
   /** `scheduling.kill_grace`, ms: the pod's terminationGracePeriodSeconds (rounded up to s). */
   killGraceMs: number;
+  /**
+   * The uid and gid the pod runs as when `run_as` is unset: the owner of the repository's .git on
+   * this machine (undefined: the image's user).
+   */
+  owner?: { uid: number; gid: number };
 }
 
 /**
@@ -72,7 +77,8 @@ export interface WorkerJobInput {
  * removed `ttl_seconds_after_finished` after it ends. The pod runs `<command> worker --run-dir
  * <run dir in the pod> --id <id> --coordinator <session> --repo <repository in the pod>
  * --clone-into <scratch>`, with the shared volume (the claim) at `volume.mount` and an emptyDir at
- * `scratch` where each attempt clones the repository.
+ * `scratch` where each attempt clones the repository. It runs as `run_as` (default: the
+ * repository's owner), with HOME in the scratch directory, writable whatever the uid.
  * @throws Error when the settings lack an image or a volume, or the repository or the run
  *   directory is not on the volume (the preflight refuses such a run first)
  */
@@ -87,6 +93,7 @@ export function workerJob(settings: KubernetesSettings, o: WorkerJobInput): V1Jo
   if (settings.resources.cpu !== undefined) resources.cpu = String(settings.resources.cpu);
   if (settings.resources.memory !== undefined) resources.memory = settings.resources.memory;
   const hasResources = Object.keys(resources).length > 0;
+  const user = settings.run_as ?? (o.owner ? { user: o.owner.uid, group: o.owner.gid } : undefined);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -104,6 +111,7 @@ export function workerJob(settings: KubernetesSettings, o: WorkerJobInput): V1Jo
         metadata: { labels },
         spec: {
           restartPolicy: 'Never',
+          ...(user ? { securityContext: { runAsUser: user.user, runAsGroup: user.group } } : {}),
           terminationGracePeriodSeconds: Math.max(1, Math.ceil(o.killGraceMs / 1000)),
           ...(settings.service_account ? { serviceAccountName: settings.service_account } : {}),
           ...(settings.image_pull_secrets.length > 0
@@ -130,6 +138,7 @@ export function workerJob(settings: KubernetesSettings, o: WorkerJobInput): V1Jo
                 settings.scratch,
               ],
               workingDir: runDir,
+              env: [{ name: 'HOME', value: settings.scratch }],
               ...(settings.env_from_secrets.length > 0
                 ? { envFrom: settings.env_from_secrets.map((name) => ({ secretRef: { name } })) }
                 : {}),

@@ -4,6 +4,7 @@
 // its pod: one informer (list + watch) on the run's pods answers liveness and resolves `exited`.
 // The pod is the attempt's confinement: its processes die with it.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import {
   BatchV1Api,
@@ -80,6 +81,8 @@ export class KubernetesLauncher implements Launcher {
   readonly #runId: string;
   readonly #repo: string;
   readonly #killGraceMs: number;
+  /** The owner of the repository's .git here: whom the pods run as, unless `run_as` says. */
+  readonly #owner: { uid: number; gid: number } | undefined;
   readonly #kc: KubeConfig;
   readonly #batch: BatchV1Api;
   readonly #core: CoreV1Api;
@@ -108,6 +111,12 @@ export class KubernetesLauncher implements Launcher {
     this.#repo = run.repo;
     this.#killGraceMs = run.killGraceMs;
     this.#log = run.log;
+    try {
+      const st = fs.statSync(path.join(run.repo, '.git'));
+      this.#owner = { uid: st.uid, gid: st.gid };
+    } catch {
+      this.#owner = undefined;
+    }
     this.#kc = kubeConfigFor(settings);
     this.#batch = this.#kc.makeApiClient(BatchV1Api);
     this.#core = this.#kc.makeApiClient(CoreV1Api);
@@ -126,6 +135,7 @@ export class KubernetesLauncher implements Launcher {
       repo: this.#repo,
       runDir: options.runDir,
       killGraceMs: this.#killGraceMs,
+      owner: this.#owner,
     });
     this.#batch.createNamespacedJob({ namespace: this.#settings.namespace, body }).then(
       () => this.#awaitPod(options.id),

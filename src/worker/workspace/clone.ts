@@ -3,6 +3,7 @@
 // shared repository as refs/swarm/<run-id>/<task>/<n>, where the coordinator merges it as it merges
 // a worktree's. Nothing but that push writes to the shared repository.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { git, gitTrySync } from '../../git/git.js';
 import { commitWorktree } from '../../git/worktree.js';
@@ -39,6 +40,9 @@ export class ClonedWorkspace implements Workspace {
     try {
       fs.rmSync(dir, { recursive: true, force: true });
       await git(this.#source, ['clone', '--quiet', '--shared', '--no-checkout', this.#source, dir]);
+      // What the repository ignores locally, the clone ignores too (a worktree shares info/exclude).
+      const exclude = path.join(this.#source, '.git', 'info', 'exclude');
+      if (fs.existsSync(exclude)) fs.copyFileSync(exclude, path.join(dir, '.git', 'info', 'exclude'));
       // Commits carry the repository's identity, as a worktree's do.
       for (const key of ['user.name', 'user.email']) {
         const value = gitTrySync(this.#source, ['config', key]);
