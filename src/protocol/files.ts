@@ -1,7 +1,17 @@
 // Reading and writing the run directory's JSON files: atomic replacement, schema-checked reads.
 import fs from 'node:fs';
+import { onExit } from 'signal-exit';
 import writeFileAtomic from 'write-file-atomic';
 import type { z } from 'zod';
+
+// write-file-atomic registers a handler with signal-exit for each write (to remove its temporary
+// file if the process exits mid-write) and removes it after. When the last handler goes,
+// signal-exit uninstalls its listeners on 15 signals, and the next write installs them again: 30
+// sigaction calls and listener bookkeeping per file written, a measurable share of a worker's CPU
+// per task (bench/README.md, make-j8). One handler that stays keeps signal-exit installed. It does
+// nothing, and changes no signal's outcome: signal-exit re-raises a signal only when no other
+// listener handles it, as the default would.
+onExit(() => {});
 
 /**
  * Writes `value` as JSON to `file` atomically: temp file in the same directory, fsync, rename
