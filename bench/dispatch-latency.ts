@@ -150,7 +150,7 @@ export async function dispatchLatency(options: BenchOptions): Promise<BenchResul
     params: { chains, length, workers, repeats, dispatches: hops.length },
     metrics: [
       metric('p50 (date cost subtracted)', round(median(corrected), 1), 'ms'),
-      metric('p99 (date cost subtracted)', round(percentile(corrected, 99), 1), 'ms', 20),
+      metric('p99 (date cost subtracted)', round(percentile(corrected, 99), 1), 'ms', 15),
       metric('p50 raw', round(median(lat), 1), 'ms'),
       metric('p99 raw', round(percentile(lat, 99), 1), 'ms'),
       metric('max raw', round(max(lat), 1), 'ms'),
