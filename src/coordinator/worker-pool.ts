@@ -27,6 +27,11 @@ export interface PoolWorker {
   exitedAt?: number;
   /** Its end (exit or loss) is in the pool's list of ends, for the crash-loop check. */
   endCounted?: boolean;
+  /**
+   * The last reap at which its launcher still said it was starting (ms since epoch): its time to
+   * write a first worker.json counts from then (a pod that was Pending for minutes, then runs).
+   */
+  startingSeen?: number;
 }
 
 /** How a launched worker's life ended, for the crash-loop check. */
@@ -211,12 +216,16 @@ export class WorkerPool {
         else if (info && now - Date.parse(info.heartbeat_at) > staleAfterMs)
           why = `heartbeat stale for ${Math.round((now - Date.parse(info.heartbeat_at)) / 1000)} s`;
         // A process that is starting on a loaded machine may take seconds before its first heartbeat;
-        // a pod, minutes.
-        else if (
-          !info &&
-          now - w.startedAt > (w.handle.starting?.() ? STARTING_MS : Math.max(staleAfterMs, NEVER_REPORTED_MS))
-        )
-          why = 'never reported (no worker.json)';
+        // a pod, minutes (then seconds more, once it runs).
+        else if (!info) {
+          const starting = w.handle.starting?.() ?? false;
+          if (starting) w.startingSeen = now;
+          // While starting: STARTING_MS from its launch; after: the usual limit from when it stopped.
+          const overdue = starting
+            ? now - w.startedAt > STARTING_MS
+            : now - Math.max(w.startedAt, w.startingSeen ?? 0) > Math.max(staleAfterMs, NEVER_REPORTED_MS);
+          if (overdue) why = 'never reported (no worker.json)';
+        }
       }
       if (!why) continue;
       if (!w.adopted) this.#ended(w, now);
@@ -252,12 +261,16 @@ export class WorkerPool {
    * worker.json: replacing them again would only spin (a broken install, a deleted run directory, a
    * worker image that cannot run or be pulled, pods the cluster refuses to make). Counted by end,
    * not by launch: with several workers, the newest replacements are always still starting; and a
-   * pod may take longer than CRASH_LOOP_MS to be scheduled and fail.
+   * pod may take longer than CRASH_LOOP_MS to be scheduled and fail. Never while a launched worker
+   * that has written worker.json is still there.
    */
   get crashLooping(): boolean {
-    return (
-      this.#ends.length === CRASH_LOOP_EXITS &&
-      this.#ends.every((e) => !e.reported || e.endedAt - e.startedAt < CRASH_LOOP_MS)
+    if (this.#ends.length < CRASH_LOOP_EXITS) return false;
+    if (!this.#ends.every((e) => !e.reported || e.endedAt - e.startedAt < CRASH_LOOP_MS)) return false;
+    // Workers that do run (a quota that fits fewer pods than `workers`, one slow start on a loaded
+    // machine): the run goes on with them, and the rest keep being replaced.
+    return ![...this.#workers.values()].some(
+      (w) => !w.adopted && w.state !== 'gone' && !w.exitedHow && fs.existsSync(this.#paths.workerJson(w.id)),
     );
   }
 
@@ -265,7 +278,8 @@ export class WorkerPool {
    * Stops every launched worker: a stop message, then SIGTERM after `graceMs`, then SIGKILL.
    * Resolves when all have exited and the launcher is closed, or `graceMs` after the SIGKILL even
    * if some never reported their end (a remote launcher whose API cannot be reached): those are
-   * logged, and the session ends without them rather than hang.
+   * logged, and the session ends without them rather than hang. The launcher's `close` gets
+   * `graceMs` too.
    */
   async shutdown(graceMs: number): Promise<void> {
     const running = [...this.#workers.values()].filter((w) => !w.adopted && !w.exitedHow);
@@ -282,6 +296,15 @@ export class WorkerPool {
         if (!w.exitedHow) this.#log.warn({ worker: w.id }, 'worker did not report its end after kill; leaving it');
     };
     await stopped();
-    await this.#launcher.close?.().catch((e: unknown) => this.#log.warn({ err: e }, 'closing the launcher failed'));
+    // A launcher's clean-up talks to its cluster: one that does not answer must not hang the session.
+    const closed = this.#launcher.close?.().then(
+      () => true,
+      (e: unknown) => {
+        this.#log.warn({ err: e }, 'closing the launcher failed');
+        return true;
+      },
+    );
+    if (closed && !(await Promise.race([closed, timer(graceMs).then(() => false)])))
+      this.#log.warn('closing the launcher took too long; leaving it');
   }
 }

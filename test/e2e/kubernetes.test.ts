@@ -242,7 +242,7 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/workers exit as soon as they start/);
     expect(fs.readFileSync(w.path('run/logs/worker-w1.stderr'), 'utf8')).toMatch(
-      /pod swarm-.*-w1-\w+ cannot start: ImagePullBackOff: Back-off pulling image "registry\.invalid\/swarm:1"/,
+      /pod swarm-.*-w1-\w+ cannot start: ErrImagePull: failed to pull and unpack image "registry\.invalid\/swarm:1": not found/,
     );
     await waitFor(() => k.jobs().length === 0 && k.pods().length === 0, 30_000, 'the Jobs and pods to be deleted');
   }, 120_000);
@@ -269,8 +269,14 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     const run = startCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run2'], { cwd: w.dir, env: env(k2) });
     await waitFor(() => k2.jobs().length === 2, 30_000, 'the Jobs to be created');
     run.child.kill('SIGTERM');
+    const signalled = Date.now();
+    // kill_grace is 5 s: the cancelled attempt's deadline (10 s), then the idle worker's stop
+    // message (7 s) and its Job's deletion end it (about 17 s); not the limits after the SIGTERM
+    // and the kill (7 s more each), which are there for a cluster that stops answering.
     const ended = await Promise.race([run.done.then(() => true), sleep(60_000).then(() => false)]);
     expect(ended).toBe(true);
+    expect(Date.now() - signalled).toBeLessThan(25_000);
+    expect(fs.readFileSync(w.path('run2/logs/coordinator.log'), 'utf8')).not.toContain('did not report its end');
     expect(k2.jobs()).toEqual([]);
   }, 180_000);
 

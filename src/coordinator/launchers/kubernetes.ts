@@ -26,18 +26,28 @@ const REWATCH_MS = 1_000;
 const NO_POD_CHECK_MS = 3_000;
 
 /**
- * Waiting reasons of a pod's container that do not mend by waiting: the worker is ended and its pod
- * deleted, so the pool replaces it (or stops the run as a crash loop). ErrImagePull is left out: the
- * kubelet retries it, and reports ImagePullBackOff when that fails too. Source: the kubelet's
- * reasons (kubernetes pkg/kubelet/images/types.go, pkg/kubelet/container/sync_result.go, v1.30).
+ * Waiting reasons of a pod's container that do not mend by waiting: the worker is ended at once and
+ * its pod deleted, so the pool replaces it (or stops the run as a crash loop). Source: the
+ * kubelet's reasons (kubernetes pkg/kubelet/images/types.go, pkg/kubelet/container/sync_result.go,
+ * v1.30).
  */
-const CANNOT_START = new Set([
-  'ImagePullBackOff',
-  'InvalidImageName',
-  'ErrImageNeverPull',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-]);
+const CANNOT_START = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError']);
+
+/**
+ * Waiting reasons that may mend (a registry's rate limit or outage; the kubelet retries with a
+ * back-off): the worker is ended only once the pod has been waiting for one of them this long, ms.
+ * A pull whose message says the image does not exist (`not found`, `manifest unknown`) is ended at
+ * once.
+ */
+const MAY_MEND = new Set(['ErrImagePull', 'ImagePullBackOff', 'CreateContainerError']);
+const MAY_MEND_MS = 60_000;
+const IMAGE_MISSING = /not found|NotFound|manifest unknown/;
+
+/**
+ * A FailedCreate that may mend (a ResourceQuota full while other pods run): the Job is left to the
+ * job controller's retries, and the pool's never-reported limit.
+ */
+const QUOTA = /exceeded quota/;
 
 /**
  * The kubeconfig of the settings: $KUBECONFIG, else ~/.kube/config, else the pod's service
@@ -61,8 +71,12 @@ interface PodView {
   /** The worker container's exit code once it terminated. */
   exitCode: number | null;
   deleted: boolean;
-  /** Why its container is not running yet (`ImagePullBackOff: Back-off pulling image "x"`). */
+  /**
+   * Why its container is not running yet (`ImagePullBackOff: Back-off pulling image "x"`), and
+   * since when it has waited for a reason that may mend (ms since epoch).
+   */
   waiting?: { reason: string; message: string };
+  mendingSince?: number;
 }
 
 /**
@@ -97,8 +111,8 @@ export class KubernetesLauncher implements Launcher {
   readonly #onExit = new Map<string, (exit: WorkerExit) => void>();
   /** logs/worker-<id>.stderr of each worker: where its pod's log goes when the pod fails. */
   readonly #stderr = new Map<string, string>();
-  /** Workers ended by the launcher itself (their pod cannot start): told and deleted once. */
-  readonly #failed = new Set<string>();
+  /** Workers whose `exited` has resolved, however (a pod that cannot start is told and deleted once). */
+  readonly #exited = new Set<string>();
 
   /**
    * @param run the run's id, its repository (absolute, on the shared volume),
@@ -156,12 +170,12 @@ export class KubernetesLauncher implements Launcher {
   #awaitPod(id: string): void {
     const job = jobName(this.#runId, id);
     const timer = setInterval(() => {
-      if (this.#closed || this.#pods.has(id) || this.#failed.has(id)) return clearInterval(timer);
+      if (this.#closed || this.#pods.has(id) || this.#exited.has(id)) return clearInterval(timer);
       this.#core
         .listNamespacedEvent({ namespace: this.#settings.namespace, fieldSelector: `involvedObject.name=${job}` })
         .then((events) => {
-          const refused = events.items.find((e) => e.reason === 'FailedCreate');
-          if (refused && !this.#pods.has(id))
+          const refused = events.items.find((e) => e.reason === 'FailedCreate' && !QUOTA.test(e.message ?? ''));
+          if (refused && !this.#pods.has(id) && !this.#exited.has(id))
             this.#cannotStart(id, `Job ${job} cannot make its pod: ${refused.message ?? 'FailedCreate'}`);
         })
         .catch(() => {});
@@ -171,8 +185,7 @@ export class KubernetesLauncher implements Launcher {
 
   /** Ends a worker whose pod cannot start: says why in its stderr, and deletes its pod and Job. */
   #cannotStart(id: string, why: string): void {
-    if (this.#failed.has(id)) return;
-    this.#failed.add(id);
+    if (this.#exited.has(id)) return;
     this.#tell(id, why);
     this.#ended(id, { code: null, signal: null });
     void this.#killPod(id);
@@ -204,7 +217,7 @@ export class KubernetesLauncher implements Launcher {
       liveness: () => this.#liveness(id),
       starting: () => {
         const pod = this.#pods.get(id);
-        return pod !== undefined && !pod.deleted && pod.phase === 'Pending' && !this.#failed.has(id);
+        return pod !== undefined && !pod.deleted && pod.phase === 'Pending' && !this.#exited.has(id);
       },
       terminate: () => void this.#deleteJob(id, 'Foreground'),
       kill: () => void this.#killPod(id),
@@ -231,7 +244,13 @@ export class KubernetesLauncher implements Launcher {
     const informer = makeInformer(
       this.#kc,
       `/api/v1/namespaces/${namespace}/pods`,
-      () => this.#core.listNamespacedPod({ namespace, labelSelector }),
+      async () => {
+        const pods = await this.#core.listNamespacedPod({ namespace, labelSelector });
+        // client-node 1.4 goes on to open the watch after a list, stopped or not: after close(),
+        // failing here keeps it from doing so.
+        if (this.#closed) throw new Error('the launcher is closed');
+        return pods;
+      },
       labelSelector,
     );
     const seen = (pod: V1Pod, deleted: boolean): void => this.#seen(pod, deleted);
@@ -241,6 +260,8 @@ export class KubernetesLauncher implements Launcher {
     informer.on('connect', () => (this.#watching = true));
     informer.on('error', (e: unknown) => {
       this.#watching = false;
+      // close() aborts the watch, which reports the abort as an error: not one to log or retry.
+      if (this.#closed) return;
       const message = apiMessage(e);
       const now = Date.now();
       if (message !== this.#lastWatchError.message || now - this.#lastWatchError.at > 60_000) {
@@ -272,13 +293,26 @@ export class KubernetesLauncher implements Launcher {
       waiting,
     };
     const before = this.#pods.get(id);
+    if (waiting && MAY_MEND.has(waiting.reason)) view.mendingSince = before?.mendingSince ?? Date.now();
     this.#pods.set(id, view);
-    if (!deleted && waiting && CANNOT_START.has(waiting.reason))
+    if (!deleted && waiting && this.#hopeless(waiting, view.mendingSince))
       this.#cannotStart(id, `pod ${pod.metadata?.name} cannot start: ${waiting.reason}: ${waiting.message}`);
     if (view.phase === 'Failed' && before?.phase !== 'Failed' && pod.metadata?.name)
       void this.#keepLog(id, pod.metadata.name);
     if (deleted || view.phase === 'Succeeded' || view.phase === 'Failed')
       this.#ended(id, { code: view.exitCode, signal: deleted && view.exitCode === null ? 'pod deleted' : null });
+  }
+
+  /**
+   * Whether a pod waiting for `waiting` will not start: a reason that does not mend, an image that
+   * does not exist, or a reason that may mend but has lasted MAY_MEND_MS (looked at again on the
+   * pod's next update: the kubelet updates a backing-off pod at each retry).
+   */
+  #hopeless(waiting: { reason: string; message: string }, mendingSince: number | undefined): boolean {
+    if (CANNOT_START.has(waiting.reason)) return true;
+    if (!MAY_MEND.has(waiting.reason)) return false;
+    if (waiting.reason !== 'CreateContainerError' && IMAGE_MISSING.test(waiting.message)) return true;
+    return mendingSince !== undefined && Date.now() - mendingSince >= MAY_MEND_MS;
   }
 
   /**
@@ -301,6 +335,7 @@ export class KubernetesLauncher implements Launcher {
   }
 
   #ended(id: string, exit: WorkerExit): void {
+    this.#exited.add(id);
     this.#onExit.get(id)?.(exit);
   }
 

@@ -41,8 +41,12 @@ export class ClonedWorkspace implements Workspace {
       fs.rmSync(dir, { recursive: true, force: true });
       await git(this.#source, ['clone', '--quiet', '--shared', '--no-checkout', this.#source, dir]);
       // What the repository ignores locally, the clone ignores too (a worktree shares info/exclude).
-      const exclude = path.join(this.#source, '.git', 'info', 'exclude');
-      if (fs.existsSync(exclude)) fs.copyFileSync(exclude, path.join(dir, '.git', 'info', 'exclude'));
+      const from = gitTrySync(this.#source, ['rev-parse', '--path-format=absolute', '--git-path', 'info/exclude']);
+      const exclude = from.exitCode === 0 ? from.stdout.trim() : '';
+      if (exclude && fs.existsSync(exclude)) {
+        fs.mkdirSync(path.join(dir, '.git', 'info'), { recursive: true });
+        fs.copyFileSync(exclude, path.join(dir, '.git', 'info', 'exclude'));
+      }
       // Commits carry the repository's identity, as a worktree's do.
       for (const key of ['user.name', 'user.email']) {
         const value = gitTrySync(this.#source, ['config', key]);
