@@ -65,6 +65,12 @@ export function gitTrySync(cwd: string, args: string[], env: Record<string, stri
   return { exitCode: r.status, stdout: stripFinalNewline(r.stdout), stderr: stripFinalNewline(r.stderr) };
 }
 
+/** Whether a `git` program can be started at all (from the PATH, as every git call here does). */
+export function gitInstalled(): boolean {
+  const r = spawnSync('git', ['--version'], { env: gitEnv({}), stdio: 'ignore' });
+  return !r.error && r.status === 0;
+}
+
 /** Asynchronous {@link gitSync}, for workers (which must keep heartbeating while git runs). */
 export async function git(
   cwd: string,

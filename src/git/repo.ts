@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
-import { git, gitSync, gitTrySync } from './git.js';
+import { git, gitInstalled, gitSync, gitTrySync } from './git.js';
 import { integrationBranch } from './layout.js';
 
 /** Oldest git with `git merge-tree --write-tree` (added in 2.38.0). */
@@ -24,15 +24,22 @@ export interface GitRun {
 /** What the user should be told before the run starts (not errors). */
 export type GitWarning = string;
 
-/** The top level of the git repository containing `dir`, or undefined if it is not in one. */
+/** What to say when no `git` can be started. */
+export const GIT_MISSING = `git is not installed (no \`git\` on the PATH): fileswarm needs git ${MIN_GIT.join('.')} or newer for its worktrees and merges (or set git.isolation: none to run tasks in place)`;
+
+/**
+ * The top level of the git repository containing `dir`, or undefined if it is not in one (or no
+ * `git` can be started: see {@link gitInstalled}).
+ */
 export function repoTopLevel(dir: string): string | undefined {
-  if (!fs.existsSync(dir)) return undefined;
+  if (!fs.existsSync(dir) || !gitInstalled()) return undefined;
   const r = gitTrySync(dir, ['rev-parse', '--show-toplevel']);
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }
 
 /** Parses `git --version` and checks it is at least {@link MIN_GIT}. */
 export function checkGitVersion(): Result<string, string> {
+  if (!gitInstalled()) return err(GIT_MISSING);
   const r = gitTrySync('.', ['--version']);
   const m = /git version (\d+)\.(\d+)/.exec(r.stdout);
   if (r.exitCode !== 0 || !m) return err('git is not installed or did not run (`git --version` failed)');

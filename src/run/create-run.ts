@@ -11,7 +11,8 @@ import type { Config } from '../config/schema.js';
 import { crashPoint } from '../coordinator/crash-point.js';
 import { acquireRunLock, heldRunLock, type RunLock } from '../coordinator/run-lock.js';
 import { gitTrySync } from '../git/git.js';
-import { checkGitVersion, excludeSwarmDir, prepareGitRun, type GitRun } from '../git/repo.js';
+import { gitInstalled } from '../git/git.js';
+import { checkGitVersion, excludeSwarmDir, GIT_MISSING, prepareGitRun, type GitRun } from '../git/repo.js';
 import { loadPlan } from '../plan/load-plan.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 import { agentRoles } from '../plan/agent-roles.js';
@@ -159,6 +160,9 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   if (input.mode !== undefined) config.scheduling.mode = input.mode;
   if (input.base !== undefined) config.git.base = input.base;
   if (input.publish) config.publish.enabled = true;
+  // Without git, a repository would look like a plain directory and its tasks would run in place.
+  if ((config.git.isolation === 'worktree' || config.git.required) && !gitInstalled())
+    return err(refused('git', GIT_MISSING));
   const target = resolveRepo(input.configFile, config, input.cwd);
   const repo = target.dir;
   let goal = input.goal ?? config.goal ?? null;

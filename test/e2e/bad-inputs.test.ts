@@ -16,6 +16,8 @@ interface Case {
   dirs?: string[];
   /** Arguments of `swarm`, run in the world's directory. */
   args: string[];
+  /** Environment variables set for it (over the test's own). */
+  env?: Record<string, string>;
   /**
    * Where stderr must say the problem is: `file:line:col` or just `file` for whole-file problems.
    * `<world>` stands for the world's directory. Null for command-line usage errors.
@@ -573,6 +575,15 @@ const cases: Case[] = [
     message: /^cannot create the run directory there: .*\(ENOENT\)$/,
   },
   {
+    // Without the check, the repository looked like a plain directory and its tasks ran in place.
+    name: '`swarm run` where no `git` can be started (none on the PATH)',
+    files: { 'swarm.yaml': OK_CONFIG },
+    args: ['run', 'swarm.yaml', '--no-dashboard'],
+    env: { PATH: '/nonexistent' },
+    where: null,
+    message: 'git is not installed (no `git` on the PATH)',
+  },
+  {
     name: '`swarm run` into a --run-dir that is a file',
     files: { 'swarm.yaml': OK_CONFIG, 'taken.txt': 'precious\n' },
     args: ['run', 'swarm.yaml', '--run-dir', 'taken.txt'],
@@ -610,7 +621,7 @@ describe('swarm refuses bad input with exit 2, a located message, and no writes'
     for (const [name, text] of Object.entries(c.files ?? {})) world.write(name, text);
     const before = snapshot(world.dir);
 
-    const result = await runCli(c.args, { cwd: world.dir });
+    const result = await runCli(c.args, { cwd: world.dir, ...(c.env ? { env: c.env } : {}) });
 
     expect(result.code, `stderr: ${result.stderr}`).toBe(2);
     expect(result.stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace
