@@ -18,6 +18,10 @@ export async function launcherFor(
 ): Promise<Launcher> {
   // The simulated-workers benchmark plays the workers itself (launchers/external.ts).
   if (process.env.SWARM_BENCH_EXTERNAL_WORKERS === '1') {
+    // Said out loud: set by mistake, the run would wait for workers that never come.
+    process.stderr.write(
+      'swarm: warning: SWARM_BENCH_EXTERNAL_WORKERS=1 is set: no worker is started here (a benchmark plays them)\n',
+    );
     const { ExternalLauncher } = await import('./external.js');
     return new ExternalLauncher();
   }
