@@ -8,7 +8,12 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeKubernetes, type FakeKubernetes, type FakeKubernetesOptions } from '../fixtures/fake-kubernetes.js';
+import {
+  startFakeKubernetes,
+  writeKubeconfig,
+  type FakeKubernetes,
+  type FakeKubernetesOptions,
+} from '../fixtures/fake-kubernetes.js';
 import { CLI, linesOf, makeWorld, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/parallel-edits', import.meta.url));
@@ -296,7 +301,7 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     // No API server at all.
     res = await runCli(['run', 'ns.yaml', '--no-dashboard'], {
       cwd: w.dir,
-      env: { KUBECONFIG: writeKubeconfig(w, 'http://127.0.0.1:9') },
+      env: { KUBECONFIG: writeKubeconfig(w.path('kubeconfig'), 'http://127.0.0.1:9') },
     });
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/cannot reach the Kubernetes API at http:\/\/127\.0\.0\.1:9/);
@@ -326,20 +331,3 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     expect(res.stderr).toMatch(/launcher\.kubernetes\.volume: required field is missing/);
   });
 });
-
-/** A kubeconfig whose cluster is `server`. */
-function writeKubeconfig(w: World, server: string): string {
-  const file = w.path('kubeconfig');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'u', user: {} }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'c',
-    }),
-  );
-  return file;
-}
