@@ -206,7 +206,8 @@ export class WorkerPool {
     if (now - this.#lastReap < everyMs && !this.#exitedSinceReap) return lost;
     this.#lastReap = now;
     this.#exitedSinceReap = false;
-    for (const w of this.#workers.values()) {
+    // Over the workers there were when it began: the replacements it launches are not looked at.
+    for (const w of [...this.#workers.values()]) {
       if (w.state === 'gone') continue;
       let why: string | undefined;
       if (w.exitedHow) why = `exited (${w.exitedHow.signal ?? `code ${w.exitedHow.code}`})`;
