@@ -166,9 +166,11 @@ export class MergeQueue {
           crashPoint('after-culprit');
           break;
         }
-        case 'rewind':
-          this.#rewind(step.culprit);
+        case 'rewind': {
+          const failed = this.#rewind(step.culprit);
+          if (failed) return { kind: 'broken', why: failed };
           break;
+        }
         default:
           return unreachable(step, 'queue step');
       }
@@ -228,8 +230,10 @@ export class MergeQueue {
    * on it (as objects), then the branch moved in one compare-and-swap, then the event. A crash
    * before the event leaves the culprit in the queue, and the next session does it all again from
    * wherever the branch points.
+   * @returns why it could not (a git error: the branch deleted, the repository broken), for the
+   *   session to end as broken; undefined when done
    */
-  #rewind(culprit: QueuedMerge): void {
+  #rewind(culprit: QueuedMerge): string | undefined {
     const { run, log } = this.#c;
     const branch = run.integration_branch!;
     const q = this.#state.integration!;
@@ -242,9 +246,14 @@ export class MergeQueue {
         commit: m.commit,
         message: `swarm ${run.id}: merge ${m.task} (attempt ${m.attempt})`,
       }));
-    const rewound = remakeMerges(run.repo, base, others);
-    const from = branchTip(run.repo, branch);
-    moveBranch(run.repo, branch, rewound.tip, from);
+    let rewound: ReturnType<typeof remakeMerges>;
+    try {
+      rewound = remakeMerges(run.repo, base, others);
+      moveBranch(run.repo, branch, rewound.tip, branchTip(run.repo, branch));
+    } catch (e) {
+      // The branch deleted, the repository broken: say so and end the session, resumably.
+      return `taking ${culprit.task} off ${branch} failed: ${(e as Error).message}`;
+    }
     crashPoint('after-rewind-ref');
     log.append({
       type: 'integration.rewound',
@@ -256,6 +265,7 @@ export class MergeQueue {
       conflicted: rewound.conflicted,
     });
     this.#c.logger.warn({ culprit: culprit.task, base, to: rewound.tip }, 'integration branch rewound');
+    return undefined;
   }
 
   /** Tasks in `verifying` that a check decided: succeeded, or sent back (a retry), or failed. */

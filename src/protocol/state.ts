@@ -260,6 +260,10 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'run.resumed':
       state.resumes++;
       state.budget.exhausted = false;
+      // A base check that failed (a timeout, the network, a tool since installed) is run again by
+      // the resumed session rather than ending every resume as broken.
+      if (state.integration && !state.integration.verified && state.integration.last?.kind === 'base')
+        state.integration.last = null;
       state.phase = 'running';
       state.outcome = null;
       state.finished_at = null;

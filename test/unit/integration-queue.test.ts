@@ -225,6 +225,9 @@ describe('merge queue decisions', () => {
     const run = new Run(['a']);
     expect(() => drive(run, () => false)).toThrow('failed');
     expect(run.step()).toEqual({ kind: 'base-failed', summary: 'failed' });
+    // A resume checks the base again (the failure may have been the environment's), once per resume.
+    run.emit({ type: 'run.resumed', pid: 2, host: 'h', retry_failed: false });
+    expect(run.step()).toEqual({ kind: 'check', check: 'base', tip: BASE, merges: 0 });
   });
 
   it('merges a resumed coordinator makes again once, in place', () => {
