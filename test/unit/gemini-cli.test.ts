@@ -96,7 +96,9 @@ async function run(
 /** The CLI exited by itself and left no process of its group behind. */
 function expectGroupGone(r: GeminiRun): void {
   expect(r.signal, `the CLI was killed: ${r.stderr}`).toBeNull();
-  expect(groupAlive(r.pid)).toBe(false);
+  // The CLI's own children may end a moment after it (and stay zombies until reaped) on a loaded
+  // machine: a leftover is one still there seconds later.
+  await expect.poll(() => groupAlive(r.pid), { timeout: 5_000 }).toBe(false);
 }
 
 /** fileswarm usage of what the fake reported, priced like the parser prices it. */
