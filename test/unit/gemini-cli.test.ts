@@ -89,12 +89,12 @@ async function run(
   const inv = geminiInvocation(inp);
   patch?.(inv);
   const r = await runGemini(inv, repo, { timeoutMs: 30_000, onLine: (l) => stream.push(l) });
-  expectGroupGone(r);
+  await expectGroupGone(r);
   return r;
 }
 
 /** The CLI exited by itself and left no process of its group behind. */
-function expectGroupGone(r: GeminiRun): void {
+async function expectGroupGone(r: GeminiRun): Promise<void> {
   expect(r.signal, `the CLI was killed: ${r.stderr}`).toBeNull();
   // The CLI's own children may end a moment after it (and stay zombies until reaped) on a loaded
   // machine: a leftover is one still there seconds later.
