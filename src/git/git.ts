@@ -65,10 +65,18 @@ export function gitTrySync(cwd: string, args: string[], env: Record<string, stri
   return { exitCode: r.status, stdout: stripFinalNewline(r.stdout), stderr: stripFinalNewline(r.stderr) };
 }
 
-/** Whether a `git` program can be started at all (from the PATH, as every git call here does). */
+let gitFound = false;
+
+/**
+ * Whether a `git` program can be started at all (from the PATH, as every git call here does). A
+ * found git is remembered: start-up asks several times (the run's checks, the repository's top
+ * level, the version), and spawns it once.
+ */
 export function gitInstalled(): boolean {
+  if (gitFound) return true;
   const r = spawnSync('git', ['--version'], { env: gitEnv({}), stdio: 'ignore' });
-  return !r.error && r.status === 0;
+  gitFound = !r.error && r.status === 0;
+  return gitFound;
 }
 
 /** Asynchronous {@link gitSync}, for workers (which must keep heartbeating while git runs). */
