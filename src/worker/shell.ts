@@ -78,9 +78,12 @@ export async function runShell(o: ShellOptions): Promise<ShellExit> {
   o.signal.addEventListener('abort', stop, { once: true });
   const res = await exited;
   o.signal.removeEventListener('abort', stop);
+  // Whether it was stopped is decided now: an abort during the wait for what the shell left
+  // running does not turn an exit status already received into a stop.
+  const aborted = o.signal.aborted;
   if (pgid !== undefined) await (stopping ?? killGroup(pgid, o.killGraceMs));
   if ('error' in res) return { kind: 'spawn-failed', message: res.error.message };
-  if (o.signal.aborted) return { kind: 'aborted', exitCode: res.code, signal: res.signal };
+  if (aborted) return { kind: 'aborted', exitCode: res.code, signal: res.signal };
   if (res.signal) return { kind: 'signaled', signal: res.signal };
   return { kind: 'exited', exitCode: res.code ?? 0 };
 }

@@ -1,0 +1,45 @@
+// runShell with real /bin/sh processes: an exit status already received is the command's outcome,
+// even if the attempt is stopped while the worker waits for what the shell left in its group.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runShell } from '../../src/worker/shell.js';
+import { groupAlive } from '../../src/util/process.js';
+
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe('runShell', () => {
+  it('keeps the exit status when the stop comes while a leftover child is being killed', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-shell-'));
+    const out = path.join(dir, 'out.log');
+    const controller = new AbortController();
+    let pgid: number | undefined;
+    // The shell exits 0 at once; its child ignores SIGTERM, so the group kill after the exit waits
+    // its grace (3 s) before SIGKILL. The stop arrives during that wait.
+    const running = runShell({
+      command: `(trap '' TERM; echo ready; sleep 30) & sleep 0.3; exit 0`,
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      stdout: out,
+      stderr: out,
+      signal: controller.signal,
+      killGraceMs: 3000,
+      onSpawn: (g) => (pgid = g),
+    });
+    const deadline = Date.now() + 10_000;
+    while (!fs.readFileSync(out, 'utf8').includes('ready') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 1000)); // the shell has exited; the group kill is waiting
+    expect(pgid).toBeDefined();
+    expect(groupAlive(pgid!)).toBe(true);
+    controller.abort('timed-out');
+    const exit = await running;
+    expect(exit).toEqual({ kind: 'exited', exitCode: 0 });
+    expect(groupAlive(pgid!)).toBe(false);
+  }, 20_000);
+});
