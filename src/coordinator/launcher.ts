@@ -65,8 +65,11 @@ export interface Launcher {
   /**
    * At the end of a coordinator session, after its workers stopped: releases what the launcher
    * holds (a watch) and removes what its ended workers left (Kubernetes Jobs). Never throws.
+   * @param finished ids of workers attached on resume whose attempt this session saw end (or that
+   *   it found lost): they get no more work and exit on their own, so what they left is removed
+   *   even if their process is not yet seen gone (a pod still deleting its clone)
    */
-  close?(): Promise<void>;
+  close?(finished: readonly string[]): Promise<void>;
 }
 
 /**

@@ -297,8 +297,11 @@ export class WorkerPool {
         if (!w.exitedHow) this.#log.warn({ worker: w.id }, 'worker did not report its end after kill; leaving it');
     };
     await stopped();
+    // Adopted workers that are done exit by themselves (their coordinator is gone): their remains
+    // can go now. Those still running an attempt stay, for the next resume to adopt again.
+    const finished = [...this.#workers.values()].filter((w) => w.adopted && w.state === 'gone').map((w) => w.id);
     // A launcher's clean-up talks to its cluster: one that does not answer must not hang the session.
-    const closed = this.#launcher.close?.().then(
+    const closed = this.#launcher.close?.(finished).then(
       () => true,
       (e: unknown) => {
         this.#log.warn({ err: e }, 'closing the launcher failed');

@@ -14,6 +14,10 @@ import {
   type FakeKubernetes,
   type FakeKubernetesOptions,
 } from '../fixtures/fake-kubernetes.js';
+import { loadConfig } from '../../src/config/load.js';
+import { KubernetesLauncher } from '../../src/coordinator/launchers/kubernetes.js';
+import { jobName, workerJob } from '../../src/coordinator/launchers/kubernetes-manifest.js';
+import type { WorkerJson } from '../../src/protocol/schemas.js';
 import { CLI, linesOf, makeWorld, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/parallel-edits', import.meta.url));
@@ -215,6 +219,42 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     );
     await waitFor(() => k.jobs().length === 0 && fakeContainers().length === 0, 60_000, 'the pod to go');
   }, 300_000);
+
+  it("at a session's end, deletes the Jobs of adopted workers done with their attempt though their pods still run, and keeps the others", async () => {
+    const w = (world = makeWorld());
+    const k = await cluster(w.dir);
+    const loaded = loadConfig(w.write('swarm.yaml', { version: 1, launcher: launcher() }));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+    const settings = loaded.value.config.launcher.kubernetes;
+    const runId = 'adopted';
+    const runDir = w.path('run');
+    fs.mkdirSync(runDir);
+    // Two workers of an earlier session whose pods run on: one exiting after its adopted attempt
+    // (deleting its clone can take a while), one still running its attempt. `sleep` stands for both.
+    for (const id of ['w1', 'w2']) {
+      const job = workerJob(settings, { runId, id, coordinator: 'S1', repo: w.dir, runDir, killGraceMs: 1000 });
+      job.spec!.template.spec!.containers[0]!.command = ['sleep', '120'];
+      const res = await fetch(`${k.url}/apis/batch/v1/namespaces/swarm/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(job),
+      });
+      expect(res.status).toBe(201);
+    }
+    await waitFor(() => k.pods().filter((p) => p.status?.phase === 'Running').length === 2, 60_000, 'the pods to run');
+    const before = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = k.kubeconfig;
+    try {
+      const session = new KubernetesLauncher(settings, { id: runId, repo: w.dir, killGraceMs: 1000 });
+      const workers = ['w1', 'w2'].map((id) => session.attach({ runDir, id }));
+      const info = {} as WorkerJson; // the kubernetes launcher judges by the pod alone
+      await waitFor(() => workers.every((h) => h.liveness(info) === 'alive'), 30_000, 'the pods to be watched');
+      await session.close(['w1']);
+    } finally {
+      process.env.KUBECONFIG = before;
+    }
+    expect(k.jobs().map((j) => j.metadata.name)).toEqual([jobName(runId, 'w2')]);
+  }, 120_000);
 
   it("stops a run whose worker pods fail as they start, with the pods' logs in logs/worker-*.stderr (three workers)", async () => {
     const w = (world = makeWorld());

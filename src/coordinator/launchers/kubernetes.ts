@@ -374,9 +374,11 @@ export class KubernetesLauncher implements Launcher {
 
   /**
    * At the end of a coordinator session: stops watching, and deletes the run's Jobs whose pod has
-   * ended (those still running an adopted attempt stay, for the next resume).
+   * ended, and those of `finished` adopted workers (done with their attempt, exiting: their pod may
+   * still be cleaning up; the Job's deletion sends it SIGTERM, which a stopping worker ignores).
+   * Those still running an adopted attempt stay, for the next resume.
    */
-  async close(): Promise<void> {
+  async close(finished: readonly string[] = []): Promise<void> {
     this.#closed = true;
     const informer = this.#informer;
     informer?.stop();
@@ -388,8 +390,10 @@ export class KubernetesLauncher implements Launcher {
       if (++tries >= 10) clearInterval(again);
     }, 500);
     again.unref();
-    // Only pods seen ended: a Job whose pod is running, or unknown (the watch is down), keeps its attempt.
-    await deleteRunJobs(this.#kc, this.#settings, this.#runId, (id) => this.#liveness(id) === 'gone');
+    // Otherwise only pods seen ended: a Job whose pod is running, or unknown (the watch is down),
+    // keeps its attempt.
+    const done = new Set(finished);
+    await deleteRunJobs(this.#kc, this.#settings, this.#runId, (id) => done.has(id) || this.#liveness(id) === 'gone');
   }
 }
 
