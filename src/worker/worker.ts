@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { readJsonFile, writeJsonAtomicSync } from '../protocol/files.js';
 import { claim, listNew, type Maildir } from '../protocol/maildir.js';
+import { attemptKey } from '../protocol/attempt-marker.js';
 import { RunPaths } from '../protocol/paths.js';
 import { coordinatorLiveness } from '../protocol/run-reader.js';
 import { CoordinatorJsonSchema, RunJsonSchema, type InboxMessage, type WorkerJson } from '../protocol/schemas.js';
@@ -13,6 +14,7 @@ import { HOST } from '../util/process.js';
 import { fileLogger } from '../util/logger.js';
 import { DirectoryWatcher } from '../util/watch.js';
 import { RunningAttempt } from './attempt.js';
+import { LeftoverSweeper } from './leftovers.js';
 import type { WorkerView } from './localize.js';
 
 /** Options of `swarm worker`. */
@@ -38,6 +40,9 @@ export class Worker {
   readonly #inbox: Maildir;
   readonly #log: Logger;
   readonly #view: WorkerView;
+  readonly #runId: string;
+  /** Kills what ended attempts left running outside their process group. */
+  readonly #leftovers: LeftoverSweeper;
   readonly #heartbeatMs: number;
   readonly #staleAfterMs: number;
   #info: WorkerJson;
@@ -63,6 +68,8 @@ export class Worker {
       runDir: this.#paths.root,
       ...(options.cloneInto ? { cloneInto: path.resolve(options.cloneInto) } : {}),
     };
+    this.#runId = run.id;
+    this.#leftovers = new LeftoverSweeper(this.#log);
     const liveness = run.config.liveness;
     this.#heartbeatMs = liveness.heartbeat;
     this.#staleAfterMs = liveness.stale_after;
@@ -89,6 +96,7 @@ export class Worker {
     process.on('SIGTERM', () => this.#stop('SIGTERM'));
     this.#poll();
     await this.#exited;
+    this.#leftovers.sweep();
     clearInterval(this.#heartbeat);
     await this.#watcher.close();
     this.#log.info('worker exiting');
@@ -184,6 +192,7 @@ export class Worker {
     void run.done
       .catch((e: unknown) => this.#log.error({ err: e, task, attempt }, 'attempt crashed'))
       .finally(() => {
+        this.#leftovers.add(attemptKey(this.#runId, task, attempt));
         this.#current = undefined;
         this.#writeInfo();
         if (this.#stopping) this.#exit();

@@ -144,6 +144,35 @@ describe('swarm run', () => {
     }
   });
 
+  it('kills what an attempt left running outside its process group (setsid) soon after it ended, while the worker lives on', async () => {
+    world = makeWorld();
+    // `a` starts a daemon in a session of its own and ends at once: the group kill at its end misses
+    // it. `b` runs next on the same (only) worker and succeeds only if the daemon dies meanwhile.
+    const daemon = `setsid sh -c 'echo $$ > ${world.dir}/daemon.pid; exec sleep 301' < /dev/null > /dev/null 2>&1 &`;
+    const waitGone = `for i in $(seq 40); do kill -0 "$(cat ${world.dir}/daemon.pid)" 2>/dev/null || { echo gone > ${world.dir}/b.txt; exit 0; }; sleep 0.25; done; exit 1`;
+    world.write('swarm.yaml', {
+      version: 1,
+      workers: 1,
+      git: { isolation: 'none' },
+      tasks: [
+        {
+          id: 'a',
+          run: `${daemon} for i in $(seq 40); do [ -s ${world.dir}/daemon.pid ] && exit 0; sleep 0.1; done; exit 1`,
+        },
+        { id: 'b', deps: ['a'], run: waitGone },
+      ],
+    });
+    const res = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const pid = Number(world.read('daemon.pid').trim());
+    expect(pid).toBeGreaterThan(0);
+    expect(processAlive(pid)).toBe(false);
+    expect(world.read('b.txt')).toBe('gone\n');
+    // Said in the worker's log, with the attempt.
+    expect(world.read('run/logs/worker-w1.log')).toMatch(/killed processes an ended attempt left running/);
+  });
+
   it('writes a gap-free event log whose replay rebuilds state.json exactly', async () => {
     world = makeWorld();
     world.write('swarm.yaml', {
