@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   startFakeKubernetes,
@@ -15,8 +16,11 @@ import {
   type FakeKubernetesOptions,
 } from '../fixtures/fake-kubernetes.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { LaunchedWorker, Launcher } from '../../src/coordinator/launcher.js';
 import { KubernetesLauncher } from '../../src/coordinator/launchers/kubernetes.js';
 import { jobName, workerJob } from '../../src/coordinator/launchers/kubernetes-manifest.js';
+import { WorkerPool } from '../../src/coordinator/worker-pool.js';
+import { RunPaths } from '../../src/protocol/paths.js';
 import type { WorkerJson } from '../../src/protocol/schemas.js';
 import { CLI, linesOf, makeWorld, readJson, readJsonlFile, runCli, startCli, waitFor, type World } from '../helpers.js';
 
@@ -38,7 +42,7 @@ afterEach(async () => {
 /** The fake, with the run's repository as the volume claim `swarm-runs` in namespace `swarm`. */
 async function cluster(
   volume: string,
-  more: Pick<FakeKubernetesOptions, 'forbid' | 'missingImages' | 'podCreateFailure'> = {},
+  more: Pick<FakeKubernetesOptions, 'forbid' | 'missingImages' | 'podCreateFailure' | 'unschedulable'> = {},
 ): Promise<FakeKubernetes> {
   kube = await startFakeKubernetes({
     namespaces: ['swarm'],
@@ -67,6 +71,13 @@ function launcher(extra: Record<string, unknown> = {}) {
 }
 
 const env = (k: FakeKubernetes) => ({ KUBECONFIG: k.kubeconfig });
+
+/** launcher.kubernetes of {@link launcher}, as the config loader makes it. */
+function settingsOf(w: World) {
+  const loaded = loadConfig(w.write('swarm.yaml', { version: 1, launcher: launcher() }));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
+  return loaded.value.config.launcher.kubernetes;
+}
 
 /** Names of podman containers the fake started that still exist. */
 function fakeContainers(): string[] {
@@ -220,12 +231,52 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     await waitFor(() => k.jobs().length === 0 && fakeContainers().length === 0, 60_000, 'the pod to go');
   }, 300_000);
 
+  it('gives a worker whose pod stays Pending (no node fits yet) 10 minutes to report, not 30 s, then counts it lost', async () => {
+    const w = (world = makeWorld());
+    const k = await cluster(w.dir, { unschedulable: true });
+    const settings = settingsOf(w);
+    const runDir = w.path('run');
+    fs.mkdirSync(runDir);
+    const before = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = k.kubeconfig;
+    let pool: WorkerPool | undefined;
+    try {
+      const real = new KubernetesLauncher(settings, { id: 'pending', repo: w.dir, killGraceMs: 1000 });
+      // The real launcher, keeping the handles it gives the pool, to see when it knows the pod.
+      const handles: LaunchedWorker[] = [];
+      const launcher: Launcher = {
+        launch: (o) => {
+          const h = real.launch(o);
+          handles.push(h);
+          return h;
+        },
+        attach: (o) => real.attach(o),
+        close: (finished) => real.close(finished),
+      };
+      pool = new WorkerPool(new RunPaths(runDir), launcher, 'S', pino({ level: 'silent' }), {
+        onWorker: () => {},
+        onExit: () => {},
+      });
+      pool.start(1);
+      await waitFor(() => handles[0]?.starting?.() === true, 30_000, 'the launcher to see the pod Pending');
+      const t0 = Date.now();
+      // Time moves on through reap's `now`: past the 30 s a started worker gets, it is still waited for.
+      expect(pool.reap(10_000, false, 0, t0 + 31_000)).toEqual([]);
+      expect(pool.reap(10_000, false, 0, t0 + 9 * 60_000)).toEqual([]);
+      const lost = pool.reap(10_000, false, 0, t0 + 10 * 60_000 + 1000);
+      expect(lost.map((l) => [l.id, l.why])).toEqual([['w1', 'never reported (no worker.json)']]);
+      // Lost means killed: its Job is deleted.
+      await waitFor(() => k.jobs().length === 0, 30_000, 'the Job to be deleted');
+    } finally {
+      await pool?.shutdown(500);
+      process.env.KUBECONFIG = before;
+    }
+  }, 120_000);
+
   it("at a session's end, deletes the Jobs of adopted workers done with their attempt though their pods still run, and keeps the others", async () => {
     const w = (world = makeWorld());
     const k = await cluster(w.dir);
-    const loaded = loadConfig(w.write('swarm.yaml', { version: 1, launcher: launcher() }));
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error));
-    const settings = loaded.value.config.launcher.kubernetes;
+    const settings = settingsOf(w);
     const runId = 'adopted';
     const runDir = w.path('run');
     fs.mkdirSync(runDir);
