@@ -159,7 +159,8 @@ describe('the gemini backend', () => {
     fake.addRules(
       gmAt('slow', 0, { parts: [{ functionCall: { name: 'run_shell_command', args: { command: 'sleep 300' } } }] }),
     );
-    const repo = setup({}, [{ id: 'slow', role: 'docs', description: 'Wait.', timeout: 4 }]);
+    // Long enough for the CLI to start and run the sleep on a loaded machine (4 s was not, once).
+    const repo = setup({}, [{ id: 'slow', role: 'docs', description: 'Wait.', timeout: 12 }]);
     const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: repo, env });
     const runDir = path.join(repo, 'run');
     // The sleep runs (the CLI started it) before the timeout.
