@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { SandboxSpec } from '../protocol/schemas.js';
 import { git } from '../git/git.js';
+import { ownWorktree } from '../git/own-worktree.js';
 import { Sandbox } from '../worker/sandbox/sandbox.js';
 import { runShell } from '../worker/shell.js';
 import { killByEnvMarker } from '../util/process.js';
@@ -26,7 +27,10 @@ export interface CheckSpec {
   runId: string;
   /** The run directory (given to the command as SWARM_RUN_DIR). */
   runDir: string;
-  /** The integration worktree (created on first use, reset to `tip` before each check). */
+  /**
+   * The integration worktree (created on first use, rebuilt when it is not a worktree of its own,
+   * reset to `tip` before each check).
+   */
   worktree: string;
   check: number;
   tip: string;
@@ -83,8 +87,9 @@ export function startCheck(spec: CheckSpec, onEnd: () => void): RunningCheck {
 
 async function run(spec: CheckSpec, stopped: AbortSignal): Promise<CheckEnd> {
   const started = Date.now();
+  let rebuilt: string | null;
   try {
-    await prepareWorktree(spec.repo, spec.worktree, spec.tip);
+    rebuilt = await prepareWorktree(spec.repo, spec.worktree, spec.tip);
   } catch (e) {
     return {
       kind: 'error',
@@ -92,6 +97,7 @@ async function run(spec: CheckSpec, stopped: AbortSignal): Promise<CheckEnd> {
     };
   }
   if (stopped.aborted) return { kind: 'stopped' };
+  if (rebuilt) fs.appendFileSync(spec.logFile, `(the integration worktree was added again: ${rebuilt})\n`);
   fs.appendFileSync(spec.logFile, `$ ${spec.command}    # check ${spec.check} on ${spec.tip}\n`);
   const added = { SWARM_RUN_DIR: spec.runDir, [CHECK_MARKER]: `${spec.runId}/${spec.check}` };
   const sandbox = Sandbox.forDirectory(spec.sandbox, { root: spec.worktree, repo: spec.repo, env: added });
@@ -151,14 +157,16 @@ async function run(spec: CheckSpec, stopped: AbortSignal): Promise<CheckEnd> {
 
 /**
  * The integration worktree at `tip`, detached, with nothing left of the last check (untracked and
- * ignored files removed): the check sees exactly the tip.
+ * ignored files removed): the check sees exactly the tip. The worktree is first made sure to be
+ * its own ({@link ownWorktree}: rebuilt if its `.git` is missing or points elsewhere), and git is
+ * then told its git directory and work tree explicitly, so that no command meant for it can act
+ * on the user's repository or on another worktree.
+ * @returns why the worktree was added again, or null when it was reused
  */
-async function prepareWorktree(repo: string, worktree: string, tip: string): Promise<void> {
-  if (!fs.existsSync(worktree)) {
-    await git(repo, ['worktree', 'prune']);
-    await git(repo, ['worktree', 'add', '--detach', '--force', worktree, tip]);
-    return;
-  }
-  await git(worktree, ['checkout', '--detach', '--force', tip]);
-  await git(worktree, ['clean', '-ffdxq']);
+async function prepareWorktree(repo: string, worktree: string, tip: string): Promise<string | null> {
+  const own = await ownWorktree(repo, worktree, tip);
+  const inIt = ['--git-dir', own.adminDir, '--work-tree', worktree];
+  await git(worktree, [...inIt, 'checkout', '--detach', '--force', '--quiet', tip]);
+  await git(worktree, [...inIt, 'clean', '-ffdxq']);
+  return own.rebuilt;
 }
