@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { MAX_CONFLICT_RETRIES } from '../config/defaults.js';
 import { integrationWorktree } from '../git/layout.js';
 import { removeWorktree } from '../git/worktree.js';
-import { branchTip, moveBranch, remakeMerges } from '../git/rewind.js';
+import { moveBranch, remakeMerges, type BranchMove } from '../git/rewind.js';
 import type { RunPaths } from '../protocol/paths.js';
 import type { IntegrationCheckKind, QueuedMerge, RunJson, SandboxSpec } from '../protocol/schemas.js';
 import type { RunState } from '../protocol/state.js';
@@ -227,17 +227,20 @@ export class MergeQueue {
 
   /**
    * Takes `culprit` off the branch: back to the verified tip, every other queued merge made again
-   * on it (as objects), then the branch moved in one compare-and-swap, then the event. A crash
-   * before the event leaves the culprit in the queue, and the next session does it all again from
-   * wherever the branch points.
-   * @returns why it could not (a git error: the branch deleted, the repository broken), for the
-   *   session to end as broken; undefined when done
+   * on it (as objects, dated as the merges they remake), then the branch moved in one
+   * compare-and-swap from the tip the run's log knows (`state.git.tip`), then the event. A crash
+   * before the event leaves the culprit in the queue, and the next session does it all again: the
+   * same commits, and the branch found moved to them already. A branch someone else moved (a
+   * commit not in the log) is left alone, and the session ends as broken, saying how to decide.
+   * @returns why it could not (a git error, the branch moved by someone else), for the session to
+   *   end as broken; undefined when done
    */
   #rewind(culprit: QueuedMerge): string | undefined {
     const { run, log } = this.#c;
     const branch = run.integration_branch!;
     const q = this.#state.integration!;
     const base = q.verified!.tip;
+    const expected = this.#state.git!.tip;
     const others = q.queue
       .filter((m) => !(m.task === culprit.task && m.attempt === culprit.attempt))
       .map((m) => ({
@@ -245,19 +248,22 @@ export class MergeQueue {
         attempt: m.attempt,
         commit: m.commit,
         message: `swarm ${run.id}: merge ${m.task} (attempt ${m.attempt})`,
+        remakes: m.tip,
       }));
     let rewound: ReturnType<typeof remakeMerges>;
+    let moved: BranchMove;
     try {
       rewound = remakeMerges(run.repo, base, others);
-      moveBranch(run.repo, branch, rewound.tip, branchTip(run.repo, branch));
+      moved = moveBranch(run.repo, branch, rewound.tip, expected);
     } catch (e) {
-      // The branch deleted, the repository broken: say so and end the session, resumably.
+      // The repository broken: say so and end the session, resumably.
       return `taking ${culprit.task} off ${branch} failed: ${(e as Error).message}`;
     }
+    if (moved.kind === 'elsewhere') return this.#movedElsewhere(culprit, expected, moved.actual);
     crashPoint('after-rewind-ref');
     log.append({
       type: 'integration.rewound',
-      from: this.#state.git!.tip,
+      from: expected,
       base,
       to: rewound.tip,
       culprit: culprit.task,
@@ -266,6 +272,21 @@ export class MergeQueue {
     });
     this.#c.logger.warn({ culprit: culprit.task, base, to: rewound.tip }, 'integration branch rewound');
     return undefined;
+  }
+
+  /** Why a rewind left the branch alone: it is not where the run's log says, and what the user can do. */
+  #movedElsewhere(culprit: QueuedMerge, expected: string, actual: string | null): string {
+    const ref = `refs/heads/${this.#c.run.integration_branch!}`;
+    const resume = `swarm resume ${this.#c.paths.root}`;
+    this.#c.logger.error({ culprit: culprit.task, expected, actual }, 'integration branch moved by someone else');
+    if (actual === null)
+      return `the integration branch ${ref} is gone, so ${culprit.task} cannot be taken off it; to let the run go on, make it again where the run left it: git update-ref ${ref} ${expected}; then ${resume}`;
+    return (
+      `the integration branch ${ref} is at ${actual}, a commit this run did not make (it left the branch at ${expected}); ` +
+      `taking ${culprit.task} off the branch would drop it, so the branch is left as it is. ` +
+      `Keep that commit elsewhere if you want it (git branch <name> ${actual}), then put the branch back and let the run go on: ` +
+      `git update-ref ${ref} ${expected} ${actual}; then ${resume}`
+    );
   }
 
   /** Tasks in `verifying` that a check decided: succeeded, or sent back (a retry), or failed. */

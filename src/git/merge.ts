@@ -19,12 +19,28 @@ function identityArgs(repo: string): string[] {
 export type MergeCommit = { kind: 'merged'; commit: string; files: string[] } | { kind: 'conflicted'; files: string[] };
 
 /**
+ * The author and committer dates of a commit, in git's raw format (`<unix seconds> <+hhmm>`), as
+ * GIT_AUTHOR_DATE and GIT_COMMITTER_DATE take them.
+ */
+export interface CommitDates {
+  author: string;
+  committer: string;
+}
+
+/**
  * Makes the commit that merges `commit` into `onto` without moving any ref: `onto` itself when it
  * contains `commit` already, `commit` when it contains `onto` (a fast-forward), else a merge
- * commit (`git merge-tree --write-tree`, `git commit-tree`) with `message`.
+ * commit (`git merge-tree --write-tree`, `git commit-tree`) with `message`, dated now or, given
+ * `dates`, with those dates (the same inputs then make the same commit, whenever it is made).
  * @throws GitError for anything but a conflict (a missing commit, a broken repository).
  */
-export function mergeCommit(repo: string, onto: string, commit: string, message: string): MergeCommit {
+export function mergeCommit(
+  repo: string,
+  onto: string,
+  commit: string,
+  message: string,
+  dates?: CommitDates,
+): MergeCommit {
   const files = (to: string): string[] => gitSync(repo, ['diff', '--name-only', onto, to]).split('\n').filter(Boolean);
   if (gitTrySync(repo, ['merge-base', '--is-ancestor', commit, onto]).exitCode === 0)
     return { kind: 'merged', commit: onto, files: [] };
@@ -35,7 +51,14 @@ export function mergeCommit(repo: string, onto: string, commit: string, message:
   if (r.exitCode === 1) return { kind: 'conflicted', files: lines.slice(1).filter(Boolean) };
   if (r.exitCode !== 0) gitSync(repo, ['merge-tree', '--write-tree', onto, commit]); // throws with git's message
   const tree = lines[0]!.trim();
-  const merged = gitSync(repo, [...identityArgs(repo), 'commit-tree', tree, '-p', onto, '-p', commit, '-m', message]);
+  const env: Record<string, string> = dates
+    ? { GIT_AUTHOR_DATE: dates.author, GIT_COMMITTER_DATE: dates.committer }
+    : {};
+  const merged = gitSync(
+    repo,
+    [...identityArgs(repo), 'commit-tree', tree, '-p', onto, '-p', commit, '-m', message],
+    env,
+  );
   return { kind: 'merged', commit: merged, files: files(merged) };
 }
 

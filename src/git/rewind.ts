@@ -1,10 +1,12 @@
 // Taking a merge off the integration branch without rewriting what was verified: the branch goes
 // back to its last verified tip and the other merges made since are made again on it, in their
 // order. Objects first, then one compare-and-swap of the ref, so a crash leaves the branch either
-// as it was or rewound, never half-way.
+// as it was or rewound, never half-way. The merges made again carry the dates of the merges they
+// remake, so a rewind done again after a crash makes the very same commits, and finds the branch
+// already moved to them.
 import type { QueuedMerge } from '../protocol/schemas.js';
-import { gitSync } from './git.js';
-import { mergeCommit } from './merge.js';
+import { gitSync, gitTrySync } from './git.js';
+import { mergeCommit, type CommitDates } from './merge.js';
 
 /** A merge to make again: the attempt's commit and the message of its merge commit. */
 export interface Remerge {
@@ -12,6 +14,14 @@ export interface Remerge {
   attempt: number;
   commit: string;
   message: string;
+  /** The commit this merge made on the branch before the rewind: the new one gets its dates. */
+  remakes: string;
+}
+
+/** A commit's author and committer dates (raw). @throws GitError if it is not a commit */
+function datesOf(repo: string, commit: string): CommitDates {
+  const [author, committer] = gitSync(repo, ['show', '-s', '--format=%ad%n%cd', '--date=raw', commit]).split('\n');
+  return { author: author!, committer: committer! };
 }
 
 /** The branch after a rewind, as objects: not yet where the ref points. */
@@ -26,7 +36,8 @@ export interface RewoundBranch {
 
 /**
  * Makes the merges of `merges` again on `verified`, in order, as objects only (no ref moves);
- * a merge that conflicts is left out and reported.
+ * a merge that conflicts is left out and reported. Deterministic: the same inputs make the same
+ * commits (each dated as the commit it remakes).
  * @throws GitError when git fails for another reason than a conflict
  */
 export function remakeMerges(repo: string, verified: string, merges: readonly Remerge[]): RewoundBranch {
@@ -34,7 +45,7 @@ export function remakeMerges(repo: string, verified: string, merges: readonly Re
   const kept: QueuedMerge[] = [];
   const conflicted: RewoundBranch['conflicted'] = [];
   for (const m of merges) {
-    const made = mergeCommit(repo, tip, m.commit, m.message);
+    const made = mergeCommit(repo, tip, m.commit, m.message, datesOf(repo, m.remakes));
     if (made.kind === 'conflicted') {
       conflicted.push({ task: m.task, attempt: m.attempt, files: made.files });
       continue;
@@ -45,15 +56,28 @@ export function remakeMerges(repo: string, verified: string, merges: readonly Re
   return { tip, kept, conflicted };
 }
 
-/**
- * Points `refs/heads/<branch>` at `to` if it still points at `from` (compare-and-swap).
- * @throws GitError if the branch moved meanwhile or is gone
- */
-export function moveBranch(repo: string, branch: string, to: string, from: string): void {
-  if (to !== from) gitSync(repo, ['update-ref', `refs/heads/${branch}`, to, from]);
-}
+/** How moving the branch went. */
+export type BranchMove =
+  /** The branch points at the new tip (also when it already did: a rewind done again). */
+  | { kind: 'moved' }
+  /** The branch is neither where it was expected nor at the new tip: left alone. Null: deleted. */
+  | { kind: 'elsewhere'; actual: string | null };
 
-/** Where `refs/heads/<branch>` points now. @throws GitError if it is gone */
-export function branchTip(repo: string, branch: string): string {
-  return gitSync(repo, ['rev-parse', '--verify', `refs/heads/${branch}`]);
+/**
+ * Points `refs/heads/<branch>` at `to` if it points at `expected` (compare-and-swap: `git
+ * update-ref <ref> <to> <expected>`). `expected` must be the tip the caller knows of (the run's
+ * log), never one read just before: a commit someone else put on the branch would be dropped.
+ * @returns `moved` when the branch points at `to` (moved now, or already there); `elsewhere` with
+ *   where it points when it was moved by someone else (or deleted): nothing is changed then
+ * @throws GitError when git fails for another reason (a broken repository)
+ */
+export function moveBranch(repo: string, branch: string, to: string, expected: string): BranchMove {
+  const ref = `refs/heads/${branch}`;
+  if (to !== expected && gitTrySync(repo, ['update-ref', ref, to, expected]).exitCode === 0) return { kind: 'moved' };
+  const now = gitTrySync(repo, ['rev-parse', '--verify', '-q', `${ref}^{commit}`]);
+  const actual = now.exitCode === 0 ? now.stdout.trim() : null;
+  if (actual === to) return { kind: 'moved' };
+  if (actual !== expected) return { kind: 'elsewhere', actual };
+  gitSync(repo, ['update-ref', ref, to, expected]); // where expected, yet the swap failed: git's error
+  return { kind: 'moved' };
 }

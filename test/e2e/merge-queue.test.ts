@@ -224,3 +224,41 @@ describe('merge queue: kill -9 at each step, then resume', () => {
     });
   }
 });
+
+describe('merge queue: the integration branch moved by someone else', () => {
+  it('a commit pushed to the branch while the coordinator was down survives the resume: the rewind leaves the branch alone and says how to go on', async () => {
+    world = makeWorld();
+    const repo = makeDemo(world, batchOfFour);
+    const runDir = world.path('run');
+    // Killed once bisection named the culprit, before the branch was rewound.
+    const first = await runCli(['run', 'swarm.yaml', '--run-dir', runDir, '--no-dashboard'], {
+      cwd: repo,
+      env: { SWARM_TEST_CRASH_AT: 'after-culprit' },
+    });
+    expect(first.signal, first.stdout + first.stderr).toBe('SIGKILL');
+    const branch = `refs/heads/swarm/${readJson<{ id: string }>(path.join(runDir, 'run.json')).id}`;
+    const left = git(repo, 'rev-parse', branch);
+    const foreign = git(repo, 'commit-tree', `${left}^{tree}`, '-p', left, '-m', 'pushed by someone else');
+    git(repo, 'update-ref', branch, foreign, left);
+
+    const resumed = await runCli(['resume', runDir, '--no-dashboard'], { cwd: repo });
+    const out = resumed.stdout + resumed.stderr;
+    expect(git(repo, 'rev-parse', branch), out).toBe(foreign);
+    expect(resumed.code, out).toBe(1);
+    expect(resumed.stderr).toContain(`is at ${foreign}, a commit this run did not make`);
+    const events = readJsonlFile<Ev>(path.join(runDir, 'events.jsonl'));
+    expect(events.some((e) => e.type === 'integration.rewound')).toBe(false);
+
+    // The command it gives puts the branch back; the run then takes the culprit off and ends verified.
+    const command = /git update-ref (\S+) ([0-9a-f]{40}) ([0-9a-f]{40})/.exec(resumed.stderr);
+    expect(command?.slice(1)).toEqual([branch, left, foreign]);
+    git(repo, 'update-ref', ...command!.slice(1));
+    const again = await runCli(['resume', runDir, '--no-dashboard'], { cwd: repo });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expectVerifiedBranch(repo, runDir, ['license']);
+    const rewound = readJsonlFile<Ev & { from?: string }>(path.join(runDir, 'events.jsonl')).find(
+      (e) => e.type === 'integration.rewound',
+    );
+    expect(rewound?.from).toBe(left);
+  });
+});
