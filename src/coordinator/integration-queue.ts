@@ -14,6 +14,14 @@
 //     failed ──▶ bisect {good: 0, bad: n}: check the tip after merge ⌊(good+bad)/2⌋, narrowing
 //                until bad = good + 1: merge `bad` is the culprit; the first `good` merges are
 //                verified, the culprit is taken off the branch (rewind) and its task sent back.
+//
+// A merge is blamed only on its own bisection's evidence: a check besides the batch's failed on
+// its tip, and a check of this bisection passed on the tip before it. So, once bad = good + 1:
+//   only the batch check failed on merge `bad`'s tip ──▶ check that tip again
+//     passed ──▶ the check is flaky: the merges up to that tip are verified, nobody is blamed
+//   good = 0 and the verified tip not checked again ──▶ check the verified tip again
+//     failed ──▶ the check fails without any merge (a broken environment): the session ends as
+//                broken, no task blamed; a resume checks the batch again
 import type { IntegrationCheckKind, QueuedMerge } from '../protocol/schemas.js';
 import type { IntegrationSnapshot, TaskSnapshot } from '../protocol/state.js';
 
@@ -33,7 +41,13 @@ export type QueueStep =
   /** The culprit is marked; take it off the branch: reset to the verified tip, remake the others. */
   | { kind: 'rewind'; culprit: QueuedMerge }
   /** The base commit failed its check: no merge can ever be verified. */
-  | { kind: 'base-failed'; summary: string };
+  | { kind: 'base-failed'; summary: string }
+  /**
+   * Check `check` failed on the verified tip `tip` itself, checked again before blaming the first
+   * merge of a failed batch: the failure is not a merge's (the environment broke). No task is
+   * blamed; the session ends, and a resume checks the batch again.
+   */
+  | { kind: 'verified-failed'; tip: string; check: number; summary: string };
 
 /**
  * What the queue does next, given its snapshot and the tasks' snapshots. A check that the
@@ -58,10 +72,17 @@ export function nextQueueStep(
   const marked = q.queue.find((m) => tasks[m.task]?.integration_failure?.attempt === m.attempt);
   if (marked) return { kind: 'rewind', culprit: marked };
   if (q.bisect) {
-    const { good, bad, good_check, bad_check } = q.bisect;
-    if (bad <= good + 1) {
+    const { good, bad, good_check, bad_check, batch_check } = q.bisect;
+    if (bad <= good)
+      return { kind: 'verified-failed', tip: q.verified.tip, check: bad_check, summary: q.last?.summary ?? '' };
+    if (bad === good + 1) {
       const culprit = q.queue[bad - 1];
       if (!culprit) throw new Error(`bisection names merge ${bad} of a queue of ${q.queue.length}`);
+      // Its tip failed only in the batch check: check it again (a pass says the check is flaky).
+      if (bad_check === batch_check) return { kind: 'check', check: 'bisect', tip: culprit.tip, merges: bad };
+      // Nothing of this bisection passed before it: check the verified tip again (a failure there
+      // is the environment's, not the first merge's).
+      if (good_check === null) return { kind: 'check', check: 'bisect', tip: q.verified.tip, merges: 0 };
       return { kind: 'culprit', culprit, check: bad_check, verified: q.queue.slice(0, good), verifiedBy: good_check };
     }
     const mid = Math.floor((good + bad) / 2);

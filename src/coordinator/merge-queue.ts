@@ -108,6 +108,7 @@ export class MergeQueue {
             return { kind: 'broken', why: end.message };
           case 'ran': {
             const c = this.#state.integration!.check!;
+            const bisect = this.#state.integration!.bisect;
             this.#c.log.append({
               type: 'integration.check.finished',
               check: c.check,
@@ -117,6 +118,8 @@ export class MergeQueue {
               duration_ms: end.durationMs,
               summary: end.summary,
             });
+            if (c.kind === 'bisect' && end.outcome === 'passed' && bisect && c.merges >= bisect.bad)
+              this.#flaky(bisect.batch_check, c.check, c.tip);
             crashPoint('after-check');
             continue;
           }
@@ -140,6 +143,11 @@ export class MergeQueue {
           return {
             kind: 'broken',
             why: `the integration check fails on the commit the run started from, so no merge can be verified (${step.summary}; see ${this.#c.paths.integrationLog(q!.last!.check)})`,
+          };
+        case 'verified-failed':
+          return {
+            kind: 'broken',
+            why: `the integration check fails on the verified tip ${step.tip.slice(0, 12)}, which it passed before; no task is blamed (${step.summary}; see ${this.#c.paths.integrationLog(step.check)}). Once what the check needs is fixed, swarm resume checks the merges again`,
           };
         case 'check': {
           const n = (q?.checks ?? 0) + 1;
@@ -218,6 +226,21 @@ export class MergeQueue {
       },
       () => this.#c.wake(),
     );
+  }
+
+  /**
+   * The batch check `batchCheck` failed, and check `check` passed on the same tip: the check is
+   * flaky. Nobody is blamed (the pass verifies the merges); the user and the log are told.
+   */
+  #flaky(batchCheck: number, check: number, tip: string): void {
+    this.#c.logger.warn(
+      { batch_check: batchCheck, check, tip },
+      'integration check flaky: failed, then passed on the same tip',
+    );
+    this.#c.log.append({
+      type: 'notice',
+      text: `integration check ${batchCheck} failed, but check ${check} passed on the same tip ${tip.slice(0, 12)}: the check is flaky; its merges are verified and no task is blamed`,
+    });
   }
 
   #verified(tip: string, check: number, merges: QueuedMerge[]): void {

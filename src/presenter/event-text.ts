@@ -7,6 +7,8 @@
 // audience picks the wording; where they agree, the spans are the same.
 import prettyMs from 'pretty-ms';
 import type { SwarmEvent } from '../protocol/events.js';
+import type { IntegrationCheckKind } from '../protocol/schemas.js';
+import { unreachable } from '../util/unreachable.js';
 import type { RunState } from '../protocol/state.js';
 import { clockTime, formatCost, formatDuration, oneLine } from './format.js';
 import type { Span, Tone } from './tone.js';
@@ -111,9 +113,7 @@ export function eventLine(e: SwarmEvent, audience: Audience): EventLine | null {
       return line(
         'muted',
         span('integration', 'accent'),
-        span(
-          ` check ${e.check} (${e.kind === 'base' ? 'the base commit' : e.kind === 'batch' ? `${e.merges} merge(s)` : `bisecting: the first ${e.merges} merge(s)`}) on ${e.tip.slice(0, 12)}`,
-        ),
+        span(` check ${e.check} (${checkScope(e.kind, e.merges)}) on ${e.tip.slice(0, 12)}`),
       );
     case 'integration.check.finished':
       return line(
@@ -244,4 +244,24 @@ function taskLine(
 /** The type of an event the union does not have (typed `never`, so a type added to the schema and not worded here fails to compile). */
 function unknownType(e: never): string {
   return (e as { type: string }).type;
+}
+
+/**
+ * What an integration check covers, in words: the base commit, a batch of merges, a bisection's
+ * prefix of them, or (a bisection check of no merge) the verified tip checked again before the
+ * first merge is blamed.
+ */
+function checkScope(kind: IntegrationCheckKind, merges: number): string {
+  switch (kind) {
+    case 'base':
+      return 'the base commit';
+    case 'batch':
+      return `${merges} merge(s)`;
+    case 'bisect':
+      return merges === 0
+        ? 'the verified tip again, before blaming the first merge'
+        : `bisecting: the first ${merges} merge(s)`;
+    default:
+      return unreachable(kind, 'check kind');
+  }
 }

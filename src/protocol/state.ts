@@ -115,8 +115,12 @@ const IntegrationSnapshot = z.object({
     .nullable(),
   /**
    * Bisection of a failed batch: the first `good` merges of the queue pass, the first `bad` fail
-   * (good < bad), as checks `good_check` (null while good is 0) and `bad_check` found; the culprit
-   * is merge number `bad` once `bad = good + 1`.
+   * (good < bad), as checks `good_check` (null while no check of this bisection passed: good is 0
+   * and the verified tip was not checked again) and `bad_check` found; `batch_check` is the failed
+   * batch check (`bad_check = batch_check`: the batch's is the only failure). The culprit is merge
+   * number `bad` once `bad = good + 1`, `good_check` is set and `bad_check` is not the batch's.
+   * `bad = good = 0`: the check failed on the verified tip itself (the session ends as broken, and
+   * `run.resumed` clears the bisection, so that the batch is checked again).
    */
   bisect: z
     .object({
@@ -124,6 +128,7 @@ const IntegrationSnapshot = z.object({
       bad: z.number().int(),
       good_check: z.number().int().nullable(),
       bad_check: z.number().int(),
+      batch_check: z.number().int(),
     })
     .nullable(),
   /** Checks started so far, and how long the finished ones took in all (ms). */
@@ -264,6 +269,10 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       // the resumed session rather than ending every resume as broken.
       if (state.integration && !state.integration.verified && state.integration.last?.kind === 'base')
         state.integration.last = null;
+      // A bisection that found the check failing on the verified tip blamed no merge: the
+      // environment was broken. The resumed session checks the batch again.
+      if (state.integration?.bisect && state.integration.bisect.bad <= state.integration.bisect.good)
+        state.integration.bisect = null;
       state.phase = 'running';
       state.outcome = null;
       state.finished_at = null;
@@ -352,9 +361,13 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       q.last = { check: c.check, tip: c.tip, kind: c.kind, outcome: event.outcome, summary: event.summary };
       if (c.kind === 'base' && event.outcome === 'passed') q.verified = { tip: c.tip, check: c.check };
       else if (c.kind === 'batch' && event.outcome === 'failed')
-        q.bisect = { good: 0, bad: c.merges, good_check: null, bad_check: c.check };
+        q.bisect = { good: 0, bad: c.merges, good_check: null, bad_check: c.check, batch_check: c.check };
       else if (c.kind === 'bisect' && q.bisect) {
-        if (event.outcome === 'passed') Object.assign(q.bisect, { good: c.merges, good_check: c.check });
+        // A pass on the tip the bisection would blame (checked again because only the batch check
+        // failed there): the failure did not repeat, the check is flaky. The bisection ends; the
+        // pass verifies the merges up to that tip.
+        if (event.outcome === 'passed' && c.merges >= q.bisect.bad) q.bisect = null;
+        else if (event.outcome === 'passed') Object.assign(q.bisect, { good: c.merges, good_check: c.check });
         else Object.assign(q.bisect, { bad: c.merges, bad_check: c.check });
       }
       break;

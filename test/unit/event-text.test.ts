@@ -49,4 +49,20 @@ describe('event text', () => {
     expect(consoleLines(e)).toBe('[0/0] – b skipped: a did not succeed\n');
     expect(eventLine(e, { to: 'feed' })?.spans.map((s) => s.tone)).toEqual(['warn', 'normal']);
   });
+
+  it('words the check of the verified tip again as what it is, not as a bisection of no merge', () => {
+    const started = (merges: number): SwarmEvent => ({
+      seq: 9,
+      at,
+      type: 'integration.check.started',
+      check: 5,
+      tip: 'abcdef0123456789',
+      kind: 'bisect',
+      merges,
+      command: 'make test',
+    });
+    expect(consoleLines(started(0))).toContain('check 5 (the verified tip again, before blaming the first merge)');
+    expect(consoleLines(started(0))).not.toContain('first 0 merge');
+    expect(consoleLines(started(2))).toContain('check 5 (bisecting: the first 2 merge(s))');
+  });
 });
