@@ -8,6 +8,7 @@ import { ownWorktree } from '../git/own-worktree.js';
 import { Sandbox } from '../worker/sandbox/sandbox.js';
 import { runShell } from '../worker/shell.js';
 import { killByEnvMarker } from '../util/process.js';
+import { killRecordedGroup, recordCheckGroup, type GroupKill } from './check-group.js';
 
 /** The environment variable every process of an integration check carries: `<run-id>/<check>`. */
 export const CHECK_MARKER = 'SWARM_INTEGRATION_CHECK';
@@ -37,6 +38,11 @@ export interface CheckSpec {
   command: string;
   /** The file the command's output is appended to. */
   logFile: string;
+  /**
+   * Where the check's process group is recorded while it runs (`integration/check-<n>.group.json`),
+   * for a resumed coordinator to kill it ({@link killLeftoverCheck}); removed once the check ends.
+   */
+  groupFile: string;
   /** The check fails when it runs longer (ms). */
   timeoutMs: number;
   /** SIGTERM to SIGKILL when stopping it (ms). */
@@ -56,12 +62,23 @@ export interface RunningCheck {
   stop(): Promise<void>;
 }
 
+/** What {@link killLeftoverCheck} killed. */
+export interface LeftoverKill {
+  /** The pids found by the check's environment marker, signalled. */
+  marked: number[];
+  /** The recorded process group: killed, or why not. */
+  group: GroupKill;
+}
+
 /**
  * Kills whatever is left of check `check` of run `runId` (a coordinator killed while it ran):
- * every process that carries its marker. Returns the pids signalled.
+ * the process group recorded in `groupFile` (when on this host and still the same group: this
+ * finds processes that dropped the marker from their environment), and every process that carries
+ * its marker (this finds those that left the group).
  */
-export function killLeftoverCheck(runId: string, check: number): number[] {
-  return killByEnvMarker(CHECK_MARKER, `${runId}/${check}`);
+export function killLeftoverCheck(runId: string, check: number, groupFile: string): LeftoverKill {
+  const group = killRecordedGroup(groupFile);
+  return { marked: killByEnvMarker(CHECK_MARKER, `${runId}/${check}`), group };
 }
 
 /** Starts a check; `onEnd` is called once it has ended (also when stopped). */
@@ -115,8 +132,13 @@ async function run(spec: CheckSpec, stopped: AbortSignal): Promise<CheckEnd> {
       stderr: spec.logFile,
       signal,
       killGraceMs: spec.killGraceMs,
-      onSpawn: spec.onSpawn,
+      onSpawn: (pgid) => {
+        // First of all, before a crash can come: a resumed coordinator kills the group by this.
+        recordCheckGroup(spec.groupFile, pgid);
+        spec.onSpawn?.();
+      },
     });
+    fs.rmSync(spec.groupFile, { force: true }); // runShell has stopped the group
     const durationMs = Date.now() - started;
     const what = `integration check \`${spec.command}\` on ${spec.tip.slice(0, 12)}`;
     switch (exit.kind) {

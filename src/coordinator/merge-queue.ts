@@ -130,8 +130,11 @@ export class MergeQueue {
       const q = this.#state.integration;
       if (q?.check) {
         // Started by a session that died: whatever is left of it is killed, and it runs again.
-        const killed = killLeftoverCheck(this.#c.run.id, q.check.check);
-        this.#c.logger.warn({ check: q.check.check, killed }, 'running an interrupted integration check again');
+        const killed = killLeftoverCheck(this.#c.run.id, q.check.check, this.#c.paths.integrationGroup(q.check.check));
+        this.#c.logger.warn(
+          { check: q.check.check, killed: killed.marked, group: killed.group },
+          'running an interrupted integration check again',
+        );
         this.#start(q.check.check, q.check.tip, true, q.check.kind);
         return { kind: 'ok' };
       }
@@ -219,6 +222,7 @@ export class MergeQueue {
         tip,
         command: this.#c.command,
         logFile: paths.integrationLog(check),
+        groupFile: paths.integrationGroup(check),
         timeoutMs: this.#c.timeoutMs,
         killGraceMs: this.#c.killGraceMs,
         sandbox: this.#c.sandbox,

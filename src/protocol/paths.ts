@@ -61,6 +61,10 @@ export class RunPaths {
   integrationLog(n: number): string {
     return path.join(this.integrationDir, `check-${n}.log`);
   }
+  /** The process group of integration check `n` while it runs (pgid, host, start time). */
+  integrationGroup(n: number): string {
+    return path.join(this.integrationDir, `check-${n}.group.json`);
+  }
   get logsDir(): string {
     return path.join(this.root, 'logs');
   }

@@ -11,10 +11,12 @@ import {
   git,
   makeGitRepo,
   makeWorld,
+  processAlive,
   processesWithEnv,
   readJson,
   readJsonlFile,
   runCli,
+  waitFor,
   type World,
 } from '../helpers.js';
 
@@ -260,9 +262,12 @@ describe('merge queue: kill -9 at each step, then resume', () => {
       expect(succeeded.sort()).toEqual(['changelog', 'farewell', ...(batch ? ['license'] : []), 'rename']);
       if (point === 'during-base-check') {
         // The base check (a 6 s sleep) outlived its coordinator; the resumed one killed it and ran it again.
-        const log = readJsonlFile<{ msg?: string; killed?: number[] }>(path.join(runDir, 'logs/coordinator.log'));
+        // (Its recorded process group is killed first, so the marker scan after it may find nothing left.)
+        const log = readJsonlFile<{ msg?: string; group?: { kind: string } }>(
+          path.join(runDir, 'logs/coordinator.log'),
+        );
         const rerun = log.find((l) => l.msg === 'running an interrupted integration check again');
-        expect(rerun?.killed?.length).toBeGreaterThan(0);
+        expect(rerun?.group?.kind).toBe('killed');
         expect(fs.readFileSync(path.join(runDir, 'integration/check-1.log'), 'utf8')).toContain(
           'run again after the coordinator restarted',
         );
@@ -307,5 +312,53 @@ describe('merge queue: the integration branch moved by someone else', () => {
       (e) => e.type === 'integration.rewound',
     );
     expect(rewound?.from).toBe(left);
+  });
+});
+
+describe('merge queue: a check that escapes its environment marker', () => {
+  it('a check process started with env -i outlives a kill -9 of its coordinator, and the resume kills its process group', async () => {
+    world = makeWorld();
+    const pidFile = world.path('sleeper.pid');
+    // The first run of the check leaves a process without the check's environment marker.
+    const verify = `if mkdir ${world.path('slept')} 2>/dev/null; then env -i sh -c 'echo $$ > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; exec sleep 60'; fi; true`;
+    const repo = makeGitRepo(world, {
+      'README.md': 'demo\n',
+      'swarm.yaml': [
+        'version: 1',
+        'workers: 1',
+        'integration:',
+        `  verify: ${JSON.stringify(verify)}`,
+        'tasks:',
+        '  - id: a',
+        '    run: echo a > a.txt',
+        '',
+      ].join('\n'),
+    });
+    const runDir = world.path('run');
+    const first = await runCli(['run', 'swarm.yaml', '--run-dir', runDir, '--no-dashboard'], {
+      cwd: repo,
+      env: { SWARM_TEST_CRASH_AT: 'during-base-check' },
+    });
+    expect(first.signal, first.stdout + first.stderr).toBe('SIGKILL');
+    const sleeper = Number(
+      await waitFor(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim(), 20_000, 'the sleeper'),
+    );
+    expect(processAlive(sleeper)).toBe(true);
+    // It is in the check's process group, and has no marker to be found by.
+    const stat = fs.readFileSync(`/proc/${sleeper}/stat`, 'utf8');
+    const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    expect(pgid).not.toBe(sleeper);
+    expect(fs.readFileSync(`/proc/${sleeper}/environ`, 'utf8')).not.toContain('SWARM_INTEGRATION_CHECK');
+
+    const resumed = await runCli(['resume', runDir, '--no-dashboard'], { cwd: repo });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    await waitFor(() => !processAlive(sleeper), 10_000, 'the sleeper to be killed');
+    // Killed as the check's recorded process group.
+    const log = readJsonlFile<{ msg?: string; group?: { kind: string } }>(path.join(runDir, 'logs/coordinator.log'));
+    expect(log.find((l) => l.msg === 'running an interrupted integration check again')?.group).toEqual({
+      kind: 'killed',
+      pgid,
+    });
+    expect(fs.existsSync(path.join(runDir, 'integration/check-1.group.json'))).toBe(false);
   });
 });

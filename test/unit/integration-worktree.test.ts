@@ -24,6 +24,7 @@ function check(repo: string, tip: string, n: number): Promise<CheckEnd> {
         tip,
         command: `cat a.txt > ${w.path('seen')}`,
         logFile: w.path(`check-${n}.log`),
+        groupFile: w.path(`check-${n}.group.json`),
         timeoutMs: 60_000,
         killGraceMs: 1000,
         sandbox: { mode: 'none', network: 'none', writable: [], hidden: [], allow_hosts: [] },
