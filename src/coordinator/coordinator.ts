@@ -102,8 +102,6 @@ export class Coordinator {
   readonly #queue: MergeQueue | undefined;
   #watcher!: DirectoryWatcher;
   #stage: Stage = 'starting';
-  /** Set when a merge found the integration branch moved by someone else: why the session ends. */
-  #branchMoved: string | undefined;
   /** Why the session drains: set on entering `draining`. */
   #stopWhy: 'interrupt' | 'stop-run' | undefined;
   #interrupts = 0;
@@ -273,7 +271,6 @@ export class Coordinator {
     else this.#ends.collect((worker) => this.#touched.has(worker));
     this.#collectAll = false;
     this.#touched.clear();
-    if (this.#branchMoved) return { kind: 'broken', why: this.#branchMoved };
     applyControlRequests(this.#control.inbox, this.#control.target);
     const queued = this.#queue?.advance();
     if (queued?.kind === 'broken') return { kind: 'broken', why: queued.why };
@@ -295,11 +292,6 @@ export class Coordinator {
     const s = this.#state.tasks[id]!;
     const task = this.#board.task(id);
     const merge = s.last?.outcome === 'succeeded' ? mergeAttempt(this.#merge, id, s.last.attempt) : undefined;
-    if (typeof merge === 'object') {
-      // The branch was moved by someone else: the task stays undecided, and the session ends.
-      this.#branchMoved ??= merge.stop;
-      return;
-    }
     const step = nextStep(s, merge, {
       retries: task.retries,
       backoffMs: this.#config.scheduling.backoff,

@@ -10,8 +10,6 @@ export type CrashPoint =
   | 'after-assign'
   | 'after-result'
   | 'before-merge'
-  // A task's merge made and the integration branch moved, before its merge.succeeded event.
-  | 'after-merge-ref'
   // A control request applied (its control.applied written), before it is archived to control/done/.
   | 'after-control'
   // The merge queue (merge-queue.ts): a check of each kind started, a check's end recorded, merges

@@ -7,12 +7,7 @@ export type MergeOutcome =
   /** The branch now includes the commit; `tip` is its new commit. */
   | { kind: 'merged'; tip: string; files: string[] }
   /** The commit conflicts with the branch at `tip` in `files`; the branch is unchanged. */
-  | { kind: 'conflicted'; tip: string; files: string[] }
-  /**
-   * The branch is not where the caller expected (and not at this very merge): someone else moved
-   * it to `actual` (null: deleted it). Nothing was changed.
-   */
-  | { kind: 'moved'; expected: string; actual: string | null };
+  | { kind: 'conflicted'; tip: string; files: string[] };
 
 function identityArgs(repo: string): string[] {
   return gitTrySync(repo, ['config', 'user.email']).exitCode === 0
@@ -68,48 +63,18 @@ export function mergeCommit(
 }
 
 /**
- * Merges `commit` into `refs/heads/<branch>`, which must point at `expected`: the tip the caller
- * knows of (the run's log), never one read just before, so that a commit someone else put on the
- * branch is not merged into what the run believes it made (a later rewind would drop it). Moves
- * the branch with a compare-and-swap from `expected`. Idempotent: when the branch already points
- * at this merge of `commit` onto `expected` (made before a crash kept its record out of the log),
- * or `expected` contains `commit`, it is reported merged at that tip. Fast-forwards when `commit`
- * contains `expected`.
- * @returns merged, conflicted (nothing changed), or moved (the branch is elsewhere: nothing changed)
- * @throws GitError for anything else (a missing commit, a broken repository, a ref moved between
- *   the read and the swap)
+ * Merges `commit` into `refs/heads/<branch>`. Idempotent: a commit the branch already contains is
+ * reported merged at the current tip (so resume can merge again safely). Fast-forwards when the
+ * branch has not moved since the attempt started.
+ * @throws GitError for anything but a conflict (a missing commit, a ref changed under us).
  */
-export function mergeIntoBranch(
-  repo: string,
-  branch: string,
-  commit: string,
-  message: string,
-  expected: string,
-): MergeOutcome {
+export function mergeIntoBranch(repo: string, branch: string, commit: string, message: string): MergeOutcome {
   const ref = `refs/heads/${branch}`;
-  const now = gitTrySync(repo, ['rev-parse', '--verify', '-q', `${ref}^{commit}`]);
-  const tip = now.exitCode === 0 ? now.stdout.trim() : null;
-  if (tip !== expected) {
-    if (tip !== null && isMergeOf(repo, tip, expected, commit))
-      return { kind: 'merged', tip, files: changedFiles(repo, expected, tip) };
-    return { kind: 'moved', expected, actual: tip };
-  }
-  const made = mergeCommit(repo, expected, commit, message);
-  if (made.kind === 'conflicted') return { kind: 'conflicted', tip: expected, files: made.files };
-  if (made.commit !== expected) gitSync(repo, ['update-ref', ref, made.commit, expected]);
+  const tip = gitSync(repo, ['rev-parse', '--verify', ref]);
+  const made = mergeCommit(repo, tip, commit, message);
+  if (made.kind === 'conflicted') return { kind: 'conflicted', tip, files: made.files };
+  if (made.commit !== tip) gitSync(repo, ['update-ref', ref, made.commit, tip]);
   return { kind: 'merged', tip: made.commit, files: made.files };
-}
-
-/** Whether `tip` is what {@link mergeCommit} makes of `commit` onto `onto`: a fast-forward to it, or a merge of the two. */
-function isMergeOf(repo: string, tip: string, onto: string, commit: string): boolean {
-  if (tip === commit) return gitTrySync(repo, ['merge-base', '--is-ancestor', onto, commit]).exitCode === 0;
-  const parents = gitSync(repo, ['rev-list', '--parents', '-n', '1', tip]).split(' ').slice(1);
-  return parents.length === 2 && parents[0] === onto && parents[1] === commit;
-}
-
-/** The files that differ between two commits. */
-function changedFiles(repo: string, from: string, to: string): string[] {
-  return gitSync(repo, ['diff', '--name-only', from, to]).split('\n').filter(Boolean);
 }
 
 /** The diff an attempt made (`git diff base commit`), cut to `maxChars`. */

@@ -251,68 +251,6 @@ describe('git isolation', () => {
     expect(userSnapshot(repo)).toEqual(before);
   });
 
-  it('after a crash between moving the branch and recording the merge, the resume finds its own merge and records it', async () => {
-    world = makeWorld();
-    const repo = makeRepo(world);
-    swarmConfig(world, {
-      tasks: [
-        { id: 'write', run: 'echo new > new.txt' },
-        { id: 'after', deps: ['write'], run: 'cat new.txt > copy.txt' },
-      ],
-    });
-    const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], {
-      cwd: world.dir,
-      env: { SWARM_TEST_CRASH_AT: 'after-merge-ref' },
-    });
-    expect(first.signal).toBe('SIGKILL');
-    const branch = branchOf(world.path('run'));
-    const merged = git(repo, 'rev-parse', branch);
-    const resumed = await runCli(['resume', 'run'], { cwd: world.dir });
-    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    const merges = eventsOf(world.path('run')).filter((e) => e.type === 'merge.succeeded') as (Ev & { tip: string })[];
-    expect(merges.map((e) => [e.task, e.attempt])).toEqual([
-      ['write', 1],
-      ['after', 1],
-    ]);
-    // The merge the first session made is the one recorded, not made again.
-    expect(merges[0]!.tip).toBe(merged);
-    expect(git(repo, 'rev-parse', `${branch}~1`)).toBe(merged);
-    expect(git(repo, 'show', `${branch}:copy.txt`)).toBe('new');
-  });
-
-  it('leaves alone an integration branch someone else moved during the run, ends the session saying how to go on, and merges after the resume', async () => {
-    world = makeWorld();
-    const repo = makeRepo(world);
-    const go = world.path('go');
-    swarmConfig(world, {
-      tasks: [{ id: 'late', run: `until [ -f ${go} ]; do sleep 0.05; done; echo late > late.txt` }],
-    });
-    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run', '--no-dashboard'], { cwd: world.dir });
-    await waitFor(() => fs.existsSync(world.path('run/tasks/late/1/status.json')), 30_000, 'late to start');
-    // Someone commits on the integration branch while the task runs.
-    const branch = `refs/heads/${branchOf(world.path('run'))}`;
-    const left = git(repo, 'rev-parse', branch);
-    const foreign = git(repo, 'commit-tree', `${left}^{tree}`, '-p', left, '-m', 'pushed by someone else');
-    git(repo, 'update-ref', branch, foreign, left);
-    fs.writeFileSync(go, '');
-    const res = await run.done;
-    const out = res.stdout + res.stderr;
-    // The branch is left as it is: the foreign commit is not merged into what the run believes it made.
-    expect(git(repo, 'rev-parse', branch), out).toBe(foreign);
-    expect(res.code, out).toBe(1);
-    expect(res.stderr).toContain(`is at ${foreign}, a commit this run did not make`);
-    expect(eventsOf(world.path('run')).some((e) => e.type === 'merge.succeeded')).toBe(false);
-    // The command it gives puts the branch back; the resume merges the task without running it again.
-    const command = /git update-ref (\S+) ([0-9a-f]{40}) ([0-9a-f]{40})/.exec(res.stderr);
-    expect(command?.slice(1)).toEqual([branch, left, foreign]);
-    git(repo, 'update-ref', ...command!.slice(1));
-    const resumed = await runCli(['resume', 'run', '--no-dashboard'], { cwd: world.dir });
-    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    expect(git(repo, 'show', `${branch}:late.txt`)).toBe('late');
-    expect(git(repo, 'rev-list', branch)).not.toContain(foreign);
-    expect(fs.existsSync(world.path('run/tasks/late/2'))).toBe(false);
-  });
-
   it("leaves the user's tree untouched through kill -9 of a run with attempts in flight and its resume", async () => {
     world = makeWorld();
     const repo = makeRepo(world);
