@@ -30,7 +30,10 @@ export interface ShellOptions {
   /** Aborting stops the command's whole process group: SIGTERM, then SIGKILL after `killGraceMs`. */
   signal: AbortSignal;
   killGraceMs: number;
-  /** Called with the process group id once the shell exists. */
+  /**
+   * Called with the process group id once the shell exists. If it throws, the group is killed,
+   * and runShell rejects with that error once the shell has exited.
+   */
   onSpawn?(pgid: number): void;
 }
 
@@ -73,7 +76,18 @@ export async function runShell(o: ShellOptions): Promise<ShellExit> {
   const stop = (): void => {
     if (pgid !== undefined) stopping ??= killGroup(pgid, o.killGraceMs);
   };
-  if (pgid !== undefined) o.onSpawn?.(pgid);
+  if (pgid !== undefined) {
+    try {
+      o.onSpawn?.(pgid);
+    } catch (e) {
+      // Its caller could not record the group (a full disk): nothing may run unrecorded, so the
+      // group is stopped before the error is passed on.
+      stop();
+      await exited;
+      await stopping;
+      throw e;
+    }
+  }
   if (o.signal.aborted) stop();
   o.signal.addEventListener('abort', stop, { once: true });
   const res = await exited;

@@ -42,4 +42,26 @@ describe('runShell', () => {
     expect(exit).toEqual({ kind: 'exited', exitCode: 0 });
     expect(groupAlive(pgid!)).toBe(false);
   }, 20_000);
+
+  it('kills the group and rejects when onSpawn throws (the group could not be recorded)', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-shell-'));
+    const out = path.join(dir, 'out.log');
+    let pgid: number | undefined;
+    const running = runShell({
+      command: 'sleep 30',
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+      stdout: out,
+      stderr: out,
+      signal: new AbortController().signal,
+      killGraceMs: 500,
+      onSpawn: (g) => {
+        pgid = g;
+        throw new Error('ENOSPC: no space left on device');
+      },
+    });
+    await expect(running).rejects.toThrow('ENOSPC');
+    expect(pgid).toBeDefined();
+    expect(groupAlive(pgid!)).toBe(false);
+  }, 20_000);
 });
