@@ -19,19 +19,52 @@ function identityArgs(repo: string): string[] {
 export type MergeCommit = { kind: 'merged'; commit: string; files: string[] } | { kind: 'conflicted'; files: string[] };
 
 /**
- * The author and committer dates of a commit, in git's raw format (`<unix seconds> <+hhmm>`), as
- * GIT_AUTHOR_DATE and GIT_COMMITTER_DATE take them.
+ * Who made a commit and when, as git's environment sets it for a new one (GIT_AUTHOR_NAME,
+ * GIT_AUTHOR_EMAIL, GIT_AUTHOR_DATE, GIT_COMMITTER_NAME, GIT_COMMITTER_EMAIL, GIT_COMMITTER_DATE;
+ * dates in git's raw format, `<unix seconds> <+hhmm>`).
  */
-export interface CommitDates {
-  author: string;
-  committer: string;
+export type CommitIdentity = Record<
+  | 'GIT_AUTHOR_NAME'
+  | 'GIT_AUTHOR_EMAIL'
+  | 'GIT_AUTHOR_DATE'
+  | 'GIT_COMMITTER_NAME'
+  | 'GIT_COMMITTER_EMAIL'
+  | 'GIT_COMMITTER_DATE',
+  string
+>;
+
+/**
+ * The identity of an existing commit (see {@link CommitIdentity}), read with signatures not shown
+ * (a `log.showSignature` setting would add their lines).
+ * @throws GitError if it is not a commit
+ */
+export function identityOf(repo: string, commit: string): CommitIdentity {
+  const fields = gitSync(repo, [
+    '-c',
+    'log.showSignature=false',
+    'show',
+    '-s',
+    '--format=%an%n%ae%n%ad%n%cn%n%ce%n%cd',
+    '--date=raw',
+    commit,
+  ]).split('\n');
+  const [an, ae, ad, cn, ce, cd] = fields;
+  return {
+    GIT_AUTHOR_NAME: an ?? '',
+    GIT_AUTHOR_EMAIL: ae ?? '',
+    GIT_AUTHOR_DATE: ad ?? '',
+    GIT_COMMITTER_NAME: cn ?? '',
+    GIT_COMMITTER_EMAIL: ce ?? '',
+    GIT_COMMITTER_DATE: cd ?? '',
+  };
 }
 
 /**
  * Makes the commit that merges `commit` into `onto` without moving any ref: `onto` itself when it
  * contains `commit` already, `commit` when it contains `onto` (a fast-forward), else a merge
- * commit (`git merge-tree --write-tree`, `git commit-tree`) with `message`, dated now or, given
- * `dates`, with those dates (the same inputs then make the same commit, whenever it is made).
+ * commit (`git merge-tree --write-tree`, `git commit-tree`) with `message`, made now by the
+ * configured user or, given `identity`, by that identity at that time (the same inputs then make
+ * the same commit, whenever and by whomever it is made).
  * @throws GitError for anything but a conflict (a missing commit, a broken repository).
  */
 export function mergeCommit(
@@ -39,7 +72,7 @@ export function mergeCommit(
   onto: string,
   commit: string,
   message: string,
-  dates?: CommitDates,
+  identity?: CommitIdentity,
 ): MergeCommit {
   const files = (to: string): string[] => gitSync(repo, ['diff', '--name-only', onto, to]).split('\n').filter(Boolean);
   if (gitTrySync(repo, ['merge-base', '--is-ancestor', commit, onto]).exitCode === 0)
@@ -51,9 +84,7 @@ export function mergeCommit(
   if (r.exitCode === 1) return { kind: 'conflicted', files: lines.slice(1).filter(Boolean) };
   if (r.exitCode !== 0) gitSync(repo, ['merge-tree', '--write-tree', onto, commit]); // throws with git's message
   const tree = lines[0]!.trim();
-  const env: Record<string, string> = dates
-    ? { GIT_AUTHOR_DATE: dates.author, GIT_COMMITTER_DATE: dates.committer }
-    : {};
+  const env: Record<string, string> = identity ?? {};
   const merged = gitSync(
     repo,
     [...identityArgs(repo), 'commit-tree', tree, '-p', onto, '-p', commit, '-m', message],

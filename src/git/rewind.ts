@@ -1,12 +1,12 @@
 // Taking a merge off the integration branch without rewriting what was verified: the branch goes
 // back to its last verified tip and the other merges made since are made again on it, in their
 // order. Objects first, then one compare-and-swap of the ref, so a crash leaves the branch either
-// as it was or rewound, never half-way. The merges made again carry the dates of the merges they
+// as it was or rewound, never half-way. The merges made again carry the author, committer and dates of the merges they
 // remake, so a rewind done again after a crash makes the very same commits, and finds the branch
 // already moved to them.
 import type { QueuedMerge } from '../protocol/schemas.js';
 import { gitSync, gitTrySync } from './git.js';
-import { mergeCommit, type CommitDates } from './merge.js';
+import { identityOf, mergeCommit } from './merge.js';
 
 /** A merge to make again: the attempt's commit and the message of its merge commit. */
 export interface Remerge {
@@ -14,14 +14,8 @@ export interface Remerge {
   attempt: number;
   commit: string;
   message: string;
-  /** The commit this merge made on the branch before the rewind: the new one gets its dates. */
+  /** The commit this merge made on the branch before the rewind: the new one gets its author, committer and dates. */
   remakes: string;
-}
-
-/** A commit's author and committer dates (raw). @throws GitError if it is not a commit */
-function datesOf(repo: string, commit: string): CommitDates {
-  const [author, committer] = gitSync(repo, ['show', '-s', '--format=%ad%n%cd', '--date=raw', commit]).split('\n');
-  return { author: author!, committer: committer! };
 }
 
 /** The branch after a rewind, as objects: not yet where the ref points. */
@@ -45,7 +39,7 @@ export function remakeMerges(repo: string, verified: string, merges: readonly Re
   const kept: QueuedMerge[] = [];
   const conflicted: RewoundBranch['conflicted'] = [];
   for (const m of merges) {
-    const made = mergeCommit(repo, tip, m.commit, m.message, datesOf(repo, m.remakes));
+    const made = mergeCommit(repo, tip, m.commit, m.message, identityOf(repo, m.remakes));
     if (made.kind === 'conflicted') {
       conflicted.push({ task: m.task, attempt: m.attempt, files: made.files });
       continue;

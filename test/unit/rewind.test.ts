@@ -9,8 +9,10 @@ import { git, makeGitRepo, makeWorld, type World } from '../helpers.js';
 
 let w: World;
 afterEach(() => {
-  delete process.env.GIT_AUTHOR_DATE;
-  delete process.env.GIT_COMMITTER_DATE;
+  for (const v of ['DATE', 'NAME', 'EMAIL']) {
+    delete process.env[`GIT_AUTHOR_${v}`];
+    delete process.env[`GIT_COMMITTER_${v}`];
+  }
   w?.cleanup();
 });
 
@@ -27,7 +29,7 @@ function commitOn(repo: string, base: string, file: string): string {
 }
 
 describe('rewind', () => {
-  it('remakes merges as the same commits at any time (dated as the merges they remake)', () => {
+  it('remakes merges as the same commits at any time and by anyone (identity and dates of the merges they remake)', () => {
     w = makeWorld();
     const repo = makeGitRepo(w, { 'a.txt': 'a\n' });
     const base = git(repo, 'rev-parse', 'HEAD');
@@ -44,7 +46,11 @@ describe('rewind', () => {
     ];
     process.env.GIT_AUTHOR_DATE = process.env.GIT_COMMITTER_DATE = '1800000000 +0000';
     const once = remakeMerges(repo, base, others);
+    // Later, by someone else (another user resumes the run), with signatures shown by git log.
     process.env.GIT_AUTHOR_DATE = process.env.GIT_COMMITTER_DATE = '1900000000 +0000';
+    process.env.GIT_AUTHOR_NAME = process.env.GIT_COMMITTER_NAME = 'Someone Else';
+    process.env.GIT_AUTHOR_EMAIL = process.env.GIT_COMMITTER_EMAIL = 'else@example.com';
+    git(repo, 'config', 'log.showSignature', 'true');
     const again = remakeMerges(repo, base, others);
     expect(again).toEqual(once);
     expect(once.kept.map((m) => m.task)).toEqual(['y', 'z']);
