@@ -35,7 +35,14 @@ function real(p: string): string {
  * @throws GitError when git cannot tell the repository's common git directory (a broken repository)
  */
 export async function worktreeIdentity(repo: string, worktree: string): Promise<WorktreeIdentity> {
-  if (!fs.existsSync(worktree)) return { kind: 'missing' };
+  let entry: fs.Stats;
+  try {
+    entry = fs.lstatSync(worktree);
+  } catch {
+    return { kind: 'missing' };
+  }
+  // A link to somewhere else would pass every check below as the place it points to.
+  if (entry.isSymbolicLink()) return { kind: 'foreign', why: `it is a symbolic link to ${fs.readlinkSync(worktree)}` };
   const common = real(await git(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir']));
   const r = await gitTry(worktree, ['rev-parse', '--absolute-git-dir']);
   if (r.exitCode !== 0) return { kind: 'foreign', why: `git finds no repository there: ${r.stderr.trim()}` };

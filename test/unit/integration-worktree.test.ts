@@ -91,6 +91,22 @@ describe('the integration worktree', () => {
     expect(git(integrationWorktree(repo, 'r'), 'rev-parse', '--absolute-git-dir')).not.toBe(otherAdmin);
   });
 
+  it('is added again when it is a symbolic link to another worktree, which stays as it was', async () => {
+    w = makeWorld();
+    const { repo, first, second } = userRepo();
+    const other = w.path('other');
+    git(repo, 'worktree', 'add', '--quiet', '--detach', other, second);
+    fs.writeFileSync(path.join(other, 'a.txt'), 'edit in the other worktree\n');
+    const worktree = integrationWorktree(repo, 'r');
+    fs.mkdirSync(path.dirname(worktree), { recursive: true });
+    fs.symlinkSync(other, worktree);
+    expect(await check(repo, first, 1)).toMatchObject({ kind: 'ran', outcome: 'passed' });
+    expect(w.read('seen')).toBe('one\n');
+    expect(fs.lstatSync(worktree).isSymbolicLink()).toBe(false);
+    expect(git(other, 'rev-parse', 'HEAD')).toBe(second);
+    expect(fs.readFileSync(path.join(other, 'a.txt'), 'utf8')).toBe('edit in the other worktree\n');
+  });
+
   it('removes a stale index.lock from its own administrative directory only', async () => {
     w = makeWorld();
     const { repo, first, second } = userRepo();
