@@ -150,7 +150,7 @@ export class MergeQueue {
         case 'verified-failed':
           return {
             kind: 'broken',
-            why: `the integration check fails on the verified tip ${step.tip.slice(0, 12)}, which it passed before; no task is blamed (${step.summary}; see ${this.#c.paths.integrationLog(step.check)}). Once what the check needs is fixed, swarm resume checks the merges again`,
+            why: `the integration check fails on the verified tip ${step.tip.slice(0, 12)}, which it passed before; no task is blamed (${step.summary}; see ${this.#c.paths.integrationLog(step.check)}). Once what the check needs is fixed, swarm resume ${this.#c.paths.root} checks the merges again`,
           };
         case 'check': {
           const n = (q?.checks ?? 0) + 1;
@@ -305,14 +305,15 @@ export class MergeQueue {
   #movedElsewhere(culprit: QueuedMerge, expected: string, actual: string | null): string {
     const ref = `refs/heads/${this.#c.run.integration_branch!}`;
     const resume = `swarm resume ${this.#c.paths.root}`;
+    const git = `git -C ${this.#c.run.repo}`;
     this.#c.logger.error({ culprit: culprit.task, expected, actual }, 'integration branch moved by someone else');
     if (actual === null)
-      return `the integration branch ${ref} is gone, so ${culprit.task} cannot be taken off it; to let the run go on, make it again where the run left it: git update-ref ${ref} ${expected}; then ${resume}`;
+      return `the integration branch ${ref} is gone, so ${culprit.task} cannot be taken off it; to let the run go on, make it again where the run left it: ${git} update-ref ${ref} ${expected}; then ${resume}`;
     return (
       `the integration branch ${ref} is at ${actual}, a commit this run did not make (it left the branch at ${expected}); ` +
       `taking ${culprit.task} off the branch would drop it, so the branch is left as it is. ` +
-      `Keep that commit elsewhere if you want it (git branch <name> ${actual}), then put the branch back and let the run go on: ` +
-      `git update-ref ${ref} ${expected} ${actual}; then ${resume}`
+      `Keep that commit elsewhere if you want it (${git} branch <name> ${actual}), then put the branch back and let the run go on: ` +
+      `${git} update-ref ${ref} ${expected} ${actual}; then ${resume}`
     );
   }
 

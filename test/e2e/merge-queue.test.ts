@@ -302,9 +302,9 @@ describe('merge queue: the integration branch moved by someone else', () => {
     expect(events.some((e) => e.type === 'integration.rewound')).toBe(false);
 
     // The command it gives puts the branch back; the run then takes the culprit off and ends verified.
-    const command = /git update-ref (\S+) ([0-9a-f]{40}) ([0-9a-f]{40})/.exec(resumed.stderr);
-    expect(command?.slice(1)).toEqual([branch, left, foreign]);
-    git(repo, 'update-ref', ...command!.slice(1));
+    const command = /git -C (\S+) update-ref (\S+) ([0-9a-f]{40}) ([0-9a-f]{40})/.exec(resumed.stderr);
+    expect(command?.slice(1)).toEqual([repo, branch, left, foreign]);
+    git(command![1]!, 'update-ref', ...command!.slice(2));
     const again = await runCli(['resume', runDir, '--no-dashboard'], { cwd: repo });
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expectVerifiedBranch(repo, runDir, ['license']);
