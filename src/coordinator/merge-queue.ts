@@ -10,7 +10,7 @@ import { removeWorktree } from '../git/worktree.js';
 import { moveBranch, remakeMerges, type BranchMove } from '../git/rewind.js';
 import type { RunPaths } from '../protocol/paths.js';
 import type { IntegrationCheckKind, QueuedMerge, RunJson, SandboxSpec } from '../protocol/schemas.js';
-import type { RunState } from '../protocol/state.js';
+import { showsFlaky, type RunState } from '../protocol/state.js';
 import { unreachable } from '../util/unreachable.js';
 import { crashPoint } from './crash-point.js';
 import type { EventLog } from './event-log.js';
@@ -118,7 +118,7 @@ export class MergeQueue {
               duration_ms: end.durationMs,
               summary: end.summary,
             });
-            if (c.kind === 'bisect' && end.outcome === 'passed' && bisect && c.merges >= bisect.bad)
+            if (end.outcome === 'passed' && bisect && showsFlaky(bisect, c))
               this.#flaky(bisect.batch_check, c.check, c.tip);
             crashPoint('after-check');
             continue;

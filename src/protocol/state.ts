@@ -211,6 +211,14 @@ export function countsAsFailure(outcome: AttemptOutcome, reason: AttemptReason):
 }
 
 /**
+ * Whether a passing bisection check shows the check flaky: it ran on the tip the bisection would
+ * blame (`merges` at or past `bad`), checked again because a failure there was the only evidence.
+ */
+export function showsFlaky(bisect: { bad: number }, check: { kind: string; merges: number }): boolean {
+  return check.kind === 'bisect' && check.merges >= bisect.bad;
+}
+
+/**
  * Applies one event to the state, in place, and returns it.
  * @throws Error if `event.seq` is not `last_seq + 1` (the log has a gap) or an event names an
  *   unknown task: both are broken invariants of the protocol, not user errors.
@@ -366,7 +374,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
         // A pass on the tip the bisection would blame (checked again because only the batch check
         // failed there): the failure did not repeat, the check is flaky. The bisection ends; the
         // pass verifies the merges up to that tip.
-        if (event.outcome === 'passed' && c.merges >= q.bisect.bad) q.bisect = null;
+        if (event.outcome === 'passed' && showsFlaky(q.bisect, c)) q.bisect = null;
         else if (event.outcome === 'passed') Object.assign(q.bisect, { good: c.merges, good_check: c.check });
         else Object.assign(q.bisect, { bad: c.merges, bad_check: c.check });
       }
