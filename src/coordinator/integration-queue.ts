@@ -110,6 +110,19 @@ export type Settlement =
   | 'wait';
 
 /**
+ * Whether a task the queue sent back (its merge broke the check, or conflicted) must wait before
+ * its next attempt: until the last merge that was queued when it was sent back (`held_for`) has
+ * left the queue, verified or taken off. The attempt then starts from a verified tip with every
+ * merge it could have met; merges queued after it was sent back do not hold it, so a busy queue
+ * cannot starve it.
+ */
+export function heldBack(t: TaskSnapshot, q: IntegrationSnapshot | null): boolean {
+  if (!q || !t.held_for || (!t.integration_failure && !t.last_conflict)) return false;
+  const { task, attempt } = t.held_for;
+  return q.queue.some((m) => m.task === task && m.attempt === attempt);
+}
+
+/**
  * Decides for a task in `verifying`: still in the queue (wait), taken off the branch as the
  * culprit or as a merge that no longer applies (sent back), or verified (succeed). Pure, so that
  * a resume settles tasks left between an integration event and their own task event.

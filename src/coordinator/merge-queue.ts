@@ -15,7 +15,7 @@ import { unreachable } from '../util/unreachable.js';
 import { crashPoint } from './crash-point.js';
 import type { EventLog } from './event-log.js';
 import { killLeftoverCheck, startCheck, type RunningCheck } from './integration-check.js';
-import { nextQueueStep, settle } from './integration-queue.js';
+import { heldBack, nextQueueStep, settle } from './integration-queue.js';
 import type { TaskBoard } from './task-board.js';
 
 /** What the merge queue needs. */
@@ -61,15 +61,9 @@ export class MergeQueue {
     return q?.verified?.tip ?? this.#state.git!.base;
   }
 
-  /**
-   * Whether a ready task must wait before its next attempt: one sent back by the queue (its merge
-   * broke the check, or no longer applied) starts again only once the queue is empty, on a tip
-   * that has every merge it could meet.
-   */
+  /** Whether a ready task the queue sent back must wait before its next attempt ({@link heldBack}). */
   holds(id: string): boolean {
-    const t = this.#state.tasks[id]!;
-    if (!t.integration_failure && !t.last_conflict) return false;
-    return (this.#state.integration?.queue.length ?? 0) > 0;
+    return heldBack(this.#state.tasks[id]!, this.#state.integration);
   }
 
   /**

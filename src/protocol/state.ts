@@ -95,6 +95,12 @@ const TaskSnapshot = z.object({
   integration_failure: z.object({ attempt: z.number().int(), check: z.number().int(), tip: z.string() }).nullable(),
   /** The last merge conflict, until a merge of the task succeeds: passed to the next attempt. */
   last_conflict: z.object({ attempt: z.number().int(), files: z.array(z.string()) }).nullable(),
+  /**
+   * With integration checks: the last merge in the queue when this task was sent back (its merge
+   * broke the check, or conflicted); its next attempt waits until that merge has left the queue
+   * (verified or taken off). Null: nothing to wait for. Absent in state.json of older builds.
+   */
+  held_for: z.object({ task: z.string(), attempt: z.number().int() }).nullable().default(null),
   /** What the task's finished attempts spent (agent backends; zero for commands). */
   usage: UsageSchema,
 });
@@ -210,6 +216,12 @@ export function countsAsFailure(outcome: AttemptOutcome, reason: AttemptReason):
   return (outcome === 'failed' || outcome === 'timed-out') && reason !== 'worker-lost' && reason !== 'budget-exhausted';
 }
 
+/** The last merge in `queue` that is not `task`'s, as {@link TaskSnapshot} `held_for` names it. */
+function lastQueued(queue: readonly QueuedMerge[], task: string): { task: string; attempt: number } | null {
+  const last = queue.findLast((m) => m.task !== task);
+  return last ? { task: last.task, attempt: last.attempt } : null;
+}
+
 /**
  * Whether a passing bisection check shows the check flaky: it ran on the tip the bisection would
  * blame (`merges` at or past `bad`), checked again because a failure there was the only evidence.
@@ -265,6 +277,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
           cancel_requested: false,
           last_conflict: null,
           integration_failure: null,
+          held_for: null,
           usage: { ...ZERO_USAGE },
         };
         state.counts.pending++;
@@ -342,6 +355,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
     case 'merge.conflicted':
       task(event.task).conflicts++;
       task(event.task).last_conflict = { attempt: event.attempt, files: event.files };
+      task(event.task).held_for = lastQueued(state.integration?.queue ?? [], event.task);
       break;
     case 'task.merged':
       move(task(event.task), 'verifying');
@@ -394,6 +408,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
       const t = task(event.task);
       t.failures++;
       t.integration_failure = { attempt: event.attempt, check: event.check, tip: event.tip };
+      t.held_for = lastQueued(q.queue, event.task);
       break;
     }
     case 'integration.rewound': {
@@ -404,6 +419,7 @@ export function applyEvent(state: RunState, event: SwarmEvent): RunState {
         const t = task(c.task);
         t.conflicts++;
         t.last_conflict = { attempt: c.attempt, files: c.files };
+        t.held_for = lastQueued(q.queue, c.task);
       }
       break;
     }

@@ -1,7 +1,7 @@
 // The merge queue's decisions, driven through the real reducer: merges land, checks pass or fail
 // as a model of the code says, and the queue's steps are applied as the coordinator applies them.
 import { describe, expect, it } from 'vitest';
-import { nextQueueStep, settle, type QueueStep } from '../../src/coordinator/integration-queue.js';
+import { heldBack, nextQueueStep, settle, type QueueStep } from '../../src/coordinator/integration-queue.js';
 import type { NewEvent, SwarmEvent } from '../../src/protocol/events.js';
 import { applyEvent, initialState, type RunState } from '../../src/protocol/state.js';
 
@@ -150,6 +150,31 @@ describe('merge queue decisions', () => {
     expect(run.state.integration!.verified).toEqual({ tip: 't3', check: 2 });
     expect(run.state.integration!.queue).toEqual([]);
     for (const id of ['a', 'b', 'c']) expect(settle(id, run.state.tasks[id]!, run.state.integration!)).toBe('succeed');
+  });
+
+  it('holds a sent-back task until the merges queued before it leave the queue, not until the queue is empty', () => {
+    const run = new Run(['a', 'b', 'c']);
+    drive(run, () => true);
+    run.merge('a', 1, 'ta');
+    run.merge('b', 1, 'tab');
+    const broken = new Set(['ta', 'tab']);
+    let heldWhileOnlyLaterMergesQueued: boolean | undefined;
+    drive(run, (tip) => {
+      const a = run.state.tasks.a!;
+      // a was blamed and taken off; b's merge, queued before, is being checked again.
+      if (tip === "tab'") {
+        expect(a.held_for).toEqual({ task: 'b', attempt: 1 });
+        expect(heldBack(a, run.state.integration)).toBe(true);
+        run.merge('c', 1, 'tabc'); // lands during that check
+      }
+      // b is verified; only c, merged after a was sent back, is in the queue.
+      if (tip === 'tabc') heldWhileOnlyLaterMergesQueued = heldBack(a, run.state.integration);
+      return !broken.has(tip);
+    });
+    expect(run.log.filter((e) => e.type === 'integration.culprit').map((e) => (e as { task: string }).task)).toEqual([
+      'a',
+    ]);
+    expect(heldWhileOnlyLaterMergesQueued).toBe(false);
   });
 
   for (let culprit = 1; culprit <= 4; culprit++) {

@@ -24,6 +24,7 @@ function snap(outcome: AttemptOutcome, reason: AttemptReason, counters: Partial<
     cancel_requested: false,
     last_conflict: null,
     integration_failure: null,
+    held_for: null,
     usage: { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, cost_usd: 0 },
     ...counters,
   };
