@@ -24,6 +24,10 @@ export class LeftoverSweeper {
   readonly #pending = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
+  /**
+   * @param log where kills and failed scans are logged (the worker's log)
+   * @param delayMs how long after the first of a batch of ended attempts the scan runs (ms)
+   */
   constructor(log: Logger, delayMs = SWEEP_DELAY_MS) {
     this.#log = log;
     this.#delayMs = delayMs;
