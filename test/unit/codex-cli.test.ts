@@ -246,6 +246,19 @@ const CHECK_ENV = `printenv ${KEY_VAR}; echo "key-visible=$?"; case ":$PATH:" in
 /** Instructions with characters TOML must escape, to see them arrive verbatim. */
 const INSTRUCTIONS = 'FILESWARM RULES: stay in "the worktree"\n\ttab, back\\slash, ünïcödé ✓, DEL \x7f.';
 
+/** Whether the sandboxed `sleep 31.5` itself runs (its own argv, not a command line that holds it). */
+function sleepRunning(): boolean {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8') === 'sleep\u000031.5\u0000') return true;
+    } catch {
+      // exited
+    }
+  }
+  return false;
+}
+
 describe('codex exec against the fake Responses API', () => {
   it('reads a file, runs a command, edits a file and finishes; the parser agrees with the server', async () => {
     const fake = await startFake([
@@ -405,7 +418,12 @@ describe('codex exec against the fake Responses API', () => {
     const run = await runCodex({
       fake,
       prompt: 'Wait.',
-      stopWhen: (_t, _s, seen) => seen.some((l) => l.includes('"item.started"') && l.includes('sleep 31.5')),
+      // Stopped once the command's `sleep` runs, not as Codex announces it. Stopped earlier, while
+      // codex-linux-sandbox (a session of its own) probes bubblewrap, the probe can hang for good
+      // (Codex 0.x with bubblewrap 0.8 here: the probe's inner bwrap waits on an eventfd of an
+      // outer one that died), and that process, whose arguments hold the command, never ends.
+      stopWhen: (_t, _s, seen) =>
+        seen.some((l) => l.includes('"item.started"') && l.includes('sleep 31.5')) && sleepRunning(),
     });
     expect(run.stopped).toBe(true);
     // The sandbox runs the command in a session of its own, but bubblewrap's --die-with-parent ends it.
