@@ -133,6 +133,24 @@ function expectVerifiedBranch(repo: string, runDir: string, more: string[] = [])
   return { culprit: culprit.task!, events };
 }
 
+/** A repository whose swarm.yaml has one task (`a`, writes a.txt), one worker, `verify` as the integration check, and `more` lines. */
+function oneTaskRepo(w: World, verify: string, more: string[] = []): string {
+  return makeGitRepo(w, {
+    'README.md': 'demo\n',
+    'swarm.yaml': [
+      'version: 1',
+      'workers: 1',
+      ...more,
+      'integration:',
+      `  verify: ${JSON.stringify(verify)}`,
+      'tasks:',
+      '  - id: a',
+      '    run: echo a > a.txt',
+      '',
+    ].join('\n'),
+  });
+}
+
 describe('merge queue', () => {
   it('catches two tasks that break the build together, bisects, rewinds and reruns the culprit', async () => {
     world = makeWorld();
@@ -186,21 +204,7 @@ describe('merge queue', () => {
     world = makeWorld();
     // Fails the first time it runs on a tip with a parent (the base commit has none), passes after.
     const verify = `if git rev-parse -q --verify HEAD^ >/dev/null && mkdir ${world.path('flaked')} 2>/dev/null; then echo flaky failure; exit 1; fi`;
-    const repo = makeGitRepo(world, {
-      'README.md': 'demo\n',
-      'swarm.yaml': [
-        'version: 1',
-        'workers: 1',
-        'scheduling:',
-        '  retries: 0',
-        'integration:',
-        `  verify: ${JSON.stringify(verify)}`,
-        'tasks:',
-        '  - id: a',
-        '    run: echo a > a.txt',
-        '',
-      ].join('\n'),
-    });
+    const repo = oneTaskRepo(world, verify, ['scheduling:', '  retries: 0']);
     const r = await runCli(['run', 'swarm.yaml', '--run-dir', world.path('run'), '--no-dashboard'], { cwd: repo });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const events = readJsonlFile<Ev & { text?: string }>(world.path('run/events.jsonl'));
@@ -321,19 +325,7 @@ describe('merge queue: a check that escapes its environment marker', () => {
     const pidFile = world.path('sleeper.pid');
     // The first run of the check leaves a process without the check's environment marker.
     const verify = `if mkdir ${world.path('slept')} 2>/dev/null; then env -i sh -c 'echo $$ > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; exec sleep 60'; fi; true`;
-    const repo = makeGitRepo(world, {
-      'README.md': 'demo\n',
-      'swarm.yaml': [
-        'version: 1',
-        'workers: 1',
-        'integration:',
-        `  verify: ${JSON.stringify(verify)}`,
-        'tasks:',
-        '  - id: a',
-        '    run: echo a > a.txt',
-        '',
-      ].join('\n'),
-    });
+    const repo = oneTaskRepo(world, verify);
     const runDir = world.path('run');
     const first = await runCli(['run', 'swarm.yaml', '--run-dir', runDir, '--no-dashboard'], {
       cwd: repo,
