@@ -229,7 +229,7 @@ export class Coordinator {
       });
     for (const t of this.#board.tasks()) this.#board.promoteOrSkip(t.id);
     crashPoint('after-plan', logger);
-    this.#pool.start(this.#config.workers);
+    this.#growPool();
     if (this.#stage === 'starting') this.#stage = 'running';
 
     let exit: CoordinatorExit | undefined;
@@ -319,9 +319,19 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Launches workers up to `workers`, but no more than there are tasks left to run: a one-task run
+   * starts one worker, which then boots without three others competing for the CPU (bench/README.md,
+   * start-up). A task reset later, or a worker lost, grows the pool again.
+   */
+  #growPool(): void {
+    if (this.#takesWork()) this.#pool.grow(Math.min(this.#config.workers, this.#board.unfinished));
+  }
+
   /** Starts ready tasks on idle workers, best upward rank first, within the wave barrier. */
   #dispatch(): void {
     if (this.#state.phase !== 'running') return;
+    this.#growPool();
     const idle = this.#pool.idle();
     const slots = Math.min(idle.length, this.#config.workers - this.#inFlight.size);
     if (slots <= 0) return;

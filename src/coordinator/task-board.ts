@@ -18,6 +18,8 @@ export class TaskBoard {
   readonly #tasks: Map<string, PlanTask>;
   readonly #dependents: Map<string, string[]>;
   readonly #unfinishedPerWave: number[];
+  /** The sum of #unfinishedPerWave. */
+  #unfinished = 0;
   /** Tasks that may start, best upward rank first; some wait out a retry's backoff. */
   readonly ready = new ReadyQueue();
 
@@ -42,6 +44,15 @@ export class TaskBoard {
     return this.#tasks.values();
   }
 
+  /**
+   * Tasks not finished (succeeded, failed, cancelled or skipped): running, ready, waiting for their
+   * dependencies, or merged and waiting for an integration check. A task reset by a retry request
+   * counts again.
+   */
+  get unfinished(): number {
+    return this.#unfinished;
+  }
+
   /** The highest wave tasks may start in now (`waves` mode; Infinity for `eager`). */
   barrier(mode: SchedulingMode): number {
     return waveBarrier(mode, this.#unfinishedPerWave);
@@ -51,7 +62,10 @@ export class TaskBoard {
   rebuild(): void {
     for (const t of this.#tasks.values()) {
       const s = this.#state.tasks[t.id]!;
-      if (!TERMINAL.has(s.state)) this.#unfinishedPerWave[t.wave]!++;
+      if (!TERMINAL.has(s.state)) {
+        this.#unfinishedPerWave[t.wave]!++;
+        this.#unfinished++;
+      }
       if (s.state === 'ready') this.ready.add(t, s.not_before ? Date.parse(s.not_before) : 0);
     }
   }
@@ -115,6 +129,7 @@ export class TaskBoard {
     for (const r of reset) {
       this.#log.append({ type: 'task.reset', task: r });
       this.#unfinishedPerWave[this.task(r).wave]!++;
+      this.#unfinished++;
     }
     for (const r of reset) this.promoteOrSkip(r);
     return reset.length;
@@ -133,5 +148,6 @@ export class TaskBoard {
 
   #terminal(id: string): void {
     this.#unfinishedPerWave[this.task(id).wave]!--;
+    this.#unfinished--;
   }
 }

@@ -107,9 +107,16 @@ export class WorkerPool {
     this.#nextNumber = max + 1;
   }
 
-  /** Starts `count` new workers. */
-  start(count: number): void {
-    for (let i = 0; i < count; i++) this.#launch();
+  /** Workers this session launched that have not exited or been given up on (adopted ones not counted). */
+  get launched(): number {
+    let n = 0;
+    for (const w of this.#workers.values()) if (!w.adopted && w.state !== 'gone' && !w.exitedHow) n++;
+    return n;
+  }
+
+  /** Launches workers until {@link launched} is at least `count`. */
+  grow(count: number): void {
+    for (let n = this.launched; n < count; n++) this.#launch();
   }
 
   #launch(): PoolWorker {

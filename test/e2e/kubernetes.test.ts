@@ -257,7 +257,7 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
         onWorker: () => {},
         onExit: () => {},
       });
-      pool.start(1);
+      pool.grow(1);
       await waitFor(() => handles[0]?.starting?.() === true, 30_000, 'the launcher to see the pod Pending');
       const t0 = Date.now();
       // Time moves on through reap's `now`: past the 30 s a started worker gets, it is still waited for.

@@ -109,6 +109,32 @@ describe('swarm run', () => {
     ]);
   });
 
+  it('starts no more workers than the run has tasks left, also on resume', async () => {
+    world = makeWorld();
+    world.write('swarm.yaml', {
+      version: 1,
+      workers: 4,
+      tasks: [
+        { id: 'a', run: 'true' },
+        // Fails until the file `fixed` exists.
+        { id: 'b', deps: ['a'], run: `test -e ${world.dir}/fixed` },
+      ],
+    });
+    const workers = (): string[] => fs.readdirSync(world.path('run/workers')).sort();
+    const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    expect(first.code).toBe(1);
+    // Two tasks: two workers, not four.
+    expect(workers()).toEqual(['w1', 'w2']);
+    fs.writeFileSync(world.path('fixed'), '');
+    const again = await runCli(['resume', 'run', '--retry-failed'], { cwd: world.dir });
+    expect(again.code).toBe(0);
+    // One task left to run: one more worker.
+    expect(workers()).toEqual(['w1', 'w2', 'w3']);
+    const events = readJsonlFile<SwarmEvent>(world.path('run/events.jsonl'));
+    const lastB = events.filter((e) => e.type === 'attempt.assigned' && e.task === 'b').at(-1);
+    expect(lastB).toMatchObject({ worker: 'w3' });
+  });
+
   it('kills a timed-out attempt with its whole process group, grandchildren included', async () => {
     world = makeWorld();
     // The grandchild is a background subshell that records its pid and sleeps; sh waits on a sleep of its own.

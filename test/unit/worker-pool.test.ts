@@ -40,7 +40,7 @@ describe('WorkerPool', () => {
       onWorker: () => {},
       onExit: () => {},
     });
-    pool.start(2);
+    pool.grow(2);
     const lost: LostWorker[] = [];
     let now = Date.now();
     // Before the limit nothing is lost; each round past it loses the two hung workers and replaces them.
@@ -53,6 +53,10 @@ describe('WorkerPool', () => {
     // Five such ends in a row, and no worker that did report is running: a crash loop, although
     // each of them lived past the 5 s that counts an exit as a crash.
     expect(pool.crashLooping).toBe(true);
+    // The replacements count as launched; growing to two launches nothing more.
+    expect(pool.launched).toBe(2);
+    pool.grow(2);
+    expect(pool.launched).toBe(2);
     // The lost ones were killed (SIGKILL of the local child): only the two last replacements remain.
     await expect.poll(() => processesOf(runDir).length, { timeout: 10_000 }).toBe(2);
   }, 30_000);
