@@ -2,7 +2,7 @@
 // launcher; a container or cluster launcher (DESIGN §9) would start the same `swarm worker`
 // command elsewhere, and answer "is it alive" and "kill it" its own way.
 import fs from 'node:fs';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { known, readAttemptStatus } from '../protocol/attempt-files.js';
 import { RunPaths } from '../protocol/paths.js';
 import type { WorkerJson } from '../protocol/schemas.js';
@@ -85,23 +85,31 @@ export class LocalLauncher implements Launcher {
       throw new Error(`cannot start workers: ${CLI_PATH} is missing (run \`npm run build\`)`);
     const paths = new RunPaths(options.runDir);
     fs.mkdirSync(paths.logsDir, { recursive: true });
-    const child = execa(
-      process.execPath,
-      [CLI_PATH, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator],
-      {
-        detached: true,
-        stdin: 'ignore',
-        stdout: 'ignore',
-        stderr: { file: paths.workerStderr(options.id), append: true },
-        reject: false,
-        cleanup: false,
-      },
-    );
+    // node:child_process rather than execa: nothing of execa's is needed for a detached child whose
+    // output goes to a file, and loading it cost start-up about a hundred modules (bench/README.md).
+    const stderr = fs.openSync(paths.workerStderr(options.id), 'a');
+    let child;
+    try {
+      child = spawn(
+        process.execPath,
+        [CLI_PATH, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator],
+        { detached: true, stdio: ['ignore', 'ignore', stderr] },
+      );
+    } finally {
+      fs.closeSync(stderr); // the child has its own copy
+    }
+    const exited = new Promise<WorkerExit>((resolve) => {
+      // Not started (no pid): its end is now. An error after the start (a failed kill) is not one.
+      child.once('error', () => {
+        if (child.pid === undefined) resolve({ code: null, signal: null });
+      });
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
     return {
       ...localWorker(paths, options.id),
-      exited: child.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null })),
-      terminate: () => child.kill('SIGTERM'),
-      kill: () => child.kill('SIGKILL'),
+      exited,
+      terminate: () => void child.kill('SIGTERM'),
+      kill: () => void child.kill('SIGKILL'),
     };
   }
 

@@ -65,18 +65,23 @@ export function gitTrySync(cwd: string, args: string[], env: Record<string, stri
   return { exitCode: r.status, stdout: stripFinalNewline(r.stdout), stderr: stripFinalNewline(r.stderr) };
 }
 
-let gitFound = false;
+let foundVersion: string | undefined;
 
 /**
- * Whether a `git` program can be started at all (from the PATH, as every git call here does). A
- * found git is remembered: start-up asks several times (the run's checks, the repository's top
- * level, the version), and spawns it once.
+ * The output of `git --version` (e.g. `git version 2.39.5`), or undefined when no `git` can be
+ * started (from the PATH, as every git call here does). A found git is remembered: start-up asks
+ * several times (the run's checks, the repository's top level, the version), and spawns it once.
  */
+export function gitVersionOutput(): string | undefined {
+  if (foundVersion !== undefined) return foundVersion;
+  const r = spawnSync('git', ['--version'], { env: gitEnv({}), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  if (!r.error && r.status === 0) foundVersion = r.stdout.trim();
+  return foundVersion;
+}
+
+/** Whether a `git` program can be started at all (see {@link gitVersionOutput}). */
 export function gitInstalled(): boolean {
-  if (gitFound) return true;
-  const r = spawnSync('git', ['--version'], { env: gitEnv({}), stdio: 'ignore' });
-  gitFound = !r.error && r.status === 0;
-  return gitFound;
+  return gitVersionOutput() !== undefined;
 }
 
 /** Asynchronous {@link gitSync}, for workers (which must keep heartbeating while git runs). */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
-import { git, gitInstalled, gitSync, gitTrySync } from './git.js';
+import { git, gitInstalled, gitSync, gitTrySync, gitVersionOutput } from './git.js';
 import { integrationBranch } from './layout.js';
 
 /** Oldest git with `git merge-tree --write-tree` (added in 2.38.0). */
@@ -39,10 +39,10 @@ export function repoTopLevel(dir: string): string | undefined {
 
 /** Parses `git --version` and checks it is at least {@link MIN_GIT}. */
 export function checkGitVersion(): Result<string, string> {
-  if (!gitInstalled()) return err(GIT_MISSING);
-  const r = gitTrySync('.', ['--version']);
-  const m = /git version (\d+)\.(\d+)/.exec(r.stdout);
-  if (r.exitCode !== 0 || !m) return err('git is not installed or did not run (`git --version` failed)');
+  const version = gitVersionOutput();
+  if (version === undefined) return err(GIT_MISSING);
+  const m = /git version (\d+)\.(\d+)/.exec(version);
+  if (!m) return err(`git is not installed or did not run (\`git --version\` said: ${version})`);
   const [major, minor] = [Number(m[1]), Number(m[2])];
   if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
     return err(

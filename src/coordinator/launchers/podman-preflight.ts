@@ -1,8 +1,7 @@
 // Before a run with `launcher.kind: podman` does any work: is podman here, and can it start a
 // container with the run's settings?
-import { execaSync } from 'execa';
+import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
 import type { PodmanSettings } from './podman.js';
-import { podmanGlobals } from './podman.js';
 
 /** How long the trial container may take, ms (it takes about 0.3 s). */
 const TRIAL_TIMEOUT_MS = 60_000;
@@ -18,17 +17,34 @@ const FIX =
  * @returns [] when podman can start the run's containers
  */
 export function podmanProblems(settings: PodmanSettings): string[] {
-  const version = execaSync('podman', ['--version'], { reject: false, stdin: 'ignore', timeout: TRIAL_TIMEOUT_MS });
-  if (version.failed && (version.code === 'ENOENT' || version.exitCode === undefined))
+  // node:child_process, not execa: this module is loaded by every `swarm run`, and execa is about a
+  // hundred modules of start-up (bench/README.md).
+  const options: SpawnSyncOptionsWithStringEncoding = {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: TRIAL_TIMEOUT_MS,
+  };
+  const version = spawnSync('podman', ['--version'], options);
+  if (version.error && (version.error as NodeJS.ErrnoException).code === 'ENOENT')
     return [`launcher.kind is podman, and there is no \`podman\` on PATH: ${FIX}`];
   const args = [...podmanGlobals(settings), 'run', '--rm', '--network', settings.network];
   for (const u of settings.ulimits) args.push('--ulimit', u);
   if (settings.image === 'host') args.push('--rootfs', '/:O', 'true');
   else args.push(settings.image, 'true');
-  const trial = execaSync('podman', args, { reject: false, stdin: 'ignore', timeout: TRIAL_TIMEOUT_MS });
-  if (trial.exitCode === 0) return [];
-  const why = trial.stderr.trim() || trial.shortMessage;
+  const trial = spawnSync('podman', args, options);
+  if (trial.status === 0) return [];
+  const why =
+    trial.stderr?.trim() ||
+    (trial.error ? trial.error.message : trial.signal ? `killed by ${trial.signal}` : `exit code ${trial.status}`);
   return [
     `podman cannot start a worker container here (\`podman ${args.join(' ')}\` failed: ${why}); check launcher.podman (runtime, ulimits, image): ${FIX}`,
   ];
+}
+
+/**
+ * The global options of every podman command: the OCI runtime (`--runtime runc` by default, since
+ * crun fails on a hybrid cgroup layout).
+ */
+export function podmanGlobals(settings: PodmanSettings): string[] {
+  return ['--runtime', settings.runtime];
 }

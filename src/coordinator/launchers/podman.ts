@@ -12,6 +12,7 @@ import { RunPaths } from '../../protocol/paths.js';
 import { CLI_PATH } from '../../util/cli-path.js';
 import { killByEnvMarker } from '../../util/process.js';
 import type { LaunchedWorker, Launcher, ProcessLiveness } from '../launcher.js';
+import { podmanGlobals } from './podman-preflight.js';
 
 /** The podman settings of `launcher:`. */
 export type PodmanSettings = LauncherSpec['podman'];
@@ -29,14 +30,6 @@ export function containerName(runId: string, worker: string): string {
 
 /** The installation of fileswarm this process runs from (the directory holding dist/). */
 export const INSTALL_ROOT = path.resolve(path.dirname(CLI_PATH), '..', '..');
-
-/**
- * The global options of every podman command: the OCI runtime (`--runtime runc` by default, since
- * crun fails on a hybrid cgroup layout).
- */
-export function podmanGlobals(settings: PodmanSettings): string[] {
-  return ['--runtime', settings.runtime];
-}
 
 /**
  * The arguments of `podman` that start one worker: `run --rm --name ... --label swarm.run=<id>

@@ -2,7 +2,6 @@
 import type { Logger } from 'pino';
 import type { LauncherSpec } from '../../config/schema.js';
 import { LocalLauncher, type Launcher } from '../launcher.js';
-import { PodmanLauncher } from './podman.js';
 
 /**
  * The launcher of a run: local processes, Podman containers (`launcher.kind: podman`) or
@@ -25,7 +24,11 @@ export async function launcherFor(
     const { ExternalLauncher } = await import('./external.js');
     return new ExternalLauncher();
   }
-  if (spec?.kind === 'podman') return new PodmanLauncher(spec.podman, run.id, run.repo, run.killGraceMs);
+  if (spec?.kind === 'podman') {
+    // Loaded only here, as the others: it brings execa (about a hundred modules) into start-up.
+    const { PodmanLauncher } = await import('./podman.js');
+    return new PodmanLauncher(spec.podman, run.id, run.repo, run.killGraceMs);
+  }
   if (spec?.kind === 'kubernetes') {
     // Loaded only here: the Kubernetes client is large, and most runs never need it.
     const { KubernetesLauncher } = await import('./kubernetes.js');
