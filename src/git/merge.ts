@@ -75,10 +75,13 @@ export function mergeCommit(
   identity?: CommitIdentity,
 ): MergeCommit {
   const files = (to: string): string[] => gitSync(repo, ['diff', '--name-only', onto, to]).split('\n').filter(Boolean);
-  if (gitTrySync(repo, ['merge-base', '--is-ancestor', commit, onto]).exitCode === 0)
-    return { kind: 'merged', commit: onto, files: [] };
-  if (gitTrySync(repo, ['merge-base', '--is-ancestor', onto, commit]).exitCode === 0)
-    return { kind: 'merged', commit, files: files(commit) };
+  // One `git merge-base` answers both questions: X is an ancestor of Y exactly when X is their
+  // best common ancestor. (Exit 1: no common ancestor; merge-tree then says why it cannot merge.)
+  // It prints a full object name, so both are compared as full names.
+  [onto, commit] = [fullName(repo, onto), fullName(repo, commit)];
+  const base = gitTrySync(repo, ['merge-base', onto, commit]);
+  if (base.exitCode === 0 && base.stdout === commit) return { kind: 'merged', commit: onto, files: [] };
+  if (base.exitCode === 0 && base.stdout === onto) return { kind: 'merged', commit, files: files(commit) };
   const r = gitTrySync(repo, ['merge-tree', '--write-tree', '--name-only', '--no-messages', onto, commit]);
   const lines = r.stdout.split('\n');
   if (r.exitCode === 1) return { kind: 'conflicted', files: lines.slice(1).filter(Boolean) };
@@ -91,6 +94,11 @@ export function mergeCommit(
     env,
   );
   return { kind: 'merged', commit: merged, files: files(merged) };
+}
+
+/** `rev` as a full commit name: as it is when it is one already (what callers pass), else resolved. */
+function fullName(repo: string, rev: string): string {
+  return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(rev) ? rev : gitSync(repo, ['rev-parse', '--verify', `${rev}^{commit}`]);
 }
 
 /**

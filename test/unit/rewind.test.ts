@@ -28,6 +28,30 @@ function commitOn(repo: string, base: string, file: string): string {
   return git(repo, 'commit-tree', tree, '-p', base, '-m', file);
 }
 
+describe('mergeCommit', () => {
+  it('tells a contained commit, a fast-forward and a real merge apart, from full, short or symbolic names', () => {
+    w = makeWorld();
+    const repo = makeGitRepo(w, { 'a.txt': 'a\n' });
+    const base = git(repo, 'rev-parse', 'HEAD');
+    const x = commitOn(repo, base, 'x.txt');
+    const y = commitOn(repo, base, 'y.txt');
+    for (const [name, full] of [
+      [x, x],
+      [x.slice(0, 10), x],
+    ]) {
+      // Already contained: nothing to make.
+      expect(mergeCommit(repo, full, base, 'm')).toEqual({ kind: 'merged', commit: full, files: [] });
+      // A fast-forward: the commit itself.
+      expect(mergeCommit(repo, base, name, 'm')).toEqual({ kind: 'merged', commit: full, files: ['x.txt'] });
+    }
+    expect(mergeCommit(repo, 'HEAD', x, 'm')).toEqual({ kind: 'merged', commit: x, files: ['x.txt'] });
+    // Diverged: a merge commit with both parents.
+    const merged = mergeCommit(repo, x, y, 'merge y') as { kind: string; commit: string; files: string[] };
+    expect(merged).toMatchObject({ kind: 'merged', files: ['y.txt'] });
+    expect(git(repo, 'show', '-s', '--format=%P', merged.commit)).toBe(`${x} ${y}`);
+  });
+});
+
 describe('rewind', () => {
   it('remakes merges as the same commits at any time and by anyone (identity and dates of the merges they remake)', () => {
     w = makeWorld();
