@@ -35,14 +35,11 @@ describe('mergeCommit', () => {
     const base = git(repo, 'rev-parse', 'HEAD');
     const x = commitOn(repo, base, 'x.txt');
     const y = commitOn(repo, base, 'y.txt');
-    for (const [name, full] of [
-      [x, x],
-      [x.slice(0, 10), x],
-    ]) {
+    for (const name of [x, x.slice(0, 10)]) {
       // Already contained: nothing to make.
-      expect(mergeCommit(repo, full, base, 'm')).toEqual({ kind: 'merged', commit: full, files: [] });
+      expect(mergeCommit(repo, name, base, 'm')).toEqual({ kind: 'merged', commit: x, files: [] });
       // A fast-forward: the commit itself.
-      expect(mergeCommit(repo, base, name, 'm')).toEqual({ kind: 'merged', commit: full, files: ['x.txt'] });
+      expect(mergeCommit(repo, base, name, 'm')).toEqual({ kind: 'merged', commit: x, files: ['x.txt'] });
     }
     expect(mergeCommit(repo, 'HEAD', x, 'm')).toEqual({ kind: 'merged', commit: x, files: ['x.txt'] });
     // Diverged: a merge commit with both parents.
