@@ -371,7 +371,7 @@ export function configSchemas(Duration: DurationType) {
         .prefault({}),
       workers: z.number().int().min(1).max(1024).default(DEFAULTS.workers).meta({
         description:
-          'Worker processes: attempts run at once (at most 1,024; a local worker is a Node process of about 60 MB, so a machine runs far fewer: more is for a cluster). No more are started than the run has tasks left.',
+          'Worker processes: attempts run at once (at most 1,024; a local worker is a Node process of about 60 MB, so a machine runs far fewer: more is for a cluster). No more are started than the run has unfinished tasks.',
       }),
       scheduling: z
         .strictObject({

@@ -320,9 +320,10 @@ export class Coordinator {
   }
 
   /**
-   * Launches workers up to `workers`, but no more than there are tasks left to run: a one-task run
+   * Launches workers up to `workers`, but no more than there are unfinished tasks: a one-task run
    * starts one worker, which then boots without three others competing for the CPU (bench/README.md,
-   * start-up). A task reset later, or a worker lost, grows the pool again.
+   * start-up). A task reset by a retry request grows the pool again; a lost worker is replaced by
+   * the pool's reap.
    */
   #growPool(): void {
     if (this.#takesWork()) this.#pool.grow(Math.min(this.#config.workers, this.#board.unfinished));

@@ -2,7 +2,7 @@
 // launcher; a container or cluster launcher (DESIGN §9) would start the same `swarm worker`
 // command elsewhere, and answer "is it alive" and "kill it" its own way.
 import fs from 'node:fs';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { known, readAttemptStatus } from '../protocol/attempt-files.js';
 import { RunPaths } from '../protocol/paths.js';
 import type { WorkerJson } from '../protocol/schemas.js';
@@ -87,21 +87,29 @@ export class LocalLauncher implements Launcher {
     fs.mkdirSync(paths.logsDir, { recursive: true });
     // node:child_process rather than execa: nothing of execa's is needed for a detached child whose
     // output goes to a file, and loading it cost start-up about a hundred modules (bench/README.md).
-    const stderr = fs.openSync(paths.workerStderr(options.id), 'a');
-    let child;
+    const stderrFile = paths.workerStderr(options.id);
+    const stderr = fs.openSync(stderrFile, 'a');
+    let child: ChildProcess;
     try {
       child = spawn(
         process.execPath,
         [CLI_PATH, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator],
         { detached: true, stdio: ['ignore', 'ignore', stderr] },
       );
+    } catch (e) {
+      // spawn throws for some failures (ENOMEM, E2BIG, EPERM): a worker that exited at once, as the
+      // pool counts it (and a crash loop if it keeps happening), with the reason in its stderr file.
+      fs.writeSync(stderr, `could not start the worker: ${(e as Error).message}\n`);
+      return { ...localWorker(paths, options.id), exited: Promise.resolve({ code: null, signal: null }) };
     } finally {
       fs.closeSync(stderr); // the child has its own copy
     }
     const exited = new Promise<WorkerExit>((resolve) => {
-      // Not started (no pid): its end is now. An error after the start (a failed kill) is not one.
-      child.once('error', () => {
-        if (child.pid === undefined) resolve({ code: null, signal: null });
+      // Not started (no pid): its end is now. Later errors (a kill that failed) are not an end.
+      child.on('error', (e) => {
+        if (child.pid !== undefined) return;
+        fs.appendFileSync(stderrFile, `could not start the worker: ${e.message}\n`);
+        resolve({ code: null, signal: null });
       });
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });

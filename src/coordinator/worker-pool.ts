@@ -107,10 +107,13 @@ export class WorkerPool {
     this.#nextNumber = max + 1;
   }
 
-  /** Workers this session launched that have not exited or been given up on (adopted ones not counted). */
+  /**
+   * Workers this session launched that are not gone (adopted ones not counted). One that exited
+   * counts until {@link reap} has marked it gone: reap, which replaces it, is the only one that does.
+   */
   get launched(): number {
     let n = 0;
-    for (const w of this.#workers.values()) if (!w.adopted && w.state !== 'gone' && !w.exitedHow) n++;
+    for (const w of this.#workers.values()) if (!w.adopted && w.state !== 'gone') n++;
     return n;
   }
 

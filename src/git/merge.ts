@@ -96,7 +96,11 @@ export function mergeCommit(
   return { kind: 'merged', commit: merged, files: files(merged) };
 }
 
-/** `rev` as a full commit name: as it is when it is one already (what callers pass), else resolved. */
+/**
+ * `rev` as a full commit id: as it is when it looks like one (40 or 64 hex digits: what every
+ * caller passes, ids read from git), else resolved with `rev-parse`. A tag's id, or an abbreviated
+ * id of 40 digits in a SHA-256 repository, would be taken as it is: callers pass commit ids.
+ */
 function fullName(repo: string, rev: string): string {
   return /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(rev) ? rev : gitSync(repo, ['rev-parse', '--verify', `${rev}^{commit}`]);
 }

@@ -120,19 +120,22 @@ describe('swarm run', () => {
         { id: 'b', deps: ['a'], run: `test -e ${world.dir}/fixed` },
       ],
     });
-    const workers = (): string[] => fs.readdirSync(world.path('run/workers')).sort();
+    const workers = (): number => fs.readdirSync(world.path('run/workers')).length;
+    // A worker lost on a slow machine (too slow to report) is replaced: one more directory.
+    const lost = (): number =>
+      linesOf(world.path('run/logs/coordinator.log')).filter((l) => l.includes('"msg":"worker lost"')).length;
     const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     expect(first.code).toBe(1);
     // Two tasks: two workers, not four.
-    expect(workers()).toEqual(['w1', 'w2']);
+    expect(workers()).toBe(2 + lost());
     fs.writeFileSync(world.path('fixed'), '');
     const again = await runCli(['resume', 'run', '--retry-failed'], { cwd: world.dir });
     expect(again.code).toBe(0);
     // One task left to run: one more worker.
-    expect(workers()).toEqual(['w1', 'w2', 'w3']);
+    expect(workers()).toBe(3 + lost());
     const events = readJsonlFile<SwarmEvent>(world.path('run/events.jsonl'));
     const lastB = events.filter((e) => e.type === 'attempt.assigned' && e.task === 'b').at(-1);
-    expect(lastB).toMatchObject({ worker: 'w3' });
+    expect(lastB).toMatchObject({ worker: `w${3 + lost()}` });
   });
 
   it('kills a timed-out attempt with its whole process group, grandchildren included', async () => {

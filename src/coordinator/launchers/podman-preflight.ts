@@ -1,6 +1,6 @@
 // Before a run with `launcher.kind: podman` does any work: is podman here, and can it start a
 // container with the run's settings?
-import { spawnSync, type SpawnSyncOptionsWithStringEncoding } from 'node:child_process';
+import { spawnSync, type SpawnSyncOptionsWithStringEncoding, type SpawnSyncReturns } from 'node:child_process';
 import type { PodmanSettings } from './podman.js';
 
 /** How long the trial container may take, ms (it takes about 0.3 s). */
@@ -23,22 +23,30 @@ export function podmanProblems(settings: PodmanSettings): string[] {
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     timeout: TRIAL_TIMEOUT_MS,
+    maxBuffer: 64 * 1024 * 1024, // a pull's progress on stderr must not kill the trial
   };
   const version = spawnSync('podman', ['--version'], options);
   if (version.error && (version.error as NodeJS.ErrnoException).code === 'ENOENT')
     return [`launcher.kind is podman, and there is no \`podman\` on PATH: ${FIX}`];
+  if (version.error || version.status !== 0)
+    return [`launcher.kind is podman, and \`podman --version\` failed (${failure(version)}): ${FIX}`];
   const args = [...podmanGlobals(settings), 'run', '--rm', '--network', settings.network];
   for (const u of settings.ulimits) args.push('--ulimit', u);
   if (settings.image === 'host') args.push('--rootfs', '/:O', 'true');
   else args.push(settings.image, 'true');
   const trial = spawnSync('podman', args, options);
   if (trial.status === 0) return [];
-  const why =
-    trial.stderr?.trim() ||
-    (trial.error ? trial.error.message : trial.signal ? `killed by ${trial.signal}` : `exit code ${trial.status}`);
   return [
-    `podman cannot start a worker container here (\`podman ${args.join(' ')}\` failed: ${why}); check launcher.podman (runtime, ulimits, image): ${FIX}`,
+    `podman cannot start a worker container here (\`podman ${args.join(' ')}\` failed: ${failure(trial)}); check launcher.podman (runtime, ulimits, image): ${FIX}`,
   ];
+}
+
+/** Why a podman command failed, in a few words. */
+function failure(r: SpawnSyncReturns<string>): string {
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')
+    return `timed out after ${TRIAL_TIMEOUT_MS / 1000} s`;
+  if (r.error) return r.error.message;
+  return r.stderr.trim() || (r.signal ? `killed by ${r.signal}` : `exit code ${r.status}`);
 }
 
 /**
