@@ -347,7 +347,12 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     const w = (world = makeWorld());
     const refusal = 'violates PodSecurity "restricted:latest": runAsNonRoot != true';
     const k = await cluster(w.dir, { podCreateFailure: refusal });
-    w.write('swarm.yaml', { version: 1, workers: 2, launcher: launcher(), tasks: [{ id: 'a', run: 'true' }] });
+    // Two tasks, so that two workers are launched (one with the attempt of `a`, one idle).
+    const tasks = [
+      { id: 'a', run: 'true' },
+      { id: 'b', deps: ['a'], run: 'true' },
+    ];
+    w.write('swarm.yaml', { version: 1, workers: 2, launcher: launcher(), tasks });
     const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
     expect(res.code).not.toBe(0);
     expect(res.stderr).toMatch(/workers exit as soon as they start/);
