@@ -111,7 +111,18 @@ export function deadPid(): number {
  * after a `kill -9`: coordinator.json names a pid that is gone and has no `stopped_at`.
  */
 export function copyWithDeadCoordinator(from: string, to: string): string {
-  fs.cpSync(from, to, { recursive: true });
+  // `from` may be a live run: its files are replaced (write-file-atomic's temporary `<name>.<n>`
+  // files come and go) and inbox messages move while the copy lists and reads them. Temporary
+  // files are left out, and a file that vanished mid-copy means copying again.
+  for (let tries = 1; ; tries++) {
+    try {
+      fs.cpSync(from, to, { recursive: true, filter: (src) => !/\.json\.\d+$/.test(src) });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || tries === 5) throw e;
+      fs.rmSync(to, { recursive: true, force: true });
+    }
+  }
   const file = path.join(to, 'coordinator.json');
   const c = readJson<Record<string, unknown>>(file);
   delete c.stopped_at;
