@@ -18,8 +18,6 @@ export class TaskBoard {
   readonly #tasks: Map<string, PlanTask>;
   readonly #dependents: Map<string, string[]>;
   readonly #unfinishedPerWave: number[];
-  /** The sum of #unfinishedPerWave. */
-  #unfinished = 0;
   /** Tasks that may start, best upward rank first; some wait out a retry's backoff. */
   readonly ready = new ReadyQueue();
 
@@ -50,7 +48,9 @@ export class TaskBoard {
    * counts again.
    */
   get unfinished(): number {
-    return this.#unfinished;
+    let n = 0;
+    for (const count of this.#unfinishedPerWave) n += count;
+    return n;
   }
 
   /** The highest wave tasks may start in now (`waves` mode; Infinity for `eager`). */
@@ -62,10 +62,7 @@ export class TaskBoard {
   rebuild(): void {
     for (const t of this.#tasks.values()) {
       const s = this.#state.tasks[t.id]!;
-      if (!TERMINAL.has(s.state)) {
-        this.#unfinishedPerWave[t.wave]!++;
-        this.#unfinished++;
-      }
+      if (!TERMINAL.has(s.state)) this.#unfinishedPerWave[t.wave]!++;
       if (s.state === 'ready') this.ready.add(t, s.not_before ? Date.parse(s.not_before) : 0);
     }
   }
@@ -129,7 +126,6 @@ export class TaskBoard {
     for (const r of reset) {
       this.#log.append({ type: 'task.reset', task: r });
       this.#unfinishedPerWave[this.task(r).wave]!++;
-      this.#unfinished++;
     }
     for (const r of reset) this.promoteOrSkip(r);
     return reset.length;
@@ -148,6 +144,5 @@ export class TaskBoard {
 
   #terminal(id: string): void {
     this.#unfinishedPerWave[this.task(id).wave]!--;
-    this.#unfinished--;
   }
 }
