@@ -66,9 +66,7 @@ export interface AttemptToAssign {
 export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Assignment {
   const { run, config, paths, state } = ctx;
   const { attempt } = i;
-  // The assignment carries the plan's task, without the index the coordinator orders tasks by
-  // (which stays on the coordinator's own task, so a retry keeps its plan order).
-  const { index: _index, ...own } = i.task;
+  const own = i.task;
   // A resolver's attempt runs the resolver role's agent on the task (its title, description, verify).
   const resolverRole = i.resolver ? config.roles[i.resolver.role]! : undefined;
   const task = i.resolver && resolverRole ? { ...own, role: i.resolver.role, backend: resolverRole.backend } : own;

@@ -4,8 +4,6 @@
 /** What the policy needs to know about a task. */
 export interface SchedTask {
   id: string;
-  /** Position in the plan: ties of rank go to the earlier task. */
-  index: number;
   /** Upward rank: larger runs first. */
   rank: number;
   /** DAG depth, for `waves` mode. */
@@ -14,14 +12,27 @@ export interface SchedTask {
 
 export type SchedulingMode = 'eager' | 'waves';
 
+/** A queued task, with its position in the plan (ties of rank go to the earlier task). */
+interface Queued<T> {
+  task: T;
+  index: number;
+  notBefore: number;
+}
+
 /**
  * The ready queue: tasks whose dependencies succeeded, ordered by upward rank (descending), then
  * plan order. A task may carry `notBefore` (ms since epoch) while it waits out a retry backoff.
  */
-export class ReadyQueue {
+export class ReadyQueue<T extends SchedTask = SchedTask> {
   // Sorted: best first. Binary-search insertion keeps `take` a scan from the front.
-  readonly #items: { task: SchedTask; notBefore: number }[] = [];
+  readonly #items: Queued<T>[] = [];
   readonly #ids = new Set<string>();
+  readonly #planIndex: (task: T) => number;
+
+  /** @param planIndex a task's position in the plan (0 first), asked once when the task is added. */
+  constructor(planIndex: (task: T) => number) {
+    this.#planIndex = planIndex;
+  }
 
   get size(): number {
     return this.#items.length;
@@ -32,21 +43,22 @@ export class ReadyQueue {
   }
 
   /** Adds a ready task (no-op if already queued). */
-  add(task: SchedTask, notBefore = 0): void {
+  add(task: T, notBefore = 0): void {
     if (this.#ids.has(task.id)) return;
+    const item = { task, index: this.#planIndex(task), notBefore };
     let lo = 0;
     let hi = this.#items.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (before(this.#items[mid]!.task, task)) lo = mid + 1;
+      if (before(this.#items[mid]!, item)) lo = mid + 1;
       else hi = mid;
     }
-    this.#items.splice(lo, 0, { task, notBefore });
+    this.#items.splice(lo, 0, item);
     this.#ids.add(task.id);
   }
 
   /** How many tasks could start now (not in backoff) and satisfy `pred`, counting up to `limit`. */
-  countReady(now: number, limit: number, pred: (task: SchedTask) => boolean): number {
+  countReady(now: number, limit: number, pred: (task: T) => boolean): number {
     let n = 0;
     for (const item of this.#items) {
       if (n >= limit) break;
@@ -74,9 +86,9 @@ export class ReadyQueue {
     slots: number,
     now: number,
     maxWave = Infinity,
-    canStart: (task: SchedTask) => boolean = () => true,
-  ): { tasks: SchedTask[]; wakeAt: number | undefined } {
-    const tasks: SchedTask[] = [];
+    canStart: (task: T) => boolean = () => true,
+  ): { tasks: T[]; wakeAt: number | undefined } {
+    const tasks: T[] = [];
     let wakeAt: number | undefined;
     for (let i = 0; i < this.#items.length && tasks.length < slots;) {
       const item = this.#items[i]!;
@@ -102,8 +114,8 @@ export class ReadyQueue {
 }
 
 /** Queue order: higher upward rank first, then plan order. */
-function before(a: SchedTask, b: SchedTask): boolean {
-  return a.rank > b.rank || (a.rank === b.rank && a.index < b.index);
+function before(a: Queued<SchedTask>, b: Queued<SchedTask>): boolean {
+  return a.task.rank > b.task.rank || (a.task.rank === b.task.rank && a.index < b.index);
 }
 
 /**

@@ -7,8 +7,8 @@ import { descendants } from '../plan/graph.js';
 import type { EventLog } from './event-log.js';
 import { ReadyQueue, waveBarrier, type SchedulingMode } from './scheduler.js';
 
-/** A task of the plan, with its position in it (ties of rank go to the earlier task). */
-export type PlanTask = ResolvedTask & { index: number };
+/** A task of the plan: plan.json's object itself, never a copy. */
+export type PlanTask = ResolvedTask;
 
 /** The events that end a task. */
 export type TaskEnd = Extract<NewEvent, { type: 'task.succeeded' | 'task.failed' | 'task.cancelled' }>;
@@ -16,14 +16,20 @@ export type TaskEnd = Extract<NewEvent, { type: 'task.succeeded' | 'task.failed'
 export class TaskBoard {
   readonly #log: EventLog;
   readonly #tasks: Map<string, PlanTask>;
+  /** Each task's position in the plan: the ready queue's tie-break. */
+  readonly #index: Map<string, number>;
   readonly #dependents: Map<string, string[]>;
   readonly #unfinishedPerWave: number[];
   /** Tasks that may start, best upward rank first; some wait out a retry's backoff. */
-  readonly ready = new ReadyQueue();
+  readonly ready = new ReadyQueue<PlanTask>((t) => this.#index.get(t.id)!);
 
   constructor(plan: PlanJson, log: EventLog) {
     this.#log = log;
-    this.#tasks = new Map(plan.tasks.map((t, index) => [t.id, { ...t, index }]));
+    // The plan's own objects, not copies: a copy made by spreading gets a hidden class of its own
+    // when the plan's validation (graphlib's objects keyed by task id) has filled V8's transition
+    // table for plain objects, about 500 bytes more per task (bench/README.md, scale).
+    this.#tasks = new Map(plan.tasks.map((t) => [t.id, t]));
+    this.#index = new Map(plan.tasks.map((t, index) => [t.id, index]));
     this.#dependents = new Map(plan.tasks.map((t) => [t.id, []]));
     for (const t of plan.tasks) for (const d of t.deps) this.#dependents.get(d)!.push(t.id);
     this.#unfinishedPerWave = new Array<number>(plan.waves).fill(0);

@@ -2,16 +2,19 @@
 import { describe, expect, it } from 'vitest';
 import { backoffMs, ReadyQueue, waveBarrier, type SchedTask } from '../../src/coordinator/scheduler.js';
 
-const task = (id: string, index: number, rank: number, wave = 0): SchedTask => ({ id, index, rank, wave });
+/** A task with its plan position (the queue's tie-break). */
+type Task = SchedTask & { index: number };
+const task = (id: string, index: number, rank: number, wave = 0): Task => ({ id, index, rank, wave });
+const newQueue = (): ReadyQueue<Task> => new ReadyQueue<Task>((t) => t.index);
 
 /** A queue holding `tasks`, none in backoff. */
-function queueOf(...tasks: SchedTask[]): ReadyQueue {
-  const q = new ReadyQueue();
+function queueOf(...tasks: Task[]): ReadyQueue<Task> {
+  const q = newQueue();
   for (const t of tasks) q.add(t);
   return q;
 }
 
-const ids = (tasks: SchedTask[]): string[] => tasks.map((t) => t.id);
+const ids = (tasks: Task[]): string[] => tasks.map((t) => t.id);
 
 describe('ReadyQueue', () => {
   it('hands out tasks by upward rank, highest first, whatever order they were added in', () => {
@@ -48,7 +51,7 @@ describe('ReadyQueue', () => {
   });
 
   it('skips a task still in backoff, takes the next one, and reports when to wake up', () => {
-    const q = new ReadyQueue();
+    const q = newQueue();
     q.add(task('retry', 0, 9), 5_000);
     q.add(task('fresh', 1, 1));
     const { tasks, wakeAt } = q.take(2, 1_000);
@@ -58,7 +61,7 @@ describe('ReadyQueue', () => {
   });
 
   it('hands out a task whose backoff has ended, at the moment it ends', () => {
-    const q = new ReadyQueue();
+    const q = newQueue();
     q.add(task('retry', 0, 1), 5_000);
     expect(q.take(1, 4_999).tasks).toEqual([]);
     const { tasks, wakeAt } = q.take(1, 5_000);
@@ -67,7 +70,7 @@ describe('ReadyQueue', () => {
   });
 
   it('reports the earliest backoff among several waiting tasks', () => {
-    const q = new ReadyQueue();
+    const q = newQueue();
     q.add(task('late', 0, 3), 9_000);
     q.add(task('soon', 1, 2), 2_000);
     q.add(task('middle', 2, 1), 4_000);
@@ -75,7 +78,7 @@ describe('ReadyQueue', () => {
   });
 
   it('still reports the earliest backoff when the free slots fill up before the queue is scanned', () => {
-    const q = new ReadyQueue();
+    const q = newQueue();
     q.add(task('ready', 0, 9));
     q.add(task('waiting', 1, 1), 3_000);
     const { tasks, wakeAt } = q.take(1, 0);
