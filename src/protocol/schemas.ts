@@ -14,7 +14,18 @@ import { agentSpecParts, BACKEND_NAMES } from '../worker/backends/registry.js';
 export const PROTOCOL_VERSION = 3;
 
 /** The `protocol` field of a file: the versions this fileswarm reads (2 and 3). */
-export const ProtocolField = z.union([z.literal(2), z.literal(PROTOCOL_VERSION)]);
+export const ProtocolField = z.union([z.literal(2), z.literal(PROTOCOL_VERSION)], {
+  error: (issue) => protocolMismatch(issue.input),
+});
+
+/** Why a `protocol` field is refused: missing, from a newer fileswarm, or not a version at all. */
+export function protocolMismatch(found: unknown): string {
+  const reads = `this fileswarm reads protocols 2 and ${PROTOCOL_VERSION}`;
+  if (found === undefined) return `missing (${reads}; was the file written by fileswarm?)`;
+  if (typeof found === 'number' && Number.isInteger(found) && found > PROTOCOL_VERSION)
+    return `${found}: written by a newer fileswarm (${reads}); upgrade fileswarm to read it`;
+  return `${JSON.stringify(found)} is not a protocol version (${reads})`;
+}
 
 const Iso = z.string().meta({ description: 'ISO-8601 timestamp (UTC).' });
 const Id = z.string().regex(TASK_ID_PATTERN);

@@ -528,6 +528,14 @@ const cases: Case[] = [
     message: 'not a run directory (no run.json: the planner gave no plan here and nothing ran; its transcript is',
   },
   {
+    name: '`swarm resume` of a run directory written by a newer fileswarm (protocol 99)',
+    files: { 'newer/run.json': '{"protocol": 99}\n' },
+    args: ['resume', 'newer'],
+    where: '<world>/newer/run.json',
+    field: 'protocol',
+    message: '99: written by a newer fileswarm (this fileswarm reads protocols 2 and 3); upgrade fileswarm to read it',
+  },
+  {
     name: '`swarm status` of a directory that does not exist',
     args: ['status', 'gone'],
     where: '<world>/gone',
