@@ -2,6 +2,13 @@
 import ms from 'ms';
 import { z } from 'zod';
 
+/**
+ * The longest duration a field may hold, ms: 2^31 - 1, about 24.8 days, the longest a Node timer
+ * waits. A longer delay makes `setTimeout` fire after 1 ms instead (Node's docs, timers), so a task
+ * with `timeout: 1y` timed out at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /** Parses a duration to milliseconds; returns undefined when the text is not a duration. */
 export function parseDuration(value: number | string): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
@@ -24,6 +31,13 @@ export const Duration = z
       ctx.addIssue({
         code: 'custom',
         message: `expected a duration: a number of seconds or a string like "90s", "5m", "1h", got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    if (out > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(value)} is too long: a duration is at most 24 days (${MAX_DURATION_MS} ms, the longest a timer can wait)`,
       });
       return z.NEVER;
     }

@@ -69,6 +69,20 @@ describe('durations', () => {
     expect(bad.error?.issues[0]?.message).toMatch(/expected a duration.*got "bogus"/);
   });
 
+  it('refuses a duration longer than a timer can wait (it would fire at once), naming the limit', () => {
+    expect(Duration.parse('24d')).toBe(24 * 86_400_000);
+    for (const tooLong of ['10y', '25d', 2_147_484]) {
+      const bad = Duration.safeParse(tooLong);
+      expect(bad.success).toBe(false);
+      expect(bad.error?.issues[0]?.message).toBe(
+        `${JSON.stringify(tooLong)} is too long: a duration is at most 24 days (2147483647 ms, the longest a timer can wait)`,
+      );
+    }
+    const result = load('version: 1\ntasks:\n  - id: a\n    run: "true"\n    timeout: 10y\n');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(formatIssue(result.error[0]!)).toMatch(/:5:14: tasks\[0\]\.timeout: "10y" is too long/);
+  });
+
   it('converts every duration of swarm.yaml to milliseconds', () => {
     const { config } = loaded(
       'version: 1\nscheduling:\n  timeout: 90s\n  backoff: 5\n  backoff_max: 1m\n  kill_grace: 250ms\nliveness:\n  heartbeat: 2\n',
