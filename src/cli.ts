@@ -2,6 +2,7 @@
 // The `swarm` command line: parses arguments (commander) and hands each command to src/commands/.
 import { keepHeapNearLiveSize } from './util/heap.js';
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { isValid } from 'ulid';
 import { reportUnexpected } from './commands/unexpected.js';
 // Each command's module is imported when the command runs: `swarm --help`, `swarm worker` and
 // `swarm status` do not load the planner's SDK, the dashboard or the server.
@@ -31,6 +32,12 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
+}
+
+/** `--run-id`: a ULID (what `swarm serve` passes), never a path: it names the run's directory and branch. */
+function runId(value: string): string {
+  if (!isValid(value)) throw new InvalidArgumentError(`expected a ULID (26 letters and digits), got "${value}"`);
+  return value;
 }
 
 function portNumber(value: string): number {
@@ -66,7 +73,7 @@ program
   .option('--run-dir <dir>', 'create the run directory here (default: <repo>/.swarm/runs/<run-id>)')
   .option('--workers <n>', 'number of worker processes (overrides the config)', positiveInt)
   .addOption(new Option('--mode <mode>', 'scheduling mode (overrides the config)').choices(['eager', 'waves'] as const))
-  .addOption(new Option('--run-id <ulid>', 'internal: the run id swarm serve chose').hideHelp())
+  .addOption(new Option('--run-id <ulid>', 'internal: the run id swarm serve chose').argParser(runId).hideHelp())
   .option(
     '--repo <git-url>',
     'work on this repository (cloned into a cache, fetched before each run) instead of the current directory',

@@ -504,6 +504,14 @@ const cases: Case[] = [
     message: /--workers.*'0' is invalid/,
   },
   {
+    // Hidden (swarm serve passes it), but it names a directory: "../../x" made the run there.
+    name: '--run-id that is a path, not a ULID',
+    files: { 'swarm.yaml': OK_CONFIG },
+    args: ['run', 'swarm.yaml', '--run-id', '../../x'],
+    where: null,
+    message: /--run-id.*'\.\.\/\.\.\/x' is invalid\. expected a ULID/,
+  },
+  {
     name: '--mode fast on the command line',
     files: { 'swarm.yaml': OK_CONFIG },
     args: ['run', 'swarm.yaml', '--mode', 'fast'],
