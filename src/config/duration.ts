@@ -1,13 +1,14 @@
 // Durations in swarm.yaml: a number of seconds, or a string such as "500ms", "90s", "5m", "1h".
 import ms from 'ms';
 import { z } from 'zod';
+import { MAX_TIMER_DELAY_MS } from '../util/timer.js';
 
 /**
- * The longest duration a field may hold, ms: 2^31 - 1, about 24.8 days, the longest a Node timer
- * waits. A longer delay makes `setTimeout` fire after 1 ms instead (Node's docs, timers), so a task
- * with `timeout: 1y` timed out at once.
+ * The longest duration a field may hold, ms: the longest a Node timer waits (about 24.8 days). A
+ * task with `timeout: 1y` used to time out at once. `timerDelay` (src/util/timer.ts) caps what
+ * reaches a timer from elsewhere (a run.json or plan.json written before this limit, a sum).
  */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
+export const MAX_DURATION_MS = MAX_TIMER_DELAY_MS;
 
 /** Parses a duration to milliseconds; returns undefined when the text is not a duration. */
 export function parseDuration(value: number | string): number | undefined {
@@ -37,7 +38,7 @@ export const Duration = z
     if (out > MAX_DURATION_MS) {
       ctx.addIssue({
         code: 'custom',
-        message: `${JSON.stringify(value)} is too long: a duration is at most 24 days (${MAX_DURATION_MS} ms, the longest a timer can wait)`,
+        message: `${JSON.stringify(value)} is too long: a duration is at most about 24.8 days (${MAX_DURATION_MS} ms, the longest a timer can wait)`,
       });
       return z.NEVER;
     }

@@ -9,6 +9,7 @@ import { Sandbox } from '../worker/sandbox/sandbox.js';
 import { runShell } from '../worker/shell.js';
 import { killByEnvMarker } from '../util/process.js';
 import { killRecordedGroup, recordCheckGroup, type GroupKill } from './check-group.js';
+import { timerDelay } from '../util/timer.js';
 
 /** The environment variable every process of an integration check carries: `<run-id>/<check>`. */
 export const CHECK_MARKER = 'SWARM_INTEGRATION_CHECK';
@@ -120,7 +121,7 @@ async function run(spec: CheckSpec, stopped: AbortSignal): Promise<CheckEnd> {
   const sandbox = Sandbox.forDirectory(spec.sandbox, { root: spec.worktree, repo: spec.repo, env: added });
   if (!sandbox.ok) return { kind: 'error', message: sandbox.error };
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), spec.timeoutMs);
+  const timer = setTimeout(() => timeout.abort(), timerDelay(spec.timeoutMs));
   const signal = AbortSignal.any([stopped, timeout.signal]);
   try {
     const exit = await runShell({

@@ -6,6 +6,7 @@ import { createMaildir, deliver } from '../protocol/maildir.js';
 import type { RunPaths } from '../protocol/paths.js';
 import { WorkerJsonSchema, type InboxMessage, type WorkerJson } from '../protocol/schemas.js';
 import type { AttemptProcesses, LaunchedWorker, Launcher, ProcessLiveness, WorkerExit } from './launcher.js';
+import { timerDelay } from '../util/timer.js';
 
 /**
  * A worker as the pool tracks it.
@@ -296,7 +297,7 @@ export class WorkerPool {
     const running = [...this.#workers.values()].filter((w) => !w.adopted && !w.exitedHow);
     for (const w of running) this.send(w.id, { kind: 'stop' });
     const all = Promise.all(running.map((w) => w.handle.exited));
-    const timer = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+    const timer = (ms: number) => new Promise((r) => setTimeout(r, timerDelay(ms)).unref());
     const stopped = async (): Promise<void> => {
       if (await Promise.race([all.then(() => true), timer(graceMs).then(() => false)])) return;
       for (const w of running) w.handle.terminate();

@@ -21,6 +21,7 @@ import { Sandbox } from './sandbox/sandbox.js';
 import { runShell } from './shell.js';
 import { localize, type WorkerView } from './localize.js';
 import { workspaceFor, type WorkspaceCommit } from './workspace/workspace.js';
+import { timerDelay } from '../util/timer.js';
 
 /** Lines of stderr kept in result.json and passed to the next attempt. */
 const STDERR_TAIL_LINES = 20;
@@ -137,7 +138,7 @@ export class RunningAttempt {
     const emit = (e: AttemptEvent): void => {
       fs.writeSync(events, JSON.stringify({ seq: ++seq, at: new Date().toISOString(), ...e }) + '\n');
     };
-    this.#timeout = setTimeout(() => this.stop('timed-out'), assignment.timeout_ms);
+    this.#timeout = setTimeout(() => this.stop('timed-out'), timerDelay(assignment.timeout_ms));
     const workspace = workspaceFor(assignment, this.#log, this.#view);
     let outcome: BackendOutcome;
     let verify: AttemptResult['verify'] = null;

@@ -16,6 +16,7 @@ import { DirectoryWatcher } from '../util/watch.js';
 import { RunningAttempt } from './attempt.js';
 import { LeftoverSweeper } from './leftovers.js';
 import type { WorkerView } from './localize.js';
+import { timerDelay } from '../util/timer.js';
 
 /** Options of `swarm worker`. */
 export interface WorkerOptions {
@@ -92,7 +93,7 @@ export class Worker {
     this.#writeInfo();
     this.#log.info({ pid: process.pid, coordinator: this.#coordinator }, 'worker started');
     this.#watcher = new DirectoryWatcher([this.#inbox.new], () => this.#poll(), Math.min(1000, this.#heartbeatMs));
-    this.#heartbeat = setInterval(() => this.#beat(), this.#heartbeatMs);
+    this.#heartbeat = setInterval(() => this.#beat(), timerDelay(this.#heartbeatMs));
     process.on('SIGTERM', () => this.#stop('SIGTERM'));
     this.#poll();
     await this.#exited;

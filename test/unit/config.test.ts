@@ -75,7 +75,7 @@ describe('durations', () => {
       const bad = Duration.safeParse(tooLong);
       expect(bad.success).toBe(false);
       expect(bad.error?.issues[0]?.message).toBe(
-        `${JSON.stringify(tooLong)} is too long: a duration is at most 24 days (2147483647 ms, the longest a timer can wait)`,
+        `${JSON.stringify(tooLong)} is too long: a duration is at most about 24.8 days (2147483647 ms, the longest a timer can wait)`,
       );
     }
     const result = load('version: 1\ntasks:\n  - id: a\n    run: "true"\n    timeout: 10y\n');
