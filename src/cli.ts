@@ -2,8 +2,8 @@
 // The `swarm` command line: parses arguments (commander) and hands each command to src/commands/.
 import { keepHeapNearLiveSize } from './util/heap.js';
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { isValid } from 'ulid';
 import { reportUnexpected } from './commands/unexpected.js';
+import { RUN_ID_PATTERN } from './protocol/run-id.js';
 // Each command's module is imported when the command runs: `swarm --help`, `swarm worker` and
 // `swarm status` do not load the planner's SDK, the dashboard or the server.
 import type { Output } from './presenter/console.js';
@@ -36,7 +36,8 @@ function positiveInt(value: string): number {
 
 /** `--run-id`: a ULID (what `swarm serve` passes), never a path: it names the run's directory and branch. */
 function runId(value: string): string {
-  if (!isValid(value)) throw new InvalidArgumentError(`expected a ULID (26 letters and digits), got "${value}"`);
+  if (!RUN_ID_PATTERN.test(value))
+    throw new InvalidArgumentError(`expected a ULID (26 letters and digits, upper case), got "${value}"`);
   return value;
 }
 

@@ -18,10 +18,14 @@ export const ProtocolField = z.union([z.literal(2), z.literal(PROTOCOL_VERSION)]
   error: (issue) => protocolMismatch(issue.input),
 });
 
-/** Why a `protocol` field is refused: missing, from a newer fileswarm, or not a version at all. */
+/**
+ * Why a `protocol` field is refused: missing, from an older fileswarm (protocol 1, which 2 replaced:
+ * docs/protocol.md), from a newer one, or not a version at all.
+ */
 export function protocolMismatch(found: unknown): string {
   const reads = `this fileswarm reads protocols 2 and ${PROTOCOL_VERSION}`;
   if (found === undefined) return `missing (${reads}; was the file written by fileswarm?)`;
+  if (found === 1) return `1: written by an older fileswarm, whose run directories this one cannot read (${reads})`;
   if (typeof found === 'number' && Number.isInteger(found) && found > PROTOCOL_VERSION)
     return `${found}: written by a newer fileswarm (${reads}); upgrade fileswarm to read it`;
   return `${JSON.stringify(found)} is not a protocol version (${reads})`;

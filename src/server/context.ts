@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { creatingDir } from '../protocol/paths.js';
 import { TASK_ID_PATTERN } from '../protocol/task-id.js';
+import { RUN_ID_PATTERN } from '../protocol/run-id.js';
 
 /** What the server needs. */
 export interface ServerOptions {
@@ -25,7 +26,7 @@ export interface ServerOptions {
 }
 
 /** A run id: a ULID (26 characters of Crockford's base 32), checked before any path is built. */
-export const RunIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, { message: 'a run id is a ULID' });
+export const RunIdSchema = z.string().regex(RUN_ID_PATTERN, { message: 'a run id is a ULID' });
 
 /** The path parameters of a run. */
 export const RunParams = z.object({ id: RunIdSchema });
