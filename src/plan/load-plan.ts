@@ -52,8 +52,9 @@ export function loadPlan(
     plan.value.tasks.forEach((t, i) => {
       if (t.cwd === null) return;
       const dir = path.resolve(repo, t.cwd);
-      if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
-        issues.push(doc.issue([...prefix, i, 'cwd'], `directory ${dir} does not exist`));
+      if (!fs.existsSync(dir)) issues.push(doc.issue([...prefix, i, 'cwd'], `directory ${dir} does not exist`));
+      else if (!fs.statSync(dir).isDirectory())
+        issues.push(doc.issue([...prefix, i, 'cwd'], `${dir} is a file, not a directory`));
     });
     if (issues.length > 0) return err(issues);
   }

@@ -411,6 +411,17 @@ const cases: Case[] = [
     field: 'tasks[0].cwd',
     message: /nowhere.*does not exist/,
   },
+  {
+    name: 'a task whose cwd is a file',
+    files: {
+      'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "true"\n    cwd: notes.txt\n',
+      'notes.txt': 'mine\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:10',
+    field: 'tasks[0].cwd',
+    message: /notes\.txt is a file, not a directory$/,
+  },
 
   // ── The config file itself ──────────────────────────────────────────────────────────────────
   {
