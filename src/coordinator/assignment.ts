@@ -66,10 +66,10 @@ export interface AttemptToAssign {
 export function buildAssignment(ctx: AssignmentContext, i: AttemptToAssign): Assignment {
   const { run, config, paths, state } = ctx;
   const { attempt } = i;
-  const own = i.task;
   // A resolver's attempt runs the resolver role's agent on the task (its title, description, verify).
   const resolverRole = i.resolver ? config.roles[i.resolver.role]! : undefined;
-  const task = i.resolver && resolverRole ? { ...own, role: i.resolver.role, backend: resolverRole.backend } : own;
+  const task =
+    i.resolver && resolverRole ? { ...i.task, role: i.resolver.role, backend: resolverRole.backend } : i.task;
   // Paths relative to the repository's top level (protocol 3): a worker resolves them against the
   // repository as it sees it, which in a container or a pod is mounted elsewhere.
   const git = run.integration_branch

@@ -22,7 +22,7 @@ export const ProtocolField = z.union([z.literal(2), z.literal(PROTOCOL_VERSION)]
  * Why a `protocol` field is refused: missing, from an older fileswarm (protocol 1, which 2 replaced:
  * docs/protocol.md), from a newer one, or not a version at all.
  */
-export function protocolMismatch(found: unknown): string {
+function protocolMismatch(found: unknown): string {
   const reads = `this fileswarm reads protocols 2 and ${PROTOCOL_VERSION}`;
   if (found === undefined) return `missing (${reads}; was the file written by fileswarm?)`;
   if (found === 1) return `1: written by an older fileswarm, whose run directories this one cannot read (${reads})`;
