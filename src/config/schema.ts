@@ -4,6 +4,7 @@ import { TASK_ID_PATTERN, TASK_ID_RULE, taskIdProblem } from '../protocol/task-i
 import { BACKEND_NAMES, backendRoleKeys, type BackendRoleKeys } from '../worker/backends/registry.js';
 import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
 import { Duration, type DurationType } from './duration.js';
+import { Env } from './env.js';
 import { PriceSpec } from './price.js';
 
 export { TASK_ID_PATTERN };
@@ -244,8 +245,6 @@ export const LauncherSpec = z
   })
   .meta({ description: 'How worker processes are started, watched and killed.' });
 export type LauncherSpec = z.output<typeof LauncherSpec>;
-
-const Env = z.record(z.string(), z.string()).meta({ description: 'Extra environment variables.' });
 
 /**
  * Keys of a role beyond `backend`, `timeout`, `retries` and `env`: every backend's own, in the

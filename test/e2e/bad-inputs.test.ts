@@ -422,6 +422,28 @@ const cases: Case[] = [
     field: 'tasks[0].cwd',
     message: /notes\.txt is a file, not a directory$/,
   },
+  {
+    // Every attempt would fail at spawn with E2BIG: Linux refuses a variable over 128 KiB.
+    name: 'a task env value too long for any process to be started with',
+    files: {
+      'swarm.yaml': `version: 1\ntasks:\n  - id: a\n    run: "true"\n    env:\n      BIG: ${'x'.repeat(131_068)}\n`,
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:6:12',
+    field: 'tasks[0].env.BIG',
+    message: /^BIG is 131,073 bytes; Linux starts no program with a variable over 131,072 bytes \(E2BIG\)/,
+  },
+  {
+    name: 'a role env variable whose name holds "="',
+    files: {
+      'swarm.yaml':
+        'version: 1\nroles:\n  coder:\n    backend: command\n    env:\n      "A=B": x\ntasks:\n  - id: a\n    run: "true"\n',
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:6:14',
+    field: 'roles.coder.env.A=B',
+    message: 'the name of an environment variable cannot contain "="',
+  },
 
   // ── The config file itself ──────────────────────────────────────────────────────────────────
   {

@@ -1,7 +1,9 @@
 // Loading swarm.yaml: durations, defaults, located issues with "did you mean", and their one-line format.
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { Duration, parseDuration } from '../../src/config/duration.js';
+import { envEntryProblem, MAX_ENV_ENTRY_BYTES } from '../../src/config/env.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { loadPlan } from '../../src/plan/load-plan.js';
 import { BACKEND_ROLE_KEYS as AGENT_ROLE_KEYS, ConfigSchema } from '../../src/config/schema.js';
@@ -376,5 +378,20 @@ describe('formatIssue', () => {
     expect(formatIssue(parsed.doc.issue(['tasks', 0], 'unknown key "deps"', 'deps'))).toBe(
       'swarm.yaml:4:5: tasks[0].deps: unknown key "deps"',
     );
+  });
+});
+
+describe('env entries', () => {
+  it("accepts exactly what Linux's execve accepts, and refuses one byte more", () => {
+    // "BIG=" + value + NUL: MAX_ENV_ENTRY_BYTES is the longest entry a program starts with.
+    const longest = 'x'.repeat(MAX_ENV_ENTRY_BYTES - 'BIG='.length - 1);
+    expect(envEntryProblem('BIG', longest)).toBeUndefined();
+    expect(spawnSync('/bin/true', [], { env: { BIG: longest } }).error).toBeUndefined();
+    expect(envEntryProblem('BIG', longest + 'x')).toMatch(/^BIG is 131,073 bytes/);
+    expect((spawnSync('/bin/true', [], { env: { BIG: longest + 'x' } }).error as NodeJS.ErrnoException).code).toBe(
+      'E2BIG',
+    );
+    // Bytes, not characters: 65,534 "é" are 131,068 bytes.
+    expect(envEntryProblem('BIG', 'é'.repeat(65_534))).toMatch(/^BIG is 131,073 bytes/);
   });
 });

@@ -1,0 +1,31 @@
+// The environment variables a config gives to tasks and roles: only what a process can be started with.
+import { z } from 'zod';
+
+/**
+ * The longest `NAME=value` entry a Linux process can be started with, in bytes, its final NUL
+ * included: MAX_ARG_STRLEN, 32 pages of 4 KiB (include/uapi/linux/binfmts.h). With a longer one,
+ * execve fails with E2BIG, so every attempt of the task would fail at spawn.
+ */
+export const MAX_ENV_ENTRY_BYTES = 131_072;
+
+/** Why `name=value` cannot be in a process's environment, or undefined if it can. */
+export function envEntryProblem(name: string, value: string): string | undefined {
+  if (name === '') return 'an environment variable needs a name';
+  if (name.includes('=')) return `${JSON.stringify(name)}: the name of an environment variable cannot contain "="`;
+  if (name.includes('\0') || value.includes('\0')) return `${name}: an environment variable cannot hold a NUL byte`;
+  const bytes = Buffer.byteLength(`${name}=${value}`) + 1;
+  if (bytes > MAX_ENV_ENTRY_BYTES)
+    return `${name} is ${bytes.toLocaleString('en')} bytes; Linux starts no program with a variable over ${MAX_ENV_ENTRY_BYTES.toLocaleString('en')} bytes (E2BIG): put the value in a file and pass its path`;
+  return undefined;
+}
+
+/** `env:` of a task or a role: variables added to the environment of its commands and agents. */
+export const Env = z
+  .record(z.string(), z.string())
+  .superRefine((env, ctx) => {
+    for (const [name, value] of Object.entries(env)) {
+      const problem = envEntryProblem(name, value);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+  })
+  .meta({ description: 'Extra environment variables.' });
