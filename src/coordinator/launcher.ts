@@ -13,6 +13,8 @@ import { HOST, killByEnvMarker, pidAlive, signalGroup } from '../util/process.js
 export interface WorkerExit {
   code: number | null;
   signal: string | null;
+  /** Why the process could not be started at all (`spawn E2BIG`), when that is how it ended. */
+  error?: string;
 }
 
 /**
@@ -100,7 +102,8 @@ export class LocalLauncher implements Launcher {
       // spawn throws for some failures (ENOMEM, E2BIG, EPERM): a worker that exited at once, as the
       // pool counts it (and a crash loop if it keeps happening), with the reason in its stderr file.
       fs.writeSync(stderr, `could not start the worker: ${(e as Error).message}\n`);
-      return { ...localWorker(paths, options.id), exited: Promise.resolve({ code: null, signal: null }) };
+      const exit = { code: null, signal: null, error: (e as Error).message };
+      return { ...localWorker(paths, options.id), exited: Promise.resolve(exit) };
     } finally {
       fs.closeSync(stderr); // the child has its own copy
     }
@@ -109,7 +112,7 @@ export class LocalLauncher implements Launcher {
       child.on('error', (e) => {
         if (child.pid !== undefined) return;
         fs.appendFileSync(stderrFile, `could not start the worker: ${e.message}\n`);
-        resolve({ code: null, signal: null });
+        resolve({ code: null, signal: null, error: e.message });
       });
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });

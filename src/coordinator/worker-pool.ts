@@ -221,7 +221,8 @@ export class WorkerPool {
     for (const w of [...this.#workers.values()]) {
       if (w.state === 'gone') continue;
       let why: string | undefined;
-      if (w.exitedHow) why = `exited (${w.exitedHow.signal ?? `code ${w.exitedHow.code}`})`;
+      if (w.exitedHow?.error) why = `could not be started (${w.exitedHow.error})`;
+      else if (w.exitedHow) why = `exited (${w.exitedHow.signal ?? `code ${w.exitedHow.code}`})`;
       else {
         const info = this.info(w.id);
         if (info && w.handle.liveness(info) === 'gone') why = 'process gone';

@@ -66,6 +66,8 @@ export function gitTrySync(cwd: string, args: string[], env: Record<string, stri
 }
 
 let foundVersion: string | undefined;
+/** Why the last `git --version` could not be started, when git is there but would not start (not ENOENT). */
+let startFailure: string | undefined;
 
 /**
  * The output of `git --version` (e.g. `git version 2.39.5`), or undefined when no `git` can be
@@ -76,7 +78,17 @@ export function gitVersionOutput(): string | undefined {
   if (foundVersion !== undefined) return foundVersion;
   const r = spawnSync('git', ['--version'], { env: gitEnv({}), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   if (!r.error && r.status === 0) foundVersion = r.stdout.trim();
+  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  startFailure = r.error && code !== 'ENOENT' ? r.error.message : undefined;
   return foundVersion;
+}
+
+/**
+ * Why `git` could not be started although it may be installed (`spawnSync git EACCES`, `E2BIG`,
+ * `EAGAIN`), after {@link gitVersionOutput} found none; undefined when it is simply not on the PATH.
+ */
+export function gitStartFailure(): string | undefined {
+  return startFailure;
 }
 
 /** Whether a `git` program can be started at all (see {@link gitVersionOutput}). */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { err, ok, type Result } from '../util/result.js';
-import { git, gitInstalled, gitSync, gitTrySync, gitVersionOutput } from './git.js';
+import { git, gitInstalled, gitStartFailure, gitSync, gitTrySync, gitVersionOutput } from './git.js';
 import { integrationBranch } from './layout.js';
 
 /** Oldest git with `git merge-tree --write-tree` (added in 2.38.0). */
@@ -24,8 +24,17 @@ export interface GitRun {
 /** What the user should be told before the run starts (not errors). */
 export type GitWarning = string;
 
-/** What to say when no `git` can be started. */
-export const GIT_MISSING = `git is not installed (no \`git\` on the PATH): fileswarm needs git ${MIN_GIT.join('.')} or newer for its worktrees and merges (or set git.isolation: none to run tasks in place)`;
+/**
+ * What to say when no `git` can be started: not installed, or installed but refused by the system
+ * (the reason {@link gitStartFailure} gives), after {@link gitInstalled} said false.
+ */
+export function gitMissing(): string {
+  const failure = gitStartFailure();
+  const needs = `fileswarm needs git ${MIN_GIT.join('.')} or newer for its worktrees and merges (or set git.isolation: none to run tasks in place)`;
+  return failure
+    ? `git could not be started (${failure}): ${needs}`
+    : `git is not installed (no \`git\` on the PATH): ${needs}`;
+}
 
 /**
  * The top level of the git repository containing `dir`, or undefined if it is not in one (or no
@@ -40,7 +49,7 @@ export function repoTopLevel(dir: string): string | undefined {
 /** Parses `git --version` and checks it is at least {@link MIN_GIT}. */
 export function checkGitVersion(): Result<string, string> {
   const version = gitVersionOutput();
-  if (version === undefined) return err(GIT_MISSING);
+  if (version === undefined) return err(gitMissing());
   const m = /git version (\d+)\.(\d+)/.exec(version);
   if (!m) return err(`git is not installed or did not run (\`git --version\` said: ${version})`);
   const [major, minor] = [Number(m[1]), Number(m[2])];

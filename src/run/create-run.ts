@@ -12,7 +12,7 @@ import { crashPoint } from '../coordinator/crash-point.js';
 import { acquireRunLock, heldRunLock, type RunLock } from '../coordinator/run-lock.js';
 import { gitTrySync } from '../git/git.js';
 import { gitInstalled } from '../git/git.js';
-import { checkGitVersion, excludeSwarmDir, GIT_MISSING, prepareGitRun, type GitRun } from '../git/repo.js';
+import { checkGitVersion, excludeSwarmDir, gitMissing, prepareGitRun, type GitRun } from '../git/repo.js';
 import { loadPlan } from '../plan/load-plan.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 import { agentRoles } from '../plan/agent-roles.js';
@@ -162,7 +162,7 @@ export function checkRunInput(input: CreateRunInput): Result<Checked, RunFailure
   if (input.publish) config.publish.enabled = true;
   // Without git, a repository would look like a plain directory and its tasks would run in place.
   if ((config.git.isolation === 'worktree' || config.git.required) && !gitInstalled())
-    return err(refused('git', GIT_MISSING));
+    return err(refused('git', gitMissing()));
   const target = resolveRepo(input.configFile, config, input.cwd);
   const repo = target.dir;
   let goal = input.goal ?? config.goal ?? null;

@@ -16,7 +16,7 @@ interface Case {
   dirs?: string[];
   /** Arguments of `swarm`, run in the world's directory. */
   args: string[];
-  /** Environment variables set for it (over the test's own). */
+  /** Environment variables set for it (over the test's own); `<world>` stands for the world's directory. */
   env?: Record<string, string>;
   /**
    * Where stderr must say the problem is: `file:line:col` or just `file` for whole-file problems.
@@ -633,6 +633,15 @@ const cases: Case[] = [
     message: 'git is not installed (no `git` on the PATH)',
   },
   {
+    // A git the system will not start is not a missing one: the reason is the system's.
+    name: '`swarm run` where the `git` on the PATH cannot be started (not executable)',
+    files: { 'swarm.yaml': OK_CONFIG, 'bin/git': 'not a program\n' },
+    args: ['run', 'swarm.yaml', '--no-dashboard'],
+    env: { PATH: '<world>/bin' },
+    where: null,
+    message: 'git could not be started (spawnSync git EACCES): fileswarm needs git 2.38 or newer',
+  },
+  {
     name: '`swarm run` into a --run-dir that is a file',
     files: { 'swarm.yaml': OK_CONFIG, 'taken.txt': 'precious\n' },
     args: ['run', 'swarm.yaml', '--run-dir', 'taken.txt'],
@@ -670,7 +679,9 @@ describe('swarm refuses bad input with exit 2, a located message, and no writes'
     for (const [name, text] of Object.entries(c.files ?? {})) world.write(name, text);
     const before = snapshot(world.dir);
 
-    const result = await runCli(c.args, { cwd: world.dir, ...(c.env ? { env: c.env } : {}) });
+    const env =
+      c.env && Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, v.replace('<world>', world.dir)]));
+    const result = await runCli(c.args, { cwd: world.dir, ...(env ? { env } : {}) });
 
     expect(result.code, `stderr: ${result.stderr}`).toBe(2);
     expect(result.stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace

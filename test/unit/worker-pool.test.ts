@@ -60,4 +60,28 @@ describe('WorkerPool', () => {
     // The lost ones were killed (SIGKILL of the local child): only the two last replacements remain.
     await expect.poll(() => processesOf(runDir).length, { timeout: 10_000 }).toBe(2);
   }, 30_000);
+
+  it('counts a worker that cannot be started as ended at once, and says why', async () => {
+    const w = (world = makeWorld());
+    const runDir = w.path('run');
+    fs.mkdirSync(runDir);
+    const paths = new RunPaths(runDir);
+    let exits = 0;
+    pool = new WorkerPool(paths, new LocalLauncher(), 'S', pino({ level: 'silent' }), {
+      onWorker: () => {},
+      onExit: () => exits++,
+    });
+    // A variable longer than Linux's MAX_ARG_STRLEN: node's spawn of the worker fails (E2BIG).
+    process.env.SWARM_TEST_TOO_BIG = 'x'.repeat(200_000);
+    try {
+      pool.grow(1);
+    } finally {
+      delete process.env.SWARM_TEST_TOO_BIG;
+    }
+    await expect.poll(() => exits, { timeout: 5_000 }).toBe(1);
+    const lost = pool.reap(10_000, false, 0);
+    expect(lost.map((l) => [l.id, l.why])).toEqual([['w1', 'could not be started (spawn E2BIG)']]);
+    expect(fs.readFileSync(paths.workerStderr('w1'), 'utf8')).toBe('could not start the worker: spawn E2BIG\n');
+    expect(processesOf(runDir)).toEqual([]);
+  }, 30_000);
 });
