@@ -4,7 +4,7 @@ import { TASK_ID_PATTERN, TASK_ID_RULE, taskIdProblem } from '../protocol/task-i
 import { BACKEND_NAMES, backendRoleKeys, type BackendRoleKeys } from '../worker/backends/registry.js';
 import { DEFAULTS, PLAN_LIMITS } from './defaults.js';
 import { Duration, type DurationType } from './duration.js';
-import { Env } from './env.js';
+import { Env as CheckedEnv, EnvRecord } from './env.js';
 import { PriceSpec } from './price.js';
 
 export { TASK_ID_PATTERN };
@@ -255,9 +255,11 @@ export const BACKEND_ROLE_KEYS = Object.keys(backendRoleKeys(Duration)) as (keyo
 /**
  * The schemas of the config, built around one duration type: `Duration` for swarm.yaml as the user
  * writes it (a number is seconds), `Millis` for the snapshot in run.json (a number is already ms).
- * Everything else (keys, limits, defaults) is the same, so the two cannot drift apart.
+ * `Env` is `env:`'s schema: checked (`Env`) for swarm.yaml, plain for run.json, so a run snapshotted
+ * before the check still loads. Everything else (keys, limits, defaults) is the same, so the two
+ * cannot drift apart.
  */
-export function configSchemas(Duration: DurationType) {
+export function configSchemas(Duration: DurationType, Env: typeof EnvRecord = EnvRecord) {
   /** One task of a plan, as written by a user (DESIGN §4). */
   const TaskSpec = z
     .strictObject({
@@ -487,7 +489,7 @@ export function configSchemas(Duration: DurationType) {
   return { TaskSpec, RoleSpec, PlannerSpec, ConfigSchema };
 }
 
-const USER_SCHEMAS = configSchemas(Duration);
+const USER_SCHEMAS = configSchemas(Duration, CheckedEnv);
 /** One task of a plan, as written by a user (DESIGN §4). */
 export const TaskSpec = USER_SCHEMAS.TaskSpec;
 export type TaskSpec = z.output<typeof TaskSpec>;

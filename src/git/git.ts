@@ -66,7 +66,7 @@ export function gitTrySync(cwd: string, args: string[], env: Record<string, stri
 }
 
 let foundVersion: string | undefined;
-/** Why the last `git --version` could not be started, when git is there but would not start (not ENOENT). */
+/** Why the last `git --version` failed, when something named git is there (not ENOENT). */
 let startFailure: string | undefined;
 
 /**
@@ -79,13 +79,17 @@ export function gitVersionOutput(): string | undefined {
   const r = spawnSync('git', ['--version'], { env: gitEnv({}), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   if (!r.error && r.status === 0) foundVersion = r.stdout.trim();
   const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
-  startFailure = r.error && code !== 'ENOENT' ? r.error.message : undefined;
+  if (r.error) startFailure = code === 'ENOENT' ? undefined : r.error.message;
+  else if (r.status !== 0)
+    startFailure = r.signal ? `git --version was killed by ${r.signal}` : `git --version exited with code ${r.status}`;
+  else startFailure = undefined;
   return foundVersion;
 }
 
 /**
- * Why `git` could not be started although it may be installed (`spawnSync git EACCES`, `E2BIG`,
- * `EAGAIN`), after {@link gitVersionOutput} found none; undefined when it is simply not on the PATH.
+ * Why `git` could not be started although something is there (`spawnSync git EACCES`, `E2BIG`,
+ * `EAGAIN`, or `git --version exited with code 1`: a version manager's shim with no version set),
+ * after {@link gitVersionOutput} found none; undefined when it is simply not on the PATH.
  */
 export function gitStartFailure(): string | undefined {
   return startFailure;

@@ -680,7 +680,7 @@ describe('swarm refuses bad input with exit 2, a located message, and no writes'
     const before = snapshot(world.dir);
 
     const env =
-      c.env && Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, v.replace('<world>', world.dir)]));
+      c.env && Object.fromEntries(Object.entries(c.env).map(([k, v]) => [k, v.replaceAll('<world>', world.dir)]));
     const result = await runCli(c.args, { cwd: world.dir, ...(env ? { env } : {}) });
 
     expect(result.code, `stderr: ${result.stderr}`).toBe(2);

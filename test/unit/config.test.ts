@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { Duration, parseDuration } from '../../src/config/duration.js';
 import { envEntryProblem, MAX_ENV_ENTRY_BYTES } from '../../src/config/env.js';
+import { RunConfigSchema } from '../../src/protocol/run-config.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { loadPlan } from '../../src/plan/load-plan.js';
 import { BACKEND_ROLE_KEYS as AGENT_ROLE_KEYS, ConfigSchema } from '../../src/config/schema.js';
@@ -393,5 +394,19 @@ describe('env entries', () => {
     );
     // Bytes, not characters: 65,534 "é" are 131,068 bytes.
     expect(envEntryProblem('BIG', 'é'.repeat(65_534))).toMatch(/^BIG is 131,073 bytes/);
+  });
+
+  it('refuses an empty name, "=" in a name and NUL bytes, naming the variable quoted when it is odd', () => {
+    expect(envEntryProblem('', 'x')).toBe('an environment variable needs a name');
+    expect(envEntryProblem('A=B', 'x')).toBe('"A=B": the name of an environment variable cannot contain "="');
+    expect(envEntryProblem('A', 'x\0y')).toBe('A: an environment variable cannot hold a NUL byte');
+    expect(envEntryProblem('A\0', 'x')).toBe('"A\\u0000": an environment variable cannot hold a NUL byte');
+    expect(envEntryProblem('NODE_ENV', 'production')).toBeUndefined();
+  });
+
+  it('still reads a run.json snapshot whose env a newer fileswarm would refuse (a run started before the check)', () => {
+    const config = { version: 1, roles: { coder: { backend: 'command', env: { 'A=B': 'x' } } } };
+    expect(RunConfigSchema.safeParse(config).success).toBe(true);
+    expect(ConfigSchema.safeParse(config).success).toBe(false);
   });
 });
