@@ -3,7 +3,7 @@
 // manifests can be checked against Kubernetes' OpenAPI schema in tests and shown in the log.
 import path from 'node:path';
 import type { V1Job } from '@kubernetes/client-node';
-import type { LauncherSpec } from '../../config/schema.js';
+import type { LauncherSpec } from '../../config/launcher.js';
 
 /** The kubernetes settings of `launcher:`. */
 export type KubernetesSettings = LauncherSpec['kubernetes'];

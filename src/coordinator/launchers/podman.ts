@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
 import { SANDBOX_HIDDEN } from '../../config/defaults.js';
-import type { LauncherSpec } from '../../config/schema.js';
+import type { LauncherSpec } from '../../config/launcher.js';
 import { RunPaths } from '../../protocol/paths.js';
 import { CLI_PATH } from '../../util/cli-path.js';
 import { killByEnvMarker } from '../../util/process.js';

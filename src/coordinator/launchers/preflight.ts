@@ -1,6 +1,6 @@
 // Before a run does any work: can its launcher start workers here?
 import path from 'node:path';
-import type { LauncherSpec } from '../../config/schema.js';
+import type { LauncherSpec } from '../../config/launcher.js';
 import { podPath } from './kubernetes-manifest.js';
 import { podmanProblems } from './podman-preflight.js';
 

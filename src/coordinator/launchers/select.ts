@@ -1,6 +1,6 @@
 // Which launcher a run's workers get, from its config's `launcher:`.
 import type { Logger } from 'pino';
-import type { LauncherSpec } from '../../config/schema.js';
+import type { LauncherSpec } from '../../config/launcher.js';
 import { LocalLauncher, type Launcher } from '../launcher.js';
 
 /**
