@@ -320,13 +320,17 @@ export class Coordinator {
   }
 
   /**
-   * Launches workers up to `workers`, but no more than there are unfinished tasks: a one-task run
-   * starts one worker, which then boots without three others competing for the CPU (bench/README.md,
-   * start-up). A task reset by a retry request grows the pool again; a lost worker is replaced by
-   * the pool's reap.
+   * Launches workers up to `workers`, but no more than there are unfinished tasks, nor than can ever
+   * run at once (the board's width bound): a one-task run or a chain starts one worker, which then
+   * boots without three others competing for the CPU (bench/README.md, start-up). Tasks running and
+   * ready now always get a worker each, even past the bound (a task reset by a retry request may run
+   * beside its dependents). A lost worker is replaced by the pool's reap.
    */
   #growPool(): void {
-    if (this.#takesWork()) this.#pool.grow(Math.min(this.#config.workers, this.#board.unfinished));
+    if (!this.#takesWork()) return;
+    const board = this.#board;
+    const useful = Math.max(board.widthBound, this.#inFlight.size + board.ready.size);
+    this.#pool.grow(Math.min(this.#config.workers, board.unfinished, useful));
   }
 
   /** Starts ready tasks on idle workers, best upward rank first, within the wave barrier. */

@@ -22,6 +22,13 @@ export class TaskBoard {
   readonly #unfinishedPerWave: number[];
   /** Tasks that may start, best upward rank first; some wait out a retry's backoff. */
   readonly ready = new ReadyQueue<PlanTask>((t) => this.#index.get(t.id)!);
+  /**
+   * The most tasks of the plan that can run at the same time, as an upper bound: tasks that run
+   * together never depend on one another (they form an antichain of the DAG), and an antichain holds
+   * at most one task of a longest chain, which has one task in each of the plan's waves. So at most
+   * tasks − waves + 1: exact for a chain (1) and a diamond (2), loose for wide random DAGs.
+   */
+  readonly widthBound: number;
 
   constructor(plan: PlanJson, log: EventLog) {
     this.#log = log;
@@ -33,6 +40,7 @@ export class TaskBoard {
     this.#dependents = new Map(plan.tasks.map((t) => [t.id, []]));
     for (const t of plan.tasks) for (const d of t.deps) this.#dependents.get(d)!.push(t.id);
     this.#unfinishedPerWave = new Array<number>(plan.waves).fill(0);
+    this.widthBound = plan.tasks.length - plan.waves + 1;
   }
 
   get #state(): RunState {

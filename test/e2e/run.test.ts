@@ -118,6 +118,7 @@ describe('swarm run', () => {
         { id: 'a', run: 'true' },
         // Fails until the file `fixed` exists.
         { id: 'b', deps: ['a'], run: `test -e ${world.dir}/fixed` },
+        { id: 'c', run: 'true' },
       ],
     });
     const workers = (): number => fs.readdirSync(world.path('run/workers')).length;
@@ -126,7 +127,7 @@ describe('swarm run', () => {
       linesOf(world.path('run/logs/coordinator.log')).filter((l) => l.includes('"msg":"worker lost"')).length;
     const first = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     expect(first.code).toBe(1);
-    // Two tasks: two workers, not four.
+    // Three tasks, of which at most two can run at once: two workers, not four.
     expect(workers()).toBe(2 + lost());
     fs.writeFileSync(world.path('fixed'), '');
     const again = await runCli(['resume', 'run', '--retry-failed'], { cwd: world.dir });
@@ -136,6 +137,21 @@ describe('swarm run', () => {
     const events = readJsonlFile<SwarmEvent>(world.path('run/events.jsonl'));
     const lastB = events.filter((e) => e.type === 'attempt.assigned' && e.task === 'b').at(-1);
     expect(lastB).toMatchObject({ worker: `w${3 + lost()}` });
+  });
+
+  it('starts one worker for a chain of tasks, however many workers are allowed', async () => {
+    world = makeWorld();
+    const ids = ['a', 'b', 'c', 'd'];
+    world.write('swarm.yaml', {
+      version: 1,
+      workers: 4,
+      tasks: ids.map((id, i) => ({ id, deps: i === 0 ? [] : [ids[i - 1]!], run: `echo ${id} >> ${world.dir}/order` })),
+    });
+    const run = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    expect(run.code).toBe(0);
+    expect(linesOf(world.path('order'))).toEqual(ids);
+    const lost = linesOf(world.path('run/logs/coordinator.log')).filter((l) => l.includes('"msg":"worker lost"'));
+    expect(fs.readdirSync(world.path('run/workers')).length).toBe(1 + lost.length);
   });
 
   it('kills a timed-out attempt with its whole process group, grandchildren included', async () => {
