@@ -1,12 +1,6 @@
 // The environment variables a config gives to tasks and roles: only what a process can be started with.
 import { z } from 'zod';
-
-/**
- * The longest `NAME=value` entry a Linux process can be started with, in bytes, its final NUL
- * included: MAX_ARG_STRLEN, 32 pages of 4 KiB (include/uapi/linux/binfmts.h). With a longer one,
- * execve fails with E2BIG, so every attempt of the task would fail at spawn.
- */
-export const MAX_ENV_ENTRY_BYTES = 131_072;
+import { MAX_ARG_STRLEN } from '../util/exec-limits.js';
 
 /** Why `name=value` cannot be in a process's environment, or undefined if it can. */
 export function envEntryProblem(name: string, value: string): string | undefined {
@@ -15,8 +9,8 @@ export function envEntryProblem(name: string, value: string): string | undefined
   if (name.includes('\0') || value.includes('\0'))
     return `${shown(name)}: an environment variable cannot hold a NUL byte`;
   const bytes = Buffer.byteLength(`${name}=${value}`) + 1;
-  if (bytes > MAX_ENV_ENTRY_BYTES)
-    return `${shown(name)} is ${bytes.toLocaleString('en')} bytes; Linux starts no program with a variable over ${MAX_ENV_ENTRY_BYTES.toLocaleString('en')} bytes (E2BIG): put the value in a file and pass its path`;
+  if (bytes > MAX_ARG_STRLEN)
+    return `${shown(name)} is ${bytes.toLocaleString('en')} bytes; Linux starts no program with a variable over ${MAX_ARG_STRLEN.toLocaleString('en')} bytes (E2BIG): put the value in a file and pass its path`;
   return undefined;
 }
 

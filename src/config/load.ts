@@ -2,6 +2,7 @@
 import { parseAllowedHost } from '../worker/sandbox/allowed-hosts.js';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../util/result.js';
+import { argumentProblem } from '../util/exec-limits.js';
 import { modelInfo, KNOWN_MODELS } from '../llm/prices.js';
 import { backendsTaking, defaultModelOf, isAgentBackend, roleKeysOf } from '../worker/backends/registry.js';
 import { BACKEND_ROLE_KEYS, ConfigSchema, type Config } from './schema.js';
@@ -22,6 +23,10 @@ export function loadConfig(file: string): Result<LoadedConfig, InputIssue[]> {
   const parsed = parseWith(read.doc, ConfigSchema);
   if (!parsed.ok) return parsed;
   const issues = [...checkModels(read.doc, parsed.value), ...checkSandbox(read.doc, parsed.value)];
+  // One argument of `sh -c`, like a task's `run:` (checked with the plan).
+  const verify = parsed.value.integration.verify;
+  const verifyProblem = verify === undefined ? undefined : argumentProblem('`integration.verify`', verify);
+  if (verifyProblem) issues.push(read.doc.issue(['integration', 'verify'], verifyProblem));
   if (issues.length > 0) return err(issues);
   return ok({ file, config: parsed.value, doc: read.doc });
 }

@@ -6,6 +6,7 @@ import type { ResolvedTask } from '../protocol/schemas.js';
 import { suggest } from '../config/zod-issues.js';
 import { DEFAULT_BACKEND, isAgentBackend } from '../worker/backends/registry.js';
 import { err, ok, type Result } from '../util/result.js';
+import { argumentProblem } from '../util/exec-limits.js';
 import { analyzeDag, findCycles } from './graph.js';
 import { repoPathProblem } from './repo-path.js';
 
@@ -71,6 +72,11 @@ export function validatePlan(tasks: readonly TaskSpec[], context: PlanContext): 
     });
     const cwdProblem = t.cwd === undefined ? undefined : repoPathProblem(t.cwd);
     if (cwdProblem) issues.push({ path: [i, 'cwd'], message: cwdProblem });
+    // Each is one argument of `sh -c`.
+    for (const key of ['run', 'verify'] as const) {
+      const problem = t[key] === undefined ? undefined : argumentProblem(`\`${key}\``, t[key]);
+      if (problem) issues.push({ path: [i, key], message: problem });
+    }
     if (t.role !== undefined && !(t.role in context.roles)) {
       const near = suggest(t.role, roleNames);
       const known = roleNames.length ? `known roles: ${roleNames.join(', ')}` : 'the config defines no roles';

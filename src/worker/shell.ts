@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { killGroup } from '../util/process.js';
+import { spawnFailure } from '../util/exec-limits.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 
 /** How a shell command ended. */
@@ -62,6 +63,9 @@ export async function runShell(o: ShellOptions): Promise<ShellExit> {
       detached: true,
       stdio: ['ignore', out, err],
     });
+  } catch (e) {
+    // E2BIG and EAGAIN come as a throw, ENOENT as an 'error' event (below).
+    return { kind: 'spawn-failed', message: spawnFailure(e as Error, launch.file, launch.args, o.env) };
   } finally {
     // The child has its own copies of the descriptors.
     fs.closeSync(out);
@@ -96,7 +100,8 @@ export async function runShell(o: ShellOptions): Promise<ShellExit> {
   // running does not turn an exit status already received into a stop.
   const aborted = o.signal.aborted;
   if (pgid !== undefined) await (stopping ?? killGroup(pgid, o.killGraceMs));
-  if ('error' in res) return { kind: 'spawn-failed', message: res.error.message };
+  if ('error' in res)
+    return { kind: 'spawn-failed', message: spawnFailure(res.error, launch.file, launch.args, o.env) };
   if (aborted) return { kind: 'aborted', exitCode: res.code, signal: res.signal };
   if (res.signal) return { kind: 'signaled', signal: res.signal };
   return { kind: 'exited', exitCode: res.code ?? 0 };

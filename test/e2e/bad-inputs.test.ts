@@ -434,6 +434,37 @@ const cases: Case[] = [
     message: /^BIG is 131,073 bytes; Linux starts no program with a variable over 131,072 bytes \(E2BIG\)/,
   },
   {
+    // 50,000 characters (under the schema's 65,536) but 150,000 bytes: one argument of `sh -c`.
+    name: 'a task command too long for Linux to pass as one argument',
+    files: {
+      'swarm.yaml': `version: 1\ntasks:\n  - id: a\n    run: ${'€'.repeat(50_000)}\n`,
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:4:10',
+    field: 'tasks[0].run',
+    message: /^`run` is 150,001 bytes; Linux passes no program an argument over 131,072 bytes \(E2BIG\)/,
+  },
+  {
+    name: "a task's verify command one byte too long",
+    files: {
+      'swarm.yaml': `version: 1\ntasks:\n  - id: a\n    run: "true"\n    verify: ${'x'.repeat(131_072)}\n`,
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:5:13',
+    field: 'tasks[0].verify',
+    message: /^`verify` is 131,073 bytes; Linux passes no program an argument over 131,072 bytes/,
+  },
+  {
+    name: 'an integration check command too long',
+    files: {
+      'swarm.yaml': `version: 1\nintegration:\n  verify: ${'x'.repeat(140_000)}\n${OK_TASKS}`,
+    },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:3:11',
+    field: 'integration.verify',
+    message: /^`integration.verify` is 140,001 bytes; Linux passes no program an argument/,
+  },
+  {
     name: 'a role env variable whose name holds "="',
     files: {
       'swarm.yaml':

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { Duration, parseDuration } from '../../src/config/duration.js';
-import { envEntryProblem, MAX_ENV_ENTRY_BYTES } from '../../src/config/env.js';
+import { envEntryProblem } from '../../src/config/env.js';
+import { MAX_ARG_STRLEN } from '../../src/util/exec-limits.js';
 import { RunConfigSchema } from '../../src/protocol/run-config.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { loadPlan } from '../../src/plan/load-plan.js';
@@ -384,8 +385,8 @@ describe('formatIssue', () => {
 
 describe('env entries', () => {
   it("accepts exactly what Linux's execve accepts, and refuses one byte more", () => {
-    // "BIG=" + value + NUL: MAX_ENV_ENTRY_BYTES is the longest entry a program starts with.
-    const longest = 'x'.repeat(MAX_ENV_ENTRY_BYTES - 'BIG='.length - 1);
+    // "BIG=" + value + NUL: MAX_ARG_STRLEN is the longest entry a program starts with.
+    const longest = 'x'.repeat(MAX_ARG_STRLEN - 'BIG='.length - 1);
     expect(envEntryProblem('BIG', longest)).toBeUndefined();
     expect(spawnSync('/bin/true', [], { env: { BIG: longest } }).error).toBeUndefined();
     expect(envEntryProblem('BIG', longest + 'x')).toMatch(/^BIG is 131,073 bytes/);

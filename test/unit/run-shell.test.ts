@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runShell } from '../../src/worker/shell.js';
 import { groupAlive } from '../../src/util/process.js';
+import { argMax } from '../../src/util/exec-limits.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -64,4 +65,35 @@ describe('runShell', () => {
     expect(pgid).toBeDefined();
     expect(groupAlive(pgid!)).toBe(false);
   }, 20_000);
+
+  it('says which variable, or what total, made Linux refuse to start the shell (E2BIG)', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-shell-'));
+    const out = path.join(dir, 'out.log');
+    const run = (env: Record<string, string>): ReturnType<typeof runShell> =>
+      runShell({
+        command: 'true',
+        cwd: dir!,
+        env: { PATH: process.env.PATH, ...env },
+        stdout: out,
+        stderr: out,
+        signal: new AbortController().signal,
+        killGraceMs: 500,
+      });
+    expect(await run({ BIG: 'x'.repeat(200_000) })).toEqual({
+      kind: 'spawn-failed',
+      message: 'spawn E2BIG: the environment variable BIG is 200,005 bytes, over the 131,072 Linux allows one',
+    });
+    // Each variable fits, all of them together do not: one more than ARG_MAX holds of 100 KB each.
+    const max = argMax()!;
+    const many = Object.fromEntries(
+      Array.from({ length: Math.ceil(max / 100_000) + 1 }, (_, i) => [`V${i}`, 'x'.repeat(100_000)]),
+    );
+    const res = await run(many);
+    expect(res.kind).toBe('spawn-failed');
+    expect(res.kind === 'spawn-failed' && res.message).toMatch(
+      new RegExp(
+        `^spawn E2BIG: the arguments and the \\d+ environment variables are [\\d,]+ bytes in all, over what Linux allows here \\(${max.toLocaleString('en')}: a quarter of the stack size limit\\)$`,
+      ),
+    );
+  });
 });

@@ -13,6 +13,7 @@ import { ATTEMPT_MARKER } from '../../../protocol/attempt-marker.js';
 import { FileTail } from '../../../util/file-tail.js';
 import { killByEnvMarker, killGroup } from '../../../util/process.js';
 import { unreachable } from '../../../util/unreachable.js';
+import { MAX_ARG_STRLEN, spawnFailure } from '../../../util/exec-limits.js';
 import {
   stoppedOutcome,
   type AttemptContext,
@@ -66,9 +67,6 @@ const CAP_GRACE_MS = 2000;
 
 /** How long a CLI may take to exit after its final line before it is stopped, ms (Claude Code can hang there). */
 const EXIT_GRACE_MS = 10_000;
-
-/** The longest single argument Linux takes (MAX_ARG_STRLEN, 32 pages), bytes. */
-const MAX_ARG_BYTES = 128 * 1024 - 1;
 
 /** An agent-CLI backend: one instance per CLI, built from its kit. */
 export class CliBackend<S extends CliStream = CliStream> implements Backend {
@@ -149,7 +147,7 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
 
     // Linux refuses one argument over 128 KiB (MAX_ARG_STRLEN), and the CLIs take the prompt as one.
     const argBytes = Math.max(...inv.args.map((x) => Buffer.byteLength(x)));
-    if (argBytes > MAX_ARG_BYTES)
+    if (argBytes >= MAX_ARG_STRLEN)
       return {
         ...none,
         outcome: 'failed',
@@ -214,7 +212,8 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
     } catch (e) {
       fs.closeSync(raw);
       fs.closeSync(stderr);
-      return { ...none, outcome: 'failed', reason: 'spawn-failed', summary: `${kit.name}: ${(e as Error).message}` };
+      const why = spawnFailure(e as Error, launch.file, launch.args, inv.env);
+      return { ...none, outcome: 'failed', reason: 'spawn-failed', summary: `${kit.name}: ${why}` };
     }
     fs.closeSync(stderr); // the child has its own copy
     let gone = false;
@@ -320,7 +319,7 @@ export class CliBackend<S extends CliStream = CliStream> implements Backend {
         signal: null,
         outcome: 'failed',
         reason: 'spawn-failed',
-        summary: `${kit.name}: ${res.error.message}`,
+        summary: `${kit.name}: ${spawnFailure(res.error, launch.file, launch.args, inv.env)}`,
       };
     const exit = { exit_code: res.code, signal: res.signal };
     // A CLI that said it succeeded and was then stopped (it did not exit, or a stop came late) did
