@@ -262,11 +262,13 @@ export class Coordinator {
   #tick(): CoordinatorExit | undefined {
     if (!fs.existsSync(this.#o.paths.runJson))
       return { kind: 'broken', why: `the run directory ${this.#o.paths.root} was deleted` };
-    if (this.#pool.crashLooping)
+    if (this.#pool.crashLooping) {
+      const error = this.#pool.lastStartError;
       return {
         kind: 'broken',
-        why: `workers exit as soon as they start; see ${this.#o.paths.logsDir}/worker-*.log and worker-*.stderr`,
+        why: `workers exit as soon as they start${error ? ` (the last could not be started: ${error})` : ''}; see ${this.#o.paths.logsDir}/worker-*.log and worker-*.stderr`,
       };
+    }
     if (this.#collectAll) this.#ends.collect();
     else this.#ends.collect((worker) => this.#touched.has(worker));
     this.#collectAll = false;

@@ -8,6 +8,7 @@ import { RunPaths } from '../protocol/paths.js';
 import type { WorkerJson } from '../protocol/schemas.js';
 import { CLI_PATH } from '../util/cli-path.js';
 import { HOST, killByEnvMarker, pidAlive, signalGroup } from '../util/process.js';
+import { spawnFailure } from '../util/exec-limits.js';
 
 /** How a worker process ended. */
 export interface WorkerExit {
@@ -91,18 +92,27 @@ export class LocalLauncher implements Launcher {
     // output goes to a file, and loading it cost start-up about a hundred modules (bench/README.md).
     const stderrFile = paths.workerStderr(options.id);
     const stderr = fs.openSync(stderrFile, 'a');
+    const args = [
+      CLI_PATH,
+      'worker',
+      '--run-dir',
+      options.runDir,
+      '--id',
+      options.id,
+      '--coordinator',
+      options.coordinator,
+    ];
+    // A copy: what the explanation of a failed spawn reads is what the spawn was given.
+    const env = { ...process.env };
     let child: ChildProcess;
     try {
-      child = spawn(
-        process.execPath,
-        [CLI_PATH, 'worker', '--run-dir', options.runDir, '--id', options.id, '--coordinator', options.coordinator],
-        { detached: true, stdio: ['ignore', 'ignore', stderr] },
-      );
+      child = spawn(process.execPath, args, { detached: true, env, stdio: ['ignore', 'ignore', stderr] });
     } catch (e) {
       // spawn throws for some failures (ENOMEM, E2BIG, EPERM): a worker that exited at once, as the
       // pool counts it (and a crash loop if it keeps happening), with the reason in its stderr file.
-      fs.writeSync(stderr, `could not start the worker: ${(e as Error).message}\n`);
-      const exit = { code: null, signal: null, error: (e as Error).message };
+      const error = spawnFailure(e as Error, process.execPath, args, env);
+      fs.writeSync(stderr, `could not start the worker: ${error}\n`);
+      const exit = { code: null, signal: null, error };
       return { ...localWorker(paths, options.id), exited: Promise.resolve(exit) };
     } finally {
       fs.closeSync(stderr); // the child has its own copy
@@ -111,8 +121,9 @@ export class LocalLauncher implements Launcher {
       // Not started (no pid): its end is now. Later errors (a kill that failed) are not an end.
       child.on('error', (e) => {
         if (child.pid !== undefined) return;
-        fs.appendFileSync(stderrFile, `could not start the worker: ${e.message}\n`);
-        resolve({ code: null, signal: null, error: e.message });
+        const error = spawnFailure(e, process.execPath, args, env);
+        fs.appendFileSync(stderrFile, `could not start the worker: ${error}\n`);
+        resolve({ code: null, signal: null, error });
       });
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });

@@ -288,6 +288,16 @@ export class WorkerPool {
   }
 
   /**
+   * Why the newest launched worker that could not be started at all failed (`spawn E2BIG`, a pod
+   * the cluster refused), for the crash-loop message; undefined if none failed that way.
+   */
+  get lastStartError(): string | undefined {
+    let error: string | undefined;
+    for (const w of this.#workers.values()) if (w.exitedHow?.error) error = w.exitedHow.error;
+    return error;
+  }
+
+  /**
    * Stops every launched worker: a stop message, then SIGTERM after `graceMs`, then SIGKILL.
    * Resolves when all have exited and the launcher is closed, or `graceMs` after the SIGKILL even
    * if some never reported their end (a remote launcher whose API cannot be reached): those are

@@ -336,7 +336,9 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     });
     const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toMatch(/workers exit as soon as they start/);
+    expect(res.stderr).toMatch(
+      /workers exit as soon as they start \(the last could not be started: pod swarm-\S+ cannot start: ErrImagePull/,
+    );
     expect(fs.readFileSync(w.path('run/logs/worker-w1.stderr'), 'utf8')).toMatch(
       /pod swarm-.*-w1-\w+ cannot start: ErrImagePull: failed to pull and unpack image "registry\.invalid\/swarm:1": not found/,
     );
@@ -347,15 +349,18 @@ describe('launcher: kubernetes (fake API server, Podman pods)', () => {
     const w = (world = makeWorld());
     const refusal = 'violates PodSecurity "restricted:latest": runAsNonRoot != true';
     const k = await cluster(w.dir, { podCreateFailure: refusal });
-    // Two tasks, so that two workers are launched (one with the attempt of `a`, one idle).
+    // b and c can run at once after a, so two workers are launched (one with the attempt of `a`, one idle).
     const tasks = [
       { id: 'a', run: 'true' },
       { id: 'b', deps: ['a'], run: 'true' },
+      { id: 'c', deps: ['a'], run: 'true' },
     ];
     w.write('swarm.yaml', { version: 1, workers: 2, launcher: launcher(), tasks });
     const res = await runCli(['run', 'swarm.yaml', '--no-dashboard', '--run-dir', 'run'], { cwd: w.dir, env: env(k) });
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toMatch(/workers exit as soon as they start/);
+    expect(res.stderr).toMatch(
+      /workers exit as soon as they start \(the last could not be started: Job swarm-\S+ cannot make its pod: Error creating: .*violates PodSecurity/,
+    );
     expect(fs.readFileSync(w.path('run/logs/worker-w1.stderr'), 'utf8')).toContain(
       `cannot make its pod: Error creating: pods "swarm-`,
     );

@@ -80,8 +80,11 @@ describe('WorkerPool', () => {
     }
     await expect.poll(() => exits, { timeout: 5_000 }).toBe(1);
     const lost = pool.reap(10_000, false, 0);
-    expect(lost.map((l) => [l.id, l.why])).toEqual([['w1', 'could not be started (spawn E2BIG)']]);
-    expect(fs.readFileSync(paths.workerStderr('w1'), 'utf8')).toBe('could not start the worker: spawn E2BIG\n');
+    const why =
+      'spawn E2BIG: the environment variable SWARM_TEST_TOO_BIG is 200,020 bytes, over the 131,072 Linux allows one';
+    expect(lost.map((l) => [l.id, l.why])).toEqual([['w1', `could not be started (${why})`]]);
+    expect(pool.lastStartError).toBe(why);
+    expect(fs.readFileSync(paths.workerStderr('w1'), 'utf8')).toBe(`could not start the worker: ${why}\n`);
     expect(processesOf(runDir)).toEqual([]);
   }, 30_000);
 });

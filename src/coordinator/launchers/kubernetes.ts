@@ -187,7 +187,7 @@ export class KubernetesLauncher implements Launcher {
   #cannotStart(id: string, why: string): void {
     if (this.#exited.has(id)) return;
     this.#tell(id, why);
-    this.#ended(id, { code: null, signal: null });
+    this.#ended(id, { code: null, signal: null, error: why });
     void this.#killPod(id);
   }
 

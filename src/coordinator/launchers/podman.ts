@@ -11,7 +11,7 @@ import type { LauncherSpec } from '../../config/launcher.js';
 import { RunPaths } from '../../protocol/paths.js';
 import { CLI_PATH } from '../../util/cli-path.js';
 import { killByEnvMarker } from '../../util/process.js';
-import type { LaunchedWorker, Launcher, ProcessLiveness } from '../launcher.js';
+import type { LaunchedWorker, Launcher, ProcessLiveness, WorkerExit } from '../launcher.js';
 import { podmanGlobals } from './podman-preflight.js';
 
 /** The podman settings of `launcher:`. */
@@ -129,9 +129,11 @@ export class PodmanLauncher implements Launcher {
       cleanup: false,
     });
     let exited = false;
-    const ended = child.then((r) => {
+    const ended = child.then((r): WorkerExit => {
       exited = true;
-      return { code: r.exitCode ?? null, signal: r.signal ?? null };
+      // No exit code and no signal: podman itself could not be started (ENOENT, E2BIG).
+      const error = r.exitCode === undefined && r.signal === undefined ? r.originalMessage : undefined;
+      return { code: r.exitCode ?? null, signal: r.signal ?? null, ...(error ? { error } : {}) };
     });
     return {
       ...this.#worker(paths, options.id),
