@@ -280,6 +280,45 @@ describe('git isolation', () => {
     expect(userSnapshot(repo)).toEqual(before);
   });
 
+  it('keeps a commit someone else puts on the integration branch during the run, and later tasks build on it', async () => {
+    world = makeWorld();
+    const repo = makeRepo(world);
+    const go = world.path('go');
+    swarmConfig(world, {
+      tasks: [
+        // Waits until the test has committed on the branch.
+        { id: 'a', run: `until [ -e ${go} ]; do sleep 0.05; done; echo A > a.txt` },
+        { id: 'b', deps: ['a'], run: 'cat foreign.txt > b-saw.txt' },
+      ],
+    });
+    const run = startCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
+    await waitFor(
+      () =>
+        fs.existsSync(world.path('run/events.jsonl')) &&
+        eventsOf(world.path('run')).some((e) => e.type === 'attempt.started' && e.task === 'a'),
+      20_000,
+      'a to start',
+    );
+    // A person (or another tool) commits on the integration branch, from a worktree of their own.
+    const branch = branchOf(world.path('run'));
+    const other = world.path('other');
+    git(repo, 'worktree', 'add', '-q', other, branch);
+    fs.writeFileSync(path.join(other, 'foreign.txt'), 'foreign\n');
+    git(other, 'add', 'foreign.txt');
+    git(other, 'commit', '-qm', 'a commit from outside the run');
+    const foreign = git(other, 'rev-parse', 'HEAD');
+    git(repo, 'worktree', 'remove', other);
+    fs.writeFileSync(go, '');
+    const res = await run.done;
+    expect(res.code).toBe(0);
+    // Merged on top of it, not over it: the commit is in the branch's history, its file in the tree.
+    expect(git(repo, 'merge-base', '--is-ancestor', foreign, branch)).toBe('');
+    expect(git(repo, 'show', `${branch}:foreign.txt`)).toBe('foreign');
+    expect(git(repo, 'show', `${branch}:a.txt`)).toBe('A');
+    // b started from the tip after a's merge, which holds the foreign commit.
+    expect(git(repo, 'show', `${branch}:b-saw.txt`)).toBe('foreign');
+  });
+
   it('does not run tasks that declare the same files at the same time', async () => {
     world = makeWorld();
     makeRepo(world);
