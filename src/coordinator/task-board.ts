@@ -3,7 +3,7 @@
 import type { NewEvent } from '../protocol/events.js';
 import type { PlanJson, ResolvedTask } from '../protocol/schemas.js';
 import { TERMINAL, type RunState } from '../protocol/state.js';
-import { descendants } from '../plan/graph.js';
+import { chainCoverSize, descendants } from '../plan/graph.js';
 import type { EventLog } from './event-log.js';
 import { ReadyQueue, waveBarrier, type SchedulingMode } from './scheduler.js';
 
@@ -23,10 +23,10 @@ export class TaskBoard {
   /** Tasks that may start, best upward rank first; some wait out a retry's backoff. */
   readonly ready = new ReadyQueue<PlanTask>((t) => this.#index.get(t.id)!);
   /**
-   * The most tasks of the plan that can run at the same time, as an upper bound: tasks that run
-   * together never depend on one another (they form an antichain of the DAG), and an antichain holds
-   * at most one task of a longest chain, which has one task in each of the plan's waves. So at most
-   * tasks − waves + 1: exact for a chain (1) and a diamond (2), loose for wide random DAGs.
+   * The most tasks of the plan that can run at the same time, as an upper bound: the size of a
+   * chain partition ({@link chainCoverSize}; 1 for a chain, 2 for two parallel chains), and never
+   * more than tasks − waves + 1 (a longest chain has a task in each wave, and at most one of them
+   * runs beside the others). Loose for wide random DAGs, where it is far above `workers` anyway.
    */
   readonly widthBound: number;
 
@@ -40,7 +40,9 @@ export class TaskBoard {
     this.#dependents = new Map(plan.tasks.map((t) => [t.id, []]));
     for (const t of plan.tasks) for (const d of t.deps) this.#dependents.get(d)!.push(t.id);
     this.#unfinishedPerWave = new Array<number>(plan.waves).fill(0);
-    this.widthBound = plan.tasks.length - plan.waves + 1;
+    // Sorted by wave: a topological order (a task's wave is above each of its dependencies').
+    const byWave = [...plan.tasks].sort((a, b) => a.wave - b.wave);
+    this.widthBound = Math.min(chainCoverSize(byWave), plan.tasks.length - plan.waves + 1);
   }
 
   get #state(): RunState {

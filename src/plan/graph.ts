@@ -111,6 +111,28 @@ export function analyzeDag(tasks: readonly GraphTask[]): DagInfo {
   return { order, wave, rank, dependents, criticalPath, criticalPathLength: length };
 }
 
+/**
+ * An upper bound on how many tasks of the DAG can ever run at the same time (its width: the largest
+ * set of tasks none of which depends on another, directly or not). Tasks that run together form
+ * such a set, and it holds at most one task of each chain in a partition of the DAG into chains
+ * (Dilworth), so any partition's size bounds it. This one is greedy: in `ordered`'s order each task
+ * continues the chain of a dependency that no other task has continued yet, else starts a chain.
+ * Exact for a chain (1), parallel chains (their number) and a diamond (2); O(tasks + dependencies).
+ * @param ordered the tasks in a topological order (every dependency before its dependents).
+ */
+export function chainCoverSize(ordered: readonly { id: string; deps: readonly string[] }[]): number {
+  // Tasks that end a chain so far: each may be continued by one dependent.
+  const ends = new Set<string>();
+  let chains = 0;
+  for (const t of ordered) {
+    const continued = t.deps.find((d) => ends.has(d));
+    if (continued === undefined) chains++;
+    else ends.delete(continued);
+    ends.add(t.id);
+  }
+  return chains;
+}
+
 /** All tasks that depend on `id` directly or transitively (not including `id`). */
 export function descendants(id: string, dependents: ReadonlyMap<string, readonly string[]>): string[] {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 // Graph algorithms of the plan's DAG: cycles, waves, upward ranks, critical path, descendants.
 import { describe, expect, it } from 'vitest';
-import { analyzeDag, descendants, findCycles, type GraphTask } from '../../src/plan/graph.js';
+import { analyzeDag, chainCoverSize, descendants, findCycles, type GraphTask } from '../../src/plan/graph.js';
 
 /** A task with an estimate of 1 unless given. */
 const task = (id: string, deps: string[] = [], estimate = 1): GraphTask => ({ id, deps, estimate });
@@ -158,5 +158,43 @@ describe('descendants', () => {
   it('is empty for a sink and for an unknown id', () => {
     expect(descendants('d', dependents)).toEqual([]);
     expect(descendants('nope', dependents)).toEqual([]);
+  });
+});
+
+describe('chainCoverSize', () => {
+  it('is exact for a chain, parallel chains, a diamond and independent tasks', () => {
+    expect(chainCoverSize([task('a'), task('b', ['a']), task('c', ['b'])])).toBe(1);
+    expect(chainCoverSize([task('a'), task('x'), task('b', ['a']), task('y', ['x'])])).toBe(2);
+    expect(chainCoverSize([task('a'), task('b', ['a']), task('c', ['a']), task('d', ['b', 'c'])])).toBe(2);
+    expect(chainCoverSize([task('a'), task('b'), task('c')])).toBe(3);
+  });
+
+  it('is never below the width of the DAG (brute force over 300 random DAGs of up to 10 tasks)', () => {
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let k = 0; k < 300; k++) {
+      const n = 1 + Math.floor(random() * 10);
+      const tasks = Array.from({ length: n }, (_, i) =>
+        task(
+          `t${i}`,
+          Array.from({ length: i }, (_, j) => `t${j}`).filter(() => random() < 0.3),
+        ),
+      );
+      // reach[i] has j when t_j depends on t_i, directly or not (deps come earlier in the list).
+      const reach = tasks.map(() => new Set<number>());
+      for (let i = n - 1; i >= 0; i--)
+        for (const d of tasks[i]!.deps) {
+          const j = Number(d.slice(1));
+          reach[j]!.add(i);
+          for (const r of reach[i]!) reach[j]!.add(r);
+        }
+      let width = 0;
+      for (let mask = 1; mask < 1 << n; mask++) {
+        const members = tasks.map((_, i) => i).filter((i) => mask & (1 << i));
+        const free = members.every((i) => members.every((j) => !reach[i]!.has(j)));
+        if (free) width = Math.max(width, members.length);
+      }
+      expect(chainCoverSize(tasks)).toBeGreaterThanOrEqual(width);
+    }
   });
 });
