@@ -199,7 +199,7 @@ export function configSchemas(Duration: DurationType, Env: typeof EnvRecord = En
         .prefault({}),
       workers: z.number().int().min(1).max(1024).default(DEFAULTS.workers).meta({
         description:
-          'Worker processes: attempts run at once (at most 1,024; a local worker is a Node process of about 60 MB, so a machine runs far fewer: more is for a cluster). No more are started than the run has unfinished tasks, nor than the DAG lets run at once (tasks − waves + 1: one for a chain).',
+          'Worker processes: attempts run at once (at most 1,024; a local worker is a Node process of about 60 MB, so a machine runs far fewer: more is for a cluster). No more are started than the run has unfinished tasks, nor than the DAG lets run at once (one for a chain of tasks, two for two parallel chains).',
       }),
       scheduling: z
         .strictObject({
