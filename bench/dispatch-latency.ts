@@ -146,7 +146,7 @@ export async function dispatchLatency(options: BenchOptions): Promise<BenchResul
   const a = (f: (h: Hop) => number): string => mean(hops.map(f)).toFixed(1);
   return {
     name: 'dispatch-latency',
-    description: `${repeats} run(s) of ${chains} chains × ${length} dependent tasks on ${workers} workers: dependency's result.json mtime → dependent's command start`,
+    description: `${repeats} run(s) of ${chains} chains × ${length} dependent tasks with \`workers: ${workers}\` (the pool starts one per chain): dependency's result.json mtime → dependent's command start`,
     params: { chains, length, workers, repeats, dispatches: hops.length },
     metrics: [
       metric('p50 (date cost subtracted)', round(median(corrected), 1), 'ms'),

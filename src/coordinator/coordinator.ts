@@ -325,8 +325,9 @@ export class Coordinator {
    * Launches workers up to `workers`, but no more than there are unfinished tasks, nor than can ever
    * run at once (the board's width bound): a one-task run or a chain starts one worker, which then
    * boots without three others competing for the CPU (bench/README.md, start-up). Tasks running and
-   * ready now always get a worker each, even past the bound (a task reset by a retry request may run
-   * beside its dependents). A lost worker is replaced by the pool's reap.
+   * ready never depend on one another, so they are never more than the bound; should they be, each
+   * still gets a worker (a guard: the bound must never keep a ready task waiting). A lost worker is
+   * replaced by the pool's reap.
    */
   #growPool(): void {
     if (!this.#takesWork()) return;

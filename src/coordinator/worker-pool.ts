@@ -88,6 +88,8 @@ export class WorkerPool {
   #exitedSinceReap = false;
   /** How launched workers ended, in the order they did (the last CRASH_LOOP_EXITS are kept). */
   readonly #ends: WorkerEnd[] = [];
+  /** How the launched worker that exited last ended. */
+  #lastExit: WorkerExit | undefined;
 
   constructor(paths: RunPaths, launcher: Launcher, session: string, log: Logger, hooks: PoolHooks) {
     this.#paths = paths;
@@ -133,6 +135,7 @@ export class WorkerPool {
     void handle.exited.then((how) => {
       this.#log.info({ worker: id, ...how }, 'worker exited');
       worker.exitedHow = how;
+      this.#lastExit = how;
       worker.exitedAt = Date.now();
       this.#ended(worker, worker.exitedAt);
       this.#exitedSinceReap = true;
@@ -288,13 +291,11 @@ export class WorkerPool {
   }
 
   /**
-   * Why the newest launched worker that could not be started at all failed (`spawn E2BIG`, a pod
-   * the cluster refused), for the crash-loop message; undefined if none failed that way.
+   * Why the worker that exited last could not be started at all (`spawn E2BIG`, a pod the cluster
+   * refused), for the crash-loop message; undefined if it was started (or none exited yet).
    */
   get lastStartError(): string | undefined {
-    let error: string | undefined;
-    for (const w of this.#workers.values()) if (w.exitedHow?.error) error = w.exitedHow.error;
-    return error;
+    return this.#lastExit?.error;
   }
 
   /**

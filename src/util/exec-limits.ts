@@ -33,13 +33,21 @@ export function execBytes(args: readonly string[], env: Record<string, string | 
   return bytes;
 }
 
+/** ARG_MAX here, and which of the kernel's rules set it. */
+export interface ArgMax {
+  /** bytes */
+  bytes: number;
+  /** `a quarter of the stack size limit`, `the 6 MiB cap` or `the 128 KiB floor`. */
+  rule: string;
+}
+
 /**
  * The most bytes of arguments and environment this process's children may be started with
  * (ARG_MAX): a quarter of the stack size limit, at most 6 MiB and at least 128 KiB (fs/exec.c,
  * Linux 4.13 and later), from the limit in /proc/self/limits (which children inherit); undefined
  * where it cannot be read.
  */
-export function argMax(): number | undefined {
+export function argMax(): ArgMax | undefined {
   let limits: string;
   try {
     limits = fs.readFileSync('/proc/self/limits', 'utf8');
@@ -49,12 +57,20 @@ export function argMax(): number | undefined {
   const soft = /^Max stack size\s+(\d+|unlimited)\s/m.exec(limits)?.[1];
   if (soft === undefined) return undefined;
   const quarter = soft === 'unlimited' ? Infinity : Math.floor(Number(soft) / 4);
-  return Math.max(Math.min(quarter, 6 * 1024 * 1024), 128 * 1024);
+  if (quarter > 6 * 1024 * 1024) return { bytes: 6 * 1024 * 1024, rule: 'the 6 MiB cap' };
+  if (quarter < 128 * 1024) return { bytes: 128 * 1024, rule: 'the 128 KiB floor' };
+  return { bytes: quarter, rule: 'a quarter of the stack size limit' };
+}
+
+/** Whether `e` is a failed system call's error (it has an errno), not a bug's. */
+export function isSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).errno === 'number';
 }
 
 /**
  * Says why starting `args` with `env` failed with E2BIG: which argument or variable is over
- * {@link MAX_ARG_STRLEN}, or else how the total compares with {@link argMax}.
+ * {@link MAX_ARG_STRLEN}, or else the total by {@link execBytes}'s count and {@link argMax} (a
+ * bare program name that spawn resolved through PATH makes the kernel's count a little longer).
  * @returns one line, e.g. `the environment variable BIG is 200,001 bytes, over the 131,072 Linux allows one`.
  */
 export function explainE2big(args: readonly string[], env: Record<string, string | undefined>): string {
@@ -73,7 +89,8 @@ export function explainE2big(args: readonly string[], env: Record<string, string
   const total = execBytes(args, env);
   const max = argMax();
   const count = Object.values(env).filter((v) => v !== undefined).length;
-  return `the arguments and the ${count} environment variables are ${total.toLocaleString('en')} bytes in all, over what Linux allows${max === undefined ? '' : ` here (${max.toLocaleString('en')}: a quarter of the stack size limit)`}`;
+  const allowed = max === undefined ? '' : `; Linux allows ${max.bytes.toLocaleString('en')} here (${max.rule})`;
+  return `the arguments and the ${count} environment variables are ${total.toLocaleString('en')} bytes in all${allowed}`;
 }
 
 /**
@@ -86,6 +103,6 @@ export function spawnFailure(
   args: readonly string[],
   env: Record<string, string | undefined>,
 ): string {
-  if ((error as NodeJS.ErrnoException).code !== 'E2BIG') return error.message;
+  if (!isSystemError(error) || error.code !== 'E2BIG') return error.message;
   return `${error.message}: ${explainE2big([file, ...args], env)}`;
 }

@@ -357,6 +357,8 @@ export class RunningAttempt {
       killGraceMs: a.kill_grace_ms,
       onSpawn: (pgid) => this.#spawned(pgid),
     });
+    // The shell never ran (E2BIG past the total the system allows): say so where its output goes.
+    if (exit.kind === 'spawn-failed') fs.appendFileSync(this.#paths.verify, `could not start: ${exit.message}\n`);
     return {
       command,
       exit_code: exit.kind === 'exited' ? exit.exitCode : null,

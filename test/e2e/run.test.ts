@@ -139,19 +139,26 @@ describe('swarm run', () => {
     expect(lastB).toMatchObject({ worker: `w${3 + lost()}` });
   });
 
-  it('starts one worker for a chain of tasks, however many workers are allowed', async () => {
+  it('starts one worker per chain of tasks, however many workers are allowed', async () => {
     world = makeWorld();
-    const ids = ['a', 'b', 'c', 'd'];
+    // Two chains of three: at most two tasks can ever run at once (tasks − waves + 1 would allow 4).
+    const chains = [
+      ['a', 'b', 'c'],
+      ['x', 'y', 'z'],
+    ];
     world.write('swarm.yaml', {
       version: 1,
       workers: 4,
-      tasks: ids.map((id, i) => ({ id, deps: i === 0 ? [] : [ids[i - 1]!], run: `echo ${id} >> ${world.dir}/order` })),
+      tasks: chains.flatMap((ids) =>
+        ids.map((id, i) => ({ id, deps: i === 0 ? [] : [ids[i - 1]!], run: `echo ${id} >> ${world.dir}/order` })),
+      ),
     });
     const run = await runCli(['run', 'swarm.yaml', '--run-dir', 'run'], { cwd: world.dir });
     expect(run.code).toBe(0);
-    expect(linesOf(world.path('order'))).toEqual(ids);
+    const order = linesOf(world.path('order'));
+    for (const ids of chains) expect(order.filter((id) => ids.includes(id))).toEqual(ids);
     const lost = linesOf(world.path('run/logs/coordinator.log')).filter((l) => l.includes('"msg":"worker lost"'));
-    expect(fs.readdirSync(world.path('run/workers')).length).toBe(1 + lost.length);
+    expect(fs.readdirSync(world.path('run/workers')).length).toBe(2 + lost.length);
   });
 
   it('kills a timed-out attempt with its whole process group, grandchildren included', async () => {

@@ -1,20 +1,35 @@
 // What Linux starts a program with, checked against real spawns: the limits are the kernel's, to the byte.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { argMax, argumentProblem, execBytes, MAX_ARG_STRLEN } from '../../src/util/exec-limits.js';
+import { argumentProblem, MAX_ARG_STRLEN } from '../../src/util/exec-limits.js';
 
-/** An environment of variables of 100 KB at most whose execBytes with `args` is exactly `total`. */
-function envOfSize(args: string[], total: number): Record<string, string> {
-  const env: Record<string, string> = {};
+const LIMITS = new URL('../../dist/src/util/exec-limits.js', import.meta.url).href;
+
+/**
+ * Run in a node of its own under a stack limit: ARG_MAX by argMax, and whether /bin/true starts with
+ * an environment of exactly that many bytes (by execBytes) and with one byte more.
+ */
+const PROBE = `
+import { spawnSync } from 'node:child_process';
+import { argMax, execBytes } from ${JSON.stringify(LIMITS)};
+const args = ['/bin/true'];
+function envOfSize(total) {
+  const env = {};
   for (let i = 0; ; i++) {
-    const name = `V${i}`;
-    // name=value, its NUL and a pointer; the last variable takes what is left.
+    const name = 'V' + i;
+    // name=value, its NUL and a pointer; the last variable takes what is left (each under MAX_ARG_STRLEN).
     const left = total - execBytes(args, env) - name.length - 2 - 8;
-    const size = left <= 100_000 ? left : Math.min(100_000, left - 50_000);
+    const size = left <= 100000 ? left : Math.min(100000, left - 50000);
     env[name] = 'x'.repeat(size);
     if (size === left) return env;
   }
 }
+const max = argMax();
+const fits = envOfSize(max.bytes);
+const over = envOfSize(max.bytes + 1);
+const code = (env) => spawnSync('/bin/true', [], { env }).error?.code ?? 'started';
+console.log(JSON.stringify({ ...max, counted: [execBytes(args, fits), execBytes(args, over)], fits: code(fits), over: code(over) }));
+`;
 
 describe('exec limits', () => {
   it('passes sh -c a command of exactly MAX_ARG_STRLEN bytes, and refuses one byte more', () => {
@@ -27,15 +42,21 @@ describe('exec limits', () => {
     expect(argumentProblem('`run`', '€'.repeat(50_000))).toMatch(/^`run` is 150,001 bytes/);
   });
 
-  it('counts arguments and environment as execve does: argMax bytes start, one more does not', () => {
-    const args = ['/bin/true'];
-    const max = argMax()!;
-    expect(max).toBeGreaterThanOrEqual(128 * 1024);
-    const fits = envOfSize(args, max);
-    expect(execBytes(args, fits)).toBe(max);
-    expect(spawnSync('/bin/true', [], { env: fits }).status).toBe(0);
-    const over = envOfSize(args, max + 1);
-    expect(execBytes(args, over)).toBe(max + 1);
-    expect((spawnSync('/bin/true', [], { env: over }).error as NodeJS.ErrnoException).code).toBe('E2BIG');
-  });
+  it.each([
+    ['400', 131_072, 'the 128 KiB floor'],
+    ['8192', 2_097_152, 'a quarter of the stack size limit'],
+    ['unlimited', 6_291_456, 'the 6 MiB cap'],
+  ])(
+    'counts arguments and environment as execve does under a stack limit of %s KiB: ARG_MAX bytes start, one more does not',
+    (stack, bytes, rule) => {
+      const out = execFileSync(
+        '/bin/sh',
+        ['-c', `ulimit -s ${stack} && exec "$0" --input-type=module -e "$1"`, process.execPath, PROBE],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(JSON.parse(out)).toEqual({ bytes, rule, counted: [bytes, bytes + 1], fits: 'started', over: 'E2BIG' });
+    },
+  );
 });

@@ -86,13 +86,13 @@ describe('runShell', () => {
     // Each variable fits, all of them together do not: one more than ARG_MAX holds of 100 KB each.
     const max = argMax()!;
     const many = Object.fromEntries(
-      Array.from({ length: Math.ceil(max / 100_000) + 1 }, (_, i) => [`V${i}`, 'x'.repeat(100_000)]),
+      Array.from({ length: Math.ceil(max.bytes / 100_000) + 1 }, (_, i) => [`V${i}`, 'x'.repeat(100_000)]),
     );
     const res = await run(many);
     expect(res.kind).toBe('spawn-failed');
     expect(res.kind === 'spawn-failed' && res.message).toMatch(
       new RegExp(
-        `^spawn E2BIG: the arguments and the \\d+ environment variables are [\\d,]+ bytes in all, over what Linux allows here \\(${max.toLocaleString('en')}: a quarter of the stack size limit\\)$`,
+        `^spawn E2BIG: the arguments and the \\d+ environment variables are [\\d,]+ bytes in all; Linux allows ${max.bytes.toLocaleString('en')} here \\(${max.rule}\\)$`,
       ),
     );
   });

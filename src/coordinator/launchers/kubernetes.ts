@@ -154,8 +154,9 @@ export class KubernetesLauncher implements Launcher {
     this.#batch.createNamespacedJob({ namespace: this.#settings.namespace, body }).then(
       () => this.#awaitPod(options.id),
       (e: unknown) => {
-        this.#tell(options.id, `creating Job ${body.metadata!.name}: ${apiMessage(e)}`);
-        this.#ended(options.id, { code: null, signal: null });
+        const why = `creating Job ${body.metadata!.name}: ${apiMessage(e)}`;
+        this.#tell(options.id, why);
+        this.#ended(options.id, { code: null, signal: null, error: why });
       },
     );
     return handle;

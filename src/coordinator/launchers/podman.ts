@@ -133,6 +133,13 @@ export class PodmanLauncher implements Launcher {
       exited = true;
       // No exit code and no signal: podman itself could not be started (ENOENT, E2BIG).
       const error = r.exitCode === undefined && r.signal === undefined ? r.originalMessage : undefined;
+      if (error) {
+        try {
+          fs.appendFileSync(paths.workerStderr(options.id), `could not start podman: ${error}\n`);
+        } catch {
+          // A full disk: the error still reaches the pool.
+        }
+      }
       return { code: r.exitCode ?? null, signal: r.signal ?? null, ...(error ? { error } : {}) };
     });
     return {
