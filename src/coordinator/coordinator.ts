@@ -128,6 +128,8 @@ export class Coordinator {
     this.#o = options;
     this.#config = run.config;
     this.#board = new TaskBoard(options.plan, log);
+    const [workers, width] = [run.config.workers, this.#board.widthBound];
+    if (width < workers) logger.info({ workers, width_bound: width }, 'fewer workers: the DAG is narrower');
     this.#budget = new BudgetLedger(log, paths, this.#inFlight);
     this.#presence = new Presence(paths, { session: this.#session, command: options.command });
     this.#merge = { run, paths, log, logger, notice: (text) => this.#notice(text) };
@@ -262,13 +264,7 @@ export class Coordinator {
   #tick(): CoordinatorExit | undefined {
     if (!fs.existsSync(this.#o.paths.runJson))
       return { kind: 'broken', why: `the run directory ${this.#o.paths.root} was deleted` };
-    if (this.#pool.crashLooping) {
-      const error = this.#pool.lastStartError;
-      return {
-        kind: 'broken',
-        why: `workers exit as soon as they start${error ? ` (the last could not be started: ${error})` : ''}; see ${this.#o.paths.logsDir}/worker-*.log and worker-*.stderr`,
-      };
-    }
+    if (this.#pool.crashLooping) return { kind: 'broken', why: this.#pool.crashLoopWhy() };
     if (this.#collectAll) this.#ends.collect();
     else this.#ends.collect((worker) => this.#touched.has(worker));
     this.#collectAll = false;
@@ -322,18 +318,12 @@ export class Coordinator {
   }
 
   /**
-   * Launches workers up to `workers`, but no more than there are unfinished tasks, nor than can ever
-   * run at once (the board's width bound): a one-task run or a chain starts one worker, which then
-   * boots without three others competing for the CPU (bench/README.md, start-up). Tasks running and
-   * ready never depend on one another, so they are never more than the bound; should they be, each
-   * still gets a worker (a guard: the bound must never keep a ready task waiting). A lost worker is
-   * replaced by the pool's reap.
+   * Launches workers up to what the board can use ({@link TaskBoard.usefulWorkers}): a one-task run
+   * or a chain starts one worker, which then boots without three others competing for the CPU
+   * (bench/README.md, start-up). A lost worker is replaced by the pool's reap.
    */
   #growPool(): void {
-    if (!this.#takesWork()) return;
-    const board = this.#board;
-    const useful = Math.max(board.widthBound, this.#inFlight.size + board.ready.size);
-    this.#pool.grow(Math.min(this.#config.workers, board.unfinished, useful));
+    if (this.#takesWork()) this.#pool.grow(this.#board.usefulWorkers(this.#config.workers, this.#inFlight.size));
   }
 
   /** Starts ready tasks on idle workers, best upward rank first, within the wave barrier. */

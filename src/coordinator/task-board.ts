@@ -69,6 +69,17 @@ export class TaskBoard {
     return n;
   }
 
+  /**
+   * How many workers the run can use now, at most `workers`: no more than the unfinished tasks, nor
+   * than {@link widthBound}. Tasks running and ready never depend on one another, so they are never
+   * more than the bound; should they be, each still gets a worker (a guard: the bound must never
+   * keep a ready task waiting).
+   * @param running attempts in flight.
+   */
+  usefulWorkers(workers: number, running: number): number {
+    return Math.min(workers, this.unfinished, Math.max(this.widthBound, running + this.ready.size));
+  }
+
   /** The highest wave tasks may start in now (`waves` mode; Infinity for `eager`). */
   barrier(mode: SchedulingMode): number {
     return waveBarrier(mode, this.#unfinishedPerWave);

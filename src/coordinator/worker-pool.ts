@@ -292,10 +292,17 @@ export class WorkerPool {
 
   /**
    * Why the worker that exited last could not be started at all (`spawn E2BIG`, a pod the cluster
-   * refused), for the crash-loop message; undefined if it was started (or none exited yet).
+   * refused); undefined if it was started (or none exited yet).
    */
   get lastStartError(): string | undefined {
     return this.#lastExit?.error;
+  }
+
+  /** A crash loop ({@link crashLooping}) in one line: {@link lastStartError} if any, and where the logs are. */
+  crashLoopWhy(): string {
+    const error = this.lastStartError;
+    const last = error ? ` (the last could not be started: ${error})` : '';
+    return `workers exit as soon as they start${last}; see ${this.#paths.logsDir}/worker-*.log and worker-*.stderr`;
   }
 
   /**

@@ -53,6 +53,10 @@ describe('WorkerPool', () => {
     // Five such ends in a row, and no worker that did report is running: a crash loop, although
     // each of them lived past the 5 s that counts an exit as a crash.
     expect(pool.crashLooping).toBe(true);
+    // They were started (and hung): no start error to name.
+    expect(pool.crashLoopWhy()).toBe(
+      `workers exit as soon as they start; see ${paths.logsDir}/worker-*.log and worker-*.stderr`,
+    );
     // The replacements count as launched; growing to two launches nothing more.
     expect(pool.launched).toBe(2);
     pool.grow(2);
@@ -84,6 +88,9 @@ describe('WorkerPool', () => {
       'spawn E2BIG: the environment variable SWARM_TEST_TOO_BIG is 200,020 bytes, over the 131,072 Linux allows one';
     expect(lost.map((l) => [l.id, l.why])).toEqual([['w1', `could not be started (${why})`]]);
     expect(pool.lastStartError).toBe(why);
+    expect(pool.crashLoopWhy()).toMatch(
+      `workers exit as soon as they start (the last could not be started: ${why}); see `,
+    );
     expect(fs.readFileSync(paths.workerStderr('w1'), 'utf8')).toBe(`could not start the worker: ${why}\n`);
     expect(processesOf(runDir)).toEqual([]);
   }, 30_000);
