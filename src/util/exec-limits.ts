@@ -11,10 +11,12 @@ import fs from 'node:fs';
 export const MAX_ARG_STRLEN = 131_072;
 
 /**
- * Why `text` cannot be passed to a program as one argument, or undefined if it can.
+ * Why `text` cannot be passed to a program as one argument (a NUL byte, or over
+ * {@link MAX_ARG_STRLEN}), or undefined if it can.
  * @param what how the message names it, e.g. "the command".
  */
 export function argumentProblem(what: string, text: string): string | undefined {
+  if (text.includes('\0')) return `${what} holds a NUL byte, which no program can be passed`;
   const bytes = Buffer.byteLength(text) + 1;
   if (bytes <= MAX_ARG_STRLEN) return undefined;
   return `${what} is ${bytes.toLocaleString('en')} bytes; Linux passes no program an argument over ${MAX_ARG_STRLEN.toLocaleString('en')} bytes (E2BIG): put it in a script and run that`;
@@ -37,8 +39,7 @@ export function execBytes(args: readonly string[], env: Record<string, string | 
 export interface ArgMax {
   /** bytes */
   bytes: number;
-  /** `a quarter of the stack size limit`, `the 6 MiB cap` or `the 128 KiB floor`. */
-  rule: string;
+  rule: 'a quarter of the stack size limit' | 'the 6 MiB cap' | 'the 128 KiB floor';
 }
 
 /**
@@ -65,6 +66,15 @@ export function argMax(): ArgMax | undefined {
 /** Whether `e` is a failed system call's error (it has an errno), not a bug's. */
 export function isSystemError(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).errno === 'number';
+}
+
+/**
+ * Whether `e`, thrown by `child_process.spawn`, says the process could not be started with what it
+ * was given: a system call's error, or an argument or variable with a NUL byte (Node 20 refuses
+ * those itself, ERR_INVALID_ARG_VALUE), rather than a bug in the caller.
+ */
+export function isSpawnRefusal(e: unknown): e is NodeJS.ErrnoException {
+  return isSystemError(e) || (e instanceof Error && (e as NodeJS.ErrnoException).code === 'ERR_INVALID_ARG_VALUE');
 }
 
 /**

@@ -357,8 +357,14 @@ export class RunningAttempt {
       killGraceMs: a.kill_grace_ms,
       onSpawn: (pgid) => this.#spawned(pgid),
     });
-    // The shell never ran (E2BIG past the total the system allows): say so where its output goes.
-    if (exit.kind === 'spawn-failed') fs.appendFileSync(this.#paths.verify, `could not start: ${exit.message}\n`);
+    // The shell never ran (E2BIG, a NUL byte, no sandbox): say so where its output goes.
+    if (exit.kind === 'spawn-failed') {
+      try {
+        fs.appendFileSync(this.#paths.verify, `could not start: ${exit.message}\n`);
+      } catch {
+        // A full disk: the result still says the check failed.
+      }
+    }
     return {
       command,
       exit_code: exit.kind === 'exited' ? exit.exitCode : null,

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { killGroup } from '../util/process.js';
-import { isSystemError, spawnFailure } from '../util/exec-limits.js';
+import { isSpawnRefusal, spawnFailure } from '../util/exec-limits.js';
 import type { Sandbox } from './sandbox/sandbox.js';
 
 /** How a shell command ended. */
@@ -65,8 +65,9 @@ export async function runShell(o: ShellOptions): Promise<ShellExit> {
     });
   } catch (e) {
     // Some failures of the system call are thrown (E2BIG, ENOMEM, EPERM), others come as an 'error'
-    // event (ENOENT, EACCES, EAGAIN: below). Anything else thrown is a bug here, not the command's.
-    if (!isSystemError(e)) throw e;
+    // event (ENOENT, EACCES, EAGAIN: below); a NUL byte in the command is refused by Node itself.
+    // Anything else thrown is a bug here, not the command's.
+    if (!isSpawnRefusal(e)) throw e;
     return { kind: 'spawn-failed', message: spawnFailure(e, launch.file, launch.args, o.env) };
   } finally {
     // The child has its own copies of the descriptors.

@@ -445,6 +445,14 @@ const cases: Case[] = [
     message: /^`run` is 150,001 bytes; Linux passes no program an argument over 131,072 bytes \(E2BIG\)/,
   },
   {
+    name: 'a task command holding a NUL byte',
+    files: { 'swarm.yaml': 'version: 1\ntasks:\n  - id: a\n    run: "echo a\\0b"\n' },
+    args: ['run', 'swarm.yaml'],
+    where: 'swarm.yaml:4:10',
+    field: 'tasks[0].run',
+    message: '`run` holds a NUL byte, which no program can be passed',
+  },
+  {
     name: "a task's verify command one byte too long",
     files: {
       'swarm.yaml': `version: 1\ntasks:\n  - id: a\n    run: "true"\n    verify: ${'x'.repeat(131_072)}\n`,

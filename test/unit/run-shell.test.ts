@@ -79,6 +79,18 @@ describe('runShell', () => {
         signal: new AbortController().signal,
         killGraceMs: 500,
       });
+    // A NUL byte is refused by Node before any system call: the same kind of failure.
+    expect(
+      await runShell({
+        command: 'echo a\0b',
+        cwd: dir,
+        env: { PATH: process.env.PATH },
+        stdout: out,
+        stderr: out,
+        signal: new AbortController().signal,
+        killGraceMs: 500,
+      }),
+    ).toMatchObject({ kind: 'spawn-failed', message: expect.stringMatching(/without null bytes/) });
     expect(await run({ BIG: 'x'.repeat(200_000) })).toEqual({
       kind: 'spawn-failed',
       message: 'spawn E2BIG: the environment variable BIG is 200,005 bytes, over the 131,072 Linux allows one',
